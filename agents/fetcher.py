@@ -1,0 +1,163 @@
+"""Fetcher: gathers a window's papers from every source, merges duplicates, and accounts for each one."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from brief.config import Settings, SourceConfig
+from brief.models import Paper
+from brief.sources.snapshot import SnapshotSource, available_days, sample_path
+from brief.sources.window import Window, week_containing
+
+log = logging.getLogger(__name__)
+
+
+class Source(Protocol):
+    name: str
+
+    def fetch(self, window: Window) -> Iterable[Paper]: ...
+
+
+class FetchCounts(BaseModel):
+    announced: int | None = Field(None, description="what the sources said they had, where they say it")
+    arrived: int = 0
+    unique: int = 0
+    duplicates_merged: int = 0
+    skipped_records: int = 0
+    by_source: dict[str, int] = Field(default_factory=dict)
+    by_category: dict[str, int] = Field(default_factory=dict)
+    by_announce_type: dict[str, int] = Field(default_factory=dict)
+    by_day: dict[str, int] = Field(default_factory=dict)
+    empty_days: list[str] = Field(default_factory=list)
+
+
+class FetchResult(BaseModel):
+    papers: list[Paper]
+    counts: FetchCounts
+    notes: list[str] = Field(default_factory=list)
+
+
+class SourceSpecError(ValueError):
+    """A `--source` value that names no known source kind."""
+
+
+def build_sources(specs: list[str], settings: Settings) -> list[Source]:
+    """Turn `--source` values (`arxiv`, `sample`, `snapshot:PATH`, or a configured source's name) into sources.
+
+    With no specs, the configured `[[sources]]` are used, else the bundled sample.
+    """
+    configured = {s.name: s for s in settings.sources}
+    if not specs:
+        return [_from_config(s, settings) for s in settings.sources] or [SnapshotSource(sample_path(), "sample")]
+    sources: list[Source] = []
+    for spec in specs:
+        if spec == "sample":
+            sources.append(SnapshotSource(sample_path(), "sample"))
+        elif spec.startswith("snapshot:"):
+            path = Path(spec.removeprefix("snapshot:")).expanduser()
+            if not path.exists():
+                raise SourceSpecError(f"--source {spec}: {path} does not exist")
+            sources.append(SnapshotSource(path))
+        elif spec == "arxiv":
+            sources.append(_from_config(SourceConfig(name="arxiv", kind="arxiv"), settings))
+        elif spec in configured:
+            sources.append(_from_config(configured[spec], settings))
+        else:
+            known = ", ".join(["arxiv", "sample", "snapshot:PATH", *configured]) or "none"
+            raise SourceSpecError(f"unknown source {spec!r}: use one of {known}")
+    return sources
+
+
+def _from_config(cfg: SourceConfig, settings: Settings) -> Source:
+    if cfg.kind == "sample":
+        return SnapshotSource(sample_path(), cfg.name)
+    if cfg.kind == "snapshot":
+        return SnapshotSource(Path(cfg.path or "").expanduser(), cfg.name)
+    if cfg.kind == "arxiv":
+        from brief.sources.arxiv_api import ArxivSource
+
+        arxiv_cfg = settings.arxiv
+        if cfg.categories:
+            arxiv_cfg = arxiv_cfg.model_copy(update={"categories": cfg.categories})
+        return ArxivSource.from_config(arxiv_cfg, name=cfg.name)
+    from brief.sources.feeds import FeedSource
+
+    return FeedSource(name=cfg.name, url=cfg.url or "")
+
+
+def latest_window(sources: list[Source], today) -> Window:
+    """The week to brief when none is given: the newest week a snapshot covers, else the last complete week."""
+    days = [d for s in sources if isinstance(s, SnapshotSource) for d in _days(s)]
+    return week_containing(max(days)) if days else _last_complete(today)
+
+
+def _days(source: SnapshotSource):
+    try:
+        return available_days(source.root)
+    except ValueError:
+        return []
+
+
+def _last_complete(today) -> Window:
+    from brief.sources.window import last_complete_week
+
+    return last_complete_week(today)
+
+
+def merge(existing: Paper, incoming: Paper) -> Paper:
+    """Keep the richest record: the newest version's text, every source, the earliest announcement."""
+    newer = (incoming.version or 0) > (existing.version or 0)
+    richer = len(incoming.abstract) > len(existing.abstract)
+    base = incoming if newer or (richer and incoming.version == existing.version) else existing
+    other = existing if base is incoming else incoming
+    days = [d for d in (existing.announced, incoming.announced) if d]
+    return base.model_copy(
+        update={
+            "sources": sorted(set(existing.sources) | set(incoming.sources)),
+            "announced": min(days) if days else None,
+            "doi": base.doi or other.doi,
+            "journal_ref": base.journal_ref or other.journal_ref,
+            "categories": base.categories or other.categories,
+            "authors": base.authors or other.authors,
+        }
+    )
+
+
+def fetch(sources: list[Source], window: Window) -> FetchResult:
+    """Fetch every source for the window; duplicates (same canonical id) merge into one record."""
+    by_id: dict[str, Paper] = {}
+    counts = FetchCounts()
+    announced_total, notes = 0, []
+    for source in sources:
+        arrived = 0
+        for paper in source.fetch(window):
+            arrived += 1
+            by_id[paper.id] = merge(by_id[paper.id], paper) if paper.id in by_id else paper
+        counts.by_source[source.name] = arrived
+        counts.arrived += arrived
+        counts.skipped_records += getattr(source, "skipped", 0)
+        stats = getattr(source, "stats", None) or {}
+        if stats.get("announced") is not None:
+            announced_total += stats["announced"]
+            if stats["announced"] != arrived:
+                notes.append(f"{source.name}: the API announced {stats['announced']} results, {arrived} arrived")
+    papers = sorted(by_id.values(), key=lambda p: (p.announced or window.since, p.id))
+    counts.unique = len(papers)
+    counts.duplicates_merged = counts.arrived - counts.unique
+    counts.announced = announced_total or None
+    counts.by_category = dict(Counter(p.primary_category for p in papers).most_common())
+    counts.by_announce_type = dict(Counter(p.announce_type or "unknown" for p in papers))
+    per_day = Counter(p.announced.isoformat() for p in papers if p.announced)
+    counts.by_day = {d.isoformat(): per_day.get(d.isoformat(), 0) for d in window.days()}
+    counts.empty_days = [d for d, n in counts.by_day.items() if n == 0]
+    if counts.empty_days and papers:
+        notes.append(f"{len(counts.empty_days)} days had no announcements: {', '.join(counts.empty_days)}")
+    if counts.skipped_records:
+        notes.append(f"{counts.skipped_records} malformed records were skipped (see warnings)")
+    return FetchResult(papers=papers, counts=counts, notes=notes)

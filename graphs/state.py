@@ -1,0 +1,72 @@
+"""The weekly graph's state and the run context its nodes share.
+
+State holds data (checkpointed, so a crashed run resumes); the context holds live objects (config,
+embedder, memory, LLM client, progress display) built once per run and never checkpointed.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from brief.agents.fetcher import FetchCounts
+from brief.agents.llm import LLMClient
+from brief.agents.synthesiser import CitationRepair
+from brief.config import Settings
+from brief.memory.store import Memory
+from brief.models import Decision, Link, Paper, Review, Score, Theme, Usage
+from brief.progress import QuietReporter, Reporter
+from brief.sources.window import Window, week_of
+
+
+def merge_usage(left: Usage, right: Usage) -> Usage:
+    return left.merged(right)
+
+
+class WeeklyState(BaseModel):
+    window: Window
+    sources: list[str] = Field(default_factory=list, description="--source specs; empty = configured")
+    papers: list[Paper] = Field(default_factory=list)
+    fetch_counts: FetchCounts | None = None
+    seen_before: list[str] = Field(default_factory=list, description="ids memory held from earlier weeks")
+    scores: list[Score] = Field(default_factory=list)
+    decisions: dict[str, Decision] = Field(default_factory=dict)
+    reviews: dict[str, Review] = Field(default_factory=dict)
+    memory_added: int = 0
+    memory_total: int = 0
+    links: dict[str, list[Link]] = Field(default_factory=dict)
+    themes: list[Theme] = Field(default_factory=list)
+    overview: str = ""
+    repairs: list[CitationRepair] = Field(default_factory=list)
+    notes: Annotated[list[str], operator.add] = Field(default_factory=list)
+    usage: Annotated[Usage, merge_usage] = Field(default_factory=Usage)
+    outputs: list[str] = Field(default_factory=list)
+
+    @property
+    def week(self) -> str:
+        return self.window.label
+
+    @property
+    def memory_week(self) -> str:
+        """The ISO week memory files this run's papers under (a date range counts as its first week)."""
+        return week_of(self.window.since)
+
+    @property
+    def accepted(self) -> list[Paper]:
+        """Papers the screener accepted and the reviewer confirmed, best first."""
+        keep = [p for p in self.papers if self.decisions.get(p.id) and self.decisions[p.id].accepted
+                and self.reviews.get(p.id) and self.reviews[p.id].confirmed]
+        return sorted(keep, key=lambda p: (-self.decisions[p.id].relevance, -self.decisions[p.id].score))
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    embedder: object  # brief.memory.embedders.CachedEmbedder
+    memory: Memory
+    llm: LLMClient | None = None
+    reporter: Reporter = field(default_factory=QuietReporter)
+    formats: tuple[str, ...] = ("md", "json", "html")

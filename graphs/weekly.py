@@ -1,0 +1,140 @@
+"""The weekly briefing, top to bottom: this file is the table of contents of `brief weekly`.
+
+    fetch → screen → review → remember → link → synthesise → write
+
+Each node reads the state, calls one agent, and returns an update. Live objects (config, embedder,
+memory, LLM client) come from the run context, never from globals.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from brief.agents import fetcher
+from brief.agents.reviewer import Reviewer
+from brief.agents.screener import Screener
+from brief.agents.synthesiser import Synthesiser
+from brief.graphs.state import RunContext, WeeklyState
+from brief.memory.links import find_links
+from brief.models import Usage
+from brief.report import write_reports
+
+
+def _vectors(ctx: RunContext, papers) -> np.ndarray:
+    return ctx.embedder.embed([p.text_for_embedding() for p in papers]) if papers else np.zeros((0, 1), np.float32)
+
+
+def _spent(ctx: RunContext) -> Usage:
+    """LLM and embedding usage since the previous node, so a resumed run's totals still add up."""
+    usage = ctx.llm.meter.take() if ctx.llm else Usage()
+    usage.embedded, usage.embed_cache_hits = ctx.embedder.take_counts()
+    return usage
+
+
+def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    with ctx.reporter.stage("fetch"):
+        result = fetcher.fetch(fetcher.build_sources(state.sources, ctx.settings), state.window)
+    first_seen = ctx.memory.first_seen([p.id for p in result.papers])
+    earlier = [pid for pid, week in first_seen.items() if week < state.memory_week]
+    notes = list(result.notes)
+    if earlier:
+        notes.append(f"{len(earlier)} papers were already seen in earlier weeks and are not screened again")
+    return {"papers": result.papers, "fetch_counts": result.counts, "seen_before": earlier, "notes": notes}
+
+
+def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    skip = set(state.seen_before)
+    candidates = [p for p in state.papers if p.id not in skip]
+    with ctx.reporter.stage("embed", len(candidates)):
+        vectors = _vectors(ctx, candidates)
+    topics = ctx.embedder.embed([t.text() for t in ctx.settings.criteria.topics])
+    screener = Screener(ctx.settings.criteria, ctx.settings.screening, topics, ctx.llm)
+    with ctx.reporter.stage("screen", len(candidates)) as advance:
+        decisions = screener.screen(candidates, vectors, seed=state.week, progress=advance)
+    return {"decisions": {d.paper_id: d for d in decisions}, "usage": _spent(ctx)}
+
+
+def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    n_accepted = sum(d.accepted for d in state.decisions.values())
+    reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed)
+    with ctx.reporter.stage("review", n_accepted) as advance:
+        reviews = reviewer.review_all([p for p in state.papers if p.id in state.decisions], state.decisions, advance)
+    return {"reviews": reviews, "usage": _spent(ctx)}
+
+
+def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    """The one node that writes memory: accepted papers to `papers`, screened-out ones to `seen`."""
+    ctx = runtime.context
+    accepted = state.accepted
+    kept = {p.id for p in accepted}
+    rejected = [p for p in state.papers if p.id in state.decisions and p.id not in kept
+                and state.decisions[p.id].stage != "unscreened"]
+    with ctx.reporter.stage("remember", len(accepted) + len(rejected)) as advance:
+        added = ctx.memory.remember(
+            accepted, _vectors(ctx, accepted), state.memory_week, status="accepted",
+            topics={p.id: state.decisions[p.id].topic or "" for p in accepted},
+            tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted},
+        )
+        advance(len(accepted))
+        ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected")
+        advance(len(rejected))
+    return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": _spent(ctx)}
+
+
+def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    accepted = state.accepted
+    cfg = ctx.settings.memory
+    with ctx.reporter.stage("link", len(accepted)):
+        links = find_links(ctx.memory, accepted, _vectors(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold)
+    return {"links": links, "usage": _spent(ctx)}
+
+
+def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    accepted = state.accepted
+    synthesiser = Synthesiser(ctx.llm, resolve=lambda ids: set(ctx.memory.known(ids)))
+    with ctx.reporter.stage("synthesise", None):
+        result = synthesiser.synthesise(
+            state.week, accepted, _vectors(ctx, accepted), state.decisions, state.reviews, state.links,
+            background=[p.text_for_embedding() for p in state.papers],
+        )
+    return {"themes": result.themes, "overview": result.overview, "repairs": result.repairs, "usage": _spent(ctx)}
+
+
+def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    ctx = runtime.context
+    with ctx.reporter.stage("write"):
+        paths = write_reports(state, ctx.settings, ctx.llm.model_name if ctx.llm else None, ctx.formats)
+    return {"outputs": [str(p) for p in paths]}
+
+
+def build_weekly_graph():
+    graph = StateGraph(WeeklyState, context_schema=RunContext)
+    graph.add_node("fetch", fetch)
+    graph.add_node("screen", screen)
+    graph.add_node("review", review)
+    graph.add_node("remember", remember)
+    graph.add_node("link", link)
+    graph.add_node("synthesise", synthesise)
+    graph.add_node("write", write)
+    graph.add_edge(START, "fetch")
+    graph.add_edge("fetch", "screen")
+    graph.add_edge("screen", "review")
+    graph.add_edge("review", "remember")
+    graph.add_edge("remember", "link")
+    graph.add_edge("link", "synthesise")
+    graph.add_edge("synthesise", "write")
+    graph.add_edge("write", END)
+    return graph
+
+
+def today() -> date:
+    return date.today()

@@ -1,0 +1,52 @@
+"""Memory: the embedder and the Chroma store behind one small entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from brief.config import Settings
+from brief.memory.store import Memory, MemoryStoreError, Record
+
+
+class RunEmbedder:
+    """The configured embedder behind the content-hash cache, counting what each graph node embeds."""
+
+    def __init__(self, cached):
+        self.cached = cached
+        self.name = cached.name
+        self._taken = (0, 0)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return self.cached.embed(texts)
+
+    def take_counts(self) -> tuple[int, int]:
+        """(embedded, cache hits) since the last call."""
+        misses, hits = self.cached.misses, self.cached.hits
+        delta = (misses - self._taken[0], hits - self._taken[1])
+        self._taken = (misses, hits)
+        return delta
+
+
+def open_embedder(settings: Settings) -> RunEmbedder:
+    from brief.memory.embedders import CachedEmbedder, make_embedder
+
+    cache_dir = settings.cache_dir
+    kwargs = {}
+    if settings.memory.embedder == "openai":
+        kwargs = {
+            "model": settings.memory.embedding_model,
+            "base_url": settings.llm.base_url,
+            "api_key": settings.llm.api_key.get_secret_value() if settings.llm.api_key else None,
+        }
+    inner = make_embedder(settings.memory.embedder, cache_dir, **kwargs)
+    return RunEmbedder(CachedEmbedder(inner, cache_dir / "embeddings.sqlite"))
+
+
+def open_memory(settings: Settings, embedder_name: str) -> Memory:
+    path: Path = settings.data_dir / "chroma"
+    return Memory(path, embedder_name, host=settings.memory.chroma_host, port=settings.memory.chroma_port)
+
+
+__all__ = ["Memory", "MemoryStoreError", "Record", "RunEmbedder", "open_embedder", "open_memory"]

@@ -1,0 +1,195 @@
+"""The pydantic records every stage passes along: papers, decisions, reviews, links, themes, usage.
+
+Agents take and return these; reports and evals read them. Keeping them in one module means the product
+and its evals can't drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
+
+# New-style ids (0704.0001 onward, 4+4 or 4+5 digits) and old-style ids (archive[.SUB]/YYMMNNN).
+_NEW_ID = re.compile(r"(\d{4}\.\d{4,5})(?:v(\d+))?")
+_OLD_ID = re.compile(r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?")
+
+
+def canonical_arxiv_id(raw: str) -> tuple[str, int | None]:
+    """Split any arXiv identifier form into (id without version, version or None).
+
+    Accepts bare ids, `arXiv:` prefixes and abs/pdf URLs, old style (`astro-ph/0601001v2`) and new style.
+    Raises ValueError when no arXiv id is present, so callers can fall back to DOI or title keys.
+    """
+    text = raw.strip()
+    text = re.sub(r"^(?:https?://)?(?:export\.)?arxiv\.org/(?:abs|pdf)/", "", text)
+    text = re.sub(r"^arxiv:", "", text, flags=re.IGNORECASE)
+    text = text.removesuffix(".pdf")
+    for pattern in (_NEW_ID, _OLD_ID):
+        match = pattern.fullmatch(text)
+        if match:
+            return match.group(1), int(match.group(2)) if match.group(2) else None
+    raise ValueError(f"not an arXiv id: {raw!r}")
+
+
+def title_key(title: str) -> str:
+    """A stable key for papers with neither arXiv id nor DOI: a hash of the normalised title."""
+    normalised = re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+    return "title:" + hashlib.sha1(normalised.encode()).hexdigest()[:16]
+
+
+class Paper(BaseModel):
+    """One paper as fetched. `id` is canonical: arXiv id without version, else `doi:...`, else `title:...`."""
+
+    id: str
+    version: int | None = None
+    title: str
+    abstract: str = ""
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list, description="primary first")
+    published: date | None = None
+    announced: date | None = None
+    source: str = ""
+    sources: list[str] = Field(default_factory=list, description="every source this record came from")
+    url: str | None = None
+    pdf_url: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
+    comment: str | None = None
+    announce_type: AnnounceType | None = None
+
+    @property
+    def primary_category(self) -> str:
+        return self.categories[0] if self.categories else "unknown"
+
+    @property
+    def primary_archive(self) -> str:
+        """The field a paper belongs to: `cs` for cs.CV, `astro-ph` for astro-ph.GA, `q-bio` for q-bio.NC."""
+        return self.primary_category.split(".")[0]
+
+    @property
+    def is_arxiv(self) -> bool:
+        return not self.id.startswith(("doi:", "title:"))
+
+    @property
+    def citation(self) -> str:
+        """How generated text cites this paper; the synthesiser validates exactly this form."""
+        return f"[arXiv:{self.id}]" if self.is_arxiv else f"[{self.id}]"
+
+    def text_for_embedding(self) -> str:
+        return f"{self.title}. {self.abstract}"
+
+
+class Score(BaseModel):
+    """Stage 1's local judgement of a paper against every topic."""
+
+    paper_id: str
+    score: float = Field(description="learned or similarity score; higher is more relevant")
+    similarity: float = Field(description="best cosine similarity to any topic")
+    topic: str | None = None
+    keyword_hits: list[str] = Field(default_factory=list)
+    author_hits: list[str] = Field(default_factory=list)
+
+
+class Decision(BaseModel):
+    """A screening decision: from stage 1 alone, an author match, or the LLM."""
+
+    paper_id: str
+    accepted: bool
+    stage: Literal["prefilter", "author", "keyword", "llm", "offline", "unscreened"]
+    relevance: int = Field(ge=0, le=10)
+    novelty: int = Field(ge=0, le=10)
+    topic: str | None = None
+    reason: str
+    score: float = 0.0
+
+
+class Summary(BaseModel):
+    tldr: str
+    problem: str = ""
+    method: str = ""
+    results: str = ""
+    limitations: str = ""
+
+
+class Review(BaseModel):
+    """The reviewer's second look at an accept: confirm or reject, and a structured summary."""
+
+    paper_id: str
+    confirmed: bool
+    reason: str
+    summary: Summary
+
+
+class Link(BaseModel):
+    """A new paper's tie to a paper memory already held, and why they are tied."""
+
+    id: str
+    title: str
+    week: str
+    similarity: float
+    shared_authors: list[str] = Field(default_factory=list)
+    shared_terms: list[str] = Field(default_factory=list)
+    cross_field: bool = False
+
+
+class Theme(BaseModel):
+    name: str
+    paper_ids: list[str]
+    terms: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list, description="primary categories of its papers")
+    prose: str = ""
+    citations: list[str] = Field(default_factory=list)
+
+    @property
+    def cross_field(self) -> bool:
+        return len({c.split(".")[0] for c in self.categories}) > 1 or len(set(self.categories)) > 2
+
+
+class StageUsage(BaseModel):
+    calls: int = 0
+    cached_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: StageUsage) -> StageUsage:
+        return StageUsage(
+            calls=self.calls + other.calls,
+            cached_calls=self.cached_calls + other.cached_calls,
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 6),
+        )
+
+
+class Usage(BaseModel):
+    """LLM usage per stage, counted from the server's responses (cache hits are not spent tokens)."""
+
+    model: str | None = None
+    stages: dict[str, StageUsage] = Field(default_factory=dict)
+    embedded: int = Field(0, description="texts embedded this run (cache misses)")
+    embed_cache_hits: int = 0
+
+    @property
+    def total(self) -> StageUsage:
+        total = StageUsage()
+        for stage in self.stages.values():
+            total = total + stage
+        return total
+
+    def merged(self, other: Usage) -> Usage:
+        stages = dict(self.stages)
+        for name, stage in other.stages.items():
+            stages[name] = stages.get(name, StageUsage()) + stage
+        return Usage(
+            model=other.model or self.model,
+            stages=stages,
+            embedded=self.embedded + other.embedded,
+            embed_cache_hits=self.embed_cache_hits + other.embed_cache_hits,
+        )

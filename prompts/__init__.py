@@ -1,0 +1,42 @@
+"""Prompt texts live beside this file as `NAME.md`: a front matter with a version, a system and a user part.
+
+The version goes into LLM cache keys and eval records, so editing a prompt without bumping its version
+would serve stale cached answers: bump it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from pydantic import BaseModel
+
+_FRONT = re.compile(r"^---\n(.*?)\n---\n", re.DOTALL)
+
+
+class Prompt(BaseModel):
+    name: str
+    version: str
+    system: str
+    user: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}@v{self.version}"
+
+    def render_user(self, **values: object) -> str:
+        return self.user.format(**values)
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> Prompt:
+    text = resources.files("brief.prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
+    front = _FRONT.match(text)
+    if not front:
+        raise ValueError(f"prompt {name}.md lacks its --- front matter ---")
+    meta = dict(line.split(":", 1) for line in front.group(1).splitlines() if ":" in line)
+    body = text[front.end():]
+    _, _, rest = body.partition("## system\n")
+    system, _, user = rest.partition("## user\n")
+    return Prompt(name=meta["name"].strip(), version=meta["version"].strip(), system=system.strip(), user=user.strip())

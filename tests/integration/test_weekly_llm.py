@@ -1,0 +1,58 @@
+"""The weekly graph with the LLM backend: the real ChatOpenAI over HTTP to a scripted server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import SecretStr
+
+from brief.agents.fetcher import build_sources, fetch
+from brief.runner import run_weekly
+from brief.sources.window import parse_week
+from tests.handlers import brief_handlers
+from tests.scripted_llm import ScriptedLLMServer
+
+TOPIC = "Robot manipulation learning"
+
+
+@pytest.fixture
+def week_labels(settings):
+    """Relevance 8 for the W24 sample papers about grasping or manipulation, 2 for the rest."""
+    papers = fetch(build_sources(["sample"], settings), parse_week("2026-W24")).papers
+    return {p.id: 8 if any(w in p.title.lower() for w in ("manipulat", "grasp", "dexter")) else 2 for p in papers}
+
+
+def llm_settings(settings, base_url: str):
+    llm = settings.llm.model_copy(update={"base_url": base_url, "api_key": SecretStr("test-key"), "model": "scripted",
+                                          "max_retries": 0, "timeout_seconds": 20})
+    return settings.model_copy(update={"llm": llm})
+
+
+def test_llm_backend_counts_the_servers_usage(settings, week_labels):
+    with ScriptedLLMServer(handlers=brief_handlers(week_labels, TOPIC)) as srv:
+        s = llm_settings(settings, srv.base_url)
+        result = run_weekly(s, parse_week("2026-W24"), ["sample"])
+        report = json.loads((s.out_dir / "2026-W24.json").read_text())
+
+        assert report["mode"] == "llm: scripted"
+        total = result.state.usage.total
+        assert total.calls == srv.calls > 0
+        assert total.input_tokens == srv.prompt_tokens
+        assert total.output_tokens == srv.completion_tokens
+        assert set(report["usage"]["stages"]) >= {"screen", "review", "synthesise"}
+        assert "| screen |" in (s.out_dir / "2026-W24.md").read_text()
+
+        wanted = {pid for pid, rel in week_labels.items() if rel >= 6}
+        accepted = {p["id"] for p in report["accepted"]}
+        assert accepted and accepted <= wanted
+        assert all(p["summary"]["tldr"].startswith("Scripted summary") for p in report["accepted"])
+        screened = [r for r in srv.requests if r.schema_name == "ScreenBatch"]
+        assert all(len(r.paper_ids) <= s.llm.batch_size for r in screened)
+        assert sum(len(r.paper_ids) for r in screened) < len(week_labels), "stage 1 cut some papers"
+
+        calls_before = srv.calls
+        again = run_weekly(s, parse_week("2026-W24"), ["sample"])
+        assert srv.calls == calls_before, "a rerun is served from the LLM cache"
+        assert again.state.usage.total.calls == 0 and again.state.usage.total.cached_calls > 0
+        assert [p.id for p in again.state.accepted] == [p.id for p in result.state.accepted]

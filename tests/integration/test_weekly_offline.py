@@ -1,0 +1,46 @@
+"""The compiled weekly graph, end to end offline on the bundled sample: two weeks in order."""
+
+from __future__ import annotations
+
+import json
+
+from brief.runner import run_weekly
+from brief.sources.window import parse_week
+
+
+def test_two_sample_weeks_link_second_to_first(settings):
+    w23 = run_weekly(settings, parse_week("2026-W23"), ["sample"])
+    assert w23.state.memory_added >= 5
+    assert all(not links for links in w23.state.links.values()), "nothing earlier than the first week"
+
+    w24 = run_weekly(settings, parse_week("2026-W24"), ["sample"])
+    report = json.loads((settings.out_dir / "2026-W24.json").read_text())
+    assert report["mode"] == "offline: no LLM"
+    assert len(report["accepted"]) >= 5
+    assert len(report["themes"]) >= 2
+    linked = [p for p in report["accepted"] if p["links"]]
+    assert linked, "some W24 paper links to a W23 paper"
+    assert all(link["week"] == "2026-W23" for p in linked for link in p["links"])
+    w23_ids = set(w23.state.decisions)
+    assert {link["id"] for p in linked for link in p["links"]} <= w23_ids
+
+    md = (settings.out_dir / "2026-W24.md").read_text()
+    assert "offline" in md and "## Themes" in md and "## Cross-field" in md and "## Usage" in md
+    assert (settings.out_dir / "2026-W24.html").exists()
+
+    total = w24.state.memory_total
+    again = run_weekly(settings, parse_week("2026-W24"), ["sample"])
+    assert again.state.memory_added == 0
+    assert again.state.memory_total == total
+    assert again.state.usage.embedded == 0, "a rerun embeds nothing: every vector comes from the cache"
+    assert [p.id for p in again.state.accepted] == [p.id for p in w24.state.accepted]
+
+
+def test_every_accepted_paper_has_a_grounded_summary(settings):
+    result = run_weekly(settings, parse_week("2026-W24"), ["sample"])
+    papers = {p.id: p for p in result.state.papers}
+    for paper in result.state.accepted:
+        summary = result.state.reviews[paper.id].summary
+        assert summary.tldr
+        for field in (summary.problem, summary.method, summary.results):
+            assert not field or field.rstrip("…") [:60] in papers[paper.id].abstract, "extracted, not invented"

@@ -1,0 +1,40 @@
+import json
+from datetime import date
+
+from brief.agents.fetcher import build_sources, fetch, latest_window
+from brief.models import canonical_arxiv_id
+from brief.sources.window import parse_week
+
+
+def _line(pid, title="A title", summary="An abstract.", cats=("cs.RO",)):
+    return json.dumps({"id": pid, "categories": list(cats), "authors": ["A B"], "title": title, "summary": summary})
+
+
+def test_canonical_ids():
+    assert canonical_arxiv_id("2606.01234v3") == ("2606.01234", 3)
+    assert canonical_arxiv_id("arXiv:hep-th/9901001") == ("hep-th/9901001", None)
+    assert canonical_arxiv_id("https://arxiv.org/pdf/1707.08567v1") == ("1707.08567", 1)
+
+
+def test_daily_files_dedup_and_take_their_date_from_the_name(tmp_path, settings):
+    (tmp_path / "2026-06-08_x.jsonl").write_text(_line("2606.00001") + "\n" + _line("2606.00002") + "\n")
+    (tmp_path / "2026-06-09_x.jsonl").write_text(_line("2606.00002v2", summary="A longer, richer abstract.") + "\n{broken\n")
+    (tmp_path / "2026-06-20_x.jsonl").write_text(_line("2606.00003") + "\n")
+    result = fetch(build_sources([f"snapshot:{tmp_path}"], settings), parse_week("2026-W24"))
+    ids = [p.id for p in result.papers]
+    assert ids == ["2606.00001", "2606.00002"]
+    merged = result.papers[1]
+    assert merged.version == 2 and merged.abstract == "A longer, richer abstract."
+    assert merged.announced == date(2026, 6, 8), "earliest announcement kept"
+    assert result.counts.duplicates_merged == 1 and result.counts.skipped_records == 1
+    assert result.counts.by_day["2026-06-10"] == 0
+    assert any("days had no announcements" in n for n in result.notes)
+
+
+def test_sample_latest_week_is_w24(settings):
+    sources = build_sources(["sample"], settings)
+    window = latest_window(sources, date(2030, 1, 1))
+    assert window.label == "2026-W24"
+    result = fetch(sources, window)
+    assert 300 < result.counts.unique < 600
+    assert len({p.id for p in result.papers}) == result.counts.unique

@@ -1,0 +1,89 @@
+"""Small text tools shared by the offline agents: tokens, sentences, distinctive terms."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+STOPWORDS = frozenset(
+    """a about above across after again against all almost also although always am among an and another any are
+    as at based be because been before being below between both but by can could did do does doing done down
+    during each either enable enables et etc even ever every few for from further given had has have having
+    here how however i if in into is it its itself just large less like made make makes many may more most much
+    must new not novel now of off often on once one only onto or other our ours out over own paper particular
+    per perform performance present propose proposed provide recent results same several should show shows
+    significant significantly since so some such than that the their them then there these they this those
+    through thus to toward towards two under up upon us use used uses using various very via was we well were
+    what when where whether which while who whom whose why will with within without work would yet approach
+    approaches method methods model models framework task tasks data existing state art demonstrate study
+    first however furthermore moreover introduce introduces achieve achieves achieving address across propose
+    code available https github com experiments experimental extensive outperforms prior key challenge
+    challenges problem problems remains improve improves improved including include includes both high low
+    better best strong via new novel three four real world""".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+
+
+def tokens(text: str) -> list[str]:
+    return [w for w in (m.group(0).lower().strip("-") for m in _WORD.finditer(text)) if len(w) > 2 and w not in STOPWORDS]
+
+
+def terms(text: str) -> list[str]:
+    """Unigrams and bigrams of content words: bigrams name methods better ("gaussian splatting")."""
+    words = tokens(text)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if len(s.strip()) > 20]
+
+
+def document_frequencies(docs: Iterable[str]) -> tuple[Counter, int]:
+    df: Counter = Counter()
+    n = 0
+    for doc in docs:
+        df.update(set(terms(doc)))
+        n += 1
+    return df, n
+
+
+def distinctive_terms(docs: list[str], background: tuple[Counter, int], k: int = 5) -> list[str]:
+    """Terms frequent in `docs` but rare in the background: TF-IDF over the group, redundant unigrams dropped."""
+    df, n = background
+    tf: Counter = Counter()
+    for doc in docs:
+        tf.update(set(terms(doc)))
+    min_support = 2 if len(docs) >= 3 else 1
+    scored = {
+        term: count * math.log((n + 1) / (df.get(term, 0) + 1)) * (1.3 if " " in term else 1.0)
+        for term, count in tf.items()
+        if count >= min_support
+    }
+    chosen: list[str] = []
+    for term, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0])):
+        if any(term in c.split() or c in term.split() or term in c for c in chosen):
+            continue
+        chosen.append(term)
+        if len(chosen) == k:
+            break
+    return chosen
+
+
+def shared_terms(a: str, b: str, background: tuple[Counter, int] | None = None, k: int = 5) -> list[str]:
+    """Content terms two texts share, rarest first (rarity from the background when given)."""
+    common = set(terms(a)) & set(terms(b))
+    if background:
+        df, n = background
+        ranked = sorted(common, key=lambda t: (df.get(t, 0) / max(n, 1), -len(t), t))
+    else:
+        ranked = sorted(common, key=lambda t: (-len(t), t))
+    out: list[str] = []
+    for term in ranked:
+        if not any(term in o for o in out):
+            out.append(term)
+        if len(out) == k:
+            break
+    return out
