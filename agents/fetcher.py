@@ -138,15 +138,20 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
         arrived = 0
         for paper in source.fetch(window):
             arrived += 1
+            if paper.announced is None:
+                paper.announced = paper.published
             by_id[paper.id] = merge(by_id[paper.id], paper) if paper.id in by_id else paper
         counts.by_source[source.name] = arrived
         counts.arrived += arrived
         counts.skipped_records += getattr(source, "skipped", 0)
         stats = getattr(source, "stats", None) or {}
+        if stats.get("error"):
+            notes.append(f"{source.name}: failed: {stats['error']}")
         if stats.get("announced") is not None:
             announced_total += stats["announced"]
-            if stats["announced"] != arrived:
-                notes.append(f"{source.name}: the API announced {stats['announced']} results, {arrived} arrived")
+            got = stats.get("arrived", arrived)
+            if stats["announced"] != got:
+                notes.append(f"{source.name}: the API announced {stats['announced']} results, {got} arrived")
     papers = sorted(by_id.values(), key=lambda p: (p.announced or window.since, p.id))
     counts.unique = len(papers)
     counts.duplicates_merged = counts.arrived - counts.unique
@@ -157,7 +162,8 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
     counts.by_day = {d.isoformat(): per_day.get(d.isoformat(), 0) for d in window.days()}
     counts.empty_days = [d for d, n in counts.by_day.items() if n == 0]
     if counts.empty_days and papers:
-        notes.append(f"{len(counts.empty_days)} days had no announcements: {', '.join(counts.empty_days)}")
+        n_empty = len(counts.empty_days)
+        notes.append(f"{n_empty} day{'s' if n_empty > 1 else ''} had no announcements: {', '.join(counts.empty_days)}")
     if counts.skipped_records:
         notes.append(f"{counts.skipped_records} malformed records were skipped (see warnings)")
     return FetchResult(papers=papers, counts=counts, notes=notes)

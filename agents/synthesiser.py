@@ -194,7 +194,7 @@ def offline_prose(theme: Theme, by_id: dict[str, Paper], reviews: dict[str, Revi
     parts = [
         f"{len(members)} paper{'s' if len(members) > 1 else ''} this week"
         f" ({', '.join(theme.categories)}), sharing {', '.join(theme.terms[:3]) or 'a common method'}.",
-        f"Leading it, [{cite_key(lead.id)}] *{lead.title}*: {lead_tldr}",
+        f"Leading it, [{cite_key(lead.id)}] “{lead.title}”: {lead_tldr}",
     ]
     others = [f"[{cite_key(p.id)}]" for p in members[1:4]]
     if others:

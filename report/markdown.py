@@ -11,9 +11,10 @@ from brief.report.briefing import AcceptedPaper, Briefing
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")
 
 
-def md(text: str) -> str:
+def md(text: str, strip: bool = True) -> str:
     """Escape untrusted text for Markdown: HTML can't open, links and emphasis can't form."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+    flat = re.sub(r"\s+", " ", str(text))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat.strip() if strip else flat, quote=False))
 
 
 def cite_url(key: str) -> str:
@@ -30,12 +31,12 @@ def md_prose(text: str) -> str:
     for para in re.split(r"\n\s*\n", text.strip()):
         pieces, last = [], 0
         for m in CITATION.finditer(para):
-            pieces.append(md(para[last:m.start()]))
+            pieces.append(md(para[last:m.start()], strip=False))
             url = cite_url(m.group(1))
             pieces.append(f"[{md(m.group(1))}]({url})" if url else md(f"[{m.group(1)}]"))
             last = m.end()
-        pieces.append(md(para[last:]))
-        out.append("".join(pieces))
+        pieces.append(md(para[last:], strip=False))
+        out.append("".join(pieces).strip())
     return "\n\n".join(out)
 
 

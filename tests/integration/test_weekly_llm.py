@@ -44,8 +44,8 @@ def test_llm_backend_counts_the_servers_usage(settings, week_labels):
         assert "| screen |" in (s.out_dir / "2026-W24.md").read_text()
 
         wanted = {pid for pid, rel in week_labels.items() if rel >= 6}
-        accepted = {p["id"] for p in report["accepted"]}
-        assert accepted and accepted <= wanted
+        by_llm = {p["id"] for p in report["accepted"] if not p["reason"].startswith("author match")}
+        assert by_llm and by_llm <= wanted, "the LLM's verdicts decide, except for watch-list authors"
         assert all(p["summary"]["tldr"].startswith("Scripted summary") for p in report["accepted"])
         screened = [r for r in srv.requests if r.schema_name == "ScreenBatch"]
         assert all(len(r.paper_ids) <= s.llm.batch_size for r in screened)
