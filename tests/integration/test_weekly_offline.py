@@ -25,7 +25,7 @@ def test_two_sample_weeks_link_second_to_first(settings):
     assert {link["id"] for p in linked for link in p["links"]} <= w23_ids
 
     md = (settings.out_dir / "2026-W24.md").read_text()
-    assert "offline" in md and "## Themes" in md and "## Cross-field" in md and "## Usage" in md
+    assert "offline" in md and "## Themes" in md and "## Cross-field" in md and "| stage | LLM calls" in md
     assert (settings.out_dir / "2026-W24.html").exists()
 
     total = w24.state.memory_total
