@@ -12,10 +12,19 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class ConfigError(ValueError):
@@ -26,14 +35,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# A name, description or keyword: blank ones would match everything (an empty keyword is in every abstract).
+NonBlank = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
 class Topic(_Strict):
     """One research interest, written the way you'd brief a colleague."""
 
-    name: str = Field(min_length=1)
-    description: str = Field(min_length=1)
+    name: NonBlank
+    description: NonBlank
     relevant: str = ""
     not_relevant: str = ""
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[NonBlank] = Field(default_factory=list)
     threshold: float | None = Field(None, ge=-1.0, le=1.0, description="per-topic similarity cut")
 
     def text(self) -> str:
@@ -43,9 +56,9 @@ class Topic(_Strict):
 
 class Criteria(_Strict):
     topics: list[Topic] = Field(min_length=1)
-    authors: list[str] = Field(default_factory=list, description="watch-list: their papers are always kept")
-    include_keywords: list[str] = Field(default_factory=list)
-    exclude_keywords: list[str] = Field(default_factory=list)
+    authors: list[NonBlank] = Field(default_factory=list, description="watch-list: their papers are always kept")
+    include_keywords: list[NonBlank] = Field(default_factory=list)
+    exclude_keywords: list[NonBlank] = Field(default_factory=list)
     interests: str = Field("", description="free text about your general interests, given to the LLM")
 
     @model_validator(mode="after")
@@ -106,14 +119,30 @@ class LLMConfig(_Strict):
         }
     )
     max_cost_usd: float | None = Field(None, gt=0)
+    tokens_per_minute: float | None = Field(None, gt=0, description="token rate limit (prompt estimated at 4 chars a token)")
 
 
 class ScreeningConfig(_Strict):
+    """Two-stage screening: stage 1 (local, learned) ranks and cuts, stage 2 (the LLM) judges what passes.
+
+    The cut is set from the decisions memory holds so stage 1 keeps `recall_target` of what the LLM would
+    accept; a random audit sample from below the cut measures how well it did, every run.
+    """
+
     accept_relevance: int = Field(6, ge=1, le=10, description="LLM relevance needed to accept")
     similarity_threshold: float = Field(0.30, ge=-1.0, le=1.0, description="offline accept cut")
-    llm_share: float = Field(0.35, gt=0, le=1.0, description="share of stage-1 ranking sent to the LLM")
-    recall_target: float = Field(0.95, gt=0, le=1.0)
-    audit_sample: int = Field(8, ge=0, description="below-cut papers sent to the LLM to estimate recall")
+    prefilter: bool = Field(True, description="false: every paper goes to the LLM (no stage-1 cut)")
+    llm_share: float = Field(0.35, gt=0, le=1.0, description="share sent on a cold start, before stage 1 has learned a cut")
+    recall_target: float = Field(0.95, gt=0, le=1.0, description="share of the LLM's accepts stage 1 must pass")
+    min_share: float = Field(0.05, ge=0, le=1.0, description="the learned cut never sends less than this share")
+    max_share: float = Field(0.60, gt=0, le=1.0, description="the learned cut never sends more than this share")
+    audit_sample: int = Field(12, ge=0, description="below-cut papers sent to the LLM to estimate recall")
+    brief_band: float = Field(0.5, ge=0, le=1.0, description="share of the papers sent (lowest stage-1 scores) the LLM first sees with a shortened abstract; re-read in full if they might match")
+    brief_chars: int = Field(400, ge=100, description="abstract characters shown in that first look")
+    extend_rounds: int = Field(1, ge=0, le=5, description="when the audit finds accepts below the cut, screen the next band down (at most this often)")
+    learn: bool = Field(True, description="stage 1 learns from memory's decisions and `brief feedback`")
+    history_limit: int = Field(20000, ge=0, description="most recent remembered decisions stage 1 learns from")
+    feedback_weight: float = Field(5.0, gt=0, description="weight of a `brief feedback` label against an LLM decision's 1")
     max_accepted: int = Field(40, ge=1, description="cap on accepts per week, best first")
 
 
@@ -121,11 +150,75 @@ class MemoryConfig(_Strict):
     dir: Path | None = None
     cache_dir: Path | None = Field(None, description="embedding cache (default: <dir>/cache); the LLM cache lives beside memory")
     chroma_host: str | None = None
-    chroma_port: int = 8000
+    chroma_port: int = Field(8000, ge=1, le=65535)
     embedder: Literal["local", "minilm", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"
     link_threshold: float = Field(0.55, ge=-1.0, le=1.0)
     link_k: int = Field(3, ge=1, le=20)
+
+    @field_validator("dir", "cache_dir")
+    @classmethod
+    def _expand_home(cls, path: Path | None) -> Path | None:
+        """`dir = "~/..."` means the home directory, not a directory named `~`."""
+        return path.expanduser() if path is not None else None
+
+
+class CheckpointConfig(_Strict):
+    """Where the graphs save their state after every node (so a crashed run resumes).
+
+    Default: SQLite in the data dir. `url = "postgresql://user@host/db"` shares checkpoints in a team
+    deployment (needs `pip install langgraph-checkpoint-postgres`); `sqlite:///PATH` picks another file.
+    A secret, because a Postgres URL may hold a password: it is never logged or written anywhere.
+    """
+
+    url: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("postgresql://", "postgres://", "sqlite:///")):
+            raise ValueError("must start with postgresql://, postgres:// or sqlite:/// (or leave it out for SQLite in the data dir)")
+        return url
+
+
+class SynthesisConfig(_Strict):
+    """How the synthesiser groups and writes: every LLM call's prompt stays within the context budget."""
+
+    context_budget_tokens: int = Field(16000, ge=2000, description="max prompt tokens per synthesis call (chars/4)")
+    output_reserve_tokens: int = Field(1200, ge=200, description="left free in the budget for the answer")
+    max_themes: int = Field(8, ge=1, le=20)
+    trend_weeks: int = Field(4, ge=1, le=12, description="earlier weeks of memory a theme's trend looks back on")
+
+    @model_validator(mode="after")
+    def _room_for_prompts(self) -> SynthesisConfig:
+        if self.output_reserve_tokens * 2 > self.context_budget_tokens:
+            raise ValueError("output_reserve_tokens must be at most half of context_budget_tokens")
+        return self
+
+
+class ReportConfig(_Strict):
+    formats: list[Literal["md", "json", "html"]] = Field(default_factory=lambda: ["md", "json", "html"], min_length=1)
+    bibtex: bool = Field(False, description="also write WEEK.bib of the accepted papers")
+    feed: bool = Field(True, description="keep feed.atom in the report directory: one entry per briefing")
+
+
+class EmailConfig(_Strict):
+    """SMTP delivery of each briefing. The password only ever comes from the environment (`password_env`)."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: str | None = None
+    password: SecretStr | None = Field(None, description="set from the env var named by password_env, never the file")
+    password_env: str = "BRIEF_SMTP_PASSWORD"
+    sender: str = Field(min_length=3)
+    to: list[str] = Field(min_length=1)
+    subject: str = "Research briefing {week}"
+    send: bool = Field(True, description="send after every weekly run (--email/--no-email override)")
+    ca_file: Path | None = Field(None, description="CA bundle for a relay with a private certificate")
+    timeout_seconds: float = Field(20.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    backoff_seconds: float = Field(2.0, ge=0)
 
 
 class Settings(_Strict):
@@ -135,6 +228,10 @@ class Settings(_Strict):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     screening: ScreeningConfig = Field(default_factory=ScreeningConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    synthesis: SynthesisConfig = Field(default_factory=SynthesisConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    email: EmailConfig | None = None
     out_dir: Path = Path("briefings")
     offline: bool = Field(False, description="never call an LLM, even when one is configured")
 
@@ -162,6 +259,23 @@ class Settings(_Strict):
         """Identifies the criteria in reports, caches and checkpoints (changing them re-screens)."""
         blob = json.dumps(self.criteria.model_dump(), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+    def secret_values(self) -> list[str]:
+        """Every secret this config holds (API keys, passwords, URLs with credentials), for redaction."""
+        return secret_values(self)
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    found: list[str] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, SecretStr) and item.get_secret_value():
+                found.append(item.get_secret_value())
+            elif isinstance(item, BaseModel):
+                found.extend(secret_values(item))
+    return found
 
 
 def demo_config_text() -> str:
@@ -199,6 +313,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
 
 def _apply_env(raw: dict, env: dict[str, str]) -> None:
     llm = raw.setdefault("llm", {})
+    if not isinstance(llm, dict):  # a wrong type: validation reports it
+        llm = {}
     if env.get("OPENAI_API_KEY"):
         llm["api_key"] = env["OPENAI_API_KEY"]
     if env.get("OPENAI_BASE_URL"):
@@ -206,5 +322,15 @@ def _apply_env(raw: dict, env: dict[str, str]) -> None:
         llm.setdefault("api_key", env.get("OPENAI_API_KEY") or "not-needed")
     if env.get("BRIEF_MODEL"):
         llm["model"] = env["BRIEF_MODEL"]
-    if env.get("CHROMA_HOST"):
-        raw.setdefault("memory", {})["chroma_host"] = env["CHROMA_HOST"]
+    if env.get("CHROMA_HOST") and isinstance(raw.setdefault("memory", {}), dict):
+        raw["memory"]["chroma_host"] = env["CHROMA_HOST"]
+    if env.get("BRIEF_CHECKPOINT_URL") and isinstance(raw.setdefault("checkpoint", {}), dict):
+        raw["checkpoint"]["url"] = env["BRIEF_CHECKPOINT_URL"]
+    email = raw.get("email")
+    if isinstance(email, dict):
+        if "password" in email:
+            raise ConfigError("[email] password must not be in the config file: set it in the environment variable "
+                              f"{email.get('password_env', 'BRIEF_SMTP_PASSWORD')} instead")
+        secret = env.get(str(email.get("password_env", "BRIEF_SMTP_PASSWORD")))
+        if secret:
+            email["password"] = secret

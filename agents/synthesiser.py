@@ -1,94 +1,119 @@
-"""Synthesiser: groups the week's accepted papers into themes and writes the briefing's prose.
+"""Synthesiser: turns the week's accepted papers into themes and the briefing's prose.
 
-Themes are clusters of the papers' embeddings (k-means on unit vectors), named by their distinctive
-terms offline or by the LLM when one is configured. Every `[arXiv:ID]` the prose cites is checked
-against the papers this run accepted and the papers memory holds: an invalid citation triggers one
-regeneration of that section, then is removed and flagged.
+1. Themes: k-means on the papers' unit embeddings (k by silhouette), named by distinctive terms,
+   heaviest (summed relevance) first.
+2. Facts per theme, from data (agents/theme_analysis.py): the earlier papers it builds on, the
+   cross-field bridges inside it, and its trend over the previous weeks in memory.
+3. Prose: templated from those facts offline; with an LLM, map-reduced within the context budget
+   (agents/synthesis_writer.py).
+4. Citations: every `[arXiv:ID]` must be a paper this run accepted or one memory holds; an invalid one
+   triggers one regeneration of that section, then is removed and flagged (agents/citations.py).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from brief.agents.citations import (  # noqa: F401  (re-exported: renderers and state import them from here)
+    CITATION,
+    CitationChecker,
+    CitationRepair,
+    cite_key,
+    citations,
+    normalise,
+    strip_invalid,
+)
 from brief.agents.llm import LLMClient, LLMError
-from brief.models import Decision, Link, Paper, Review, Theme
-from brief.prompts import load as load_prompt
-from brief.text import distinctive_terms, document_frequencies
+from brief.agents.synthesis_writer import LLMWriter, Overview, ThemeDraft  # noqa: F401
+from brief.agents.theme_analysis import (  # noqa: F401
+    Bridge,
+    EarlierPaper,
+    ThemeBrief,
+    Trend,
+    bridges,
+    earlier_papers,
+    name_themes,
+    trends,
+)
+from brief.config import SynthesisConfig
+from brief.models import Decision, Link, Paper, Review
+from brief.text import document_frequencies
 
 log = logging.getLogger(__name__)
-CITATION = re.compile(r"\[(arXiv:[^\]\s]+|doi:[^\]\s]+|title:[0-9a-f]+)\]")
-
-
-class ThemeDraft(BaseModel):
-    name: str = Field(description="at most 6 words")
-    text: str = Field(description="2-4 short paragraphs citing papers as [arXiv:ID]")
-
-
-class Overview(BaseModel):
-    text: str
-
-
-class CitationRepair(BaseModel):
-    section: str
-    invalid: list[str]
-    regenerated: bool
-    removed: list[str] = Field(default_factory=list)
 
 
 class Synthesis(BaseModel):
-    themes: list[Theme]
+    themes: list[ThemeBrief]
     overview: str
     repairs: list[CitationRepair] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
+def theme_counts(n: int, max_themes: int) -> range:
+    """The k worth trying for n papers: about 5-10 papers a theme, at least 2 themes, at most max_themes.
+
+    Silhouette alone always prefers k=2 on sentence embeddings (scores are low and noisy), which lumps
+    30 papers into two themes no briefing reader can use; the band keeps themes readable.
+    """
+    low = min(max(2, round(n / 10)), max_themes)
+    return range(low, max(low, min(max_themes, n // 5, n - 1)) + 1)
 
 
 def cluster(vectors: np.ndarray, max_themes: int = 8) -> list[list[int]]:
-    """Group papers into themes: k-means on unit vectors, k (2..max) chosen by cosine silhouette.
-
-    Largest group first. Fewer than 4 papers make a single theme: splitting them says nothing.
-    """
+    """Group papers into themes: k-means on unit vectors, k chosen by cosine silhouette within
+    `theme_counts`. Largest group first. Fewer than 4 papers make a single theme."""
     n = len(vectors)
     if n == 0:
         return []
-    if n < 4:
+    if n < 4 or max_themes < 2:
         return [list(range(n))]
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
     best_labels, best_score = None, -2.0
-    for k in range(2, min(max_themes, n - 1) + 1):
+    for k in theme_counts(n, max_themes):
         labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(vectors)
-        score = silhouette_score(vectors, labels, metric="cosine")
+        score = silhouette_score(vectors, labels, metric="cosine", sample_size=min(n, 2000), random_state=0)
         if score > best_score + 1e-6:
             best_labels, best_score = labels, score
     groups = [[i for i in range(n) if best_labels[i] == c] for c in sorted(set(best_labels))]
     return sorted(groups, key=lambda g: (-len(g), g[0]))
 
 
-def citations(text: str) -> list[str]:
-    return [m.group(1) for m in CITATION.finditer(text)]
-
-
-def strip_invalid(text: str, allowed: set[str]) -> tuple[str, list[str]]:
-    removed = [c for c in citations(text) if c not in allowed]
-    for bad in set(removed):
-        text = text.replace(f"[{bad}]", "")
-    return re.sub(r"[ \t]{2,}", " ", text).replace(" .", ".").replace(" ,", ","), removed
-
-
-def cite_key(paper_id: str) -> str:
-    return paper_id if paper_id.startswith(("doi:", "title:")) else f"arXiv:{paper_id}"
-
-
 class Synthesiser:
-    def __init__(self, llm: LLMClient | None, resolve=lambda ids: set()):
-        """`resolve(ids)` returns which of the ids memory holds: citations of those are valid too."""
+    def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig | None = None, memory=None):
+        """`memory` (memory/store.Memory, optional) resolves citations of earlier papers, gives their
+        categories for bridges, and the weekly counts behind trends."""
         self.llm = llm
-        self.resolve = resolve
+        self.cfg = cfg or SynthesisConfig()
+        self.memory = memory
+
+    def themes(self, week: str, papers: list[Paper], vectors: np.ndarray, decisions: dict[str, Decision],
+               links: dict[str, list[Link]], background: list[str]) -> list[ThemeBrief]:
+        """Themes with their facts (earlier papers, bridges, trend), before any prose."""
+        themes = name_themes(cluster(vectors, self.cfg.max_themes), papers, decisions, background)
+        by_id = {p.id: p for p in papers}
+        unit = {p.id: v / max(float(np.linalg.norm(v)), 1e-12) for p, v in zip(papers, np.asarray(vectors, np.float32))}
+        linked = {link.id for ls in links.values() for link in ls}
+        categories = self._categories(sorted(linked))
+        bg = document_frequencies(background)
+        for theme in themes:
+            theme.earlier = earlier_papers(theme, links, categories)
+            theme.new_ids = [pid for pid in theme.paper_ids if not links.get(pid)]
+            theme.bridges = bridges(theme, by_id, unit, theme.earlier, bg)
+        counts_near = getattr(self.memory, "weekly_counts_near", None)
+        try:
+            found = trends(themes, unit, week, self.cfg.trend_weeks, counts_near)
+        except ValueError as exc:  # a date-range label is not an ISO week: no trend
+            log.warning("no trends: %s", exc)
+            found = [None] * len(themes)
+        for theme, trend in zip(themes, found):
+            theme.trend = trend
+        return themes
 
     def synthesise(
         self,
@@ -99,127 +124,152 @@ class Synthesiser:
         reviews: dict[str, Review],
         links: dict[str, list[Link]],
         background: list[str],
+        memory_week: str | None = None,
     ) -> Synthesis:
-        bg = document_frequencies(background)
-        themes: list[Theme] = []
-        for group in cluster(vectors):
-            members = sorted((papers[i] for i in group), key=lambda p: -decisions[p.id].relevance)
-            terms = distinctive_terms([p.text_for_embedding() for p in members], bg, k=4)
-            name = " · ".join(t.title() for t in terms[:3]) or members[0].title[:60]
-            themes.append(Theme(name=name, paper_ids=[p.id for p in members], terms=terms,
-                                categories=sorted({p.primary_category for p in members})))
-        themes.sort(key=lambda t: -sum(decisions[i].relevance for i in t.paper_ids))
-        allowed = {cite_key(p.id) for p in papers} | {cite_key(link.id) for ls in links.values() for link in ls}
+        themes = self.themes(memory_week or week, papers, vectors, decisions, links, background)
         by_id = {p.id: p for p in papers}
+        checker = CitationChecker(
+            {cite_key(p.id) for p in papers} | {cite_key(e.id) for t in themes for e in t.earlier},
+            resolve=(lambda ids: self.memory.known(ids).keys()) if self.memory is not None else None,
+        )
         if self.llm is None:
-            for theme in themes:
-                theme.prose = offline_prose(theme, by_id, reviews, links)
-                theme.citations = citations(theme.prose)
-            return Synthesis(themes=themes, overview=offline_overview(week, themes, links))
-        return self._with_llm(week, themes, by_id, reviews, links, allowed)
+            return self._offline(week, themes, by_id, reviews, checker)
+        writer = LLMWriter(self.llm, self.cfg, checker)
 
-    def _invalid(self, cited: list[str], allowed: set[str]) -> list[str]:
-        """Cited keys that resolve neither to this run's papers nor to memory (which is asked once)."""
-        unknown = [c for c in dict.fromkeys(cited) if c not in allowed]
-        in_memory = self.resolve([c.removeprefix("arXiv:") for c in unknown]) if unknown else set()
-        allowed |= {cite_key(i) for i in in_memory}
-        return [c for c in unknown if c not in allowed]
-
-    def _with_llm(self, week, themes, by_id, reviews, links, allowed) -> Synthesis:
-        repairs: list[CitationRepair] = []
-
-        def draft(theme: Theme) -> tuple[Theme, CitationRepair | None]:
-            values = {
-                "terms": ", ".join(theme.terms),
-                "papers": "\n".join(_paper_line(by_id[i], reviews.get(i)) for i in theme.paper_ids),
-                "earlier": "\n".join(_earlier_lines(theme, links)) or "(none)",
-            }
-            key = "|".join(theme.paper_ids)
+        def draft(theme: ThemeBrief) -> tuple[ThemeBrief, list[CitationRepair]]:
             try:
-                result = self.llm.ask(ThemeDraft, load_prompt("synthesise_theme"), values, stage="synthesise", key=key)
+                return writer.draft_theme(theme, by_id, reviews)
             except LLMError as exc:
                 log.warning("theme draft failed (%s): offline prose used", exc)
-                return theme.model_copy(update={"prose": offline_prose(theme, by_id, reviews, links)}), None
-            repair = None
-            invalid = self._invalid(citations(result.text), allowed)
-            if invalid:
-                values["earlier"] += "\n\nYour previous draft cited keys that do not exist: " + ", ".join(invalid) + ". Use only the keys listed above."
-                try:
-                    result = self.llm.ask(ThemeDraft, load_prompt("synthesise_theme"), values, stage="synthesise", key=key + "|repair")
-                except LLMError:
-                    pass
-                text, removed = strip_invalid(result.text, allowed)
-                repair = CitationRepair(section=theme.name, invalid=invalid, regenerated=True, removed=removed)
-                result = ThemeDraft(name=result.name, text=text)
-            prose = result.text
-            return theme.model_copy(update={"name": result.name.strip()[:80] or theme.name, "prose": prose,
-                                            "citations": citations(prose)}), repair
+                writer.notes.append(f"synthesis: the LLM failed on theme “{theme.name}”; its prose is templated")
+                return _with_prose(theme, offline_prose(theme, by_id, reviews), checker), []
 
-        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
-            drafted = list(pool.map(draft, themes))
-        themes = [t for t, _ in drafted]
-        repairs = [r for _, r in drafted if r]
-        drafts = "\n\n".join(f"## {t.name}\n{t.prose}" for t in themes)
+        with ThreadPoolExecutor(max_workers=max(1, min(len(themes), self.llm.cfg.concurrency))) as pool:
+            themes = _unique_names(list(pool.map(draft, themes)))
         try:
-            overview = self.llm.ask(Overview, load_prompt("synthesise_overview"), {"week": week, "drafts": drafts},
-                                    stage="synthesise", key=week + "|" + "|".join(i for t in themes for i in t.paper_ids)).text
+            overview = writer.overview(week, themes) if themes else offline_overview(week, themes)
         except LLMError as exc:
             log.warning("overview failed (%s): offline overview used", exc)
-            overview = offline_overview(week, themes, links)
-        self._invalid(citations(overview), allowed)
-        overview, removed = strip_invalid(overview, allowed)
-        if removed:
-            repairs.append(CitationRepair(section="overview", invalid=removed, regenerated=False, removed=removed))
-        return Synthesis(themes=themes, overview=overview, repairs=repairs)
+            overview = offline_overview(week, themes)
+        overview, _ = checker.clean(normalise(overview))
+        self._list_cited_memory(themes, by_id, overview)
+        return Synthesis(themes=themes, overview=overview, repairs=writer.repairs, notes=writer.notes)
+
+    def _offline(self, week, themes, by_id, reviews, checker) -> Synthesis:
+        themes = [_with_prose(t, offline_prose(t, by_id, reviews), checker) for t in themes]
+        overview, _ = checker.clean(offline_overview(week, themes))
+        return Synthesis(themes=themes, overview=overview)
+
+    def _list_cited_memory(self, themes: list[ThemeBrief], by_id: dict[str, Paper], overview: str) -> None:
+        """A valid citation of a memory paper no link pointed to gets listed under the theme citing it
+        (the overview's under the first theme), so every citation in the report names a listed paper."""
+        listed = set(by_id) | {e.id for t in themes for e in t.earlier} | {b.b_id for t in themes for b in t.bridges}
+        for theme, text in [(t, t.prose) for t in themes] + ([(themes[0], overview)] if themes else []):
+            for key in dict.fromkeys(citations(text)):
+                pid = key.removeprefix("arXiv:")
+                record = self.memory.get(pid) if self.memory is not None and pid not in listed else None
+                if record is not None:
+                    theme.earlier.append(EarlierPaper(id=pid, title=record.title, week=record.first_seen,
+                                                      similarity=0.0, categories=record.categories))
+                    listed.add(pid)
+
+    def _categories(self, ids: list[str]) -> dict[str, list[str]]:
+        """Memory's categories for the earlier papers links point to (bridges need their fields)."""
+        if self.memory is None:
+            return {}
+        found = {}
+        for pid in ids:
+            record = self.memory.get(pid)
+            if record is not None:
+                found[pid] = record.categories
+        return found
 
 
-def _paper_line(paper: Paper, review: Review | None) -> str:
-    tldr = review.summary.tldr if review else paper.abstract[:300]
-    return f"- [{cite_key(paper.id)}] {paper.title} ({paper.primary_category}): {tldr}"
+def _unique_names(drafted: list[tuple[ThemeBrief, list[CitationRepair]]]) -> list[ThemeBrief]:
+    """Sections are known by name (citations, repairs): two themes the LLM named alike get numbered, and
+    their repairs follow the new name."""
+    seen: dict[str, int] = {}
+    for theme, repairs in drafted:
+        seen[theme.name] = seen.get(theme.name, 0) + 1
+        if seen[theme.name] > 1:
+            old, theme.name = theme.name, f"{theme.name} ({seen[theme.name]})"
+            for repair in repairs:
+                repair.section = repair.section.replace(old, theme.name, 1)
+    return [theme for theme, _ in drafted]
 
 
-def _earlier_lines(theme: Theme, links: dict[str, list[Link]]) -> list[str]:
-    seen: dict[str, Link] = {}
-    for pid in theme.paper_ids:
-        for link in links.get(pid, []):
-            seen.setdefault(link.id, link)
-    return [f"- [{cite_key(l.id)}] {l.title} (first seen {l.week})" for l in seen.values()]
+def _with_prose(theme: ThemeBrief, prose: str, checker: CitationChecker) -> ThemeBrief:
+    text, _ = checker.clean(normalise(prose))
+    return theme.model_copy(update={"prose": text, "citations": citations(text)})
 
 
-def offline_prose(theme: Theme, by_id: dict[str, Paper], reviews: dict[str, Review], links: dict[str, list[Link]]) -> str:
-    """A templated paragraph built from the theme's data: its fields, lead paper, and ties to earlier weeks."""
+def trend_sentence(trend: Trend | None) -> str:
+    if trend is None or trend.direction == "no history":
+        return ""
+    known = [(w, c) for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t]
+    series = " → ".join(f"{c} in {w}" for w, c in known)
+    earlier = [w for w, _ in known[:-1]]
+    span = earlier[0] if len(earlier) == 1 else f"the previous {len(earlier)} weeks in memory"
+    if trend.direction == "new":
+        return f"Memory holds nothing this close from {span}: a new line of work (nearby papers: {series})."
+    return {
+        "growing": f"The theme is growing against {span} (nearby papers: {series}).",
+        "shrinking": f"The theme is shrinking against {span} (nearby papers: {series}).",
+        "steady": f"Steady against {span} (nearby papers: {series}).",
+    }[trend.direction]
+
+
+def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review]) -> str:
+    """Templated paragraphs from the theme's facts: its lead paper, ties to earlier weeks, bridges, trend."""
     members = [by_id[i] for i in theme.paper_ids]
     lead = members[0]
     lead_tldr = reviews[lead.id].summary.tldr if lead.id in reviews else lead.title
-    parts = [
+    first = [
         f"{len(members)} paper{'s' if len(members) > 1 else ''} this week"
         f" ({', '.join(theme.categories)}), sharing {', '.join(theme.terms[:3]) or 'a common method'}.",
         f"Leading it, [{cite_key(lead.id)}] “{lead.title}”: {lead_tldr}",
     ]
     others = [f"[{cite_key(p.id)}]" for p in members[1:4]]
     if others:
-        parts.append(f"Also here: {', '.join(others)}{' and more' if len(members) > 4 else ''}.")
-    tied = [(p, link) for p in members for link in links.get(p.id, [])[:1]]
-    if tied:
-        p, link = max(tied, key=lambda pl: pl[1].similarity)
-        why = f", sharing {', '.join(link.shared_terms[:3])}" if link.shared_terms else ""
-        parts.append(
-            f"{len({p.id for p, _ in tied})} of them connect to earlier weeks; closest, [{cite_key(p.id)}] "
-            f"follows [{cite_key(link.id)}] ({link.week}, similarity {link.similarity:.2f}{why})."
-        )
+        first.append(f"Also here: {', '.join(others)}{f' and {len(members) - 4} more' if len(members) > 4 else ''}.")
+    paragraphs = [" ".join(first)]
+    if theme.earlier:
+        e = theme.earlier[0]
+        why = f"; shared: {', '.join(e.shared_terms[:3])}" if e.shared_terms else ""
+        n_tied = len(members) - len(theme.new_ids)
+        text = (f"{n_tied} of them build{'s' if n_tied == 1 else ''} on papers from earlier weeks; closest, "
+                f"[{cite_key(e.linked_from[0])}] follows [{cite_key(e.id)}] “{e.title}” ({e.week}, similarity "
+                f"{e.similarity:.2f}{why}).")
+        more = [f"[{cite_key(x.id)}] ({x.week})" for x in theme.earlier[1:4]]
+        if more:
+            text += f" Also linked: {', '.join(more)}."
+        if theme.new_ids:
+            text += f" {len(theme.new_ids)} {'has' if len(theme.new_ids) == 1 else 'have'} nothing close in memory: new ground."
+        paragraphs.append(text)
     else:
-        parts.append("Nothing in memory from earlier weeks is close to this theme: new ground.")
-    return " ".join(parts)
+        paragraphs.append("Nothing in memory from earlier weeks is close to this theme: new ground.")
+    if theme.bridges:
+        b = theme.bridges[0]
+        where = f"{b.b_category}, {b.b_week}" if b.b_week else b.b_category
+        paragraphs.append(f"Across fields, [{cite_key(b.a_id)}] ({b.a_category}) and [{cite_key(b.b_id)}] ({where}) "
+                          f"meet on {', '.join(b.shared_terms)}.")
+    trend = trend_sentence(theme.trend)
+    if trend:
+        paragraphs.append(trend)
+    return "\n\n".join(paragraphs)
 
 
-def offline_overview(week: str, themes: list[Theme], links: dict[str, list[Link]]) -> str:
+def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
+    if not themes:
+        return f"{week}: no accepted papers."
     n_papers = sum(len(t.paper_ids) for t in themes)
-    n_linked = sum(1 for t in themes for i in t.paper_ids if links.get(i))
-    cross = [t.name for t in themes if len(t.categories) > 1]
+    n_linked = sum(len(t.paper_ids) - len(t.new_ids) for t in themes)
     text = (f"{week}: {n_papers} accepted papers in {len(themes)} themes; the largest is "
-            f"“{themes[0].name}” ({len(themes[0].paper_ids)} papers)." if themes else f"{week}: no accepted papers.")
-    if themes:
-        text += f" {n_linked} papers link to work seen in earlier weeks."
-        if cross:
-            text += f" Themes crossing categories: {', '.join(cross[:3])}."
+            f"“{themes[0].name}” ({len(themes[0].paper_ids)} papers). {n_linked} papers link to work seen in earlier weeks.")
+    moving = [f"“{t.name}” ({t.trend.direction})" for t in themes if t.trend and t.trend.direction in ("growing", "new")]
+    if moving:
+        text += f" On the rise: {', '.join(moving[:3])}."
+    n_bridges = sum(len(t.bridges) for t in themes)
+    if n_bridges:
+        text += f" {n_bridges} cross-field bridges, e.g. within “{next(t.name for t in themes if t.bridges)}”."
     return text

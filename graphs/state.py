@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 
 from brief.agents.fetcher import FetchCounts
 from brief.agents.llm import LLMClient
-from brief.agents.synthesiser import CitationRepair
+from brief.agents.synthesiser import CitationRepair, ThemeBrief
 from brief.config import Settings
 from brief.memory.store import Memory
-from brief.models import Decision, Link, Paper, Review, Score, Theme, Usage
+from brief.models import Decision, Link, Paper, Review, Score, ScreenStats, Usage
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window, week_of
 
@@ -32,13 +32,15 @@ class WeeklyState(BaseModel):
     papers: list[Paper] = Field(default_factory=list)
     fetch_counts: FetchCounts | None = None
     seen_before: list[str] = Field(default_factory=list, description="ids memory held from earlier weeks")
+    in_memory: list[str] = Field(default_factory=list, description="ids already in memory's papers when the run began")
     scores: list[Score] = Field(default_factory=list)
     decisions: dict[str, Decision] = Field(default_factory=dict)
+    screen_stats: ScreenStats | None = Field(None, description="stage 1's cut, the audit and its recall estimate")
     reviews: dict[str, Review] = Field(default_factory=dict)
     memory_added: int = 0
     memory_total: int = 0
     links: dict[str, list[Link]] = Field(default_factory=dict)
-    themes: list[Theme] = Field(default_factory=list)
+    themes: list[ThemeBrief] = Field(default_factory=list, description="themes with earlier papers, bridges, trend")
     overview: str = ""
     repairs: list[CitationRepair] = Field(default_factory=list)
     notes: Annotated[list[str], operator.add] = Field(default_factory=list)

@@ -16,12 +16,12 @@ from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
-from brief.agents.screener import Screener
+from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_text
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.state import RunContext, WeeklyState
 from brief.memory.links import find_links
 from brief.models import Usage
-from brief.report import write_reports
+from brief.report import publish
 
 
 def _vectors(ctx: RunContext, papers) -> np.ndarray:
@@ -41,23 +41,31 @@ def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         result = fetcher.fetch(fetcher.build_sources(state.sources, ctx.settings), state.window)
     first_seen = ctx.memory.first_seen([p.id for p in result.papers])
     earlier = [pid for pid, week in first_seen.items() if week < state.memory_week]
+    # What memory held before this run writes anything: a remember node redone after a crash still counts
+    # only the papers this run added.
+    in_memory = [pid for pid, status in ctx.memory.known([p.id for p in result.papers]).items()
+                 if status not in ("rejected", "seen", "cut")]
     notes = list(result.notes)
     if earlier:
         notes.append(f"{len(earlier)} papers were already seen in earlier weeks and are not screened again")
-    return {"papers": result.papers, "fetch_counts": result.counts, "seen_before": earlier, "notes": notes}
+    return {"papers": result.papers, "fetch_counts": result.counts, "seen_before": earlier, "in_memory": in_memory,
+            "notes": notes}
 
 
 def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     skip = set(state.seen_before)
     candidates = [p for p in state.papers if p.id not in skip]
-    with ctx.reporter.stage("embed", len(candidates)):
-        vectors = _vectors(ctx, candidates)
+    with ctx.reporter.stage("embed", len(candidates)):  # stage 1 never sees sentences aimed at the screener
+        vectors = ctx.embedder.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
     topics = ctx.embedder.embed([t.text() for t in ctx.settings.criteria.topics])
-    screener = Screener(ctx.settings.criteria, ctx.settings.screening, topics, ctx.llm)
+    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week) if ctx.llm else None
+    screener = Screener(ctx.settings.criteria, ctx.settings.screening, topics, ctx.llm, ranker=ranker)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
-        decisions = screener.screen(candidates, vectors, seed=state.week, progress=advance)
-    return {"decisions": {d.paper_id: d for d in decisions}, "usage": _spent(ctx)}
+        result = screener.run(candidates, vectors, seed=state.week, progress=advance)
+    notes = [screen_note(result.stats)] if ctx.llm and candidates else []
+    return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
+            "screen_stats": result.stats, "notes": notes, "usage": _spent(ctx)}
 
 
 def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
@@ -75,9 +83,10 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     accepted = state.accepted
     kept = {p.id for p in accepted}
     rejected = [p for p in state.papers if p.id in state.decisions and p.id not in kept
-                and state.decisions[p.id].stage != "unscreened"]
-    with ctx.reporter.stage("remember", len(accepted) + len(rejected)) as advance:
-        added = ctx.memory.remember(
+                and state.decisions[p.id].stage not in ("unscreened", "prefilter")]
+    cut = [p for p in state.papers if p.id in state.decisions and state.decisions[p.id].stage == "prefilter"]
+    with ctx.reporter.stage("remember", len(accepted) + len(rejected) + len(cut)) as advance:
+        ctx.memory.remember(
             accepted, _vectors(ctx, accepted), state.memory_week, status="accepted",
             topics={p.id: state.decisions[p.id].topic or "" for p in accepted},
             tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted},
@@ -85,6 +94,10 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         advance(len(accepted))
         ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected")
         advance(len(rejected))
+        # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
+        ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut")
+        advance(len(cut))
+    added = len(kept - set(state.in_memory))  # upserts are idempotent: a redone node adds nothing twice
     return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": _spent(ctx)}
 
 
@@ -100,20 +113,22 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
 def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     accepted = state.accepted
-    synthesiser = Synthesiser(ctx.llm, resolve=lambda ids: set(ctx.memory.known(ids)))
+    synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory)
     with ctx.reporter.stage("synthesise", None):
         result = synthesiser.synthesise(
             state.week, accepted, _vectors(ctx, accepted), state.decisions, state.reviews, state.links,
-            background=[p.text_for_embedding() for p in state.papers],
+            background=[p.text_for_embedding() for p in state.papers], memory_week=state.memory_week,
         )
-    return {"themes": result.themes, "overview": result.overview, "repairs": result.repairs, "usage": _spent(ctx)}
+    return {"themes": result.themes, "overview": result.overview, "repairs": result.repairs, "notes": result.notes,
+            "usage": _spent(ctx)}
 
 
 def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+    """Reports first (md/json/html, feed, bibtex), then the optional email, which can only add a note."""
     ctx = runtime.context
     with ctx.reporter.stage("write"):
-        paths = write_reports(state, ctx.settings, ctx.llm.model_name if ctx.llm else None, ctx.formats)
-    return {"outputs": [str(p) for p in paths]}
+        published = publish(state, ctx.settings, ctx.llm.model_name if ctx.llm else None)
+    return {"outputs": [str(p) for p in published.paths], "notes": published.notes}
 
 
 def build_weekly_graph():

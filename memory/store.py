@@ -198,6 +198,94 @@ class Memory:
             )
         ]
 
+    def weekly_counts_near(
+        self, vectors: np.ndarray, weeks: list[str], thresholds: float | Iterable[float]
+    ) -> tuple[dict[str, int], list[dict[str, int]]]:
+        """Per query vector, how many remembered papers (accepted or seen) first seen in each of `weeks` lie
+        within cosine `threshold` of it; plus each week's total, since weekly volumes differ and trends
+        should compare shares. One read of those weeks' embeddings serves every vector (theme trends)."""
+        queries = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        queries = queries / np.maximum(np.linalg.norm(queries, axis=1, keepdims=True), 1e-12)
+        cut = np.broadcast_to(np.asarray(thresholds, dtype=np.float32), (len(queries),))
+        week_at = {week_ordinal(w): w for w in weeks}
+        totals = {w: 0 for w in weeks}
+        counts = [{w: 0 for w in weeks} for _ in range(len(queries))]
+        where = {"first_seen_ord": {"$in": list(week_at)}}
+        for collection in (self.papers, self.seen):
+            offset = 0
+            while week_at:
+                got = collection.get(where=where, include=["embeddings", "metadatas"], limit=5000, offset=offset)
+                if not got["ids"]:
+                    break
+                labels = [week_at.get(m.get("first_seen_ord")) for m in got["metadatas"]]
+                for label in labels:
+                    totals[label] += 1
+                if len(queries):
+                    emb = np.asarray(got["embeddings"], dtype=np.float32)
+                    emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+                    near = (queries @ emb.T) >= cut[:, None]
+                    for row, hits in enumerate(near):
+                        for col in np.flatnonzero(hits):
+                            counts[row][labels[col]] += 1
+                if len(got["ids"]) < 5000:
+                    break
+                offset += 5000
+        return totals, counts
+
+    # -- stage 1's history (screening, issue 10) ----------------------------------------------------------
+
+    def set_feedback(self, paper_id: str, value: str) -> bool:
+        """Record the user's verdict ("good" | "bad") on a remembered paper; False when memory lacks it."""
+        for collection in (self.papers, self.seen):
+            got = collection.get(ids=[paper_id], include=["metadatas"])
+            if got["ids"]:
+                collection.update(ids=[paper_id], metadatas=[{**(got["metadatas"][0] or {}), "feedback": value}])
+                return True
+        return False
+
+    def labelled_history(
+        self, limit: int = 20000, before_week: str | None = None, feedback_weight: float = 5.0, cut_weight: float = 0.2
+    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The decisions stage 1 learns from: (ids, embeddings, labels, weights, texts), newest first.
+
+        accepted / imported → 1 and rejected → 0 (weight 1); papers stage 1 cut without asking the LLM
+        (status "cut") → 0 with `cut_weight`, as they were never judged; the user's feedback ("good" / "bad")
+        overrides the label with `feedback_weight`. `before_week` keeps only papers first seen earlier, so a
+        re-run of a week learns from exactly what its first run did. Texts are "title. abstract".
+        """
+        rows = []
+        where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
+        for collection in (self.papers, self.seen):
+            offset = 0
+            while True:
+                got = collection.get(where=where, include=["embeddings", "metadatas", "documents"], limit=5000, offset=offset)
+                for pid, emb, meta, doc in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"]):
+                    rows.append((int(meta.get("first_seen_ord", 0)), pid, emb, meta, doc or ""))
+                if len(got["ids"]) < 5000:
+                    break
+                offset += 5000
+        rows.sort(key=lambda r: (-r[0], r[1]))
+        rows = rows[:limit]
+        ids, vectors, labels, weights, texts = [], [], [], [], []
+        for _, pid, emb, meta, doc in rows:
+            status, feedback = meta.get("status", ""), meta.get("feedback", "")
+            if feedback in ("good", "bad"):
+                label, weight = int(feedback == "good"), feedback_weight
+            elif status in ("accepted", "imported"):
+                label, weight = 1, 1.0
+            elif status == "cut":
+                label, weight = 0, cut_weight
+            else:
+                label, weight = 0, 1.0
+            ids.append(pid)
+            vectors.append(np.asarray(emb, dtype=np.float32))
+            labels.append(label)
+            weights.append(weight)
+            texts.append(f"{meta.get('title', '')}. {doc}")
+        dim = len(vectors[0]) if vectors else 0
+        return (ids, np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32), np.array(labels, dtype=int),
+                np.array(weights, dtype=float), texts)
+
     def count(self) -> int:
         return self.papers.count()
 

@@ -1,20 +1,21 @@
-"""Reports: one data model of the briefing (`build_briefing`), rendered to Markdown, HTML and JSON.
+"""Reports: one data model of the briefing (`build_briefing`), rendered to Markdown, HTML, JSON, BibTeX,
+an Atom feed of every briefing in the directory, and optionally sent by email.
 
 Every file is written to a temporary name and renamed into place, so a failed run never leaves a
-half-written report.
+half-written report. Email goes out only after the files are written, and its failure only adds a note
+(and the files are rewritten with that note): it can never cost the user the briefing.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.report.briefing import Briefing, build_briefing
-from brief.report.html import render_html
-from brief.report.markdown import render_markdown
 
-__all__ = ["Briefing", "build_briefing", "write_reports", "atomic_write"]
+__all__ = ["Briefing", "Published", "build_briefing", "publish", "write_files", "write_reports", "atomic_write"]
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -32,12 +33,64 @@ def atomic_write(path: Path, text: str) -> Path:
     return path
 
 
-def write_reports(state, settings, model: str | None, formats=("md", "json", "html")) -> list[Path]:
-    briefing = build_briefing(state, settings, model)
-    out = Path(settings.out_dir)
+def render(briefing: Briefing, fmt: str) -> str:
+    from brief.report.bibtex import render_bibtex
+    from brief.report.html import render_html
+    from brief.report.markdown import render_markdown
+
     renderers = {
         "json": lambda: briefing.model_dump_json(indent=2),
         "md": lambda: render_markdown(briefing),
         "html": lambda: render_html(briefing),
+        "bib": lambda: render_bibtex(briefing),
     }
-    return [atomic_write(out / f"{briefing.week}.{fmt}", renderers[fmt]()) for fmt in formats if fmt in renderers]
+    return renderers[fmt]()
+
+
+def write_files(briefing: Briefing, settings) -> list[Path]:
+    """The configured formats, the .bib when asked, and the feed (after the JSON, which it reads)."""
+    from brief.report.feed import FEED_NAME, build_feed
+
+    out = Path(settings.out_dir)
+    report = settings.report
+    formats = [f for f in ("json", "md", "html") if f in report.formats] + (["bib"] if report.bibtex else [])
+    paths = [atomic_write(out / f"{briefing.week}.{fmt}", render(briefing, fmt)) for fmt in formats]
+    if report.feed:
+        paths.append(atomic_write(out / FEED_NAME, build_feed(out, briefing)))
+    return paths
+
+
+def write_reports(state, settings, model: str | None, formats=None) -> list[Path]:
+    """Build the briefing and write its files (no email). `formats` overrides [report] formats."""
+    if formats is not None:
+        settings = settings.model_copy(update={"report": settings.report.model_copy(update={"formats": list(formats)})})
+    return write_files(build_briefing(state, settings, model), settings)
+
+
+@dataclass
+class Published:
+    paths: list[Path]
+    notes: list[str] = field(default_factory=list)
+    email: object | None = None  # report.email.EmailResult when an email was attempted
+
+
+def publish(state, settings, model: str | None) -> Published:
+    """Write every file, then email the briefing when [email] is configured and enabled."""
+    briefing = build_briefing(state, settings, model)
+    paths = write_files(briefing, settings)
+    cfg = settings.email
+    if cfg is None or not cfg.send:
+        return Published(paths)
+    from brief.report.email import build_message, send
+
+    n = sum(len(t.paper_ids) for t in briefing.themes)
+    message = build_message(cfg, briefing.week, render(briefing, "md"), render(briefing, "html"),
+                            f"{n} papers in {len(briefing.themes)} themes")
+    result = send(message, cfg)
+    if result.sent:
+        return Published(paths, [f"emailed the briefing to {', '.join(result.recipients)}"], result)
+    note = (f"email to {', '.join(cfg.to)} via {cfg.host}:{cfg.port} failed after {result.attempts} "
+            f"attempt{'s' if result.attempts > 1 else ''}: {result.error}; the files are written")
+    briefing.notes.append(note)
+    write_files(briefing, settings)  # the files record the failure too
+    return Published(paths, [note], result)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.agents.synthesiser import CitationRepair
-from brief.models import Link, Summary, Theme, Usage
+from brief.agents.synthesiser import CitationRepair, ThemeBrief, cite_key, citations
+from brief.models import Link, ScreenStats, Summary, Usage
 
 
 class AcceptedPaper(BaseModel):
@@ -23,6 +24,9 @@ class AcceptedPaper(BaseModel):
     review: str
     summary: Summary
     links: list[Link]
+    published: str | None = None
+    doi: str | None = None
+    journal_ref: str | None = None
 
 
 class RejectedPaper(BaseModel):
@@ -46,6 +50,11 @@ class Counts(BaseModel):
     memory_total: int = 0
 
 
+class SectionCitations(BaseModel):
+    section: str
+    citations: list[str] = Field(description="keys cited, unique, in order of first citation")
+
+
 class Briefing(BaseModel):
     week: str
     since: str
@@ -57,15 +66,31 @@ class Briefing(BaseModel):
     counts: Counts
     notes: list[str]
     overview: str
-    themes: list[Theme]
+    themes: list[ThemeBrief]
     accepted: list[AcceptedPaper]
     rejected: list[RejectedPaper]
+    citations: list[SectionCitations] = Field(default_factory=list)
+    unresolved_citations: list[str] = Field(default_factory=list, description="keys no listed paper answers: always empty")
     citation_repairs: list[CitationRepair]
+    earlier_reports: dict[str, str] = Field(default_factory=dict, description="week → its briefing file in this directory")
+    context_budget_tokens: int | None = None
+    screening: ScreenStats | None = Field(None, description="stage 1's cut and the audit's recall estimate")
     usage: Usage
 
     @property
     def paper(self) -> dict[str, AcceptedPaper]:
         return {p.id: p for p in self.accepted}
+
+    @property
+    def bridges(self):
+        """Every theme's bridges, archive gaps first: the briefing's cross-field section."""
+        found = [(t, b) for t in self.themes for b in t.bridges]
+        return sorted(found, key=lambda tb: (tb[1].across != "archives", -tb[1].similarity))
+
+
+def _as_brief(theme) -> ThemeBrief:
+    """Themes from an older checkpoint may be plain Theme records: give them empty facts."""
+    return theme if isinstance(theme, ThemeBrief) else ThemeBrief.model_validate(theme.model_dump())
 
 
 def build_briefing(state, settings, model: str | None) -> Briefing:
@@ -76,6 +101,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
             relevance=decisions[p.id].relevance, novelty=decisions[p.id].novelty, topic=decisions[p.id].topic,
             reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=reviews[p.id].summary,
             links=state.links.get(p.id, []),
+            published=p.published.isoformat() if p.published else None, doi=p.doi, journal_ref=p.journal_ref,
         )
         for p in state.accepted
     ]
@@ -94,7 +120,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         duplicates_merged=fc.duplicates_merged if fc else 0,
         seen_before=len(state.seen_before),
         screened=len(decisions),
-        sent_to_llm=sum(1 for d in decisions.values() if d.stage in ("llm", "unscreened") or (d.stage == "author" and model)),
+        sent_to_llm=sum(1 for d in decisions.values() if d.stage in ("llm", "unscreened")),
         screener_accepted=sum(d.accepted for d in decisions.values()),
         reviewer_rejected=sum(1 for r in reviews.values() if not r.confirmed),
         accepted=len(accepted),
@@ -102,7 +128,16 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         memory_added=state.memory_added,
         memory_total=state.memory_total,
     )
-    usage = state.usage.model_copy(update={"model": model})
+    themes = [_as_brief(t) for t in state.themes]
+    sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(state.overview))))]
+    sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in themes]
+    listed = ({cite_key(p.id) for p in accepted} | {cite_key(link.id) for p in accepted for link in p.links}
+              | {cite_key(e.id) for t in themes for e in t.earlier} | {cite_key(b.b_id) for t in themes for b in t.bridges})
+    unresolved = list(dict.fromkeys(c for s in sections for c in s.citations if c not in listed))
+    weeks = {link.week for p in accepted for link in p.links} | {e.week for t in themes for e in t.earlier}
+    out = Path(settings.out_dir)
+    earlier_reports = {w: f"{w}.html" for w in sorted(weeks) if w != state.week and (out / f"{w}.html").exists()}
+    synthesis = getattr(settings, "synthesis", None)
     return Briefing(
         week=state.week,
         since=state.window.since.isoformat(),
@@ -112,11 +147,16 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         criteria_version=settings.criteria_hash(),
         sources=fc.by_source if fc else {},
         counts=counts,
-        notes=state.notes,
+        notes=list(state.notes),
         overview=state.overview,
-        themes=state.themes,
+        themes=themes,
         accepted=accepted,
         rejected=sorted(rejected, key=lambda r: (-r.relevance, r.id)),
+        citations=sections,
+        unresolved_citations=unresolved,
         citation_repairs=state.repairs,
-        usage=usage,
+        earlier_reports=earlier_reports,
+        context_budget_tokens=synthesis.context_budget_tokens if synthesis and model else None,
+        screening=getattr(state, "screen_stats", None),
+        usage=state.usage.model_copy(update={"model": model}),
     )

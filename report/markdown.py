@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
-from brief.agents.synthesiser import CITATION, cite_key
+from brief.agents.synthesiser import CITATION, ThemeBrief, Trend, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")
@@ -37,7 +38,15 @@ def md_prose(text: str) -> str:
             last = m.end()
         pieces.append(md(para[last:], strip=False))
         out.append("".join(pieces).strip())
-    return "\n\n".join(out)
+    return "\n\n".join(p for p in out if p)
+
+
+def trend_text(trend: Trend | None) -> str:
+    """`growing (W21 3 · W22 1 · W23 4 · W24 9 nearby papers)`: weeks memory has data for; empty without history."""
+    if trend is None or trend.direction == "no history":
+        return ""
+    series = " · ".join(f"{w.split('-')[-1]} {c}" for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t)
+    return f"{trend.direction} ({series} nearby papers)"
 
 
 def usage_rows(b: Briefing) -> list[tuple[str, int, int, int, int, str]]:
@@ -48,9 +57,14 @@ def usage_rows(b: Briefing) -> list[tuple[str, int, int, int, int, str]]:
     return rows
 
 
+def _link(key: str) -> str:
+    url = cite_url(key)
+    return f"[{md(key)}]({url})" if url else md(f"[{key}]")
+
+
 def _paper(p: AcceptedPaper) -> list[str]:
     key = cite_key(p.id)
-    head = f"- **{md(p.title)}** — [{md(key)}]({cite_url(key)})"
+    head = f"- **{md(p.title)}** — {_link(key)}"
     meta = f"  {md(' '.join(p.categories[:3]))} · relevance {p.relevance}" + (f" · novelty {p.novelty}" if p.novelty else "")
     meta += f" · {md(p.topic)}" if p.topic else ""
     lines = [head, meta, f"  - **TL;DR** {md(p.summary.tldr)}"]
@@ -67,50 +81,85 @@ def _paper(p: AcceptedPaper) -> list[str]:
             why.append("shared: " + md(", ".join(link.shared_terms)))
         if link.cross_field:
             why.append("cross-field")
-        lines.append(f"  - ↩ earlier: **{md(link.title)}** [arXiv:{md(link.id)}]({cite_url('arXiv:' + link.id)})"
+        lines.append(f"  - ↩ earlier: **{md(link.title)}** {_link(cite_key(link.id))}"
                      f" ({md(link.week)}, similarity {link.similarity:.2f}{'; ' + '; '.join(why) if why else ''})")
     return lines
+
+
+def _theme(i: int, t: ThemeBrief, b: Briefing) -> list[str]:
+    trend = trend_text(t.trend)
+    lines = ["", f"### {i}. {md(t.name)}", "",
+             f"*{len(t.paper_ids)} papers · {md(', '.join(t.categories))}{' · ' + md(trend) if trend else ''}*", "",
+             md_prose(t.prose), ""]
+    if t.earlier:
+        lines.append("**Builds on earlier weeks:**")
+        for e in t.earlier[:8]:
+            report = (f" · in your [{md(e.week)} briefing]({quote(b.earlier_reports[e.week])}#{quote(e.id, safe='./:')})"
+                      if e.week in b.earlier_reports else "")
+            tie = f"similarity {e.similarity:.2f}" if e.linked_from else "cited from memory"
+            lines.append(f"- {md(e.title)} {_link(cite_key(e.id))} (first seen {md(e.week)}; {tie}){report}")
+        lines.append("")
+    lines += [f"*New ground:* {len(t.new_ids)} of {len(t.paper_ids)} papers have nothing close in memory.", ""]
+    if t.bridges:
+        lines.append("**Cross-field bridges:**")
+        lines += [_bridge_line(x) for x in t.bridges]
+        lines.append("")
+    papers = b.paper
+    for pid in t.paper_ids:
+        if pid in papers:
+            lines += _paper(papers[pid])
+    return lines
+
+
+def _bridge_line(x) -> str:
+    where = f"{md(x.b_category)}, {md(x.b_week)}" if x.b_week else md(x.b_category)
+    return (f"- {md(x.a_title)} {_link(cite_key(x.a_id))} ({md(x.a_category)}) ⇄ {md(x.b_title)} {_link(cite_key(x.b_id))} "
+            f"({where}) — shared: {md(', '.join(x.shared_terms))}; similarity {x.similarity:.2f}")
 
 
 def render_markdown(b: Briefing) -> str:
     c = b.counts
     lines = [f"# Research briefing — {b.week}", ""]
-    lines.append(f"*{b.since} → {b.until} · {b.mode} · criteria {b.criteria_version} · generated {b.generated_at}*")
+    lines.append(f"*{b.since} → {b.until} · written by **{md(b.mode)}** · criteria {b.criteria_version} · generated {b.generated_at}*")
     if b.mode.startswith("offline"):
         lines += ["", "> Made offline, without an LLM: papers were screened by embedding similarity to your topics, "
-                  "summaries are sentences extracted from the abstracts, and themes are clusters named by their "
-                  "distinctive terms. Set `OPENAI_API_KEY` or `OPENAI_BASE_URL` for LLM screening and prose."]
+                  "summaries are sentences extracted from the abstracts, themes are clusters named by their "
+                  "distinctive terms, and the prose is templated. Set `OPENAI_API_KEY` or `OPENAI_BASE_URL` for LLM "
+                  "screening and prose."]
     sources = ", ".join(f"{md(k)} ({v})" for k, v in b.sources.items())
     lines += ["", f"**Sources:** {sources or 'none'} · **fetched** {c.fetched} unique ({c.duplicates_merged} duplicates merged)"
               f" · **seen before** {c.seen_before} · **screened** {c.screened} · **accepted** {c.accepted}"
               f" · **memory** +{c.memory_added} → {c.memory_total}"]
     if b.notes:
         lines += [""] + [f"- {md(n)}" for n in b.notes]
+    lines += ["", "## Usage", "", "| stage | LLM calls | cached | tokens in | tokens out | cost |", "|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in usage_rows(b)]
     lines += ["", "## Overview", "", md_prose(b.overview) or "Nothing this week matched your criteria."]
-    papers = b.paper
+    if b.themes:
+        lines += ["", "## Themes at a glance", "", "| # | theme | papers | fields | trend | linked earlier | bridges |",
+                  "|---:|---|---:|---|---|---:|---:|"]
+        lines += [f"| {i} | {md(t.name)} | {len(t.paper_ids)} | {md(', '.join(t.categories))} | {md(trend_text(t.trend)) or '—'}"
+                  f" | {len(t.earlier)} | {len(t.bridges)} |" for i, t in enumerate(b.themes, 1)]
+    lines += ["", "## Cross-field", ""]
+    if b.bridges:
+        lines += [_bridge_line(x) + f" (theme: {md(t.name)})" for t, x in b.bridges[:12]]
+    else:
+        lines.append("No cross-field bridge this week: no two papers from different fields shared a method or problem.")
+    spanning = [t for t in b.themes if len(t.categories) > 1]
+    if spanning:
+        lines += [""] + [f"- **{md(t.name)}** spans {md(', '.join(t.categories))}" for t in spanning]
     if b.themes:
         lines += ["", "## Themes"]
     for i, theme in enumerate(b.themes, 1):
-        lines += ["", f"### {i}. {md(theme.name)}", "",
-                  f"*{len(theme.paper_ids)} papers · {md(', '.join(theme.categories))}*", "", md_prose(theme.prose), ""]
-        for pid in theme.paper_ids:
-            if pid in papers:
-                lines += _paper(papers[pid])
-    cross = [t for t in b.themes if len(t.categories) > 1]
-    lines += ["", "## Cross-field", ""]
-    if cross:
-        for t in cross:
-            lines.append(f"- **{md(t.name)}** spans {md(', '.join(t.categories))}")
-        bridges = [(p, l) for p in b.accepted for l in p.links if l.cross_field]
-        for p, l in bridges[:10]:
-            lines.append(f"- bridge: {md(p.title)} [arXiv:{md(p.id)}] ↔ {md(l.title)} [arXiv:{md(l.id)}] ({l.similarity:.2f})")
-    else:
-        lines.append("No theme spans more than one primary category this week.")
+        lines += _theme(i, theme, b)
+    n = sum(len(s.citations) for s in b.citations)
+    lines += ["", "## Citations", "", f"{n} citations; " + ("all resolve to this week's papers or to papers in memory."
+                                                            if not b.unresolved_citations else
+                                                            f"unresolved: {md(', '.join(b.unresolved_citations))}.")]
     if b.citation_repairs:
-        lines += ["", "## Citation repairs", ""]
-        lines += [f"- {md(r.section)}: removed {md(', '.join(r.removed) or 'none')} (invalid: {md(', '.join(r.invalid))})"
-                  for r in b.citation_repairs]
-    lines += ["", "## Usage", "", "| stage | LLM calls | cached | tokens in | tokens out | cost |", "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in usage_rows(b)]
+        lines += [""] + [f"- {md(r.section)}: invalid {md(', '.join(r.invalid))} → "
+                         + ("regenerated" if r.regenerated else "not regenerated")
+                         + (f", removed {md(', '.join(r.removed))}" if r.removed else ", fixed by the regeneration")
+                         for r in b.citation_repairs]
     lines += ["", f"Embeddings this run: {b.usage.embedded} computed, {b.usage.embed_cache_hits} from cache."]
     return "\n".join(lines) + "\n"

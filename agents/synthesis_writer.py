@@ -1,0 +1,189 @@
+"""The LLM side of synthesis: theme sections and the overview, map-reduced within the context budget.
+
+Every call's prompt is fitted to `context_budget_tokens - output_reserve_tokens` (chars/4): paper lines
+are trimmed evenly first; a theme whose bare paper list still does not fit is drafted in parts (map) and
+the parts merged (reduce, recursively when the drafts themselves are too long). Every answer's citations
+are normalised and checked: an invalid key triggers one regeneration of that section with the bad keys
+named, then any key still invalid is removed, and both steps are recorded as a CitationRepair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from pydantic import BaseModel, Field
+
+from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
+from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip, fit_texts, prompt_tokens, render_items
+from brief.agents.llm import LLMClient, LLMError
+from brief.agents.theme_analysis import ThemeBrief, Trend
+from brief.config import SynthesisConfig
+from brief.models import Paper, Review
+from brief.prompts import Prompt
+from brief.prompts import load as load_prompt
+
+log = logging.getLogger(__name__)
+FEEDBACK = "\nYour previous answer cited keys that do not exist: {keys}. Cite only keys listed above."
+_FEEDBACK_ROOM = len(FEEDBACK) + 10 * 32  # room kept for feedback naming up to ten bad keys
+_MIN_DRAFT_SHARE = 600  # a partial draft trimmed below this loses its substance: merge in stages instead
+
+
+class ThemeDraft(BaseModel):
+    name: str = Field(description="at most 6 words")
+    text: str = Field(description="2-4 short paragraphs citing papers as [arXiv:ID]")
+
+
+class Overview(BaseModel):
+    text: str
+
+
+def _flat(text: str) -> str:
+    """Paper text as one inert line: no newlines to fake prompt structure, no markup."""
+    return html.escape(" ".join(str(text).split()), quote=False)
+
+
+def trend_line(trend: Trend | None) -> str:
+    if trend is None or trend.direction == "no history":
+        return "no earlier weeks in memory"
+    counts = " → ".join(f"{w}: {c}/{t}" for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t)
+    return f"{trend.direction} (nearby papers / papers seen per week: {counts})"
+
+
+class LLMWriter:
+    """Writes the prose of a synthesis with one LLM client; collects repairs and notes (thread-safe)."""
+
+    def __init__(self, llm: LLMClient, cfg: SynthesisConfig, checker: CitationChecker):
+        self.llm = llm
+        self.cfg = cfg
+        self.checker = checker
+        self.budget_chars = (cfg.context_budget_tokens - cfg.output_reserve_tokens) * CHARS_PER_TOKEN - 16
+        self.repairs: list[CitationRepair] = []
+        self.notes: list[str] = []
+        self._lock = threading.Lock()
+
+    # -- one checked call ------------------------------------------------------------------------------
+
+    def _room(self, prompt: Prompt, values: dict, slot: str) -> int:
+        """Characters left for `slot` once the rest of the prompt (and room for feedback) is counted."""
+        fixed = len(prompt.system) + len(prompt.render_user(**{**values, slot: "", "feedback": ""}))
+        return self.budget_chars - fixed - _FEEDBACK_ROOM
+
+    def _ask(self, schema, prompt: Prompt, values: dict):
+        limit = self.cfg.context_budget_tokens - self.cfg.output_reserve_tokens
+        if prompt_tokens(prompt, values) > limit:  # fitting is exact, so this is a bug; the caller falls back
+            log.error("%s prompt of %d tokens exceeds the budget of %d", prompt.name, prompt_tokens(prompt, values), limit)
+            raise LLMError(f"synthesise: {prompt.name} prompt over the context budget")
+        key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
+        return self.llm.ask(schema, prompt, values, stage="synthesise", key=key)
+
+    def checked(self, schema, prompt_name: str, values: dict, section: str):
+        """Ask; if the answer cites unknown keys, ask once more naming them; then strip what is still bad."""
+        prompt = load_prompt(prompt_name)
+        values = {**values, "feedback": ""}
+        result = self._ask(schema, prompt, values)
+        text = normalise(result.text)
+        invalid = self.checker.invalid(text)
+        if not invalid:
+            return result.model_copy(update={"text": text}), None
+        values["feedback"] = FEEDBACK.format(keys=clip(", ".join(invalid[:10]), _FEEDBACK_ROOM - len(FEEDBACK)))
+        regenerated = False
+        try:
+            result = self._ask(schema, prompt, values)
+            text, regenerated = normalise(result.text), True
+        except LLMError as exc:
+            log.warning("regenerating %s failed (%s): invalid citations removed instead", section, exc)
+        text, removed = self.checker.clean(text)
+        repair = CitationRepair(section=section, invalid=invalid, regenerated=regenerated, removed=removed)
+        with self._lock:
+            self.repairs.append(repair)
+        return result.model_copy(update={"text": text}), repair
+
+    # -- theme sections ---------------------------------------------------------------------------------
+
+    def _context(self, theme: ThemeBrief) -> dict:
+        """Terms, trend, earlier papers and bridges, each list capped at an eighth of the budget."""
+        cap = self.budget_chars // 8
+        earlier = render_items([Item(head=f"- [{cite_key(e.id)}] {_flat(clip(e.title, 160))} (first seen {e.week})",
+                                     detail=_flat(", ".join(e.shared_terms))) for e in theme.earlier], cap)
+        bridges = render_items([Item(head=f"- [{cite_key(b.a_id)}] ({b.a_category}) ↔ [{cite_key(b.b_id)}] "
+                                          f"({b.b_category}{', ' + b.b_week if b.b_week else ''})",
+                                     detail="shared: " + _flat(", ".join(b.shared_terms))) for b in theme.bridges], cap)
+        return {"terms": _flat(", ".join(theme.terms)) or "(none)", "trend": trend_line(theme.trend),
+                "earlier": "\n".join(earlier or []) or "(none)", "bridges": "\n".join(bridges or []) or "(none)"}
+
+    def draft_theme(self, theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review]
+                    ) -> tuple[ThemeBrief, list[CitationRepair]]:
+        """The theme with its prose and LLM name, and the repairs of its sections (named after the theme)."""
+        context = {**self._context(theme), "part": ""}
+        items = [_paper_item(by_id[pid], reviews.get(pid)) for pid in theme.paper_ids]
+        prompt = load_prompt("synthesise_theme")
+        lines = render_items(items, self._room(prompt, context, "papers"))
+        own: list[CitationRepair] = []
+        if lines is not None:
+            draft, repair = self.checked(ThemeDraft, "synthesise_theme", {**context, "papers": "\n".join(lines)}, theme.name)
+            own += [repair] if repair else []
+            parts = 1
+        else:
+            part_context = {**context, "part": "Part 999 of 999 of this theme's papers: write about these papers only.\n"}
+            chunks = chunk_items(items, self._room(prompt, part_context, "papers"))
+            parts = len(chunks)
+
+            def one(numbered):
+                i, chunk = numbered
+                values = {**context, "part": f"Part {i} of {parts} of this theme's papers: write about these papers only.\n",
+                          "papers": "\n".join(render_items(chunk, self._room(prompt, part_context, "papers")))}
+                return self.checked(ThemeDraft, "synthesise_theme", values, f"{theme.name} (part {i}/{parts})")
+
+            with ThreadPoolExecutor(max_workers=min(parts, self.llm.cfg.concurrency)) as pool:
+                partials = list(pool.map(one, enumerate(chunks, 1)))
+            own += [r for _, r in partials if r]
+            draft, repair = self.merge(theme, context, [d.text for d, _ in partials])
+            own += [repair] if repair else []
+            with self._lock:
+                self.notes.append(f"synthesis: theme “{theme.name}” ({len(items)} papers) was drafted in {parts} parts "
+                                  f"and merged, within {self.cfg.context_budget_tokens} tokens per call")
+        name = " ".join(draft.name.split())[:80] or theme.name
+        for repair in own:  # sections are known by the theme's final name
+            repair.section = repair.section.replace(theme.name, name, 1)
+        return theme.model_copy(update={"name": name, "prose": draft.text, "citations": citations(draft.text),
+                                        "parts": parts}), own
+
+    def merge(self, theme: ThemeBrief, context: dict, drafts: list[str]) -> tuple[ThemeDraft, CitationRepair | None]:
+        """Reduce partial drafts to one section; in stages when they can't all share one prompt usefully."""
+        values = {k: context[k] for k in ("terms", "trend", "earlier", "bridges")}
+        room = self._room(load_prompt("synthesise_merge"), values, "drafts")
+        group = max(2, room // _MIN_DRAFT_SHARE)
+        while len(drafts) > group:
+            merged = []
+            for start in range(0, len(drafts), group):
+                batch = drafts[start : start + group]
+                if len(batch) == 1:
+                    merged.append(batch[0])
+                    continue
+                text = "\n\n".join(fit_texts([f"Draft {i}: {t}" for i, t in enumerate(batch, 1)], room))
+                draft, _ = self.checked(ThemeDraft, "synthesise_merge", {**values, "drafts": text}, f"{theme.name} (merge)")
+                merged.append(draft.text)
+            drafts = merged
+        text = "\n\n".join(fit_texts([f"Draft {i}: {t}" for i, t in enumerate(drafts, 1)], room))
+        return self.checked(ThemeDraft, "synthesise_merge", {**values, "drafts": text}, theme.name)
+
+    # -- overview ---------------------------------------------------------------------------------------
+
+    def overview(self, week: str, themes: list[ThemeBrief]) -> str:
+        values = {"week": week}
+        room = self._room(load_prompt("synthesise_overview"), values, "drafts")
+        texts = [f"## {t.name} ({len(t.paper_ids)} papers; trend: {t.trend.direction if t.trend else 'n/a'}; "
+                 f"{len(t.bridges)} cross-field bridges)\n{t.prose}" for t in themes]
+        drafts = "\n\n".join(fit_texts(texts, room))
+        result, _ = self.checked(Overview, "synthesise_overview", {**values, "drafts": drafts}, "overview")
+        return result.text
+
+
+def _paper_item(paper: Paper, review: Review | None) -> Item:
+    detail = review.summary.tldr if review and review.summary.tldr else paper.abstract
+    return Item(head=f"- [{cite_key(paper.id)}] {_flat(clip(paper.title, 200))} ({paper.primary_category})",
+                detail=_flat(detail))

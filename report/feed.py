@@ -1,0 +1,117 @@
+"""An Atom feed of every briefing in the report directory: one entry per briefing, newest first.
+
+Rebuilt from the briefings' JSON files on every run, so it always matches the directory (a deleted
+briefing drops out). Built with ElementTree, so every piece of text is escaped; control characters XML
+forbids are removed. Links are relative to the feed file, which sits beside the briefings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from brief.report.briefing import Briefing
+
+log = logging.getLogger(__name__)
+FEED_NAME = "feed.atom"
+ATOM = "http://www.w3.org/2005/Atom"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class _ThemeLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str
+    paper_ids: list[str] = Field(default_factory=list)
+
+
+class FeedItem(BaseModel):
+    """The parts of a briefing JSON the feed shows; lenient, so briefings from older versions still appear."""
+
+    model_config = ConfigDict(extra="ignore")
+    week: str
+    since: str = ""
+    until: str = ""
+    generated_at: str
+    mode: str = ""
+    overview: str = ""
+    themes: list[_ThemeLine] = Field(default_factory=list)
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text)
+
+
+def load_items(out_dir: Path) -> list[FeedItem]:
+    items = []
+    for path in sorted(Path(out_dir).glob("*.json")):
+        try:
+            items.append(FeedItem.model_validate(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, ValidationError):
+            log.debug("%s is not a briefing: left out of the feed", path)
+    return items
+
+
+def _entry_html(item: FeedItem) -> str:
+    """The entry's content as an HTML fragment (ElementTree escapes it once more inside the feed)."""
+    body = ET.Element("div")
+    ET.SubElement(body, "p").text = _clean(item.overview) or "Nothing this week matched your criteria."
+    if item.themes:
+        themes = ET.SubElement(body, "ol")
+        for theme in item.themes:
+            ET.SubElement(themes, "li").text = _clean(f"{theme.name} ({len(theme.paper_ids)} papers)")
+    return ET.tostring(body, encoding="unicode")
+
+
+def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: research briefings") -> str:
+    """Atom 1.0 text for the given briefings (one entry per week; the newest file wins for a repeated week)."""
+    latest: dict[str, FeedItem] = {}
+    for item in items:
+        if item.week not in latest or item.generated_at > latest[item.week].generated_at:
+            latest[item.week] = item
+    ordered = sorted(latest.values(), key=lambda i: (i.generated_at, i.week), reverse=True)
+    base = f"brief-feed:{Path(out_dir).resolve()}"
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+
+    def sub(parent, tag, text=None, **attrs):
+        node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
+        if text is not None:
+            node.text = _clean(text)
+        return node
+
+    sub(feed, "title", title)
+    sub(feed, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, base)}")
+    sub(feed, "updated", ordered[0].generated_at if ordered else "1970-01-01T00:00:00+00:00")
+    sub(feed, "generator", "brief")
+    sub(feed, "link", rel="self", href=FEED_NAME)
+    author = sub(feed, "author")
+    sub(author, "name", "brief")
+    for item in ordered:
+        n_papers = sum(len(t.paper_ids) for t in item.themes)
+        entry = sub(feed, "entry")
+        sub(entry, "title", f"Research briefing {item.week}: {n_papers} papers in {len(item.themes)} themes")
+        sub(entry, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base}:{item.week}')}")
+        sub(entry, "updated", item.generated_at)
+        html_file = Path(out_dir) / f"{item.week}.html"
+        target = html_file.name if html_file.exists() else f"{item.week}.md"
+        sub(entry, "link", rel="alternate", href=target, **({"type": "text/html"} if html_file.exists() else {}))
+        sub(entry, "summary", item.overview[:1000] or "Nothing this week matched your criteria.", type="text")
+        sub(entry, "content", _entry_html(item), type="html")
+        if item.mode:
+            sub(entry, "category", term=item.mode)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
+
+
+def build_feed(out_dir: Path, current: Briefing | None = None) -> str:
+    """The feed of every briefing JSON in `out_dir`, plus `current` (in case its JSON was not written)."""
+    items = load_items(out_dir)
+    if current is not None:
+        items.append(FeedItem.model_validate(current.model_dump(include={"week", "since", "until", "generated_at",
+                                                                          "mode", "overview", "themes"})))
+    return render_feed(items, out_dir)

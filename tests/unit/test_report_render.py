@@ -1,0 +1,110 @@
+"""Rendering: hostile paper and LLM text stays inert in HTML and Markdown; the HTML is self-contained;
+the chart is valid SVG; BibTeX escapes LaTeX and keeps keys unique."""
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date
+
+import pytest
+
+from brief.agents.synthesiser import Bridge, EarlierPaper, ThemeBrief, Trend
+from brief.graphs.state import WeeklyState
+from brief.models import Decision, Link, Paper, Review, StageUsage, Summary, Usage
+from brief.report import build_briefing, render
+from brief.report.chart import themes_svg
+from brief.sources.window import parse_week
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> [click](javascript:alert(1)) & 50% of $x_1$'
+
+
+def make_state(tmp_out) -> WeeklyState:
+    papers = [
+        Paper(id="2606.00001", title=f"Grasping {EVIL}", abstract="a", authors=["Ana María Pérez", "B. Lee"],
+              categories=["cs.RO"], url="javascript:alert(1)", published=date(2026, 6, 9)),
+        Paper(id="2606.00002", title="Grasping everything", abstract="b", authors=["Ana Pérez"], categories=["eess.SY"],
+              published=date(2026, 6, 9)),
+        Paper(id="doi:10.1000/x_y", title="A journal paper on grasping", abstract="c", authors=["C. Doe"],
+              categories=["q-bio.NC"], doi="10.1000/x_y", url="https://example.org/paper"),
+    ]
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="llm", relevance=8, novelty=6, topic="Grasping",
+                                reason=f"because {EVIL}") for p in papers}
+    reviews = {p.id: Review(paper_id=p.id, confirmed=True, reason="ok", summary=Summary(tldr=f"tldr {EVIL}")) for p in papers}
+    link = Link(id="2605.00009", title=f"Earlier {EVIL}", week="2026-W23", similarity=0.71, shared_terms=["grasping"])
+    theme = ThemeBrief(
+        name=f"Theme {EVIL}", paper_ids=[p.id for p in papers], terms=["grasping"], categories=["cs.RO", "eess.SY", "q-bio.NC"],
+        prose=f"Para one cites [arXiv:2606.00001] and {EVIL}.\n\nPara two cites [arXiv:2605.00009] and [doi:10.1000/x_y].",
+        citations=["arXiv:2606.00001", "arXiv:2605.00009", "doi:10.1000/x_y"],
+        earlier=[EarlierPaper(id="2605.00009", title=f"Earlier {EVIL}", week="2026-W23", similarity=0.71,
+                              categories=["cs.RO"], linked_from=["2606.00001"])],
+        new_ids=["2606.00002", "doi:10.1000/x_y"],
+        bridges=[Bridge(a_id="2606.00001", a_title=f"Grasping {EVIL}", a_category="cs.RO", b_id="2606.00002",
+                        b_title="Grasping everything", b_category="eess.SY", shared_terms=["grasping"], similarity=0.8,
+                        across="archives")],
+        trend=Trend(weeks=["2026-W20", "2026-W21", "2026-W22", "2026-W23", "2026-W24"], counts=[0, 1, 2, 3, 9],
+                    totals=[0, 100, 120, 110, 130], direction="growing", threshold=0.5),
+    )
+    (tmp_out / "2026-W23.html").parent.mkdir(parents=True, exist_ok=True)
+    (tmp_out / "2026-W23.html").write_text("<html></html>")
+    return WeeklyState(window=parse_week("2026-W24"), papers=papers, decisions=decisions, reviews=reviews,
+                       links={"2606.00001": [link]}, themes=[theme], overview=f"Overview {EVIL} [arXiv:2606.00002].",
+                       notes=[f"note {EVIL}"],
+                       usage=Usage(stages={"synthesise": StageUsage(calls=3, input_tokens=1000, output_tokens=200, cost_usd=0.01)}))
+
+
+@pytest.fixture
+def briefing(settings):
+    return build_briefing(make_state(settings.out_dir), settings, "gpt-test")
+
+
+def test_html_is_self_contained_and_inert(briefing):
+    page = render(briefing, "html")
+    assert "<script" not in page and "<img" not in page and "&lt;script&gt;" in page, "escaped, shown as text"
+    assert "javascript:" not in re.sub(r"&[a-z]+;", "", " ".join(re.findall(r'href="([^"]*)"', page)))
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'' in page
+    assert not re.search(r'(src|href)="(https?:)?//[^"]*\.(css|js|png|svg)', page), "no external resources"
+    assert "<svg" in page and page.count("<svg") == 1, "the chart is inline"
+    assert "written by: llm: gpt-test" in page and f"criteria {briefing.criteria_version}" in page
+    assert "<td>synthesise</td>" in page, "usage table in the header"
+    # citations: this week's papers link in-page, the earlier one to the earlier week's briefing
+    assert 'href="#2606.00001"' in page and 'href="2026-W23.html#2605.00009"' in page
+    assert "in your 2026-W23 briefing" in page
+    assert 'id="cross-field"' in page and "across fields" in page
+    assert "growing" in page
+
+
+def test_markdown_escapes_and_links(briefing):
+    text = render(briefing, "md")
+    assert "<script>" not in text and "](javascript" not in text
+    assert "[arXiv:2606.00001](https://arxiv.org/abs/2606.00001)" in text
+    assert "(2026-W23.html#2605.00009)" in text
+    assert "## Cross-field" in text and "## Themes at a glance" in text and "| synthesise |" in text
+    assert r"growing \(W21 1 · W22 2 · W23 3 · W24 9 nearby papers\)" in text, "weeks without data are left out"
+
+
+def test_json_lists_citations_per_section(briefing):
+    assert briefing.citations[0].section == "overview" and briefing.citations[0].citations == ["arXiv:2606.00002"]
+    assert briefing.citations[1].citations == ["arXiv:2606.00001", "arXiv:2605.00009", "doi:10.1000/x_y"]
+    assert briefing.unresolved_citations == []
+    assert briefing.earlier_reports == {"2026-W23": "2026-W23.html"}
+
+
+def test_chart_is_well_formed_svg_with_escaped_text(briefing):
+    svg = themes_svg(briefing.themes, briefing.week)
+    root = ET.fromstring(svg)
+    assert root.tag.endswith("svg")
+    texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
+    assert "▲ growing" in texts and "<script>" not in svg
+    circles = [c for c in root.iter() if c.tag.endswith("circle")]
+    assert len(circles) == 4, "W20 has no data: no point for it"
+    assert themes_svg([], "2026-W24") == ""
+
+
+def test_bibtex_escapes_latex_and_keeps_keys_unique(briefing):
+    bib = render(briefing, "bib")
+    keys = re.findall(r"^@\w+\{([^,]+),", bib, re.M)
+    assert len(keys) == 3 and len(set(keys)) == 3
+    assert keys[0] == "perez2026grasping" and keys[1] == "perez2026graspinga"
+    assert r"50\% of \$x\_1\$" in bib and r"\&" in bib
+    assert "eprint        = {2606.00001}" in bib and "archivePrefix = {arXiv}" in bib and "primaryClass  = {cs.RO}" in bib
+    assert "@article{doe" in bib and re.search(r"doi +\= \{10\.1000/x\\_y\}", bib)
+    assert bib.count("{") == bib.count("}"), "braces balance"

@@ -1,0 +1,97 @@
+"""Facts per theme from data: earlier papers, cross-field bridges, and trends read from a real Chroma memory."""
+
+import numpy as np
+import pytest
+
+from brief.agents.synthesiser import Synthesiser, offline_prose
+from brief.agents.theme_analysis import direction, previous_weeks
+from brief.config import SynthesisConfig
+from brief.memory.store import Memory
+from brief.models import Decision, Link, Paper, Review, Summary
+
+
+def unit(v):
+    v = np.asarray(v, np.float32)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def near(base, rng, n, scale=0.15):
+    return unit(base + rng.normal(scale=scale, size=(n, len(base))))
+
+
+@pytest.mark.parametrize("counts,totals,expected", [
+    ([0, 0, 0, 0, 5], [0, 0, 0, 0, 100], "no history"),
+    ([2, 3, 2, 3, 12], [100, 100, 100, 100, 100], "growing"),
+    ([10, 12, 11, 9, 2], [100, 100, 100, 100, 100], "shrinking"),
+    ([10, 12, 11, 9, 11], [100, 100, 100, 100, 100], "steady"),
+    ([0, 0, 0, 0, 6], [100, 100, 100, 100, 100], "new"),
+    ([10, 0, 0, 0, 10], [100, 0, 0, 0, 200], "shrinking"),  # shares, not counts: this week was twice as busy
+])
+def test_trend_direction_compares_shares(counts, totals, expected):
+    assert direction(counts, totals) == expected
+
+
+def test_previous_weeks_cross_the_year():
+    assert previous_weeks("2026-W02", 4) == ["2025-W50", "2025-W51", "2025-W52", "2026-W01"]
+
+
+def test_counts_near_read_every_week_of_both_collections(tmp_path):
+    rng = np.random.default_rng(1)
+    topic, other = rng.normal(size=16), rng.normal(size=16)
+    memory = Memory(tmp_path / "chroma", "test")
+    for week, n_near, n_far in (("2026-W20", 1, 9), ("2026-W21", 2, 8), ("2026-W22", 6, 4)):
+        vecs = np.vstack([near(topic, rng, n_near), near(other, rng, n_far)])
+        papers = [Paper(id=f"{week[-2:]}06.{i:05d}", title=f"p{i}") for i in range(len(vecs))]
+        memory.remember(papers[:1], vecs[:1], week, status="accepted")
+        memory.remember(papers[1:], vecs[1:], week, status="rejected")
+    totals, counts = memory.weekly_counts_near(unit(topic)[None, :], ["2026-W19", "2026-W20", "2026-W21", "2026-W22"], 0.8)
+    assert totals == {"2026-W19": 0, "2026-W20": 10, "2026-W21": 10, "2026-W22": 10}
+    assert counts == [{"2026-W19": 0, "2026-W20": 1, "2026-W21": 2, "2026-W22": 6}]
+
+
+def week_of_two_fields(rng):
+    """Six robotics grasping papers (two filed under eess.SY) and six unrelated vision papers."""
+    grasp, vision = rng.normal(size=32), rng.normal(size=32)
+    papers, vectors = [], []
+    for i, v in enumerate(near(grasp, rng, 6, 0.1)):
+        cat = "eess.SY" if i in (1, 4) else "cs.RO"
+        papers.append(Paper(id=f"2606.{i:05d}", title=f"Diffusion policy grasping study {i}", categories=[cat],
+                            abstract=f"We train a diffusion policy for dexterous grasping of cluttered objects, variant {i}."))
+        vectors.append(v)
+    for i, v in enumerate(near(vision, rng, 6, 0.1), start=6):
+        papers.append(Paper(id=f"2606.{i:05d}", title=f"Gaussian splatting scenes {i}", categories=["cs.CV"],
+                            abstract=f"Gaussian splatting reconstructs large outdoor scenes from video, variant {i}."))
+        vectors.append(v)
+    return papers, np.stack(vectors), grasp
+
+
+def test_offline_synthesis_reports_earlier_papers_bridges_and_trend(tmp_path):
+    rng = np.random.default_rng(7)
+    papers, vectors, grasp = week_of_two_fields(rng)
+    memory = Memory(tmp_path / "chroma", "test")
+    earlier = [Paper(id=f"2605.{i:05d}", title=f"Earlier grasping policy {i}", categories=["cs.RO"]) for i in range(3)]
+    memory.remember(earlier, near(grasp, rng, 3, 0.1), "2026-W23", status="accepted")
+    memory.remember(papers, vectors, "2026-W24", status="accepted")
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=8 if "grasp" in p.title else 6,
+                                novelty=5, reason="r") for p in papers}
+    reviews = {p.id: Review(paper_id=p.id, confirmed=True, reason="ok", summary=Summary(tldr=f"TLDR {p.id}")) for p in papers}
+    links = {"2606.00000": [Link(id="2605.00001", title="Earlier grasping policy 1", week="2026-W23", similarity=0.9,
+                                 shared_terms=["diffusion policy"])]}
+    result = Synthesiser(None, SynthesisConfig(), memory=memory).synthesise(
+        "2026-W24", papers, vectors, decisions, reviews, links, [p.text_for_embedding() for p in papers])
+    grasping, splatting = result.themes
+    assert set(grasping.paper_ids) == {p.id for p in papers[:6]}, "heaviest theme first"
+    assert [e.id for e in grasping.earlier] == ["2605.00001"] and grasping.earlier[0].categories == ["cs.RO"]
+    assert grasping.earlier[0].linked_from == ["2606.00000"]
+    assert len(grasping.new_ids) == 5
+    assert grasping.bridges and all(b.across == "archives" for b in grasping.bridges[:1])
+    assert {grasping.bridges[0].a_category, grasping.bridges[0].b_category} == {"cs.RO", "eess.SY"}
+    assert not splatting.bridges, "one category: no bridge"
+    assert grasping.trend.weeks[-2:] == ["2026-W23", "2026-W24"]
+    assert grasping.trend.counts[-2] == 3 and grasping.trend.totals[-2] == 3
+    assert grasping.trend.counts[-1] >= 4, "this week's own papers count leave-one-out, most of them near"
+    assert splatting.trend.direction == "new", "nothing near it in W23"
+    assert "[arXiv:2605.00001]" in grasping.prose and "2026-W23" in grasping.prose
+    assert "Across fields" in grasping.prose
+    assert set(grasping.citations) <= {f"arXiv:{p.id}" for p in papers} | {"arXiv:2605.00001"}
+    assert offline_prose(grasping, {p.id: p for p in papers}, reviews) == grasping.prose
