@@ -295,6 +295,153 @@ def eval_(
         typer.echo(f"no regression against {baseline} (tolerance {tolerance})", err=True)
 
 
+@app.command()
+def review(
+    theme: Annotated[str, typer.Argument(help='the theme to review, e.g. "KV cache compression"')],
+    fresh: Annotated[bool, typer.Option("--fresh", help="also search arXiv (by relevance and by date) and merge the results with memory")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500, help="results per arXiv search with --fresh")] = 25,
+    since: Annotated[str | None, typer.Option("--since", help="papers first seen (or, fresh, published) on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="papers first seen (or, fresh, published) on or before YYYY-MM-DD")] = None,
+    max_papers: Annotated[int, typer.Option("--max-papers", min=1, max=200, help="papers the review keeps, best first")] = 30,
+    config: ConfigOpt = None,
+    memory_dir: Annotated[Path | None, typer.Option("--memory-dir", help="memory and cache directory")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="report directory (default ./briefings)")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="never call an LLM, even if one is configured")] = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    restart: Annotated[bool, typer.Option("--restart", help="start afresh instead of resuming an interrupted review")] = False,
+) -> None:
+    """Review one theme across everything memory has seen (plus arXiv with --fresh): sub-themes, a timeline,
+    key papers, agreements and contradictions, open questions; written to review-SLUG.{md,html,json,bib}, SLUG
+    being the theme in file-name form. An interrupted review resumes when the same command runs again."""
+    from pydantic import ValidationError
+
+    from brief.graphs.review_state import ReviewRequest
+    from brief.runner import run_review
+
+    if not theme.strip():
+        raise UserError('review needs a theme, e.g. brief review "KV cache compression"')
+    dates = {}
+    for name, value in (("since", since), ("until", until)):
+        try:
+            dates[name] = date.fromisoformat(value) if value else None
+        except ValueError:
+            raise UserError(f"--{name} {value!r}: use a date YYYY-MM-DD") from None
+    try:
+        request = ReviewRequest(theme=theme, fresh=fresh, limit=limit, max_papers=max_papers, **dates)
+    except ValidationError as exc:  # --until before --since, a theme over 300 characters
+        raise UserError(f"review: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+    settings = _settings(config, out, memory_dir, offline)
+    result = run_review(settings, request, _reporter(quiet or as_json), restart=restart)
+    state = result.state
+    accepted = state.accepted
+    summary = {
+        "theme": request.theme, "slug": request.slug,
+        "mode": f"llm: {settings.llm.model}" if settings.llm_enabled else "offline: no LLM",
+        "memory_candidates": state.merge_stats.memory if state.merge_stats else 0,
+        "fresh": state.fresh_stats.model_dump() if state.fresh_stats else None,
+        "pool": len(state.papers), "accepted": len(accepted), "subthemes": [t.name for t in state.themes],
+        "first_seen_weeks": sorted({state.first_seen[p.id] for p in accepted if p.id in state.first_seen}),
+        "top": [{"id": p.id, "title": p.title, "similarity": state.similarity.get(p.id)} for p in accepted[:10]],
+        "llm_calls": state.usage.total.calls, "outputs": result.outputs, "notes": state.notes,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    elif not quiet:
+        for note in state.notes:
+            typer.echo(note, err=True)
+        weeks = summary["first_seen_weeks"]
+        typer.echo(f"review “{request.theme}”: {len(accepted)} papers in {len(state.themes)} sub-themes ({summary['mode']})"
+                   + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else ""))
+        for path in result.outputs:
+            typer.echo(f"  wrote {path}")
+
+
+# -- brief memory …: thin wrappers; the logic is in memory/commands.py ---------------------------------------
+
+memory_app = typer.Typer(no_args_is_help=True, help="Look into memory and seed it: stats, search, show, forget, import, export.")
+app.add_typer(memory_app, name="memory")
+MemoryDirOpt = Annotated[Path | None, typer.Option("--memory-dir", help="memory and cache directory")]
+
+
+@memory_app.command("stats")
+def memory_stats(config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: JsonOpt = False) -> None:
+    """What memory holds: papers by status and first-seen week, where it lives, its size on disk."""
+    from brief.memory import commands
+
+    stats = commands.stats(_settings(config, memory_dir=memory_dir))
+    typer.echo(json.dumps(stats, indent=2) if as_json else commands.stats_text(stats))
+
+
+@memory_app.command("search")
+def memory_search(
+    query: Annotated[str, typer.Argument(help="words to search for (by meaning), or a paper id")],
+    since: Annotated[str | None, typer.Option("--since", help="only papers first seen in this ISO week or later, e.g. 2026-W20")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="how many papers to show")] = 10,
+    rejected: Annotated[bool, typer.Option("--rejected", help="also search papers screened out (rejected or cut)")] = False,
+    config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """The remembered papers nearest a query, best first."""
+    from brief.memory import commands
+
+    hits = commands.search(_settings(config, memory_dir=memory_dir), query, since, limit, rejected)
+    typer.echo(commands.to_json(hits) if as_json else commands.hits_text(hits))
+
+
+@memory_app.command("show")
+def memory_show(
+    paper_id: Annotated[str, typer.Argument(help="arXiv id (any form), DOI, or memory id")],
+    config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """One paper's record: weeks seen, versions, decisions, summary."""
+    from brief.memory import commands
+
+    rec = commands.show(_settings(config, memory_dir=memory_dir), paper_id)
+    typer.echo(commands.to_json(rec) if as_json else commands.record_text(rec))
+
+
+@memory_app.command("forget")
+def memory_forget(
+    paper_id: Annotated[str, typer.Argument(help="arXiv id (any form), DOI, or memory id")],
+    config: ConfigOpt = None, memory_dir: MemoryDirOpt = None,
+) -> None:
+    """Remove a paper from memory (it may then be screened and linked again)."""
+    from brief.memory import commands
+
+    pid = commands.forget(_settings(config, memory_dir=memory_dir), paper_id)
+    typer.echo(f"{pid}: forgotten")
+
+
+@memory_app.command("import")
+def memory_import(
+    path: Annotated[Path, typer.Argument(help="a .bib, a Zotero CSV export, a list of arXiv ids/DOIs, or a snapshot (daily JSONL dir, Atom, Kaggle file)")],
+    week: Annotated[str | None, typer.Option("--week", "-w", help="the import week (default: this week): undated entries are filed under it")] = None,
+    online: Annotated[bool, typer.Option("--online", help="fetch missing titles/abstracts of arXiv ids from the arXiv API")] = False,
+    config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """Seed memory with papers you already know: they count as previously seen (linked to, never screened)."""
+    from brief.memory import commands
+
+    result = commands.import_library(_settings(config, memory_dir=memory_dir), path, week, online, _reporter(quiet or as_json))
+    if as_json:
+        typer.echo(commands.to_json(result))
+    elif not quiet:
+        typer.echo(commands.import_text(result))
+
+
+@memory_app.command("export")
+def memory_export(
+    bibtex: Annotated[Path, typer.Option("--bibtex", help="write memory's papers to this .bib file")],
+    rejected: Annotated[bool, typer.Option("--rejected", help="also export papers screened out")] = False,
+    config: ConfigOpt = None, memory_dir: MemoryDirOpt = None,
+) -> None:
+    """Export memory's papers (accepted and imported) as BibTeX."""
+    from brief.memory import commands
+
+    written, stubs = commands.export_bibtex(_settings(config, memory_dir=memory_dir), bibtex, rejected)
+    typer.echo(f"wrote {written} entries to {bibtex}" + (f" ({stubs} id-only stubs left out)" if stubs else ""))
+
+
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CHECKPOINT_URL)$", re.IGNORECASE)
 
 

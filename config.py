@@ -137,13 +137,20 @@ class ScreeningConfig(_Strict):
     min_share: float = Field(0.05, ge=0, le=1.0, description="the learned cut never sends less than this share")
     max_share: float = Field(0.60, gt=0, le=1.0, description="the learned cut never sends more than this share")
     audit_sample: int = Field(12, ge=0, description="below-cut papers sent to the LLM to estimate recall")
-    brief_band: float = Field(0.5, ge=0, le=1.0, description="share of the papers sent (lowest stage-1 scores) the LLM first sees with a shortened abstract; re-read in full if they might match")
+    brief_band: float = Field(0.7, ge=0, le=1.0, description="share of the papers sent (lowest stage-1 scores) the LLM first sees with a shortened abstract; re-read in full if they might match")
     brief_chars: int = Field(400, ge=100, description="abstract characters shown in that first look")
     extend_rounds: int = Field(1, ge=0, le=5, description="when the audit finds accepts below the cut, screen the next band down (at most this often)")
     learn: bool = Field(True, description="stage 1 learns from memory's decisions and `brief feedback`")
-    history_limit: int = Field(20000, ge=0, description="most recent remembered decisions stage 1 learns from")
+    history_limit: int = Field(8000, ge=0, description="most recent remembered decisions stage 1 learns from")
     feedback_weight: float = Field(5.0, gt=0, description="weight of a `brief feedback` label against an LLM decision's 1")
+    cut_weight: float = Field(0.05, ge=0, lt=0.5, description="weight of a paper stage 1 cut unjudged, as a negative")
     max_accepted: int = Field(40, ge=1, description="cap on accepts per week, best first")
+
+    @model_validator(mode="after")
+    def _share_limits(self) -> ScreeningConfig:
+        if self.min_share > self.max_share:
+            raise ValueError("min_share must be at most max_share")
+        return self
 
 
 class MemoryConfig(_Strict):
@@ -153,7 +160,7 @@ class MemoryConfig(_Strict):
     chroma_port: int = Field(8000, ge=1, le=65535)
     embedder: Literal["local", "minilm", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"
-    link_threshold: float = Field(0.55, ge=-1.0, le=1.0)
+    link_threshold: float = Field(0.55, ge=-1.0, le=1.0, description="cosine a link needs; calibrated with bench/link_threshold.py (README: Memory)")
     link_k: int = Field(3, ge=1, le=20)
 
     @field_validator("dir", "cache_dir")

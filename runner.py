@@ -1,8 +1,16 @@
-"""Runs the graphs: builds the run context once from Settings, invokes the compiled graph, returns its state."""
+"""Runs the graphs: builds the run context once from Settings, invokes the compiled graph, returns its state.
+
+A run holds the memory dir's lock (one run at a time), and its graph checkpoints after every node: the
+same command after a crash resumes where it stopped (see graphs/checkpoint.py).
+
+Test hook: BRIEF_TEST_KILL_AFTER=<node> makes the process SIGKILL itself right after that node's
+checkpoint is written (tests/integration/test_resume_kill.py). It is read here and nowhere else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 
 from brief.config import Settings
 from brief.graphs.state import RunContext, WeeklyState
@@ -26,13 +34,62 @@ def open_context(settings: Settings, reporter: Reporter | None = None) -> RunCon
 class WeeklyResult:
     state: WeeklyState
     outputs: list[str]
+    resumed_before: list[str] = field(default_factory=list)  # nodes an interrupted run still had to do
 
 
-def run_weekly(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None) -> WeeklyResult:
+def run_weekly(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,
+               command: str | None = None, restart: bool = False) -> WeeklyResult:
+    """Run (or resume) the week under the memory dir's lock. Raises LockHeld if another run holds it.
+    `restart` discards an interrupted run of the same command instead of resuming it."""
+    from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.weekly import build_weekly_graph
+    from brief.memory.lock import RunLock
 
-    ctx = open_context(settings, reporter)
-    graph = build_weekly_graph().compile()
-    final = graph.invoke(WeeklyState(window=window, sources=sources), context=ctx)
+    with RunLock(settings.data_dir, command):
+        ctx = open_context(settings, reporter)
+        with open_checkpointer(settings, WeeklyState) as saver:
+            graph = build_weekly_graph().compile(checkpointer=saver)
+            thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
+            run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
+            final = run.run(WeeklyState(window=window, sources=sources), restart=restart,
+                            resume_note="resumed an interrupted run: {nodes} and what follows were redone")
     state = WeeklyState.model_validate(final)
-    return WeeklyResult(state=state, outputs=state.outputs)
+    return WeeklyResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))
+
+
+class NothingToReview(ValueError):
+    """`brief review` without --fresh on an empty memory: a user error (exit 2) naming the fix."""
+
+
+@dataclass
+class ReviewResult:
+    state: object  # brief.graphs.review_state.ReviewState
+    outputs: list[str]
+    resumed_before: list[str] = field(default_factory=list)
+
+
+def run_review(settings: Settings, request, reporter: Reporter | None = None, command: str | None = None,
+               restart: bool = False, search=None) -> ReviewResult:
+    """Run (or resume) a themed review (`request`: graphs/review_state.ReviewRequest) under the memory dir's
+    lock; it only reads memory. `search` is the arXiv client for --fresh (default: built from [arxiv])."""
+    from dataclasses import fields
+
+    from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
+    from brief.graphs.review import build_review_graph
+    from brief.graphs.review_state import ReviewContext, ReviewState
+    from brief.memory.lock import RunLock
+
+    with RunLock(settings.data_dir, command):
+        base = open_context(settings, reporter)
+        if not request.fresh and base.memory.count() == 0:
+            raise NothingToReview(f"memory at {base.memory.location} holds no papers: run `brief weekly` (or import a "
+                                  "library) first, or add --fresh to search arXiv")
+        ctx = ReviewContext(**{f.name: getattr(base, f.name) for f in fields(base)}, search=search)
+        with open_checkpointer(settings, ReviewState) as saver:
+            graph = build_review_graph().compile(checkpointer=saver)
+            thread = thread_id("review", settings, request.slug, ReviewState, request=request.model_dump(mode="json"))
+            run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
+            final = run.run(ReviewState(request=request), restart=restart,
+                            resume_note="resumed an interrupted review: {nodes} and what follows were redone")
+    state = ReviewState.model_validate(final)
+    return ReviewResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))

@@ -35,6 +35,16 @@ def _spent(ctx: RunContext) -> Usage:
     return usage
 
 
+def _run_id(state: WeeklyState) -> str:
+    """The run's checkpoint thread (`weekly:2026-W24:3f2a…`), the same when a crashed run resumes."""
+    from langgraph.config import get_config
+
+    try:
+        return str(get_config().get("configurable", {}).get("thread_id") or f"weekly:{state.week}")
+    except RuntimeError:  # invoked outside a runnable context
+        return f"weekly:{state.week}"
+
+
 def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     with ctx.reporter.stage("fetch"):
@@ -85,17 +95,19 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     rejected = [p for p in state.papers if p.id in state.decisions and p.id not in kept
                 and state.decisions[p.id].stage not in ("unscreened", "prefilter")]
     cut = [p for p in state.papers if p.id in state.decisions and state.decisions[p.id].stage == "prefilter"]
+    run = _run_id(state)  # each paper's decision history names the run (once, even if this node is redone)
     with ctx.reporter.stage("remember", len(accepted) + len(rejected) + len(cut)) as advance:
         ctx.memory.remember(
             accepted, _vectors(ctx, accepted), state.memory_week, status="accepted",
             topics={p.id: state.decisions[p.id].topic or "" for p in accepted},
-            tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted},
+            tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted}, run_id=run,
         )
         advance(len(accepted))
-        ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected")
+        ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected",
+                            topics={p.id: state.decisions[p.id].topic or "" for p in rejected}, run_id=run)
         advance(len(rejected))
         # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
-        ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut")
+        ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut", run_id=run)
         advance(len(cut))
     added = len(kept - set(state.in_memory))  # upserts are idempotent: a redone node adds nothing twice
     return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": _spent(ctx)}
@@ -106,7 +118,8 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     accepted = state.accepted
     cfg = ctx.settings.memory
     with ctx.reporter.stage("link", len(accepted)):
-        links = find_links(ctx.memory, accepted, _vectors(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold)
+        links = find_links(ctx.memory, accepted, _vectors(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold,
+                           background=[p.text_for_embedding() for p in state.papers])
     return {"links": links, "usage": _spent(ctx)}
 
 
@@ -131,15 +144,17 @@ def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     return {"outputs": [str(p) for p in published.paths], "notes": published.notes}
 
 
-def build_weekly_graph():
-    graph = StateGraph(WeeklyState, context_schema=RunContext)
-    graph.add_node("fetch", fetch)
-    graph.add_node("screen", screen)
-    graph.add_node("review", review)
-    graph.add_node("remember", remember)
-    graph.add_node("link", link)
-    graph.add_node("synthesise", synthesise)
-    graph.add_node("write", write)
+def build_weekly_graph(wrap=lambda node: node, context_schema: type = RunContext):
+    """The weekly StateGraph (uncompiled). `wrap`/`context_schema` let LangGraph Studio run it with a JSON
+    context instead of live objects (graphs/studio.py)."""
+    graph = StateGraph(WeeklyState, context_schema=context_schema)
+    graph.add_node("fetch", wrap(fetch))
+    graph.add_node("screen", wrap(screen))
+    graph.add_node("review", wrap(review))
+    graph.add_node("remember", wrap(remember))
+    graph.add_node("link", wrap(link))
+    graph.add_node("synthesise", wrap(synthesise))
+    graph.add_node("write", wrap(write))
     graph.add_edge(START, "fetch")
     graph.add_edge("fetch", "screen")
     graph.add_edge("screen", "review")

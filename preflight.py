@@ -1,0 +1,69 @@
+"""Checks a run's inputs before anything is locked, opened or written.
+
+Bad input should fail in one clear line with memory untouched, not an hour into a run (an output
+directory that is really a file would otherwise only fail at the last node, after every LLM call).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from brief.config import ConfigError, Settings
+from brief.sources.window import Window
+
+
+class InputError(ValueError):
+    """Bad command-line input; the message names it and the fix (exit 2)."""
+
+
+def check_window(window: Window, today: date) -> None:
+    if window.since > today:
+        raise InputError(f"{window.label} starts on {window.since}, after today ({today}): choose a week that has begun")
+
+
+def check_sources(specs: list[str], settings: Settings) -> list:
+    """Build the run's sources (unknown kinds and missing paths fail here) and let each check its own input."""
+    from brief.agents.fetcher import build_sources
+
+    for spec in specs:
+        if spec.startswith("snapshot:") and not spec.removeprefix("snapshot:").strip():
+            raise InputError("--source snapshot: needs a path, e.g. --source snapshot:~/arxiv-dumps")
+    sources = build_sources(specs, settings)
+    for source in sources:
+        check = getattr(source, "check", None)
+        if check is not None:
+            check()
+    return sources
+
+
+def check_writable_dir(path: Path, what: str) -> None:
+    """`path` is a directory we can write, or can be created as one."""
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{what} {path} is a file, not a directory")
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        raise InputError(f"{what} {path} can't be created: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path} is not writable (no permission on {existing})")
+
+
+def check_checkpoint(settings: Settings) -> None:
+    """A Postgres checkpoint URL needs its optional package: say so before the run takes the lock."""
+    import importlib.util
+
+    url = settings.checkpoint.url.get_secret_value() if settings.checkpoint.url else ""
+    if url.startswith(("postgresql://", "postgres://")) and importlib.util.find_spec("langgraph.checkpoint.postgres") is None:
+        raise ConfigError("[checkpoint] url is a Postgres URL, which needs the Postgres checkpointer: "
+                          "pip install langgraph-checkpoint-postgres")
+
+
+def check_weekly(settings: Settings, specs: list[str], window: Window, today: date | None = None) -> None:
+    check_window(window, today or date.today())
+    check_checkpoint(settings)
+    check_sources(specs, settings)
+    check_writable_dir(settings.out_dir, "the report directory (--out)")
+    check_writable_dir(settings.data_dir, "the memory directory (--memory-dir)")
+    check_writable_dir(settings.cache_dir, "the cache directory ([memory] cache_dir)")

@@ -1,0 +1,96 @@
+"""Must-show: a run with a canary API key leaves it nowhere: not in reports, memory (Chroma's SQLite),
+caches, checkpoints, the lock file, stdout or stderr, whether the run succeeds, is killed mid-way,
+meets server errors or stops on a config error.
+"""
+
+from __future__ import annotations
+
+import signal
+import uuid
+
+from brief.cli import Redactor
+from tests.handlers import brief_handlers
+from tests.integration.cli_helpers import TOPIC, brief, brief_env, labels_for, week_snapshot, write_config
+from tests.scripted_llm import ScriptedLLMServer, random_faults
+
+
+def files_under(*roots):
+    return [p for root in roots for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def with_auth_log(srv: ScriptedLLMServer) -> list[str]:
+    """Record each request's Authorization header: proof the canary really was the key in use."""
+    seen: list[str] = []
+    handler = srv._httpd.RequestHandlerClass
+    post = handler.do_POST
+
+    def do_post(self):
+        seen.append(self.headers.get("Authorization", ""))
+        post(self)
+
+    handler.do_POST = do_post
+    return seen
+
+
+def test_a_canary_key_appears_in_no_file_and_no_output(tmp_path, cache_dir):
+    canary = f"sk-canary-{uuid.uuid4().hex}"
+    db_password = f"pw-canary-{uuid.uuid4().hex}"
+    snapshot = week_snapshot(tmp_path / "snapshot", 40)
+    config = write_config(tmp_path / "brief.toml", cache_dir)
+    config.write_text(config.read_text().replace("max_retries = 2", "max_retries = 0"))
+    labels = labels_for(snapshot)
+    outputs = []
+
+    def weekly(name: str, env: dict, *extra: str):
+        done = brief("weekly", "--week", "2026-W24", "--source", f"snapshot:{snapshot}", "--config", str(config),
+                     "--memory-dir", str(tmp_path / name / "memory"), "--out", str(tmp_path / name / "out"),
+                     *extra, env=env)
+        outputs.extend([done.stdout, done.stderr])
+        return done
+
+    with ScriptedLLMServer(handlers=brief_handlers(labels, TOPIC)) as srv:
+        auth = with_auth_log(srv)
+        env = brief_env(OPENAI_API_KEY=canary, OPENAI_BASE_URL=srv.base_url, BRIEF_MODEL="scripted")
+        ok = weekly("ok", env, "--json")
+        assert ok.returncode == 0, ok.stderr
+        killed = weekly("killed", brief_env(**env, BRIEF_TEST_KILL_AFTER="review"), "-q")
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert auth and all(a == f"Bearer {canary}" for a in auth), "the canary was the key sent to the server"
+
+    with ScriptedLLMServer(handlers=brief_handlers(labels, TOPIC), faults=random_faults(7, p429=0, p500=0.5)) as srv:
+        faulty = weekly("faulty", brief_env(OPENAI_API_KEY=canary, OPENAI_BASE_URL=srv.base_url, BRIEF_MODEL="scripted"))
+        assert faulty.returncode in (0, 1), faulty.stderr
+        assert "warning:" in faulty.stderr, "server errors were reported"
+
+    keyed = tmp_path / "keyed.toml"  # a key in the file, and a mistake elsewhere in it
+    keyed.write_text(config.read_text().replace("[llm]\n", f'[llm]\napi_key = "{canary}"\nmodle = "x"\n'))
+    bad = brief("weekly", "--config", str(keyed), "--week", "2026-W24", "--memory-dir", str(tmp_path / "bad"),
+                env=brief_env(OPENAI_API_KEY=canary))
+    outputs.extend([bad.stdout, bad.stderr])
+    assert bad.returncode == 2 and "llm.modle" in bad.stderr
+
+    pg = weekly("pg", brief_env(OPENAI_API_KEY=canary, OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+                                BRIEF_CHECKPOINT_URL=f"postgresql://brief:{db_password}@127.0.0.1:9/brief"), "-q")
+    assert pg.returncode in (1, 2) and ("langgraph-checkpoint-postgres" in pg.stderr or "Postgres" in pg.stderr)
+
+    written = [p for p in files_under(tmp_path, cache_dir) if p != keyed]
+    names = {p.name for p in written}
+    assert {"2026-W24.json", "2026-W24.md", "2026-W24.html", "chroma.sqlite3", "llm-cache.sqlite",
+            "checkpoints.sqlite", "brief.lock"} <= names, names
+    blobs = {p: p.read_bytes() for p in written}
+    checkpointed = b"".join(b for p, b in blobs.items() if p.name.startswith("checkpoints.sqlite") and "killed" in str(p))
+    paper_id = next(iter(labels))  # positive control: the grep does see what the killed run checkpointed
+    assert paper_id.encode() in checkpointed
+    for secret in (canary, db_password):
+        leaks = [str(p) for p, data in blobs.items() if secret.encode() in data]
+        assert leaks == [], f"the secret is in {leaks}"
+        assert not any(secret in text for text in outputs), "the secret is on stdout or stderr"
+
+
+def test_error_lines_and_log_records_are_redacted():
+    canary = f"sk-canary-{uuid.uuid4().hex}"
+    redact = Redactor({"OPENAI_API_KEY": canary, "HOME": "/root", "SMTP_PASSWORD": "hunter22"})
+    assert redact(f"401: bad key {canary} for hunter22") == "401: bad key *** for ***"
+    redact.add(["from-a-config-file"])
+    assert "from-a-config-file" not in redact("key from-a-config-file rejected")
+    assert redact("/root/briefings") == "/root/briefings", "only secrets are masked"

@@ -1,0 +1,70 @@
+"""Snapshot files are untrusted: what the bad-input table does not reach through the CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date
+
+import pytest
+
+from brief.sources.snapshot import MAX_ABSTRACT, SnapshotError, SnapshotSource, bounded
+from brief.sources.window import parse_week
+from brief.models import Paper
+
+WEEK = parse_week("2026-W24")
+TODAY = date(2026, 6, 10)
+
+
+def line(pid: str, **fields) -> str:
+    return json.dumps({"id": pid, "title": "A title", "summary": "An abstract.", **fields})
+
+
+def test_a_daily_file_named_for_a_future_day_is_skipped(tmp_path, caplog):
+    (tmp_path / "2026-06-09_a.jsonl").write_text(line("2606.00001"))
+    (tmp_path / "2026-06-13_a.jsonl").write_text(line("2606.00002"))
+    source = SnapshotSource(tmp_path, today=TODAY)
+    with caplog.at_level(logging.WARNING):
+        ids = [p.id for p in source.fetch(WEEK)]
+    assert ids == ["2606.00001"] and source.skipped == 1
+    assert any("2026-06-13" in r.getMessage() and "future" in r.getMessage() for r in caplog.records)
+
+
+def test_control_characters_are_dropped_and_whitespace_collapsed(tmp_path):
+    (tmp_path / "2026-06-09_a.jsonl").write_text(line("2606.00001", title="Bell\u0007 and\u0000 NUL\n\ttitle",
+                                                      summary="Escape \u001b[31mred\u001b[0m text"))
+    paper = next(SnapshotSource(tmp_path, today=TODAY).fetch(WEEK))
+    assert paper.title == "Bell and NUL title"
+    assert paper.abstract == "Escape [31mred[0m text"
+
+
+def test_a_file_with_thousands_of_bad_lines_warns_a_few_times_and_counts_them(tmp_path, caplog):
+    (tmp_path / "2026-06-09_a.jsonl").write_text("\n".join(["{broken"] * 5000 + [line("2606.00001")]))
+    source = SnapshotSource(tmp_path, today=TODAY)
+    with caplog.at_level(logging.WARNING):
+        assert [p.id for p in source.fetch(WEEK)] == ["2606.00001"]
+    assert source.skipped == 5000
+    assert len(caplog.records) <= 12 and "5000 problems in all" in caplog.records[-1].getMessage()
+
+
+def test_nothing_readable_is_an_error_but_an_empty_window_is_not(tmp_path):
+    (tmp_path / "2026-06-09_a.jsonl").write_text("not json\n")
+    with pytest.raises(SnapshotError, match="nothing in it could be read"):
+        list(SnapshotSource(tmp_path, today=TODAY).fetch(WEEK))
+    assert list(SnapshotSource(tmp_path, today=TODAY).fetch(parse_week("2026-W20"))) == [], "file not in the window"
+
+
+def test_bounded_truncates_at_a_word_and_says_so():
+    paper = Paper(id="2606.00001", title="t" * 1500, abstract="word " * 5000)
+    short, problems = bounded(paper)
+    assert len(short.abstract) <= MAX_ABSTRACT + 2 and short.abstract.endswith(" …")
+    assert len(short.title) <= 1002 and len(problems) == 2
+    assert bounded(Paper(id="2606.00002", title="fine", abstract="fine"))[1] == []
+
+
+def test_check_names_an_unusable_path(tmp_path):
+    with pytest.raises(SnapshotError, match="does not exist"):
+        SnapshotSource(tmp_path / "missing").check()
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(SnapshotError, match="no .jsonl"):
+        SnapshotSource(tmp_path).check()
