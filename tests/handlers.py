@@ -37,3 +37,34 @@ def brief_handlers(labels: dict[str, int], topic: str, default: int = 2) -> dict
         "ThemeDraft": theme_handler,
         "Overview": overview_handler,
     }
+
+
+# -- the themed review (`brief review`) ------------------------------------------------------------------
+
+THEME_LINE = re.compile(r"(?m)^(?:Review theme|Theme): (.+)$")
+
+
+def plan_handler(req: ScriptedRequest) -> dict:
+    """A ReviewPlan that repeats the theme among its queries (the planner must de-duplicate it)."""
+    found = THEME_LINE.search(req.user)
+    theme = found.group(1).strip() if found else "the theme"
+    return {"description": f"Papers about {theme}.", "relevant": "methods, benchmarks and datasets for it",
+            "not_relevant": "papers that only mention it", "queries": [theme, f"{theme} benchmark", f"  {theme.upper()} ",
+                                                                      "learned policies for it"],
+            "keywords": ["manipulation", " ", "grasping"]}
+
+
+def findings_handler(req: ScriptedRequest) -> dict:
+    """Agreements and contradictions citing the first papers listed; an open question citing one."""
+    keys = list(dict.fromkeys(CITED.findall(req.user)))
+    if len(keys) < 2:
+        return {"agreements": [], "contradictions": [], "open_questions": []}
+    return {"agreements": [f"[{keys[0]}] and [{keys[1]}] both find that more data helps."],
+            "contradictions": [f"[{keys[0]}] reports gains that [{keys[-1]}] does not reproduce."],
+            "open_questions": [f"How far the results transfer beyond the benchmarks of [{keys[1]}]."]}
+
+
+def review_handlers(labels: dict[str, int], theme: str, default: int = 2) -> dict:
+    """Every schema a `brief review` run asks for: the weekly agents' (screening against the theme as its
+    only topic) plus the planner's and the review writer's."""
+    return {**brief_handlers(labels, theme, default), "ReviewPlan": plan_handler, "ReviewFindings": findings_handler}

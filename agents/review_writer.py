@@ -1,0 +1,321 @@
+"""Review writer: the prose of a themed review (`brief review`): sub-theme sections, what the papers agree
+and disagree on, what they leave open, and the overview.
+
+Sub-themes come from the synthesiser (clusters named by their terms); this module only writes about them.
+With an LLM, every call goes through the synthesiser's LLMWriter machinery (context budget, one
+regeneration naming invalid citations, then removal), so a review's citations are validated exactly as a
+weekly briefing's. Offline, everything is computed from data and says so:
+
+- sections: templated from each sub-theme's lead paper, members, fields and the weeks they were first seen;
+- common ground: the closest pair of papers in each sub-theme and the terms they share;
+- competing approaches (the offline stand-in for contradictions): pairs whose problem statements are close
+  but whose methods differ, which a reader should compare; never claimed to conflict;
+- open questions: the limitations the abstracts state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
+from brief.agents.context_budget import Item, fit_texts, render_items
+from brief.agents.llm import LLMClient, LLMError
+from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft
+from brief.agents.theme_analysis import ThemeBrief
+from brief.config import SynthesisConfig
+from brief.models import Paper, Review
+from brief.prompts import load as load_prompt
+from brief.text import shared_terms
+
+log = logging.getLogger(__name__)
+NOT_STATED = "not stated in the abstract"
+MAX_FINDINGS = 6
+
+
+class Claim(BaseModel):
+    text: str = Field(description="one sentence citing its papers as [arXiv:ID]")
+    papers: list[str] = Field(default_factory=list, description="ids it cites, in order")
+
+
+class Findings(BaseModel):
+    agreements: list[Claim] = Field(default_factory=list)
+    contradictions: list[Claim] = Field(default_factory=list)
+    open_questions: list[Claim] = Field(default_factory=list)
+    source: Literal["llm", "offline"] = "offline"
+
+    def all_text(self) -> list[tuple[str, str]]:
+        return [(kind, c.text) for kind in ("agreements", "contradictions", "open_questions") for c in getattr(self, kind)]
+
+
+class ReviewFindings(BaseModel):
+    """The LLM's answer (prompts/review_findings.md)."""
+
+    agreements: list[str] = Field(default_factory=list, description="one sentence each, citing ≥ 2 papers")
+    contradictions: list[str] = Field(default_factory=list, description="one sentence each, citing each side")
+    open_questions: list[str] = Field(default_factory=list, description="one sentence each, citing the papers raising it")
+
+
+def _flat(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _claim(text: str) -> Claim:
+    return Claim(text=text, papers=list(dict.fromkeys(c.removeprefix("arXiv:") for c in citations(text))))
+
+
+class ReviewWriter:
+    """Writes one review's prose; `when[id]` says when a paper was first seen (or published, if fresh)."""
+
+    def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig, checker: CitationChecker,
+                 embed: Callable[[list[str]], np.ndarray] | None = None):
+        self.llm = llm
+        self.cfg = cfg
+        self.checker = checker
+        self.embed = embed
+        self.writer = LLMWriter(llm, cfg, checker) if llm is not None else None
+        self._repairs: list[CitationRepair] = []
+
+    @property
+    def repairs(self) -> list[CitationRepair]:
+        return (self.writer.repairs if self.writer else []) + self._repairs
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.writer.notes) if self.writer else []
+
+    # -- sub-theme sections -----------------------------------------------------------------------------
+
+    def sections(self, theme: str, themes: list[ThemeBrief], by_id: dict[str, Paper], reviews: dict[str, Review],
+                 when: dict[str, str]) -> list[ThemeBrief]:
+        if self.writer is None:
+            return [self._with_prose(t, offline_section(t, by_id, reviews, when)) for t in themes]
+
+        def one(t: ThemeBrief) -> ThemeBrief:
+            try:
+                return self._llm_section(theme, t, by_id, reviews, when)
+            except LLMError as exc:
+                log.warning("review section failed (%s): templated prose used", exc)
+                self.writer.notes.append(f"review: the LLM failed on sub-theme “{t.name}”; its prose is templated")
+                return self._with_prose(t, offline_section(t, by_id, reviews, when))
+
+        with ThreadPoolExecutor(max_workers=max(1, min(len(themes), self.llm.cfg.concurrency))) as pool:
+            return list(pool.map(one, themes))
+
+    def _with_prose(self, t: ThemeBrief, prose: str) -> ThemeBrief:
+        text, _ = self.checker.clean(normalise(prose))
+        return t.model_copy(update={"prose": text, "citations": citations(text)})
+
+    def _llm_section(self, theme: str, t: ThemeBrief, by_id, reviews, when) -> ThemeBrief:
+        values = {"theme": _flat(theme), "terms": ", ".join(t.terms) or "(none)", "span": span_text(t.paper_ids, when)}
+        items = [Item(head=f"- [{cite_key(pid)}] {_flat(by_id[pid].title)[:200]} ({by_id[pid].primary_category}; "
+                           f"{when.get(pid, 'date unknown')})",
+                      detail=_flat(reviews[pid].summary.tldr if pid in reviews else by_id[pid].abstract))
+                 for pid in t.paper_ids]
+        lines = self._fit("review_subtheme", values, "papers", items)
+        draft, _ = self.writer.checked(ThemeDraft, "review_subtheme", {**values, "papers": "\n".join(lines)}, t.name)
+        name = _flat(draft.name)[:80] or t.name
+        for repair in self.writer.repairs:
+            if repair.section == t.name:
+                repair.section = name
+        return t.model_copy(update={"name": name, "prose": draft.text, "citations": citations(draft.text), "parts": 1})
+
+    def _fit(self, prompt_name: str, values: dict, slot: str, items: list[Item]) -> list[str]:
+        """Lines for as many items (best first) as fit the context budget; the rest are dropped, with a note."""
+        room = self.writer._room(load_prompt(prompt_name), values, slot)  # noqa: SLF001 (same budget rule)
+        keep = len(items)
+        while keep and render_items(items[:keep], room) is None:
+            keep -= 1
+        if keep < len(items):
+            self.writer.notes.append(f"review: {len(items) - keep} of {len(items)} papers left out of one "
+                                     f"{prompt_name} call to stay within {self.cfg.context_budget_tokens} tokens")
+        return render_items(items[:keep], room) or []
+
+    # -- agreements, contradictions, open questions -----------------------------------------------------
+
+    def findings(self, theme: str, papers: list[Paper], reviews: dict[str, Review], themes: list[ThemeBrief],
+                 vectors: dict[str, np.ndarray]) -> Findings:
+        """`papers` best first (the LLM sees as many as fit); `vectors` are unit embeddings by id."""
+        if len(papers) < 2:
+            return Findings(source="llm" if self.writer is not None else "offline")
+        if self.writer is not None:
+            try:
+                return self._llm_findings(theme, papers, reviews)
+            except LLMError as exc:
+                log.warning("review findings failed (%s): computed offline", exc)
+                self.writer.notes.append("review: the LLM failed on agreements and contradictions; they are computed offline")
+        return self._offline_findings(papers, reviews, themes, vectors)
+
+    def _llm_findings(self, theme: str, papers: list[Paper], reviews: dict[str, Review]) -> Findings:
+        values = {"theme": _flat(theme), "feedback": ""}
+        items = []
+        for p in papers:
+            s = reviews[p.id].summary if p.id in reviews else None
+            parts = [f"{label}: {_flat(v)}" for label, v in (("problem", s.problem), ("method", s.method), ("results", s.results),
+                                                            ("limitations", s.limitations)) if s and v] if s else [_flat(p.abstract)]
+            items.append(Item(head=f"- [{cite_key(p.id)}] {_flat(p.title)[:200]}", detail=" / ".join(parts)))
+        values["papers"] = "\n".join(self._fit("review_findings", values, "papers", items))
+        prompt = load_prompt("review_findings")
+        key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
+        answer = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise", key=key)
+        lists = _normalised(answer)
+        invalid = list(dict.fromkeys(k for items_ in lists.values() for t in items_ for k in self.checker.invalid(t)))
+        regenerated = False
+        if invalid:
+            values["feedback"] = FEEDBACK.format(keys=", ".join(invalid[:10]))
+            try:
+                retry = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise",
+                                     key=hashlib.sha256(prompt.render_user(**values).encode()).hexdigest())
+                lists, regenerated = _normalised(retry), True
+            except LLMError as exc:
+                log.warning("regenerating the findings failed (%s): invalid citations removed instead", exc)
+        removed: list[str] = []
+        out = Findings(source="llm")
+        for kind, texts in lists.items():
+            for text in texts[:MAX_FINDINGS]:
+                clean, gone = self.checker.clean(text)
+                removed += gone
+                claim = _claim(clean)
+                if claim.text and len(claim.papers) >= (1 if kind == "open_questions" else 2):
+                    getattr(out, kind).append(claim)
+        if invalid:
+            self._repairs.append(CitationRepair(section="findings", invalid=invalid, regenerated=regenerated,
+                                                removed=list(dict.fromkeys(removed))))
+        return out
+
+    def _offline_findings(self, papers: list[Paper], reviews: dict[str, Review], themes: list[ThemeBrief],
+                          vectors: dict[str, np.ndarray]) -> Findings:
+        by_id = {p.id: p for p in papers}
+        out = Findings(source="offline")
+        for t in themes:
+            members = [pid for pid in t.paper_ids if pid in by_id and pid in vectors]
+            pair = _closest_pair(members, vectors)
+            if pair:
+                a, b, sim = pair
+                shared = shared_terms(by_id[a].text_for_embedding(), by_id[b].text_for_embedding(), k=3)
+                if shared:
+                    out.agreements.append(_claim(f"[{cite_key(a)}] and [{cite_key(b)}] work on common ground: "
+                                                 f"{', '.join(shared)} (similarity {sim:.2f})."))
+        out.agreements = out.agreements[:MAX_FINDINGS]
+        out.contradictions = self._competing(themes, by_id, reviews)[:MAX_FINDINGS]
+        for p in papers:
+            limitation = reviews[p.id].summary.limitations if p.id in reviews else ""
+            if limitation and limitation != NOT_STATED and len(out.open_questions) < MAX_FINDINGS:
+                out.open_questions.append(_claim(f"{_flat(limitation).rstrip('.')} [{cite_key(p.id)}]."))
+        for kind in ("agreements", "contradictions", "open_questions"):
+            setattr(out, kind, [_claim(self.checker.clean(c.text)[0]) for c in getattr(out, kind)])
+        return out
+
+    def _competing(self, themes: list[ThemeBrief], by_id: dict[str, Paper], reviews: dict[str, Review]) -> list[Claim]:
+        """Per sub-theme, the pair whose problem sentences are closest while their methods differ most."""
+        if self.embed is None:
+            return []
+        found = []
+        for t in themes:
+            ids = [pid for pid in t.paper_ids if pid in by_id and pid in reviews
+                   and reviews[pid].summary.problem and reviews[pid].summary.method
+                   and reviews[pid].summary.problem != reviews[pid].summary.method]
+            if len(ids) < 2:
+                continue
+            problems = self.embed([reviews[i].summary.problem for i in ids])
+            methods = self.embed([reviews[i].summary.method for i in ids])
+            best = None
+            for i in range(len(ids)):
+                for j in range(i + 1, len(ids)):
+                    same, differ = float(problems[i] @ problems[j]), float(methods[i] @ methods[j])
+                    if same >= 0.5 and same - differ >= 0.1 and (best is None or same - differ > best[0]):
+                        best = (same - differ, ids[i], ids[j], same)
+            if best:
+                _, a, b, same = best
+                found.append(_claim(
+                    f"[{cite_key(a)}] and [{cite_key(b)}] take on the same problem (similarity {same:.2f}) with different "
+                    f"methods: {_clip(reviews[a].summary.method)} [{cite_key(a)}] versus "
+                    f"{_clip(reviews[b].summary.method)} [{cite_key(b)}]."))
+        return found
+
+    # -- overview ---------------------------------------------------------------------------------------
+
+    def overview(self, theme: str, themes: list[ThemeBrief], findings: Findings, coverage: str, lead: Paper | None,
+                 lead_similarity: float | None) -> str:
+        if self.writer is not None and themes:
+            found = "\n".join(f"- {kind}: {text}" for kind, text in findings.all_text()) or "(none)"
+            values = {"theme": _flat(theme), "coverage": coverage, "findings": found}
+            room = self.writer._room(load_prompt("review_overview"), values, "drafts")  # noqa: SLF001
+            drafts = "\n\n".join(fit_texts([f"## {t.name} ({len(t.paper_ids)} papers)\n{t.prose}" for t in themes], room))
+            try:
+                result, _ = self.writer.checked(Overview, "review_overview", {**values, "drafts": drafts}, "overview")
+                text, _ = self.checker.clean(normalise(result.text))
+                return text
+            except LLMError as exc:
+                log.warning("review overview failed (%s): templated", exc)
+        text, _ = self.checker.clean(offline_overview(theme, themes, coverage, lead, lead_similarity))
+        return text
+
+
+def _normalised(answer: ReviewFindings) -> dict[str, list[str]]:
+    return {kind: [normalise(_flat(t)) for t in getattr(answer, kind) if _flat(t)]
+            for kind in ("agreements", "contradictions", "open_questions")}
+
+
+def _closest_pair(ids: list[str], vectors: dict[str, np.ndarray]) -> tuple[str, str, float] | None:
+    if len(ids) < 2:
+        return None
+    m = np.stack([vectors[i] for i in ids])
+    sims = m @ m.T
+    np.fill_diagonal(sims, -2.0)
+    i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
+    return ids[min(i, j)], ids[max(i, j)], float(sims[i, j])
+
+
+def _clip(text: str, n: int = 160) -> str:
+    flat = _flat(text).rstrip(".")
+    return flat if len(flat) <= n else flat[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def span_text(ids: list[str], when: dict[str, str]) -> str:
+    """`2026-W22 to 2026-W26 (5 weeks)` from the `first seen YYYY-Www` labels; fresh-only papers counted aside."""
+    weeks = sorted({when[i].removeprefix("first seen ") for i in ids if when.get(i, "").startswith("first seen ")})
+    fresh = sum(1 for i in ids if not when.get(i, "").startswith("first seen "))
+    text = (f"{weeks[0]} to {weeks[-1]} ({len(weeks)} weeks)" if len(weeks) > 1 else weeks[0]) if weeks else "none in memory"
+    return text + (f"; {fresh} from the fresh search" if fresh else "")
+
+
+def offline_section(t: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review], when: dict[str, str]) -> str:
+    members = [by_id[i] for i in t.paper_ids if i in by_id]
+    lead = members[0]
+    tldr = reviews[lead.id].summary.tldr if lead.id in reviews else lead.title
+    first = [f"{len(members)} paper{'s' if len(members) > 1 else ''} ({', '.join(t.categories)}), first seen "
+             f"{span_text(t.paper_ids, when)}, sharing {', '.join(t.terms[:3]) or 'a common method'}.",
+             f"Leading it, [{cite_key(lead.id)}] “{_flat(lead.title)}” ({when.get(lead.id, 'date unknown')}): {tldr}"]
+    others = [f"[{cite_key(p.id)}]" for p in members[1:5]]
+    if others:
+        first.append(f"Also here: {', '.join(others)}{f' and {len(members) - 5} more' if len(members) > 5 else ''}.")
+    paragraphs = [" ".join(first)]
+    dated = sorted((when[p.id], p.id) for p in members if when.get(p.id, "").startswith("first seen "))
+    if len(dated) > 1 and dated[0][0] != dated[-1][0]:
+        paragraphs.append(f"Earliest in memory: [{cite_key(dated[0][1])}] ({dated[0][0]}); latest: "
+                          f"[{cite_key(dated[-1][1])}] ({dated[-1][0]}).")
+    if t.bridges:
+        b = t.bridges[0]
+        paragraphs.append(f"Across fields, [{cite_key(b.a_id)}] ({b.a_category}) and [{cite_key(b.b_id)}] ({b.b_category}) "
+                          f"meet on {', '.join(b.shared_terms)}.")
+    return "\n\n".join(paragraphs)
+
+
+def offline_overview(theme: str, themes: list[ThemeBrief], coverage: str, lead: Paper | None,
+                     lead_similarity: float | None) -> str:
+    if not themes:
+        return f"“{_flat(theme)}”: no paper in memory{' or the fresh search' if 'fresh' in coverage else ''} matched the theme ({coverage})."
+    n = sum(len(t.paper_ids) for t in themes)
+    text = (f"“{_flat(theme)}”: {n} papers in {len(themes)} sub-theme{'s' if len(themes) > 1 else ''}; the largest "
+            f"is “{themes[0].name}” ({len(themes[0].paper_ids)} papers). Coverage: {coverage}.")
+    if lead is not None:
+        sim = f", similarity {lead_similarity:.2f}" if lead_similarity is not None else ""
+        text += f" Closest to the theme: [{cite_key(lead.id)}] “{_flat(lead.title)}”{sim}."
+    return text
