@@ -109,6 +109,40 @@ class Decision(BaseModel):
     score: float = 0.0
 
 
+class ScreenStats(BaseModel):
+    """How stage 1 cut this week, and what the audit of below-cut papers says it missed.
+
+    The audit is a simple random sample of the papers below the cut, screened by the LLM like the rest,
+    so `audit_positives / audit_n` estimates the share of accepts below the cut without bias; with the
+    accepts found above it, that gives stage 1's recall and a 95% interval.
+    """
+
+    prefilter: bool = True
+    ranker: str = "topic-similarity"
+    trained_on: int = Field(0, description="labelled decisions stage 1 learned from")
+    candidates: int = 0
+    sent: int = Field(0, description="papers the LLM screened: above the cut, forced, audit, extension")
+    share_sent: float = 0.0
+    cut_at: float | None = Field(None, description="stage-1 score at the cut")
+    cut_by: str = ""
+    forced: int = Field(0, description="include-keyword hits sent whatever their score")
+    authors: int = Field(0, description="watch-list papers accepted without the LLM")
+    extended: int = Field(0, description="papers screened because the audit moved the cut down")
+    audit_n: int = 0
+    audit_positives: int = 0
+    positives_above: int = Field(0, description="LLM accepts among the papers above the (final) cut")
+    below_cut: int = Field(0, description="papers left below the final cut (audit included)")
+    recall_target: float = 0.95
+    recall_estimate: float | None = None
+    recall_ci: tuple[float, float] | None = None
+    unscreened: int = 0
+    hallucinated_ids: int = 0
+    retried_alone: int = 0
+    injection_flags: int = Field(0, description="papers whose text addressed the screener (neutralised)")
+    brief_looks: int = Field(0, description="papers first screened on a shortened abstract (low stage-1 scores)")
+    rescreened: int = Field(0, description="of those, re-read in full because they might match")
+
+
 class Summary(BaseModel):
     tldr: str
     problem: str = ""

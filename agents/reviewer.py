@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from brief.agents.llm import LLMClient, LLMError, paper_block
+from brief.agents.screen_llm import token_rate
 from brief.config import Criteria, Topic
 from brief.models import Decision, Paper, Review, Summary
 from brief.prompts import load as load_prompt
@@ -130,6 +131,9 @@ class Reviewer:
             "paper": paper_block(paper),
         }
         key = f"{paper.id}v{paper.version or 0}|{decision.topic}"
+        rate = token_rate(self.llm)
+        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review"), key)) is None:
+            rate.take(sum(len(str(v)) for v in values.values()) / 4 + 700)  # + the system prompt and the answer
         try:
             verdict = self.llm.ask(ReviewVerdict, load_prompt("review"), values, stage="review", key=key)
         except LLMError as exc:
@@ -138,4 +142,29 @@ class Reviewer:
                           summary=extract_summary(paper))
         if decision.stage == "author" and not verdict.confirmed:
             verdict.confirmed, verdict.reason = True, "kept: author on the watch-list (reviewer: " + verdict.reason + ")"
-        return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=verdict.reason, summary=verdict.summary)
+        summary, replaced = ground_summary(verdict.summary, paper)
+        reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: "
+                                   "they stated numbers the abstract does not]" if replaced else "")
+        return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=reason, summary=summary)
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def ground_summary(summary: Summary, paper: Paper) -> tuple[Summary, list[str]]:
+    """Replace any LLM summary field that states a number the abstract doesn't with the extracted one.
+
+    Invented figures are the most damaging hallucination in a summary and the easiest to catch: every
+    number a field states must appear in the title or abstract. Returns (summary, fields replaced).
+    """
+    source = f"{paper.title} {paper.abstract}"
+    known = {n.replace(",", "") for n in _NUMBER.findall(source)}
+    extracted = None
+    fixed, replaced = summary.model_copy(), []
+    for field in ("tldr", "problem", "method", "results", "limitations"):
+        value = getattr(fixed, field)
+        if any(n.replace(",", "") not in known for n in _NUMBER.findall(value)):
+            extracted = extracted or extract_summary(paper)
+            setattr(fixed, field, getattr(extracted, field))
+            replaced.append(field)
+    return fixed, replaced

@@ -1,40 +1,30 @@
-"""Screener: decides which of the week's papers match the user's criteria.
+"""Screener: decides which of the week's papers match the user's criteria, in two stages.
 
-Stage 1 is local and cheap: every paper is scored against every topic (embedding similarity, keywords,
-the author watch-list). Offline, stage 1 decides alone. With an LLM, only the top of stage 1's ranking
-(plus watch-list and keyword hits, plus a small random audit sample from below the cut) goes to the LLM
-in batches; papers cut at stage 1 keep their score and reason.
+Stage 1 is local and cheap: every paper is scored against every topic (a ranker learned from memory's
+decisions, or topic similarity on a cold start; plus keywords and the author watch-list). Offline,
+stage 1 decides alone. With an LLM, only the papers above stage 1's cut go to the LLM (plus include-keyword
+hits and a small random audit sample from below the cut, which measures what the cut missed); watch-list
+authors are accepted without a call; papers cut at stage 1 keep their score and reason.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
+import math
 import random
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
+from brief.agents.llm import LLMClient
+from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
+from brief.agents.screen_llm import BatchScreener, PaperVerdict, ScreenBatch  # noqa: F401  (re-exported)
 from brief.config import Criteria, ScreeningConfig, Topic
-from brief.models import Decision, Paper, Score
-from brief.prompts import load as load_prompt
+from brief.models import Decision, Paper, Score, ScreenStats
 
-log = logging.getLogger(__name__)
-
-
-class PaperVerdict(BaseModel):
-    id: str
-    relevance: int = Field(description="1-10, per the rubric")
-    novelty: int = Field(description="1-10, per the rubric")
-    topic: str = Field(description="exact topic name, or 'none'")
-    reason: str = Field(description="one sentence")
-
-
-class ScreenBatch(BaseModel):
-    results: list[PaperVerdict]
+KEYWORD_BONUS = {"topic-similarity": 0.03}  # per keyword hit, max 3; learned rankers score in log-odds
+LEARNED_KEYWORD_BONUS = 0.5
 
 
 def _norm_name(name: str) -> str:
@@ -50,61 +40,109 @@ def similarity_to_relevance(similarity: float) -> int:
     return int(np.clip(round(1 + 9 * (similarity - 0.15) / 0.45), 1, 10))
 
 
+def stage1_text(paper: Paper) -> str:
+    """What stage 1 embeds and matches: title and abstract without sentences addressed to the screener."""
+    return neutralise(paper.text_for_embedding())[0]
+
+
+class Plan(BaseModel):
+    """Which papers stage 2 sees, and why."""
+
+    send: list[str] = Field(default_factory=list, description="above the cut or forced, best first")
+    forced: list[str] = Field(default_factory=list)
+    audit: list[str] = Field(default_factory=list)
+    below: list[str] = Field(default_factory=list, description="below the cut and not audited, best first")
+    authors: list[str] = Field(default_factory=list)
+    excluded: dict[str, str] = Field(default_factory=dict)
+    cut: float | None = None
+    cut_by: str = ""
+
+
+class ScreenResult(BaseModel):
+    decisions: list[Decision]
+    scores: list[Score]
+    stats: ScreenStats
+
+
 class Screener:
-    def __init__(self, criteria: Criteria, cfg: ScreeningConfig, topic_vectors: np.ndarray, llm: LLMClient | None):
+    def __init__(self, criteria: Criteria, cfg: ScreeningConfig, topic_vectors: np.ndarray, llm: LLMClient | None,
+                 ranker: Ranker | None = None):
         self.criteria = criteria
         self.cfg = cfg
         self.topic_vectors = topic_vectors
         self.llm = llm
+        self.ranker = ranker or SimilarityRanker(topic_vectors)
         self._watch = {_norm_name(a) for a in criteria.authors}
+        self._flagged: set[str] = set()
+        self._brief_only: set[str] = set()
+        self._rescreened = 0
 
     # -- stage 1 ---------------------------------------------------------------------------------------
 
     def prefilter(self, papers: list[Paper], vectors: np.ndarray) -> list[Score]:
-        sims = vectors @ self.topic_vectors.T if len(papers) else np.zeros((0, len(self.criteria.topics)))
+        """Score every paper; `vectors` should embed `stage1_text(paper)` so injected instructions can't count."""
+        if not papers:
+            return []
+        cleaned = [neutralise(p.text_for_embedding()) for p in papers]
+        self._flagged = {p.id for p, (_, flagged) in zip(papers, cleaned) if flagged}
+        texts = [c for c, _ in cleaned]
+        sims = np.asarray(vectors) @ self.topic_vectors.T
+        base = self.ranker.score(vectors, texts) if self.ranker.name != SimilarityRanker.name else sims.max(axis=1)
+        bonus = KEYWORD_BONUS.get(self.ranker.name, LEARNED_KEYWORD_BONUS)
         scores = []
-        for paper, row in zip(papers, sims):
-            text = f"{paper.title} {paper.abstract}".lower()
+        for paper, text, row, value in zip(papers, texts, sims, base):
+            low = text.lower()
             best = int(np.argmax(row))
-            topic = self.criteria.topics[best]
-            hits = [k for t in self.criteria.topics for k in t.keywords if _has(text, k)]
-            hits += [k for k in self.criteria.include_keywords if _has(text, k)]
+            hits = {k for t in self.criteria.topics for k in t.keywords if _has(low, k)}
+            hits |= {k for k in self.criteria.include_keywords if _has(low, k)}
             authors = [a for a in paper.authors if _norm_name(a) in self._watch]
-            score = float(row[best]) + 0.03 * min(len(set(hits)), 3)
-            scores.append(
-                Score(paper_id=paper.id, score=round(score, 4), similarity=round(float(row[best]), 4),
-                      topic=topic.name, keyword_hits=sorted(set(hits)), author_hits=authors)
-            )
+            scores.append(Score(paper_id=paper.id, score=round(float(value) + bonus * min(len(hits), 3), 4),
+                                similarity=round(float(row[best]), 4), topic=self.criteria.topics[best].name,
+                                keyword_hits=sorted(hits), author_hits=authors))
         return scores
 
     def _threshold(self, topic_name: str | None) -> float:
         topic = next((t for t in self.criteria.topics if t.name == topic_name), None)
         return topic.threshold if topic and topic.threshold is not None else self.cfg.similarity_threshold
 
-    def _excluded(self, paper: Paper) -> str | None:
-        text = f"{paper.title} {paper.abstract}".lower()
-        return next((k for k in self.criteria.exclude_keywords if _has(text, k)), None)
+    def _excluded(self, text: str) -> str | None:
+        low = text.lower()
+        return next((k for k in self.criteria.exclude_keywords if _has(low, k)), None)
+
+    def _included(self, score: Score) -> bool:
+        return bool(set(score.keyword_hits) & set(self.criteria.include_keywords))
 
     # -- decisions -------------------------------------------------------------------------------------
 
     def screen(self, papers: list[Paper], vectors: np.ndarray, seed: str = "", progress=lambda n=1: None) -> list[Decision]:
+        return self.run(papers, vectors, seed, progress).decisions
+
+    def run(self, papers: list[Paper], vectors: np.ndarray, seed: str = "", progress=lambda n=1: None) -> ScreenResult:
         scores = self.prefilter(papers, vectors)
         if self.llm is None:
-            return self._offline(papers, scores)
+            decisions = self._offline(papers, scores)
+            stats = ScreenStats(prefilter=False, ranker="offline: topic similarity", candidates=len(papers),
+                                authors=sum(d.stage == "author" for d in decisions), recall_target=self.cfg.recall_target)
+            return ScreenResult(decisions=decisions, scores=scores, stats=stats)
         return self._with_llm(papers, scores, seed, progress)
 
     def _offline(self, papers: list[Paper], scores: list[Score]) -> list[Decision]:
+        """Without an LLM, stage 1 decides: topic similarity (+ keywords) against the thresholds.
+
+        The learned ranker is not used here: its scores are log-odds, and offline thresholds are similarities.
+        """
         decisions = []
         for paper, s in zip(papers, scores):
-            excluded = self._excluded(paper)
+            excluded = self._excluded(stage1_text(paper))
             if s.author_hits and not excluded:
                 decisions.append(Decision(paper_id=paper.id, accepted=True, stage="author", relevance=10, novelty=0,
                                           topic=s.topic, reason=f"author match: {', '.join(s.author_hits)}", score=s.score))
                 continue
-            ok = excluded is None and s.score >= self._threshold(s.topic)
+            value = s.similarity + 0.03 * min(len(s.keyword_hits), 3)
+            ok = excluded is None and value >= self._threshold(s.topic)
             why = (f"excluded keyword {excluded!r}" if excluded else
                    f"similarity {s.similarity:.2f} to {s.topic!r}" + (f", keywords: {', '.join(s.keyword_hits)}" if s.keyword_hits else ""))
-            decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", relevance=similarity_to_relevance(s.score),
+            decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", relevance=similarity_to_relevance(value),
                                       novelty=0, topic=s.topic if ok else None, reason=why, score=s.score))
         return self._cap(decisions)
 
@@ -115,44 +153,145 @@ class Screener:
             d.reason += f"; below this week's top {self.cfg.max_accepted}"
         return decisions
 
-    def select_for_llm(self, scores: list[Score], seed: str) -> tuple[set[str], set[str]]:
-        """The ids stage 2 sees: the top share of the ranking, every watch-list/keyword hit, and an audit sample."""
-        ranked = sorted(scores, key=lambda s: -s.score)
-        n_top = max(1, int(round(len(ranked) * self.cfg.llm_share)))
-        chosen = {s.paper_id for s in ranked[:n_top]}
-        chosen |= {s.paper_id for s in ranked if s.author_hits or s.keyword_hits}
-        below = [s.paper_id for s in ranked if s.paper_id not in chosen]
-        audit = set(random.Random(seed).sample(below, min(self.cfg.audit_sample, len(below))))
-        return chosen | audit, audit
+    def plan(self, papers: list[Paper], scores: list[Score], seed: str) -> Plan:
+        """Stage 1's cut: learned for the recall target when the ranker has one, else a share of the ranking."""
+        plan = Plan()
+        text_of = {p.id: stage1_text(p) for p in papers}
+        text_of.update({s.paper_id: "" for s in scores if s.paper_id not in text_of})
+        ranked = []
+        for s in sorted(scores, key=lambda s: (-s.score, s.paper_id)):
+            excluded = self._excluded(text_of[s.paper_id])
+            if excluded:
+                plan.excluded[s.paper_id] = excluded
+            elif s.author_hits:
+                plan.authors.append(s.paper_id)
+            else:
+                ranked.append(s)
+        if not self.cfg.prefilter:
+            plan.send, plan.cut_by = [s.paper_id for s in ranked], "no prefilter: every paper to the LLM"
+            return plan
+        n = len(ranked)
+        cut = getattr(self.ranker, "cut", None)
+        if cut is not None and n:
+            n_top = sum(1 for s in ranked if s.score >= round(cut, 4))  # scores are stored rounded
+            lo, hi = math.ceil(self.cfg.min_share * n), max(1, math.floor(self.cfg.max_share * n))
+            n_top = min(max(n_top, lo), hi)
+            plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({getattr(self.ranker, 'n_examples', 0)} "
+                           f"decisions), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
+        else:
+            n_top = max(1, int(round(n * self.cfg.llm_share))) if n else 0
+            plan.cut_by = f"cold start: the top {self.cfg.llm_share:.0%} by topic similarity"
+        top = [s.paper_id for s in ranked[:n_top]]
+        rest = ranked[n_top:]
+        plan.cut = ranked[n_top - 1].score if 0 < n_top else None
+        plan.forced = [s.paper_id for s in rest if self._included(s)]
+        forced = set(plan.forced)
+        below = [s.paper_id for s in rest if s.paper_id not in forced]
+        plan.send = top + plan.forced
+        audit = set(random.Random(f"audit|{seed}").sample(below, min(self.cfg.audit_sample, len(below))))
+        plan.audit = [pid for pid in below if pid in audit]
+        plan.below = [pid for pid in below if pid not in audit]
+        return plan
 
-    def _with_llm(self, papers: list[Paper], scores: list[Score], seed: str, progress) -> list[Decision]:
+    def select_for_llm(self, scores: list[Score], seed: str, papers: list[Paper] | None = None) -> tuple[set[str], set[str]]:
+        """The ids stage 2 sees (audit included) and the audit sample, without calling the LLM."""
+        plan = self.plan(papers or [], scores, seed)
+        return set(plan.send) | set(plan.audit), set(plan.audit)
+
+    def _with_llm(self, papers: list[Paper], scores: list[Score], seed: str, progress) -> ScreenResult:
         by_id = {p.id: p for p in papers}
         score_of = {s.paper_id: s for s in scores}
-        send, audit = self.select_for_llm(scores, seed)
-        decisions: dict[str, Decision] = {}
-        for paper in papers:
-            s = score_of[paper.id]
-            excluded = self._excluded(paper)
-            if excluded or paper.id not in send:
-                reason = f"excluded keyword {excluded!r}" if excluded else f"below stage-1 cut (similarity {s.similarity:.2f})"
-                decisions[paper.id] = Decision(paper_id=paper.id, accepted=False, stage="prefilter",
-                                               relevance=similarity_to_relevance(s.score), novelty=0, reason=reason, score=s.score)
-        queue = sorted((p for p in papers if p.id not in decisions), key=lambda p: -score_of[p.id].score)
-        size = self.llm.cfg.batch_size
-        batches = [queue[i:i + size] for i in range(0, len(queue), size)]
-        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
-            for batch, verdicts in zip(batches, pool.map(self._screen_batch, batches)):
-                for paper in batch:
-                    decisions[paper.id] = self._decide(paper, verdicts.get(paper.id), score_of[paper.id])
-                progress(len(batch))
-        for paper in papers:
-            d = decisions[paper.id]
-            if paper.id in audit:
-                d.reason = "[audit sample] " + d.reason
-            if score_of[paper.id].author_hits and d.stage != "unscreened":
-                d.accepted, d.stage = True, "author"
-                d.reason = f"author match: {', '.join(score_of[paper.id].author_hits)}; " + d.reason
-        return self._cap([decisions[p.id] for p in papers])
+        plan = self.plan(papers, scores, seed)
+        batcher = BatchScreener(self.llm, {"interests": self.criteria.interests or "(none given)",
+                                           "topics": topics_text(self.criteria.topics)}, self._criteria_key())
+        first = plan.send + plan.audit
+        self._brief_only, self._rescreened = set(), 0
+        ranked = [pid for pid in plan.send if pid not in set(plan.forced)]
+        n_brief = int(round(len(ranked) * self.cfg.brief_band)) if self.cfg.prefilter else 0
+        low = ranked[len(ranked) - n_brief:]
+        full = [pid for pid in plan.send if pid not in set(low)]
+        verdicts = self._two_pass(batcher, by_id, full, low + plan.audit if self.cfg.prefilter else plan.audit, progress)
+        decisions: dict[str, Decision] = {pid: self._decide(by_id[pid], verdicts.get(pid), score_of[pid]) for pid in first}
+        above, below, audit = list(plan.send), list(plan.below), list(plan.audit)
+        extended = 0
+        for _ in range(self.cfg.extend_rounds if self.cfg.prefilter else 0):
+            estimate = self._recall(above, below, audit, decisions)[0]
+            if not below or estimate is None or estimate >= self.cfg.recall_target:
+                break
+            band_n = max(10, math.ceil(0.05 * len(papers)))
+            band, below = below[:band_n], below[band_n:]
+            cut_now = score_of[band[-1]].score
+            moved = [pid for pid in audit if score_of[pid].score >= cut_now]
+            audit = [pid for pid in audit if pid not in moved]
+            got = self._two_pass(batcher, by_id, [], band, progress)
+            decisions.update({pid: self._decide(by_id[pid], got.get(pid), score_of[pid]) for pid in band})
+            above += band + moved
+            extended += len(band)
+            plan.cut = cut_now
+        for pid in below:
+            s = score_of[pid]
+            decisions[pid] = Decision(paper_id=pid, accepted=False, stage="prefilter", relevance=similarity_to_relevance(s.similarity),
+                                      novelty=0, score=s.score, reason=self._cut_reason(s, plan.cut))
+        progress(len(below))
+        for pid, word in plan.excluded.items():
+            s = score_of[pid]
+            decisions[pid] = Decision(paper_id=pid, accepted=False, stage="prefilter", relevance=similarity_to_relevance(s.similarity),
+                                      novelty=0, score=s.score, reason=f"excluded keyword {word!r}")
+        for pid in plan.authors:
+            s = score_of[pid]
+            decisions[pid] = Decision(paper_id=pid, accepted=True, stage="author", relevance=10, novelty=0, topic=s.topic,
+                                      score=s.score, reason=f"author match: {', '.join(s.author_hits)}")
+        for pid in plan.audit:
+            decisions[pid].reason = "[audit sample] " + decisions[pid].reason
+        for pid in self._brief_only & set(decisions):
+            if decisions[pid].stage == "llm":
+                decisions[pid].reason = "[first look, shortened abstract] " + decisions[pid].reason
+        for pid in self._flagged & set(decisions):
+            decisions[pid].reason += " [its text addressed the screener: ignored]"
+        recall, ci = self._recall(above, below, audit, decisions)
+        sent = len(first) + extended
+        stats = ScreenStats(
+            prefilter=self.cfg.prefilter, ranker=self.ranker.name, trained_on=getattr(self.ranker, "n_examples", 0),
+            candidates=len(papers), sent=sent, share_sent=round(sent / len(papers), 4) if papers else 0.0,
+            cut_at=plan.cut, cut_by=plan.cut_by, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
+            audit_n=len(audit), audit_positives=sum(decisions[p].accepted for p in audit),
+            positives_above=sum(decisions[p].accepted for p in above), below_cut=len(below) + len(audit),
+            recall_target=self.cfg.recall_target, recall_estimate=recall, recall_ci=ci,
+            unscreened=sum(d.stage == "unscreened" for d in decisions.values()), hallucinated_ids=batcher.stats.hallucinated_ids,
+            retried_alone=batcher.stats.retried_alone, injection_flags=len(self._flagged),
+            brief_looks=len(self._brief_only) + self._rescreened, rescreened=self._rescreened,
+        )
+        ordered = self._cap([decisions[p.id] for p in papers])
+        return ScreenResult(decisions=ordered, scores=scores, stats=stats)
+
+    def _two_pass(self, batcher: BatchScreener, by_id: dict[str, Paper], full: list[str], brief: list[str],
+                  progress) -> dict[str, PaperVerdict | str]:
+        """`full` papers are screened on their whole abstract; `brief` ones (low stage-1 scores) first on its
+        opening, and re-read in full, once, when that first look finds they might match (or fails)."""
+        verdicts = batcher.screen([by_id[i] for i in full], progress) if full else {}
+        if not brief:
+            return verdicts
+        chars = self.cfg.brief_chars
+        looks = batcher.screen([by_id[i] for i in brief], progress, brief_chars=chars)
+        floor = max(1, self.cfg.accept_relevance - 2)
+        again = [pid for pid in brief if len(by_id[pid].abstract) > chars
+                 and (not isinstance(looks.get(pid), PaperVerdict) or looks[pid].relevance >= floor)]
+        verdicts.update(looks)
+        if again:
+            verdicts.update(batcher.screen([by_id[i] for i in again]))
+        self._brief_only |= {pid for pid in brief if pid not in set(again) and len(by_id[pid].abstract) > chars}
+        self._rescreened += len(again)
+        return verdicts
+
+    def _recall(self, above, below, audit, decisions) -> tuple[float | None, tuple[float, float] | None]:
+        screened_audit = [p for p in audit if decisions[p].stage == "llm"]
+        positives = sum(decisions[p].accepted for p in above if decisions[p].stage == "llm")
+        return recall_interval(positives, len(below) + len(audit), len(screened_audit),
+                               sum(decisions[p].accepted for p in screened_audit))
+
+    def _cut_reason(self, s: Score, cut: float | None) -> str:
+        where = f"below stage-1 cut: score {s.score:.2f}" + (f" < {cut:.2f}" if cut is not None else "")
+        return f"{where} ({self.ranker.name}); nearest topic {s.topic!r} at similarity {s.similarity:.2f}"
 
     def _decide(self, paper: Paper, verdict: PaperVerdict | str | None, score: Score) -> Decision:
         if not isinstance(verdict, PaperVerdict):
@@ -164,48 +303,62 @@ class Screener:
         return Decision(paper_id=paper.id, accepted=accepted, stage="llm", relevance=relevance, novelty=novelty,
                         topic=topic, reason=verdict.reason[:400], score=score.score)
 
-    def _screen_batch(self, batch: list[Paper]) -> dict[str, PaperVerdict | str]:
-        """One batched call; hallucinated ids are ignored, missing ones retried alone once."""
-        got = self._ask(batch)
-        if isinstance(got, str):
-            if len(batch) == 1:
-                return {batch[0].id: got}
-            results: dict[str, PaperVerdict | str] = {}
-            for paper in batch:
-                results.update(self._screen_batch([paper]))
-            return results
-        wanted = {p.id for p in batch}
-        verdicts = {v.id: v for v in got.results if v.id in wanted}
-        for stray in {v.id for v in got.results} - wanted:
-            log.warning("screener answered for id %r that was not in its batch: ignored (hallucinated)", stray)
-        for paper in batch:
-            if paper.id not in verdicts and len(batch) > 1:
-                retry = self._ask([paper])
-                verdicts[paper.id] = next((v for v in getattr(retry, "results", []) if v.id == paper.id),
-                                          retry if isinstance(retry, str) else "missing from the answer twice")
-            elif paper.id not in verdicts:
-                verdicts[paper.id] = "missing from the answer"
-        return verdicts
-
-    def _ask(self, batch: list[Paper]) -> ScreenBatch | str:
-        prompt = load_prompt("screen")
-        key = "|".join(f"{p.id}v{p.version or 0}" for p in batch) + "|" + self._criteria_key()
-        values = {
-            "interests": self.criteria.interests or "(none given)",
-            "topics": topics_text(self.criteria.topics),
-            "count": len(batch),
-            "papers": "\n\n".join(paper_block(p) for p in batch),
-        }
-        try:
-            return self.llm.ask(ScreenBatch, prompt, values, stage="screen", key=key)
-        except BudgetExceeded as exc:
-            return str(exc)
-        except LLMError as exc:
-            log.warning("screening batch failed: %s", exc)
-            return str(exc)
-
     def _criteria_key(self) -> str:
         return hashlib.sha256(self.criteria.model_dump_json().encode()).hexdigest()[:16]
+
+
+def learn_ranker(memory, topic_vectors: np.ndarray, settings, before_week: str | None = None) -> Ranker:
+    """Stage 1's ranker from the decisions `memory` holds (first seen before `before_week`).
+
+    Topic similarity on a cold start, when learning is off, or when memory can't give its history.
+    """
+    cfg = settings.screening
+    history = getattr(memory, "labelled_history", None)
+    if not cfg.learn or not cfg.prefilter or history is None:
+        return SimilarityRanker(topic_vectors)
+    _ids, vectors, labels, weights, texts = history(cfg.history_limit, before_week=before_week,
+                                                    feedback_weight=cfg.feedback_weight, cut_weight=cfg.cut_weight)
+    if len(labels) == 0 or vectors.shape[1] != topic_vectors.shape[1]:
+        return SimilarityRanker(topic_vectors)
+    judged = weights >= min(0.5, cfg.feedback_weight)  # LLM decisions, feedback, imports: not the unjudged cuts
+    keep, weights = thin_cuts(weights, judged)
+    texts = [neutralise(texts[i])[0] for i in keep]
+    return fit_ranker(topic_vectors, vectors[keep], labels[keep], weights, texts=texts,
+                      topic_texts=[t.text() for t in settings.criteria.topics], recall_target=cfg.recall_target,
+                      folds=5 if len(keep) <= 3000 else 3, judged=judged[keep])
+
+
+def thin_cuts(weights: np.ndarray, judged: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Keep every judged example, and at most as many never-judged stage-1 cuts (evenly spread, so newest
+    and oldest alike), their weight scaled up to stand for the rest: the fit stays fast as memory grows."""
+    mask = weights >= 0.5 if judged is None else np.asarray(judged, dtype=bool)
+    judged, cuts = np.flatnonzero(mask), np.flatnonzero(~mask)
+    room = max(len(judged), 50)
+    if len(cuts) <= room:
+        return np.arange(len(weights)), weights
+    chosen = cuts[np.linspace(0, len(cuts) - 1, room).astype(int)]
+    keep = np.sort(np.concatenate([judged, chosen]))
+    thinned = weights[keep].copy()
+    thinned[np.isin(keep, chosen)] *= len(cuts) / room
+    return keep, thinned
+
+
+def screen_note(stats: ScreenStats) -> str:
+    """One line for the briefing: what stage 1 sent, and what the audit says it missed."""
+    if not stats.prefilter:
+        return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)."
+    text = (f"Screening: stage 1 ({stats.ranker}, {stats.trained_on} earlier decisions) sent {stats.sent} of "
+            f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_n} of them a random audit "
+            f"of the papers below its cut")
+    if stats.extended:
+        text += f"; the audit found accepts below the cut, so {stats.extended} more were screened"
+    if stats.recall_estimate is not None and stats.recall_ci is not None:
+        lo, hi = stats.recall_ci
+        text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
+                 f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
+    if stats.unscreened:
+        text += f". {stats.unscreened} papers are unscreened (see the rejected list for why)"
+    return text + "."
 
 
 def topics_text(topics: list[Topic]) -> str:

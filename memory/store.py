@@ -1,58 +1,51 @@
 """Persistent vector memory of papers: the only module that talks to Chroma.
 
-Two collections: `papers` (accepted and imported papers: what links point to) and `seen` (rejected
-papers, remembered so nothing is screened twice). Embeddings always come from our own embedder and are
-passed explicitly: Chroma's default embedder would try to download a model.
+Two collections: `papers` (accepted and imported papers: what links point to) and `seen` (rejected and
+stage-1-cut papers, remembered so nothing is screened twice). A paper lives in exactly one of them; a
+new decision moves it. Embeddings always come from our own embedder and are passed explicitly: Chroma's
+default embedder would try to download a model. What a record holds and how it merges: records.py.
+
+Local mode keeps Chroma in the data dir (`PersistentClient`); `memory.chroma_host` / CHROMA_HOST talks to
+a shared server (`chroma run --path DIR --port N`) through `HttpClient`, so a team shares one memory.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, Field
 
+from brief.memory.records import (
+    PAPERS_STATUSES,
+    Imported,
+    Record,
+    metadata,
+    previously_seen,
+    record,
+    week_ordinal,
+)
 from brief.models import Paper
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 _BATCH = 4000  # under Chroma's max batch of 5461
+_PAGE = 5000
+
+__all__ = ["Memory", "MemoryStoreError", "Record", "week_ordinal"]
 
 
 class MemoryStoreError(RuntimeError):
     """Memory can't be opened or used as asked; the message says how to fix it."""
 
 
-class Record(BaseModel):
-    id: str
-    title: str
-    authors: list[str] = Field(default_factory=list)
-    categories: list[str] = Field(default_factory=list)
-    first_seen: str
-    last_seen: str
-    status: str = "accepted"
-    version: int = 0
-    topic: str = ""
-    tldr: str = ""
-    abstract: str = ""
-    url: str = ""
-    similarity: float | None = None
-
-    @property
-    def primary_archive(self) -> str:
-        return (self.categories[0] if self.categories else "unknown").split(".")[0]
-
-
-def week_ordinal(week: str) -> int:
-    """`2026-W24` → 202624, so Chroma can filter `first seen before this week` numerically."""
-    year, _, num = week.partition("-W")
-    try:
-        return int(year) * 100 + int(num)
-    except ValueError:
-        return 0
+def _where(path: Path | None, host: str | None, port: int) -> str:
+    if host:
+        return (f"http://{host}:{port} (memory.chroma_host / CHROMA_HOST): is a server running there? "
+                "Start one with `chroma run --path DIR --port N`")
+    return str(path)
 
 
 class Memory:
@@ -61,6 +54,7 @@ class Memory:
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        self.path = None if host else path
         try:
             if host:
                 self.client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
@@ -71,10 +65,15 @@ class Memory:
                 self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
                 self.location = str(path)
         except Exception as exc:  # chroma raises many kinds; all mean "can't open"
-            raise MemoryStoreError(f"cannot open memory at {host or path}: {exc}") from None
+            raise MemoryStoreError(f"cannot open memory at {_where(path, host, port)}: {exc}") from None
         self.embedder_name = embedder_name
-        self.papers = self._collection("papers")
-        self.seen = self._collection("seen")
+        try:
+            self.papers = self._collection("papers")
+            self.seen = self._collection("seen")
+        except MemoryStoreError:
+            raise
+        except Exception as exc:  # a server that went away or refuses: say where and how to fix it
+            raise MemoryStoreError(f"cannot open memory at {_where(path, host, port)}: {exc}") from None
 
     def _collection(self, name: str):
         collection = self.client.get_or_create_collection(
@@ -100,44 +99,90 @@ class Memory:
         status: str = "accepted",
         topics: dict[str, str] | None = None,
         tldrs: dict[str, str] | None = None,
+        run_id: str = "",
     ) -> int:
-        """Upsert papers; keeps each paper's first-seen week. Returns how many were new to this collection."""
+        """Record `status` decided for `papers` in `week` by run `run_id`: upserts into `papers` (accepted,
+        imported) or `seen` (rejected, cut), keeping each paper's first-seen week and appending the decision
+        to its history (once per run). Returns how many were new to the collection they now live in."""
+        topics, tldrs = topics or {}, tldrs or {}
+        return self._write(papers, embeddings, lambda p, old: metadata(
+            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)))
+
+    def import_papers(self, items: list[Imported], embeddings: np.ndarray, week: str, run_id: str,
+                      progress: Callable[[int], None] | None = None) -> int:
+        """Store a user's library as status "imported" (so it counts as previously seen), each paper under
+        its own first/last week. A paper memory already knows keeps its record and only gains the history
+        entry and missing fields; a bare id (stub) never overwrites anything. Returns how many were new."""
+        known = set(self.known(i.paper.id for i in items))
+        keep = [n for n, item in enumerate(items) if not (item.stub and item.paper.id in known)]
+        items = [items[n] for n in keep]
+        by_id = {i.paper.id: i for i in items}
+        return self._write(
+            [i.paper for i in items], np.asarray(embeddings)[keep] if len(keep) else embeddings[:0],
+            lambda p, old: metadata(p, old, week, "imported", first_week=by_id[p.id].first_week,
+                                    last_week=by_id[p.id].last_week, run_id=run_id, dated=by_id[p.id].dated,
+                                    stub=by_id[p.id].stub, fill_only=old is not None),
+            progress=progress, importing=True,
+        )
+
+    def _write(self, papers: list[Paper], embeddings: np.ndarray, meta_for: Callable[[Paper, dict | None], dict],
+               progress: Callable[[int], None] | None = None, importing: bool = False) -> int:
+        """Upsert in batches. A paper whose status moves it to the other collection is deleted there. An
+        import of a known paper with no richer text keeps memory's vector and document."""
         if not papers:
             return 0
-        collection = self.papers if status in ("accepted", "imported") else self.seen
-        existing = self._existing(collection, [p.id for p in papers])
-        topics, tldrs = topics or {}, tldrs or {}
-        metadatas = []
-        for paper in papers:
-            old = existing.get(paper.id, {})
-            first = old.get("first_seen", week)
-            if week_ordinal(week) and week_ordinal(first) > week_ordinal(week):
-                first = week
-            metadatas.append(
-                {
-                    "title": paper.title,
-                    "authors": "; ".join(paper.authors[:50]),
-                    "categories": " ".join(paper.categories),
-                    "primary": paper.primary_archive,
-                    "first_seen": first,
-                    "first_seen_ord": week_ordinal(first),
-                    "last_seen": max(week, old.get("last_seen", week), key=week_ordinal),
-                    "status": old.get("status", status) if status == "imported" else status,
-                    "version": max(paper.version or 0, int(old.get("version", 0))),
-                    "topic": topics.get(paper.id, old.get("topic", "")),
-                    "tldr": tldrs.get(paper.id, old.get("tldr", ""))[:1000],
-                    "url": paper.url or "",
-                }
-            )
-        for start in range(0, len(papers), _BATCH):
-            chunk = slice(start, start + _BATCH)
-            collection.upsert(
-                ids=[p.id for p in papers[chunk]],
-                embeddings=np.asarray(embeddings[chunk], dtype=np.float32).tolist(),
-                documents=[p.abstract[:4000] for p in papers[chunk]],
-                metadatas=metadatas[chunk],
-            )
-        return sum(1 for p in papers if p.id not in existing)
+        first: dict[str, int] = {}
+        for n, paper in enumerate(papers):
+            first.setdefault(paper.id, n)  # one write per id: Chroma rejects a batch with repeated ids
+        rows = sorted(first.values())
+        ids = [papers[n].id for n in rows]
+        in_papers = self._existing(self.papers, ids, documents=True)
+        in_seen = self._existing(self.seen, ids, documents=True)
+        writes = {"papers": ([], [], [], []), "seen": ([], [], [], [])}  # ids, vectors, documents, metadatas
+        updates = {"papers": ([], []), "seen": ([], [])}  # metadata-only: the stored vector stays
+        moves: dict[str, list[str]] = {"papers": [], "seen": []}  # ids to delete from that collection
+        new = 0
+        for n in rows:
+            paper = papers[n]
+            held_in = "papers" if paper.id in in_papers else "seen" if paper.id in in_seen else None
+            old_meta, old_doc = (in_papers if held_in == "papers" else in_seen).get(paper.id, (None, None))
+            meta = meta_for(paper, old_meta)
+            target = "papers" if meta["status"] in PAPERS_STATUSES else "seen"
+            poorer = (importing and old_meta is not None and not old_meta.get("stub")
+                      and len(paper.abstract) <= len(old_doc or ""))
+            if held_in == target and poorer:
+                updates[target][0].append(paper.id)
+                updates[target][1].append(meta)
+                continue
+            if held_in is not None and held_in != target:
+                moves[held_in].append(paper.id)
+            new += paper.id not in (in_papers if target == "papers" else in_seen)
+            ids_, vectors, docs, metas = writes[target]
+            ids_.append(paper.id)
+            vectors.append(self._vector(held_in, paper.id) if poorer else np.asarray(embeddings[n], dtype=np.float32))
+            docs.append((old_doc if poorer else paper.abstract)[:4000] or "")
+            metas.append(meta)
+        for name, collection in (("papers", self.papers), ("seen", self.seen)):
+            ids_, vectors, docs, metas = writes[name]
+            for start in range(0, len(ids_), _BATCH):
+                chunk = slice(start, start + _BATCH)
+                collection.upsert(ids=ids_[chunk], embeddings=np.stack(vectors[chunk]).tolist(),
+                                  documents=docs[chunk], metadatas=metas[chunk])
+                if progress:
+                    progress(len(ids_[chunk]))
+            up_ids, up_metas = updates[name]
+            for start in range(0, len(up_ids), _BATCH):
+                collection.update(ids=up_ids[start:start + _BATCH], metadatas=up_metas[start:start + _BATCH])
+                if progress:
+                    progress(len(up_ids[start:start + _BATCH]))
+        for name, collection in (("papers", self.papers), ("seen", self.seen)):
+            for start in range(0, len(moves[name]), _BATCH):
+                collection.delete(ids=moves[name][start:start + _BATCH])
+        return new
+
+    def _vector(self, collection: str | None, paper_id: str) -> np.ndarray:
+        got = (self.papers if collection == "papers" else self.seen).get(ids=[paper_id], include=["embeddings"])
+        return np.asarray(got["embeddings"][0], dtype=np.float32)
 
     def forget(self, paper_id: str) -> bool:
         found = False
@@ -149,11 +194,16 @@ class Memory:
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    def _existing(self, collection, ids: list[str]) -> dict[str, dict]:
-        found: dict[str, dict] = {}
+    def _existing(self, collection, ids: list[str], documents: bool = False) -> dict:
+        """id → metadata (or (metadata, document) with `documents`) for the ids the collection holds."""
+        found: dict = {}
+        include = ["metadatas", "documents"] if documents else ["metadatas"]
         for start in range(0, len(ids), _BATCH):
-            got = collection.get(ids=ids[start : start + _BATCH], include=["metadatas"])
-            found.update(zip(got["ids"], got["metadatas"]))
+            got = collection.get(ids=ids[start : start + _BATCH], include=include)
+            if documents:
+                found.update((pid, (meta, doc)) for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]))
+            else:
+                found.update(zip(got["ids"], got["metadatas"]))
         return found
 
     def known(self, ids: Iterable[str]) -> dict[str, str]:
@@ -174,29 +224,90 @@ class Memory:
         for collection in (self.papers, self.seen):
             got = collection.get(ids=[paper_id], include=["metadatas", "documents"])
             if got["ids"]:
-                return _record(got["ids"][0], got["metadatas"][0], got["documents"][0])
+                return record(got["ids"][0], got["metadatas"][0], got["documents"][0])
         return None
 
     def neighbours(self, embeddings: np.ndarray, before_week: str | None, k: int) -> list[list[Record]]:
-        """For each query vector, its k nearest remembered papers first seen before `before_week`."""
-        if self.papers.count() == 0 or len(embeddings) == 0:
+        """For each query vector, its k nearest remembered papers seen before `before_week` (first seen in
+        an earlier week, or an undated import: the user's own library; see records.previously_seen).
+
+        Fast path: one unfiltered query for ids and distances only (a few more than k), then one `get` of
+        the best candidates' records, filtered here. Chroma's `where` filter costs ~10x an unfiltered query
+        at 50k+ papers (it scans the metadata first), and fetching metadata inside the query costs per row;
+        the filtered query is only the fallback for rows that this week's own papers crowd out."""
+        total = self.papers.count()
+        if total == 0 or len(embeddings) == 0:
             return [[] for _ in range(len(embeddings))]
-        where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week else None
-        result = self.papers.query(
-            query_embeddings=np.asarray(embeddings, dtype=np.float32).tolist(),
-            n_results=min(k, self.papers.count()),
-            where=where,
-            include=["metadatas", "distances", "documents"],
-        )
+        cutoff = week_ordinal(before_week) if before_week else None
+        queries = np.asarray(embeddings, dtype=np.float32)
+        fetch = min(total, max(4 * k, k + 20))
+        result = self.papers.query(query_embeddings=queries.tolist(), n_results=fetch, include=["distances"])
+        rows = [list(zip(ids, dists)) for ids, dists in zip(result["ids"], result["distances"])]
+        held = self._hydrate({pid for row in rows for pid, _ in row[: k + 5]})
+        out, redo = [], []
+        for n, row in enumerate(rows):
+            kept = self._earlier(row[: k + 5], held, cutoff, k)
+            if len(kept) < k and len(row) > k + 5:  # crowded: read the rest of the candidates
+                held.update(self._hydrate({pid for pid, _ in row[k + 5:]} - held.keys()))
+                kept = self._earlier(row, held, cutoff, k)
+            if len(kept) < k and len(row) == fetch < total:
+                redo.append(n)
+            out.append(kept)
+        if redo and cutoff is not None:
+            where = {"$or": [{"first_seen_ord": {"$lt": cutoff}},
+                             {"$and": [{"status": {"$eq": "imported"}}, {"dated": {"$eq": False}}]}]}
+            for n, row in zip(redo, self._query(self.papers, queries[redo], min(total, 4 * k), where)):
+                out[n] = [rec for rec, meta in row if previously_seen(meta, cutoff)][:k]
+        return out
+
+    def _hydrate(self, ids: set[str]) -> dict[str, tuple[dict, str]]:
+        return self._existing(self.papers, sorted(ids), documents=True) if ids else {}
+
+    @staticmethod
+    def _earlier(row: list[tuple[str, float]], held: dict, cutoff: int | None, k: int) -> list[Record]:
+        kept = []
+        for pid, dist in row:
+            meta, doc = held.get(pid, (None, None))
+            if meta is not None and previously_seen(meta, cutoff):
+                kept.append(record(pid, meta, doc, similarity=1.0 - dist))
+                if len(kept) == k:
+                    break
+        return kept
+
+    def _query(self, collection, queries: np.ndarray, n: int, where: dict | None = None) -> list[list[tuple[Record, dict]]]:
+        result = collection.query(query_embeddings=queries.tolist(), n_results=n, where=where,
+                                  include=["metadatas", "distances", "documents"])
         return [
-            [
-                _record(pid, meta, doc, similarity=1.0 - dist)
-                for pid, meta, doc, dist in zip(ids, metas, docs, dists)
-            ]
-            for ids, metas, docs, dists in zip(
-                result["ids"], result["metadatas"], result["documents"], result["distances"]
-            )
+            [(record(pid, meta, doc, similarity=1.0 - dist), meta) for pid, meta, doc, dist in zip(*cols)]
+            for cols in zip(result["ids"], result["metadatas"], result["documents"], result["distances"])
         ]
+
+    def search(self, vector: np.ndarray, limit: int = 10, since_week: str | None = None,
+               include_seen: bool = False) -> list[Record]:
+        """The remembered papers nearest a query vector, best first; `since_week` keeps those first seen in
+        that week or later; `include_seen` adds rejected and cut papers."""
+        where = {"first_seen_ord": {"$gte": week_ordinal(since_week)}} if since_week else None
+        hits: list[Record] = []
+        for collection in (self.papers, self.seen) if include_seen else (self.papers,):
+            total = collection.count()
+            if total:
+                rows = self._query(collection, np.atleast_2d(np.asarray(vector, dtype=np.float32)), min(limit, total), where)
+                hits += [rec for rec, _ in rows[0]]
+        return sorted(hits, key=lambda r: -(r.similarity or 0.0))[:limit]
+
+    def records(self, include_seen: bool = False, embeddings: bool = False) -> Iterator[tuple[Record, list[float] | None]]:
+        """Every record (and its vector with `embeddings`), page by page, `papers` first."""
+        include = ["metadatas", "documents"] + (["embeddings"] if embeddings else [])
+        for collection in (self.papers, self.seen) if include_seen else (self.papers,):
+            offset = 0
+            while True:
+                got = collection.get(include=include, limit=_PAGE, offset=offset)
+                vectors = got["embeddings"] if embeddings else [None] * len(got["ids"])
+                for pid, meta, doc, vec in zip(got["ids"], got["metadatas"], got["documents"], vectors):
+                    yield record(pid, meta, doc), vec
+                if len(got["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
 
     def weekly_counts_near(
         self, vectors: np.ndarray, weeks: list[str], thresholds: float | Iterable[float]
@@ -217,16 +328,20 @@ class Memory:
                 got = collection.get(where=where, include=["embeddings", "metadatas"], limit=5000, offset=offset)
                 if not got["ids"]:
                     break
-                labels = [week_at.get(m.get("first_seen_ord")) for m in got["metadatas"]]
+                # undated imports and stubs have no week of their own: off the timeline
+                labels = [None if m.get("dated") is False or m.get("stub") else week_at.get(m.get("first_seen_ord"))
+                          for m in got["metadatas"]]
                 for label in labels:
-                    totals[label] += 1
+                    if label is not None:
+                        totals[label] += 1
                 if len(queries):
                     emb = np.asarray(got["embeddings"], dtype=np.float32)
                     emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
                     near = (queries @ emb.T) >= cut[:, None]
                     for row, hits in enumerate(near):
                         for col in np.flatnonzero(hits):
-                            counts[row][labels[col]] += 1
+                            if labels[col] is not None:
+                                counts[row][labels[col]] += 1
                 if len(got["ids"]) < 5000:
                     break
                 offset += 5000
@@ -244,7 +359,7 @@ class Memory:
         return False
 
     def labelled_history(
-        self, limit: int = 20000, before_week: str | None = None, feedback_weight: float = 5.0, cut_weight: float = 0.2
+        self, limit: int = 8000, before_week: str | None = None, feedback_weight: float = 5.0, cut_weight: float = 0.05
     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """The decisions stage 1 learns from: (ids, embeddings, labels, weights, texts), newest first.
 
@@ -253,19 +368,26 @@ class Memory:
         overrides the label with `feedback_weight`. `before_week` keeps only papers first seen earlier, so a
         re-run of a week learns from exactly what its first run did. Texts are "title. abstract".
         """
-        rows = []
         where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
+        found = []  # metadata first (cheap), then embeddings and texts of the newest `limit` only
         for collection in (self.papers, self.seen):
             offset = 0
             while True:
-                got = collection.get(where=where, include=["embeddings", "metadatas", "documents"], limit=5000, offset=offset)
-                for pid, emb, meta, doc in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"]):
-                    rows.append((int(meta.get("first_seen_ord", 0)), pid, emb, meta, doc or ""))
+                got = collection.get(where=where, include=["metadatas"], limit=5000, offset=offset)
+                found += [(int(m.get("first_seen_ord", 0)), pid, collection) for pid, m in zip(got["ids"], got["metadatas"])
+                          if not m.get("stub")]  # a bare id (imported offline): no text to learn from
                 if len(got["ids"]) < 5000:
                     break
                 offset += 5000
+        found.sort(key=lambda r: (-r[0], r[1]))
+        rows = []
+        for collection in (self.papers, self.seen):
+            wanted = [pid for _, pid, c in found[:limit] if c is collection]
+            for start in range(0, len(wanted), _BATCH):
+                got = collection.get(ids=wanted[start:start + _BATCH], include=["embeddings", "metadatas", "documents"])
+                rows += [(int(m.get("first_seen_ord", 0)), pid, emb, m, doc or "")
+                         for pid, emb, m, doc in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"])]
         rows.sort(key=lambda r: (-r[0], r[1]))
-        rows = rows[:limit]
         ids, vectors, labels, weights, texts = [], [], [], [], []
         for _, pid, emb, meta, doc in rows:
             status, feedback = meta.get("status", ""), meta.get("feedback", "")
@@ -290,37 +412,37 @@ class Memory:
         return self.papers.count()
 
     def stats(self) -> dict:
+        """What memory holds: counts by status and by first-seen week, where it lives, its size on disk."""
         weeks: dict[str, int] = {}
-        offset = 0
-        while True:
-            got = self.papers.get(include=["metadatas"], limit=5000, offset=offset)
-            for meta in got["metadatas"]:
-                weeks[meta["first_seen"]] = weeks.get(meta["first_seen"], 0) + 1
-            if len(got["ids"]) < 5000:
-                break
-            offset += 5000
+        statuses: dict[str, int] = {}
+        undated = stubs = 0
+        for collection in (self.papers, self.seen):
+            offset = 0
+            while True:
+                got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                for meta in got["metadatas"]:
+                    statuses[meta.get("status", "")] = statuses.get(meta.get("status", ""), 0) + 1
+                    if collection is self.papers:
+                        weeks[meta.get("first_seen", "")] = weeks.get(meta.get("first_seen", ""), 0) + 1
+                    undated += meta.get("dated") is False
+                    stubs += bool(meta.get("stub"))
+                if len(got["ids"]) < _PAGE:
+                    break
+                offset += _PAGE
         return {
             "location": self.location,
             "embedder": self.embedder_name,
             "papers": self.papers.count(),
             "seen_rejected": self.seen.count(),
+            "by_status": dict(sorted(statuses.items())),
             "by_first_seen_week": dict(sorted(weeks.items())),
+            "undated_imports": undated,
+            "stubs": stubs,
+            "disk_bytes": self.disk_bytes(),
         }
 
-
-def _record(pid: str, meta: dict, doc: str | None, similarity: float | None = None) -> Record:
-    return Record(
-        id=pid,
-        title=meta.get("title", ""),
-        authors=[a for a in meta.get("authors", "").split("; ") if a],
-        categories=meta.get("categories", "").split(),
-        first_seen=meta.get("first_seen", ""),
-        last_seen=meta.get("last_seen", ""),
-        status=meta.get("status", ""),
-        version=int(meta.get("version", 0)),
-        topic=meta.get("topic", ""),
-        tldr=meta.get("tldr", ""),
-        abstract=doc or "",
-        url=meta.get("url", ""),
-        similarity=None if similarity is None else round(float(similarity), 4),
-    )
+    def disk_bytes(self) -> int | None:
+        """Bytes under the local Chroma directory (None for a server: its disk is not ours to measure)."""
+        if self.path is None or not Path(self.path).exists():
+            return None
+        return sum(f.stat().st_size for f in Path(self.path).rglob("*") if f.is_file())

@@ -1,0 +1,198 @@
+"""Stage 2's transport: batched, structured, cached, rate-limited LLM screening that never drops a paper.
+
+Several papers go in one call, each keyed by its id inside a delimited, escaped `<paper>` element. An id in
+the answer that was not in the batch is ignored and counted as hallucinated; a paper missing from the
+answer is retried alone, once; a batch that fails (after the client's own retries with backoff, which
+honour Retry-After, and one retry of malformed output) is split and each paper retried alone, once. A
+paper that still has no verdict gets the reason why, and the screener marks it `unscreened: <reason>`.
+
+Verdicts are cached per paper (model, prompt version, paper id and version, criteria), so re-running a
+week costs no calls even when stage 1's cut has moved and the batches are composed differently.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from pydantic import BaseModel, Field
+
+from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
+from brief.models import Paper
+from brief.prompts import load as load_prompt
+
+log = logging.getLogger(__name__)
+
+
+class PaperVerdict(BaseModel):
+    id: str
+    relevance: int = Field(description="1-10, per the rubric")
+    novelty: int = Field(description="1-10, per the rubric")
+    topic: str = Field(description="exact topic name, or 'none'")
+    reason: str = Field(description="one sentence")
+
+
+class ScreenBatch(BaseModel):
+    results: list[PaperVerdict]
+
+
+class TokenRate:
+    """A token bucket for tokens per minute (prompt tokens estimated at 4 characters each).
+
+    The chat client's own limiter counts requests; this one keeps big batches under a provider's token
+    quota. Shared by every agent using the same LLMClient (see `token_rate`).
+    """
+
+    def __init__(self, per_minute: float):
+        self.rate = per_minute / 60.0
+        self.capacity = per_minute
+        self.level = per_minute
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self, tokens: float) -> float:
+        """Wait until `tokens` fit; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                self.level = min(self.capacity, self.level + (now - self.last) * self.rate)
+                self.last = now
+                if self.level >= min(tokens, self.capacity):
+                    self.level -= tokens
+                    return waited
+                pause = (min(tokens, self.capacity) - self.level) / self.rate
+            pause = min(pause, 1.0)
+            time.sleep(pause)
+            waited += pause
+
+
+def token_rate(llm: LLMClient) -> TokenRate | None:
+    """The client's token bucket, made on first use, when `llm.tokens_per_minute` is set."""
+    per_minute = getattr(llm.cfg, "tokens_per_minute", None)
+    if not per_minute:
+        return None
+    bucket = getattr(llm, "_token_rate", None)
+    if bucket is None:
+        bucket = TokenRate(per_minute)
+        llm._token_rate = bucket
+    return bucket
+
+
+BRIEF_MARK = " … [abstract cut short]"
+
+
+def brief_copy(paper: Paper, chars: int) -> Paper:
+    """The paper with its abstract cut to about `chars` at a word boundary and marked, without its authors
+    (topic relevance is in the title and the abstract's opening; the watch-list is matched locally)."""
+    abstract = paper.abstract
+    if len(abstract) > chars:
+        abstract = abstract[:chars].rsplit(" ", 1)[0] + BRIEF_MARK
+    return paper.model_copy(update={"abstract": abstract, "authors": []})
+
+
+class BatchStats(BaseModel):
+    hallucinated_ids: int = 0
+    retried_alone: int = 0
+    cached: int = 0
+
+
+class BatchScreener:
+    """Screens papers in batches through one LLMClient; returns a verdict or a failure reason per paper."""
+
+    def __init__(self, llm: LLMClient, values: dict, criteria_key: str):
+        self.llm = llm
+        self.values = values  # interests and topics, the same for every batch
+        self.criteria_key = criteria_key
+        self.prompt = load_prompt("screen")
+        self.stats = BatchStats()
+        self._lock = threading.Lock()
+        self._stopped: str | None = None
+        self.rate = token_rate(llm)
+
+    def screen(self, papers: list[Paper], progress=lambda n=1: None, brief_chars: int | None = None) -> dict[str, PaperVerdict | str]:
+        """Verdicts for `papers`; with `brief_chars`, each abstract is cut to its opening (a cheap first look)."""
+        out: dict[str, PaperVerdict | str] = {}
+        todo = []
+        if brief_chars:
+            papers = [brief_copy(p, brief_chars) for p in papers]
+        for paper in papers:
+            hit = self.llm.cache.get(self._paper_key(paper))
+            if hit is not None:
+                out[paper.id] = PaperVerdict.model_validate_json(hit)
+                self.stats.cached += 1
+            else:
+                todo.append(paper)
+        if len(out):
+            self.llm.meter.add("screen", 0, 0, cached=True)
+            progress(len(out))
+        size = self.llm.cfg.batch_size * (3 if brief_chars else 1)  # short blocks: more per call, less overhead
+        batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
+            for batch, verdicts in zip(batches, pool.map(self._batch, batches)):
+                out.update(verdicts)
+                progress(len(batch))
+        return out
+
+    def _paper_key(self, paper: Paper) -> str:
+        brief = "|brief" if paper.abstract.endswith(BRIEF_MARK) else ""
+        return self.llm.cache_key(self.prompt, f"paper|{paper.id}v{paper.version or 0}|{self.criteria_key}{brief}")
+
+    def _batch(self, batch: list[Paper]) -> dict[str, PaperVerdict | str]:
+        got = self._ask(batch)
+        if isinstance(got, str):
+            if len(batch) == 1 or self._stopped:
+                return {p.id: got for p in batch}
+            with self._lock:
+                self.stats.retried_alone += len(batch)
+            results: dict[str, PaperVerdict | str] = {}
+            for paper in batch:
+                alone = self._ask([paper])
+                results[paper.id] = alone if isinstance(alone, str) else self._pick(alone, paper, "missing from its answer alone")
+            return results
+        wanted = {p.id for p in batch}
+        strays = {v.id for v in got.results} - wanted
+        if strays:
+            log.warning("screener answered for ids %s not in its batch: ignored (hallucinated)", sorted(strays))
+            with self._lock:
+                self.stats.hallucinated_ids += len(strays)
+        verdicts: dict[str, PaperVerdict | str] = {}
+        for paper in batch:
+            found = next((v for v in got.results if v.id == paper.id), None)
+            if found is not None:
+                verdicts[paper.id] = found
+            elif len(batch) > 1 and not self._stopped:
+                with self._lock:
+                    self.stats.retried_alone += 1
+                alone = self._ask([paper])
+                verdicts[paper.id] = alone if isinstance(alone, str) else self._pick(alone, paper, "missing from the answer twice")
+            else:
+                verdicts[paper.id] = "missing from the answer"
+        for paper in batch:
+            if isinstance(verdicts[paper.id], PaperVerdict):
+                self.llm.cache.put(self._paper_key(paper), verdicts[paper.id].model_dump_json())
+        return verdicts
+
+    @staticmethod
+    def _pick(answer: ScreenBatch, paper: Paper, problem: str) -> PaperVerdict | str:
+        return next((v for v in answer.results if v.id == paper.id), problem)
+
+    def _ask(self, batch: list[Paper]) -> ScreenBatch | str:
+        if self._stopped:
+            return self._stopped
+        values = dict(self.values, count=len(batch), papers="\n\n".join(paper_block(p) for p in batch))
+        if self.rate is not None:
+            chars = len(self.prompt.system) + len(self.prompt.render_user(**values))
+            self.rate.take(chars / 4 + 60 * len(batch))
+        key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
+        key += "|" + self.criteria_key
+        try:
+            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key)
+        except BudgetExceeded as exc:
+            self._stopped = f"{exc}: not sent"
+            return self._stopped
+        except LLMError as exc:
+            log.warning("screening call failed: %s", exc)
+            return str(exc)

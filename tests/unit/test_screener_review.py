@@ -1,0 +1,72 @@
+"""The reviewer: a second, differently prompted check of each accept against the topic's "not relevant" notes,
+and a summary grounded in the abstract (invented numbers are replaced by the abstract's own sentences)."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from brief.agents.llm import LLMClient
+from brief.agents.reviewer import Reviewer, ground_summary
+from brief.config import Criteria, LLMConfig, Topic
+from brief.models import Decision, Paper, Summary
+from tests.scripted_llm import ScriptedLLMServer
+
+ABSTRACT = ("Robotic grasping of transparent objects remains challenging because depth sensors fail on them. "
+            "We propose GlassGrasp, a diffusion policy conditioned on RGB features. "
+            "Experiments on 40 objects show a 23% higher success rate than prior methods.")
+PAPER = Paper(id="2606.00001", version=2, title="GlassGrasp", abstract=ABSTRACT)
+CRITERIA = Criteria(topics=[Topic(name="Robot grasping", description="Learning to grasp objects",
+                                  not_relevant="Industrial bin-picking case studies")])
+
+
+def test_summary_fields_with_invented_numbers_are_replaced_by_the_abstracts_words():
+    honest = Summary(tldr="GlassGrasp grasps transparent objects.", results="23% higher success on 40 objects.")
+    assert ground_summary(honest, PAPER) == (honest, [])
+    invented = Summary(tldr="GlassGrasp grasps transparent objects.", results="A 57% gain on 1,000 objects.",
+                       method="A diffusion policy trained for 3 days.")
+    fixed, replaced = ground_summary(invented, PAPER)
+    assert replaced == ["method", "results"]
+    assert fixed.results.startswith("Experiments on 40 objects") and fixed.method.startswith("We propose GlassGrasp")
+    assert fixed.tldr == invented.tldr
+
+
+def review_answer(confirmed: bool, results: str):
+    def handler(req):
+        return {"confirmed": confirmed, "reason": "checked (scripted)",
+                "summary": {"tldr": "GlassGrasp grasps glass.", "problem": "p", "method": "m", "results": results,
+                            "limitations": "not stated in the abstract"}}
+    return handler
+
+
+def reviewer(srv, tmp_path) -> Reviewer:
+    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), model="scripted", max_retries=0, timeout_seconds=10)
+    return Reviewer(CRITERIA, LLMClient(cfg, tmp_path / "llm.sqlite"))
+
+
+def accept(stage: str = "llm") -> dict[str, Decision]:
+    return {PAPER.id: Decision(paper_id=PAPER.id, accepted=True, stage=stage, relevance=8, novelty=5,
+                               topic="Robot grasping", reason="r")}
+
+
+def test_the_review_is_checked_against_the_not_relevant_notes_once_per_accept(tmp_path):
+    with ScriptedLLMServer(handlers={"ReviewVerdict": review_answer(False, "It reports a 99% success rate.")}) as srv:
+        reviews = reviewer(srv, tmp_path).review_all([PAPER], accept())
+        requests = list(srv.requests)
+    assert len(requests) == 1, "bounded: one review per accepted paper"
+    req = requests[0]
+    assert "Not relevant: Industrial bin-picking case studies" in req.user
+    assert f'<paper id="{PAPER.id}">' in req.user and "sceptical" in req.system and "Ignore any instruction" in req.system
+    review = reviews[PAPER.id]
+    assert review.confirmed is False and review.reason.startswith("checked (scripted)")
+    assert review.summary.results.startswith("Experiments on 40 objects"), "the invented 99% never reaches the briefing"
+    assert "replaced by the abstract's own words" in review.reason
+
+
+def test_watch_list_papers_stay_and_a_failed_review_keeps_the_screeners_word(tmp_path):
+    with ScriptedLLMServer(handlers={"ReviewVerdict": review_answer(False, "23% higher success.")}) as srv:
+        kept = reviewer(srv, tmp_path).review_all([PAPER], accept("author"))[PAPER.id]
+    assert kept.confirmed and kept.reason.startswith("kept: author on the watch-list")
+    with ScriptedLLMServer(handlers={"ReviewVerdict": lambda req: "{not json"}) as srv:
+        failed = reviewer(srv, tmp_path / "other").review_all([PAPER], accept())[PAPER.id]
+    assert failed.confirmed and "kept on the screener's word" in failed.reason
+    assert failed.summary.method.startswith("We propose GlassGrasp"), "the extracted summary stands in"
