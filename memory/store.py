@@ -235,12 +235,11 @@ class Memory:
         the best candidates' records, filtered here. Chroma's `where` filter costs ~10x an unfiltered query
         at 50k+ papers (it scans the metadata first), and fetching metadata inside the query costs per row;
         the filtered query is only the fallback for rows that this week's own papers crowd out."""
-        total = self.papers.count()
-        if total == 0 or len(embeddings) == 0:
-            return [[] for _ in range(len(embeddings))]
+        if len(embeddings) == 0:
+            return []
         cutoff = week_ordinal(before_week) if before_week else None
         queries = np.asarray(embeddings, dtype=np.float32)
-        fetch = min(total, max(4 * k, k + 20))
+        fetch = max(4 * k, k + 20)  # no count() first: it costs as much as the query at 100k papers
         result = self.papers.query(query_embeddings=queries.tolist(), n_results=fetch, include=["distances"])
         rows = [list(zip(ids, dists)) for ids, dists in zip(result["ids"], result["distances"])]
         held = self._hydrate({pid for row in rows for pid, _ in row[: k + 5]})
@@ -250,13 +249,13 @@ class Memory:
             if len(kept) < k and len(row) > k + 5:  # crowded: read the rest of the candidates
                 held.update(self._hydrate({pid for pid, _ in row[k + 5:]} - held.keys()))
                 kept = self._earlier(row, held, cutoff, k)
-            if len(kept) < k and len(row) == fetch < total:
+            if len(kept) < k and len(row) == fetch:  # a full row: more papers lie beyond it
                 redo.append(n)
             out.append(kept)
         if redo and cutoff is not None:
             where = {"$or": [{"first_seen_ord": {"$lt": cutoff}},
                              {"$and": [{"status": {"$eq": "imported"}}, {"dated": {"$eq": False}}]}]}
-            for n, row in zip(redo, self._query(self.papers, queries[redo], min(total, 4 * k), where)):
+            for n, row in zip(redo, self._query(self.papers, queries[redo], 4 * k, where)):
                 out[n] = [rec for rec, meta in row if previously_seen(meta, cutoff)][:k]
         return out
 

@@ -1,0 +1,197 @@
+"""What `brief memory …` does: cli.py parses the arguments and calls these; they return data and text.
+
+stats, search, show and export only read memory; import and forget write it, under the data dir's run
+lock (a weekly run and an import must not interleave their writes).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from brief.config import Settings
+from brief.memory.records import Record
+from brief.models import canonical_arxiv_id
+from brief.progress import Reporter
+from brief.sources.window import parse_week
+
+
+class MemoryCommandError(ValueError):
+    """A user error in a `brief memory` command (unknown id, bad week): one line, exit 2."""
+
+
+def open_all(settings: Settings):
+    """(embedder, memory) as a weekly run opens them, so the collections' embedder check applies."""
+    from brief.memory import open_embedder, open_memory
+
+    embedder = open_embedder(settings)
+    return embedder, open_memory(settings, embedder.name)
+
+
+def canonical(raw: str) -> str:
+    """Any arXiv id form, a DOI (`10.…` or a doi.org URL) or a memory id (`doi:…`, `title:…`) → memory's id."""
+    text = raw.strip()
+    try:
+        return canonical_arxiv_id(text)[0]
+    except ValueError:
+        pass
+    lowered = text.lower()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+        if lowered.startswith(prefix):
+            return "doi:" + lowered[len(prefix):]
+    if lowered.startswith("10.") and "/" in lowered:
+        return "doi:" + lowered
+    return text
+
+
+def _week(text: str | None, option: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return parse_week(text).label
+    except ValueError as exc:
+        raise MemoryCommandError(f"{option}: {exc}") from None
+
+
+# -- reading -----------------------------------------------------------------------------------------------
+
+def stats(settings: Settings) -> dict:
+    _, memory = open_all(settings)
+    return memory.stats()
+
+
+def stats_text(s: dict) -> str:
+    size = f", {s['disk_bytes'] / 1e6:.1f} MB on disk" if s.get("disk_bytes") is not None else ""
+    lines = [f"memory at {s['location']} (embedder {s['embedder']}{size})",
+             f"  {s['papers']} papers (accepted or imported), {s['seen_rejected']} seen and not kept (rejected or cut)"]
+    if s.get("by_status"):
+        lines.append("  by status: " + ", ".join(f"{k or '?'} {v}" for k, v in s["by_status"].items()))
+    if s.get("undated_imports") or s.get("stubs"):
+        lines.append(f"  {s.get('undated_imports', 0)} undated imports (seen before any week), "
+                     f"{s.get('stubs', 0)} id-only stubs (`brief memory import --online` fills arXiv ones)")
+    weeks = s.get("by_first_seen_week", {})
+    if weeks:
+        lines.append("  papers by first-seen week:")
+        lines += [f"    {week}: {n}" for week, n in weeks.items()]
+    return "\n".join(lines)
+
+
+def search(settings: Settings, query: str, since: str | None = None, limit: int = 10,
+           include_seen: bool = False) -> list[Record]:
+    if not query.strip():
+        raise MemoryCommandError("search needs a query, e.g. brief memory search \"event cameras\"")
+    since_week = _week(since, "--since")
+    embedder, memory = open_all(settings)
+    hits = []
+    exact = memory.get(canonical(query))  # an id finds its own record first
+    if exact is not None:
+        hits.append(exact.model_copy(update={"similarity": 1.0}))
+    vector = embedder.embed([query.strip()])[0]
+    hits += [r for r in memory.search(vector, limit, since_week, include_seen) if exact is None or r.id != exact.id]
+    return hits[:limit]
+
+
+def hits_text(hits: list[Record]) -> str:
+    if not hits:
+        return "nothing in memory matches"
+    lines = []
+    for rec in hits:
+        who = ", ".join(rec.authors[:3]) + (" et al." if len(rec.authors) > 3 else "")
+        lines.append(f"{rec.similarity or 0:.2f}  {rec.id}  {rec.title}")
+        lines.append(f"      {who or 'unknown authors'} · {rec.status} · first seen {rec.first_seen}"
+                     + (f" · {rec.topic}" if rec.topic else ""))
+    return "\n".join(lines)
+
+
+def show(settings: Settings, raw_id: str) -> Record:
+    _, memory = open_all(settings)
+    rec = memory.get(canonical(raw_id))
+    if rec is None:
+        raise MemoryCommandError(f"{raw_id} is not in memory at {memory.location}: try `brief memory search`")
+    return rec
+
+
+def record_text(rec: Record) -> str:
+    lines = [f"{rec.id}  {rec.title}",
+             f"  authors:    {', '.join(rec.authors) or 'unknown'}",
+             f"  categories: {' '.join(rec.categories) or 'unknown'}",
+             f"  status:     {rec.status}" + (f" (feedback: {rec.feedback})" if rec.feedback else ""),
+             f"  first seen: {rec.first_seen}" + ("" if rec.dated else " (undated import: counts as seen before any week)")
+             + f"; last seen {rec.last_seen}"]
+    if rec.versions:
+        lines.append(f"  versions:   {', '.join(f'v{v}' for v in rec.versions)}")
+    for label, value in (("topic", rec.topic), ("summary", rec.tldr), ("doi", rec.doi), ("url", rec.url)):
+        if value:
+            lines.append(f"  {label + ':':<11} {value}")
+    if rec.history:
+        lines.append("  decisions:")
+        lines += [f"    {h.week}  {h.status:<9} {h.run or '-'}" + (f"  ({h.topic})" if h.topic else "") for h in rec.history]
+    if rec.abstract:
+        lines.append(f"  abstract:   {rec.abstract[:600]}{'…' if len(rec.abstract) > 600 else ''}")
+    return "\n".join(lines)
+
+
+def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
+    """Write memory's papers (and with `include_seen` the rejected ones) to `path`: (written, stubs left out)."""
+    from brief.memory.export import render
+    from brief.report import atomic_write
+
+    _, memory = open_all(settings)
+    text, written, stubs = render((rec for rec, _ in memory.records(include_seen=include_seen)), memory.location)
+    atomic_write(path, text)
+    return written, stubs
+
+
+# -- writing (under the run lock) ------------------------------------------------------------------------
+
+def forget(settings: Settings, raw_id: str) -> str:
+    from brief.memory.lock import RunLock
+
+    pid = canonical(raw_id)
+    with RunLock(settings.data_dir):
+        _, memory = open_all(settings)
+        if not memory.forget(pid):
+            raise MemoryCommandError(f"{raw_id} is not in memory at {memory.location}")
+    return pid
+
+
+def import_library(settings: Settings, path: Path, week: str | None, online: bool, reporter: Reporter,
+                   today: date | None = None):
+    """Import `path` (see importer.py); `online` looks arXiv ids up through the configured arXiv client."""
+    from brief.memory.importer import import_path
+    from brief.memory.lock import RunLock
+
+    import_week = _week(week, "--week")
+    arxiv = None
+    if online:
+        from brief.sources.arxiv_api import ArxivSource
+
+        arxiv = ArxivSource.from_config(settings.arxiv)
+    with RunLock(settings.data_dir):
+        embedder, memory = open_all(settings)
+        return import_path(memory, embedder, path, import_week, arxiv=arxiv, reporter=reporter, today=today)
+
+
+def import_text(r) -> str:
+    lines = [f"imported {r.read} papers from {r.path} ({r.kind}) in {r.seconds:.1f} s: {r.new} new to memory; "
+             f"{r.embedded} embedded, {r.cache_hits} from the embedding cache"]
+    if r.by_first_seen_week:
+        weeks = list(r.by_first_seen_week.items())
+        shown = ", ".join(f"{w} {n}" for w, n in weeks[:8]) + (" …" if len(weeks) > 8 else "")
+        lines.append(f"  first seen: {shown}")
+    if r.undated:
+        lines.append(f"  {r.undated} had no full date: filed under the import week {r.week} and count as seen before any week")
+    if r.stubs:
+        lines.append(f"  {r.stubs} are ids without a title (never linked); `--online` fetches arXiv metadata for them")
+    if r.looked_up or r.not_found_online:
+        lines.append(f"  arXiv lookups: {r.looked_up} found" + (f", not found: {', '.join(r.not_found_online[:10])}"
+                                                                 if r.not_found_online else ""))
+    lines += [f"  skipped: {p}" for p in r.problems[:10]]
+    return "\n".join(lines)
+
+
+def to_json(value) -> str:
+    if isinstance(value, list):
+        return json.dumps([v.model_dump(mode="json") for v in value], indent=2, ensure_ascii=False)
+    return json.dumps(value.model_dump(mode="json") if hasattr(value, "model_dump") else value, indent=2, ensure_ascii=False)
