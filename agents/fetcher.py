@@ -161,7 +161,10 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
     per_day = Counter(p.announced.isoformat() for p in papers if p.announced)
     counts.by_day = {d.isoformat(): per_day.get(d.isoformat(), 0) for d in window.days()}
     counts.empty_days = [d for d, n in counts.by_day.items() if n == 0]
-    if counts.empty_days and papers:
+    if not papers:
+        notes.append(f"no papers were announced from {window.since} to {window.until}: "
+                     f"{len(counts.empty_days)} days had no announcements")
+    elif counts.empty_days:
         n_empty = len(counts.empty_days)
         notes.append(f"{n_empty} day{'s' if n_empty > 1 else ''} had no announcements: {', '.join(counts.empty_days)}")
     if counts.skipped_records:

@@ -38,3 +38,10 @@ def test_sample_latest_week_is_w24(settings):
     result = fetch(sources, window)
     assert 300 < result.counts.unique < 600
     assert len({p.id for p in result.papers}) == result.counts.unique
+
+
+def test_an_empty_week_says_so(tmp_path, settings):
+    (tmp_path / "2026-06-08_x.jsonl").write_text(_line("2606.00001") + "\n")
+    result = fetch(build_sources([f"snapshot:{tmp_path}"], settings), parse_week("2026-W30"))
+    assert result.papers == []
+    assert any("no papers were announced" in n and "7 days had no announcements" in n for n in result.notes)
