@@ -87,7 +87,8 @@ def find_links(
                 Link(
                     id=record.id,
                     title=record.title,
-                    week=record.first_seen,
+                    # an undated import has no week of its own: say it is from the user's library
+                    week=record.first_seen if record.dated else f"library, imported {record.first_seen}",
                     similarity=record.similarity or 0.0,
                     shared_authors=shared_authors(paper.authors, record.authors),
                     shared_terms=distinctive_shared_terms(

@@ -92,3 +92,19 @@ def test_user_errors_are_one_line_exit_2(memory_env, tmp_path):
         assert len(out.stderr.strip().splitlines()) == 1 and words in out.stderr and "Traceback" not in out.stderr
     help_ = brief("memory", "--help")
     assert help_.returncode == 0 and all(c in help_.stdout for c in ("stats", "search", "show", "forget", "import", "export"))
+
+
+def test_a_weekly_run_links_to_the_imported_library(settings):
+    from brief.memory.importer import import_path
+    from brief.runner import run_weekly
+    from brief.sources.window import parse_week
+
+    embedder = open_embedder(settings)
+    memory = open_memory(settings, embedder.name)
+    imported = import_path(memory, embedder, FIXTURES / "library.bib", week="2026-W30")
+    del memory  # the run opens its own
+    result = run_weekly(settings, parse_week("2026-W24"), ["sample"])
+    library = set(imported.ids)
+    to_library = [link for links in result.state.links.values() for link in links if link.id in library]
+    assert to_library, "the user's library counts as previously seen: W24 papers link to it"
+    assert all(link.week in ("2026-W23", "library, imported 2026-W30") for link in to_library)

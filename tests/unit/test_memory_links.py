@@ -69,3 +69,17 @@ def test_calibration_puts_the_threshold_above_chance_matches():
     assert row.chance_rate <= 0.05 and row.linked == 1.0 and row.links_per_paper == 3.0
     assert row.shared_author_rate == 1.0, "links above the threshold are the same-cluster (same-author) papers"
     assert [r.threshold for r in cal.rows] == sorted(r.threshold for r in cal.rows)
+
+
+def test_a_link_to_the_users_library_says_so(tmp_path):
+    from brief.memory.records import Imported
+
+    memory = Memory(tmp_path / "chroma", "test")
+    v = unit(np.eye(DIM)[0])
+    own = Paper(id="1706.03762", title="Attention is all you need", authors=["Ashish Vaswani"])
+    memory.import_papers([Imported(paper=own, first_week="2026-W47", last_week="2026-W47", dated=False)], v, "2026-W47",
+                         run_id="import:library.bib")
+    new = Paper(id="2606.00001", title="Attention again", authors=["Ashish Vaswani"], categories=["cs.CL"])
+    (link,) = find_links(memory, [new], v, "2026-W24", k=3, threshold=0.5)[new.id]
+    assert link.id == "1706.03762" and link.week == "library, imported 2026-W47"
+    assert link.shared_authors == ["Ashish Vaswani"] and not link.cross_field, "no categories: unknown, not a crossing"
