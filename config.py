@@ -26,8 +26,10 @@ from pydantic import (
     model_validator,
 )
 
+from brief.errors import UserError
 
-class ConfigError(ValueError):
+
+class ConfigError(UserError, ValueError):
     """A user-fixable configuration problem; its message is one line naming the problem and the fix."""
 
 
@@ -289,6 +291,28 @@ def demo_config_text() -> str:
     return resources.files("brief").joinpath("data/demo.toml").read_text(encoding="utf-8")
 
 
+def read_user_file(path: Path, what: str = "", missing_hint: str = "") -> str:
+    """The text of a file the user named (a config, a criteria or topics file), or a one-line ConfigError
+    that names it: `{what} file PATH not found{missing_hint}` or `cannot read {what} PATH: why` (without
+    `what`: `PATH not found…`, `cannot read PATH: why`). A leading UTF-8 byte-order mark (Windows editors
+    write one) is dropped: tomllib would reject it and no text we read means anything by it."""
+    found_as, read_as = (f"{what} file {path}", f"{what} {path}") if what else (str(path), str(path))
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{found_as} not found{missing_hint}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {read_as}: {exc}") from None
+
+
+def parse_toml(text: str, where: str) -> dict:
+    """`text` as TOML, or a one-line ConfigError saying `where` is not valid TOML and why."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML: {exc}") from None
+
+
 def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -> Settings:
     """Load `path` (or the demo config when None), then apply environment overrides.
 
@@ -298,16 +322,8 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     if path is None:
         text, where = demo_config_text(), "built-in demo config"
     else:
-        try:
-            text, where = Path(path).read_text(encoding="utf-8"), str(path)
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} not found: run `brief init` to write one") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config {path}: {exc}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}") from None
+        text, where = read_user_file(path, "config", ": run `brief init` to write one"), str(path)
+    raw = parse_toml(text, where)
     _apply_env(raw, env)
     try:
         return Settings.model_validate(raw)

@@ -11,10 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from brief.config import ConfigError, Settings
+from brief.errors import UserError
 from brief.sources.window import Window
 
 
-class InputError(ValueError):
+class InputError(UserError, ValueError):
     """Bad command-line input; the message names it and the fix (exit 2)."""
 
 

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from brief.config import Settings
+from brief.errors import UserError
 from brief.graphs.state import RunContext, WeeklyState
 from brief.memory import open_embedder, open_memory
 from brief.progress import QuietReporter, Reporter
@@ -57,7 +58,7 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     return WeeklyResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))
 
 
-class NothingToReview(ValueError):
+class NothingToReview(UserError, ValueError):
     """`brief review` without --fresh on an empty memory: a user error (exit 2) naming the fix."""
 
 

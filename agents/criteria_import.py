@@ -26,7 +26,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.config import Criteria, Topic
+from brief.config import Criteria, Topic, read_user_file
 
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]\s*(\S.*)$")
 _NOTE = re.compile(r"^\s*[-*•]\s*(relevant|not relevant|irrelevant|keywords?|application)\s*:\s*(.*)$", re.I)
@@ -205,14 +205,15 @@ def parse_config_ini(text: str) -> tuple[list[str], bool | None]:
 
 
 def import_criteria(topics_path: Path, authors_path: Path | None = None, config_path: Path | None = None) -> ImportedCriteria:
-    """Read a topics file and, when present beside it (or given), its authors.txt and config.ini."""
-    imported = parse_topics(_read(topics_path))
+    """Read a topics file and, when present beside it (or given), its authors.txt and config.ini; a file
+    that can't be read is a ConfigError (a ValueError): `PATH not found` or `cannot read PATH: why`."""
+    imported = parse_topics(read_user_file(topics_path))
     authors_path = authors_path or _beside(topics_path, "authors.txt")
     if authors_path is not None:
-        imported.authors = parse_authors(_read(authors_path))
+        imported.authors = parse_authors(read_user_file(authors_path))
     config_path = config_path or _beside(topics_path, "config.ini")
     if config_path is not None:
-        imported.categories, imported.primary_only = parse_config_ini(_read(config_path))
+        imported.categories, imported.primary_only = parse_config_ini(read_user_file(config_path))
     return imported
 
 
@@ -221,15 +222,6 @@ def _beside(path: Path, name: str) -> Path | None:
         if (folder / name).is_file():
             return folder / name
     return None
-
-
-def _read(path: Path) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ValueError(f"{path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read {path}: {exc}") from None
 
 
 def _s(text: str) -> str:

@@ -11,6 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from brief.config import Settings, SourceConfig
+from brief.errors import UserError
 from brief.models import Paper
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
 from brief.sources.window import Window, week_containing
@@ -43,7 +44,7 @@ class FetchResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-class SourceSpecError(ValueError):
+class SourceSpecError(UserError, ValueError):
     """A `--source` value that names no known source kind."""
 
 

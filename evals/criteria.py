@@ -5,13 +5,12 @@ and the topic a labeller's comment names (for per-topic recall).
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from brief.agents.criteria_import import parse_topics, topic_name
-from brief.config import ConfigError, Criteria, ScreeningConfig, Topic
+from brief.config import ConfigError, Criteria, ScreeningConfig, Topic, parse_toml, read_user_file
 
 
 def load_criteria(path: Path) -> tuple[Criteria, ScreeningConfig | None]:
@@ -20,21 +19,13 @@ def load_criteria(path: Path) -> tuple[Criteria, ScreeningConfig | None]:
     Raises ConfigError (a user error) naming the file and the problem.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"criteria file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read criteria {path}: {exc}") from None
+    text = read_user_file(path, "criteria")
     if path.suffix.lower() != ".toml":
         try:
             return parse_topics_text(text), None
         except (ConfigError, ValidationError) as exc:
             raise ConfigError(f"{path}: {str(exc).splitlines()[0]}") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    raw = parse_toml(text, str(path))
     section = raw.get("criteria", raw if "topics" in raw else None)
     if section is None:
         raise ConfigError(f"{path}: no [criteria] section and no topics")

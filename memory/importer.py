@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
+from brief.errors import UserError
 from brief.memory.library import ReadResult, read_bibtex, read_csv, read_id_list
 from brief.memory.records import Imported
 from brief.memory.store import Memory
@@ -37,7 +38,7 @@ _SNAPSHOT_SUFFIXES = (".jsonl", ".xml", ".json")
 STREAM_ABOVE = 64 << 20  # bytes of snapshot read whole (and merged across days) before importing
 
 
-class LibraryImportError(ValueError):
+class LibraryImportError(UserError, ValueError):
     """The path can't be imported (missing, unknown format, nothing readable): a user error, exit 2."""
 
 

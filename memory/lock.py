@@ -21,11 +21,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from brief.errors import UserError
+
 log = logging.getLogger(__name__)
 LOCK_NAME = "brief.lock"
 
 
-class LockHeld(RuntimeError):
+class LockHeld(UserError, RuntimeError):
     """Another run holds the memory dir; the message names it (a user error: exit 2)."""
 
 

@@ -20,6 +20,8 @@ import arxiv
 import feedparser
 import requests
 
+from brief.config import ConfigError
+from brief.errors import UserError
 from brief.models import Paper, canonical_arxiv_id
 from brief.sources._http import RateLimiter, TimeoutSession, get_with_deadline
 
@@ -31,7 +33,7 @@ ARXIV_MIN_INTERVAL = 3.0
 _MAX_EMPTY_RUN = 3  # consecutive pages that stay empty after retries before we give up on the rest
 
 
-class ArxivQueryError(ValueError):
+class ArxivQueryError(UserError, ValueError):
     """The API rejected the query (its "Error" entry, or a 4xx): retrying can't help; the query must change."""
 
     def __init__(self, message: str, url: str | None = None) -> None:
@@ -260,6 +262,8 @@ class ArxivSource:
     @classmethod
     def from_config(cls, cfg: Any, name: str = "arxiv", **overrides: Any) -> ArxivSource:
         """Build from `config.ArxivConfig` (categories, primary_only, page_size, delay, timeout, retries)."""
+        if not cfg.categories:  # the constructor refuses none too; here the message names the setting
+            raise ConfigError(f"source {name!r}: [arxiv] categories is empty: list at least one, e.g. ['cs.CV']")
         kwargs = dict(primary_only=cfg.primary_only, page_size=cfg.page_size, delay_seconds=cfg.delay_seconds)
         kwargs |= dict(timeout=cfg.timeout_seconds, retries=cfg.retries)
         return cls(list(cfg.categories), name=name, **(kwargs | overrides))

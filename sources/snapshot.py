@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 from xml.parsers import expat
 
+from brief.errors import UserError
 from brief.models import Paper, canonical_arxiv_id
 from brief.sources.window import Window
 
@@ -36,7 +37,7 @@ MAX_TITLE = 1_000
 _MAX_WARNINGS = 10  # per file: a damaged file can have thousands of bad lines
 
 
-class SnapshotError(ValueError):
+class SnapshotError(UserError, ValueError):
     """The snapshot path can't be used at all (missing, unreadable, no known files, no readable record)."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -149,3 +150,21 @@ def test_cli_init_from_topics(tmp_path):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no numbered topics" in bad.stderr
     missing = run_cli("init", tmp_path / "other.toml", "--from-topics", tmp_path / "nope.txt", cwd=tmp_path)
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_files_with_a_byte_order_mark_import_and_unreadable_ones_say_which(tmp_path):
+    """Windows editors save UTF-8 with a BOM: the topics file (and a brief.toml, which tomllib alone rejects)
+    still read; a missing or undecodable file is one ValueError naming it (cli_setup prefixes --from-topics)."""
+    topics = tmp_path / "paper_topics.txt"
+    topics.write_text("\ufeff" + TATSU_STYLE, encoding="utf-8")
+    (tmp_path / "authors.txt").write_text("\ufeffPercy Liang, 1\n", encoding="utf-8")
+    imported = import_criteria(topics)
+    assert len(imported.topics) == 3 and imported.authors == ["Percy Liang"]
+    out = tmp_path / "brief.toml"
+    out.write_text("\ufeff" + to_toml(imported, topics.name, demo_config_text()), encoding="utf-8")
+    assert len(load_settings(out, env={}).criteria.topics) == 3
+    with pytest.raises(ValueError, match=f"^{re.escape(str(tmp_path / 'nope.txt'))} not found$"):
+        import_criteria(tmp_path / "nope.txt")
+    (tmp_path / "latin1.txt").write_bytes(b"1. Caf\xe9 topics\n")
+    with pytest.raises(ValueError, match=f"^cannot read {re.escape(str(tmp_path / 'latin1.txt'))}: "):
+        import_criteria(tmp_path / "latin1.txt")

@@ -1,0 +1,69 @@
+"""`brief init` and `brief feedback`: set brief up for you (a config, then labels stage 1 learns from).
+Plain functions; cli.py registers them on the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from brief.cli_common import ConfigOpt, MemoryDirOpt, settings_for
+from brief.config import demo_config_text, load_settings
+from brief.errors import UserError
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the config")] = Path("brief.toml"),
+    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    from_topics: Annotated[Path | None, typer.Option("--from-topics", help="import criteria from a numbered topics text file (paper_topics.txt format)")] = None,
+    authors: Annotated[Path | None, typer.Option("--authors", help="authors.txt to import as the watch-list (default: one beside --from-topics)")] = None,
+) -> None:
+    """Write a commented example brief.toml to edit, or one with criteria imported from a topics file."""
+    if path.exists() and not force:
+        raise UserError(f"{path} already exists: pass --force to overwrite it")
+    if authors is not None and from_topics is None:
+        raise UserError("--authors needs --from-topics")
+    if from_topics is None:
+        path.write_text(demo_config_text(), encoding="utf-8")
+        typer.echo(f"wrote {path}: edit its [[criteria.topics]], then run `brief weekly --config {path}`")
+        return
+    from brief.agents.criteria_import import import_criteria, to_toml
+
+    try:
+        imported = import_criteria(from_topics, authors)
+        text = to_toml(imported, from_topics.name, demo_config_text())
+    except ValueError as exc:
+        raise UserError(f"--from-topics {from_topics}: {exc}") from None
+    path.write_text(text, encoding="utf-8")
+    load_settings(path, env={})  # what we wrote must load; a ConfigError here is a bug worth seeing
+    typer.echo(f"wrote {path}: {len(imported.topics)} topics, {len(imported.authors)} watched authors, "
+               f"{len(imported.include_keywords)} keywords from {from_topics}; check the topic names, then run "
+               f"`brief weekly --config {path}`")
+
+
+def feedback(
+    paper_id: Annotated[str, typer.Argument(help="arXiv id (any form) or memory id of a paper a briefing showed")],
+    verdict: Annotated[str, typer.Argument(help="good | bad")],
+    config: ConfigOpt = None,
+    memory_dir: MemoryDirOpt = None,
+) -> None:
+    """Tell stage 1 a paper was (not) for you: the strongest label it learns from in later weeks."""
+    from brief.models import canonical_arxiv_id
+
+    value = verdict.strip().lower()
+    if value not in ("good", "bad"):
+        raise UserError(f"verdict {verdict!r}: use good or bad")
+    try:
+        pid = canonical_arxiv_id(paper_id)[0]
+    except ValueError:
+        pid = paper_id.strip()
+    settings = settings_for(config, memory_dir=memory_dir)
+    from brief.memory import open_embedder, open_memory
+    from brief.memory.lock import RunLock
+
+    with RunLock(settings.data_dir):
+        memory = open_memory(settings, open_embedder(settings).name)
+        if not memory.set_feedback(pid, value):
+            raise UserError(f"{pid} is not in memory at {memory.location}: feedback applies to papers a weekly run has seen")
+    typer.echo(f"{pid}: marked {value}; stage 1 learns from it from the next weekly run on")
