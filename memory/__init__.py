@@ -44,9 +44,12 @@ def open_embedder(settings: Settings) -> RunEmbedder:
     return RunEmbedder(CachedEmbedder(inner, cache_dir / "embeddings.sqlite"))
 
 
-def open_memory(settings: Settings, embedder_name: str) -> Memory:
+def open_memory(settings: Settings, embedder_name: str, read_only: bool = False) -> Memory:
+    """The configured memory, checked against `embedder_name`; `read_only` opens one another embedder
+    built, for reading records only (see Memory)."""
     path: Path = settings.data_dir / "chroma"
-    return Memory(path, embedder_name, host=settings.memory.chroma_host, port=settings.memory.chroma_port)
+    return Memory(path, embedder_name, host=settings.memory.chroma_host, port=settings.memory.chroma_port,
+                  read_only=read_only)
 
 
 __all__ = ["Memory", "MemoryStoreError", "Record", "RunEmbedder", "open_embedder", "open_memory"]

@@ -1,7 +1,9 @@
 """What `brief memory …` does: cli.py parses the arguments and calls these; they return data and text.
 
 stats, search, show and export only read memory; import and forget write it, under the data dir's run
-lock (a weekly run and an import must not interleave their writes).
+lock (a weekly run and an import must not interleave their writes). stats, show and export read records
+only, never vectors: they open memory read-only, so they also work on a memory another embedder built,
+which is the way out of a changed embedding recipe (export, then import into a new memory).
 """
 
 from __future__ import annotations
@@ -11,22 +13,24 @@ from datetime import date
 from pathlib import Path
 
 from brief.config import Settings
+from brief.errors import UserError
 from brief.memory.records import Record
 from brief.models import canonical_arxiv_id
 from brief.progress import Reporter
 from brief.sources.window import parse_week
 
 
-class MemoryCommandError(ValueError):
+class MemoryCommandError(UserError, ValueError):
     """A user error in a `brief memory` command (unknown id, bad week): one line, exit 2."""
 
 
-def open_all(settings: Settings):
-    """(embedder, memory) as a weekly run opens them, so the collections' embedder check applies."""
+def open_all(settings: Settings, read_only: bool = False):
+    """(embedder, memory) as a weekly run opens them, so the collections' embedder check applies;
+    `read_only` for commands that read records only: they open a memory another embedder built."""
     from brief.memory import open_embedder, open_memory
 
     embedder = open_embedder(settings)
-    return embedder, open_memory(settings, embedder.name)
+    return embedder, open_memory(settings, embedder.name, read_only=read_only)
 
 
 def canonical(raw: str) -> str:
@@ -57,14 +61,21 @@ def _week(text: str | None, option: str) -> str | None:
 # -- reading -----------------------------------------------------------------------------------------------
 
 def stats(settings: Settings) -> dict:
-    _, memory = open_all(settings)
-    return memory.stats()
+    embedder, memory = open_all(settings, read_only=True)
+    found = memory.stats()
+    if memory.embedder_name != embedder.name:  # readable, but search, import and weekly runs refuse it
+        from brief.memory.chroma import embedder_mismatch
+
+        found["mismatch"] = embedder_mismatch(memory.location, memory.embedder_name, embedder.name)
+    return found
 
 
 def stats_text(s: dict) -> str:
     size = f", {s['disk_bytes'] / 1e6:.1f} MB on disk" if s.get("disk_bytes") is not None else ""
     lines = [f"memory at {s['location']} (embedder {s['embedder']}{size})",
              f"  {s['papers']} papers (accepted or imported), {s['seen_rejected']} seen and not kept (rejected or cut)"]
+    if s.get("mismatch"):
+        lines.append(f"  search, import and weekly runs refuse it: {s['mismatch']}")
     if s.get("by_status"):
         lines.append("  by status: " + ", ".join(f"{k or '?'} {v}" for k, v in s["by_status"].items()))
     if s.get("undated_imports") or s.get("stubs"):
@@ -105,7 +116,7 @@ def hits_text(hits: list[Record]) -> str:
 
 
 def show(settings: Settings, raw_id: str) -> Record:
-    _, memory = open_all(settings)
+    _, memory = open_all(settings, read_only=True)
     rec = memory.get(canonical(raw_id))
     if rec is None:
         raise MemoryCommandError(f"{raw_id} is not in memory at {memory.location}: try `brief memory search`")
@@ -137,7 +148,7 @@ def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) ->
     from brief.memory.export import render
     from brief.report import atomic_write
 
-    _, memory = open_all(settings)
+    _, memory = open_all(settings, read_only=True)
     text, written, stubs = render((rec for rec, _ in memory.records(include_seen=include_seen)), memory.location)
     atomic_write(path, text)
     return written, stubs

@@ -1,23 +1,20 @@
-"""Persistent vector memory of papers: the only module that talks to Chroma.
+"""Persistent vector memory of papers: `Memory`, the one API over its Chroma collections.
 
 Two collections: `papers` (accepted and imported papers: what links point to) and `seen` (rejected and
 stage-1-cut papers, remembered so nothing is screened twice). A paper lives in exactly one of them; a
 new decision moves it. Embeddings always come from our own embedder and are passed explicitly: Chroma's
-default embedder would try to download a model. What a record holds and how it merges: records.py.
-
-Local mode keeps Chroma in the data dir (`PersistentClient`); `memory.chroma_host` / CHROMA_HOST talks to
-a shared server (`chroma run --path DIR --port N`) through `HttpClient`, so a team shares one memory.
+default embedder would try to download a model. What a record holds and how it merges: records.py; how
+Chroma is opened (local or a shared server) and the collections' embedder check: chroma.py.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from brief.memory.chroma import MemoryStoreError, location_hint, open_client, open_collection, pages
 from brief.memory.records import (
     PAPERS_STATUSES,
     Imported,
@@ -29,65 +26,28 @@ from brief.memory.records import (
 )
 from brief.models import Paper
 
-log = logging.getLogger(__name__)
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 _BATCH = 4000  # under Chroma's max batch of 5461
-_PAGE = 5000
 
 __all__ = ["Memory", "MemoryStoreError", "Record", "week_ordinal"]
 
 
-class MemoryStoreError(RuntimeError):
-    """Memory can't be opened or used as asked; the message says how to fix it."""
-
-
-def _where(path: Path | None, host: str | None, port: int) -> str:
-    if host:
-        return (f"http://{host}:{port} (memory.chroma_host / CHROMA_HOST): is a server running there? "
-                "Start one with `chroma run --path DIR --port N`")
-    return str(path)
-
-
 class Memory:
-    def __init__(self, path: Path | None, embedder_name: str, host: str | None = None, port: int = 8000):
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
-        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    def __init__(self, path: Path | None, embedder_name: str, host: str | None = None, port: int = 8000,
+                 read_only: bool = False):
+        """Memory at `path` (local Chroma) or on the server `host`:`port`, whose vectors come from the
+        embedder `embedder_name`; MemoryStoreError when it can't be opened or was built by another one.
+        `read_only` (stats, show, export) opens it whatever embedder built it, as `embedder_name` then says:
+        records and metadata can be read; writes, searches and vectors raise MemoryStoreError."""
         self.path = None if host else path
+        self.client, self.location = open_client(path, host, port)
         try:
-            if host:
-                self.client = chromadb.HttpClient(host=host, port=port, settings=chroma_settings)
-                self.location = f"http://{host}:{port}"
-            else:
-                assert path is not None
-                path.mkdir(parents=True, exist_ok=True)
-                self.client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-                self.location = str(path)
-        except Exception as exc:  # chroma raises many kinds; all mean "can't open"
-            raise MemoryStoreError(f"cannot open memory at {_where(path, host, port)}: {exc}") from None
-        self.embedder_name = embedder_name
-        try:
-            self.papers = self._collection("papers")
-            self.seen = self._collection("seen")
+            self.papers = open_collection(self.client, "papers", embedder_name, self.location, read_only)
+            self.seen = open_collection(self.client, "seen", embedder_name, self.location, read_only)
+            self.embedder_name = (self.papers.metadata or {}).get("embedder") or embedder_name
         except MemoryStoreError:
             raise
         except Exception as exc:  # a server that went away or refuses: say where and how to fix it
-            raise MemoryStoreError(f"cannot open memory at {_where(path, host, port)}: {exc}") from None
-
-    def _collection(self, name: str):
-        collection = self.client.get_or_create_collection(
-            name,
-            embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embedder": self.embedder_name},
-        )
-        stored = (collection.metadata or {}).get("embedder")
-        if stored and stored != self.embedder_name:
-            raise MemoryStoreError(
-                f"memory at {self.location} was built with embedder {stored!r}, not {self.embedder_name!r}: "
-                "set [memory] embedder back, or use another --memory-dir"
-            )
-        return collection
+            raise MemoryStoreError(f"cannot open memory at {location_hint(path, host, port)}: {exc}") from None
 
     # -- writing ---------------------------------------------------------------------------------------
 
@@ -298,15 +258,10 @@ class Memory:
         """Every record (and its vector with `embeddings`), page by page, `papers` first."""
         include = ["metadatas", "documents"] + (["embeddings"] if embeddings else [])
         for collection in (self.papers, self.seen) if include_seen else (self.papers,):
-            offset = 0
-            while True:
-                got = collection.get(include=include, limit=_PAGE, offset=offset)
+            for got in pages(collection, include=include):
                 vectors = got["embeddings"] if embeddings else [None] * len(got["ids"])
                 for pid, meta, doc, vec in zip(got["ids"], got["metadatas"], got["documents"], vectors):
                     yield record(pid, meta, doc), vec
-                if len(got["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
 
     def weekly_counts_near(
         self, vectors: np.ndarray, weeks: list[str], thresholds: float | Iterable[float]
@@ -321,12 +276,8 @@ class Memory:
         totals = {w: 0 for w in weeks}
         counts = [{w: 0 for w in weeks} for _ in range(len(queries))]
         where = {"first_seen_ord": {"$in": list(week_at)}}
-        for collection in (self.papers, self.seen):
-            offset = 0
-            while week_at:
-                got = collection.get(where=where, include=["embeddings", "metadatas"], limit=5000, offset=offset)
-                if not got["ids"]:
-                    break
+        for collection in (self.papers, self.seen) if week_at else ():
+            for got in pages(collection, where=where, include=["embeddings", "metadatas"]):
                 # undated imports and stubs have no week of their own: off the timeline
                 labels = [None if m.get("dated") is False or m.get("stub") else week_at.get(m.get("first_seen_ord"))
                           for m in got["metadatas"]]
@@ -341,9 +292,6 @@ class Memory:
                         for col in np.flatnonzero(hits):
                             if labels[col] is not None:
                                 counts[row][labels[col]] += 1
-                if len(got["ids"]) < 5000:
-                    break
-                offset += 5000
         return totals, counts
 
     # -- stage 1's history (screening, issue 10) ----------------------------------------------------------
@@ -370,14 +318,9 @@ class Memory:
         where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
         found = []  # metadata first (cheap), then embeddings and texts of the newest `limit` only
         for collection in (self.papers, self.seen):
-            offset = 0
-            while True:
-                got = collection.get(where=where, include=["metadatas"], limit=5000, offset=offset)
+            for got in pages(collection, where=where, include=["metadatas"]):
                 found += [(int(m.get("first_seen_ord", 0)), pid, collection) for pid, m in zip(got["ids"], got["metadatas"])
                           if not m.get("stub")]  # a bare id (imported offline): no text to learn from
-                if len(got["ids"]) < 5000:
-                    break
-                offset += 5000
         found.sort(key=lambda r: (-r[0], r[1]))
         rows = []
         for collection in (self.papers, self.seen):
@@ -416,18 +359,13 @@ class Memory:
         statuses: dict[str, int] = {}
         undated = stubs = 0
         for collection in (self.papers, self.seen):
-            offset = 0
-            while True:
-                got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for got in pages(collection, include=["metadatas"]):
                 for meta in got["metadatas"]:
                     statuses[meta.get("status", "")] = statuses.get(meta.get("status", ""), 0) + 1
                     if collection is self.papers:
                         weeks[meta.get("first_seen", "")] = weeks.get(meta.get("first_seen", ""), 0) + 1
                     undated += meta.get("dated") is False
                     stubs += bool(meta.get("stub"))
-                if len(got["ids"]) < _PAGE:
-                    break
-                offset += _PAGE
         return {
             "location": self.location,
             "embedder": self.embedder_name,

@@ -4,11 +4,13 @@ with search, show and forget one, stats, and an export → import round trip int
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from brief.memory import open_embedder, open_memory
+from brief.config import load_settings
+from brief.memory import Memory, open_embedder, open_memory
 from brief.sources.snapshot import sample_path
 from tests.integration.cli_helpers import brief, write_config
 
@@ -92,6 +94,41 @@ def test_user_errors_are_one_line_exit_2(memory_env, tmp_path):
         assert len(out.stderr.strip().splitlines()) == 1 and words in out.stderr and "Traceback" not in out.stderr
     help_ = brief("memory", "--help")
     assert help_.returncode == 0 and all(c in help_.stdout for c in ("stats", "search", "show", "forget", "import", "export"))
+
+
+def test_an_old_recipe_memory_is_re_embedded_by_the_fix_its_message_gives(memory_env, tmp_path):
+    """After an upgrade changes the embedding recipe, search, import and stats name the way out: export
+    (which reads records only, so it opens the old memory), import into a new memory dir, search there."""
+    from brief.memory.importer import import_path
+
+    config, _ = memory_env
+    settings = load_settings(config, env={})
+    embedder = open_embedder(settings)
+    older = re.sub(r"-r(\d+)$", lambda m: f"-r{int(m[1]) - 1}", embedder.name)
+    assert older != embedder.name, f"the default embedder's name carries its recipe: {embedder.name}"
+    old_dir, new_dir = tmp_path / "old-recipe", tmp_path / "new"
+    import_path(Memory(old_dir / "chroma", older), embedder, FIXTURES / "library.bib", week="2026-W30")
+    old = ("--config", str(config), "--memory-dir", str(old_dir))
+
+    for args in (("search", "speaker tracking"), ("import", str(FIXTURES / "library.bib"))):
+        out = brief("memory", *args, *old)
+        assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, (args, out.stderr)
+        assert "embedding recipe" in out.stderr and "brief memory export --bibtex" in out.stderr, out.stderr
+    out = brief("memory", "stats", *old)
+    assert out.returncode == 0 and "50 papers" in out.stdout and "refuse it" in out.stdout, out.stderr
+    assert json.loads(brief("memory", "stats", "--json", *old).stdout)["embedder"] == older
+    assert "AVTrack" in brief("memory", "show", "2606.02724", *old).stdout
+
+    bib = tmp_path / "memory.bib"
+    out = brief("memory", "export", "--bibtex", str(bib), *old)
+    assert out.returncode == 0 and "wrote 50 entries" in out.stdout, out.stderr
+    out = brief("memory", "import", str(bib), "--config", str(config), "--memory-dir", str(new_dir), "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["new"] == 50, out.stderr
+    out = brief("memory", "search", "audio-visual speaker tracking in complex scenes", "--json", "-n", "3",
+                "--config", str(config), "--memory-dir", str(new_dir))
+    assert out.returncode == 0 and json.loads(out.stdout)[0]["id"] == "2606.02724", out.stderr
+    stats = json.loads(brief("memory", "stats", "--json", "--config", str(config), "--memory-dir", str(new_dir)).stdout)
+    assert stats["embedder"] == embedder.name and "mismatch" not in stats
 
 
 def test_a_weekly_run_links_to_the_imported_library(settings):

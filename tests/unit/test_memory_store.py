@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import pytest
 
 from brief.memory.records import Imported
-from brief.memory.store import Memory
+from brief.memory.store import Memory, MemoryStoreError
 from brief.models import Paper
 
 DIM = 16
@@ -157,3 +158,52 @@ def test_importing_a_rejected_paper_moves_it_with_its_own_vector(tmp_path):
     assert memory.seen.count() == 0 and memory.known(["2606.00010"]) == {"2606.00010": "imported"}
     got = memory.papers.get(ids=["2606.00010"], include=["embeddings", "documents"])
     assert got["documents"] == ["The full abstract."] and np.allclose(got["embeddings"][0], v[0], atol=1e-5)
+
+
+def test_another_embedder_is_refused_and_a_new_recipe_says_to_re_embed(tmp_path):
+    Memory(tmp_path / "chroma", "minilm-l6-int8-onnx-t64-r4")
+    with pytest.raises(MemoryStoreError) as upgraded:
+        Memory(tmp_path / "chroma", "minilm-l6-int8-onnx-t64-r5")
+    says = str(upgraded.value)
+    assert "r4 → r5" in says and "not your config" in says, says
+    assert "brief memory export --bibtex" in says and "brief memory import" in says and "--memory-dir" in says, says
+    assert "embedder back" not in says, "no config brings an old recipe back"
+    with pytest.raises(MemoryStoreError, match=r"not 'all-MiniLM-L6-v2@st-256': set \[memory\] embedder back"):
+        Memory(tmp_path / "chroma", "all-MiniLM-L6-v2@st-256")
+    with pytest.raises(MemoryStoreError, match="embedder back"):  # another token budget: another embedder
+        Memory(tmp_path / "chroma", "minilm-l6-int8-onnx-t128-r4")
+    assert Memory(tmp_path / "chroma", "minilm-l6-int8-onnx-t64-r4").count() == 0, "its own embedder still opens it"
+
+
+def test_read_only_opens_an_old_recipe_memory_for_its_records_but_never_its_vectors(tmp_path):
+    old, new = "minilm-l6-int8-onnx-t64-r4", "minilm-l6-int8-onnx-t64-r5"
+    rng = np.random.default_rng(11)
+    built = Memory(tmp_path / "chroma", old)
+    built.remember([paper("2605.00001"), paper("2605.00002")], unit(rng, 2), "2026-W20", tldrs={"2605.00001": "Short."})
+    built.remember([paper("2605.00003")], unit(rng), "2026-W20", status="rejected")
+    reader = Memory(tmp_path / "chroma", new, read_only=True)
+    assert reader.embedder_name == old, "it says which embedder built it"
+    assert {r.id for r, _ in reader.records(include_seen=True)} == {"2605.00001", "2605.00002", "2605.00003"}
+    assert reader.get("2605.00001").tldr == "Short." and reader.known(["2605.00003"]) == {"2605.00003": "rejected"}
+    assert reader.stats()["papers"] == 2 and reader.stats()["embedder"] == old
+    refusals = {
+        "search": lambda: reader.search(unit(rng)[0]),
+        "neighbours": lambda: reader.neighbours(unit(rng), "2026-W30", 3),
+        "remember": lambda: reader.remember([paper("2605.00009")], unit(rng), "2026-W21"),
+        "forget": lambda: reader.forget("2605.00001"),
+        "feedback": lambda: reader.set_feedback("2605.00001", "good"),
+        "vectors": lambda: list(reader.records(embeddings=True)),
+        "history": lambda: reader.labelled_history(),
+    }
+    for what, call in refusals.items():
+        with pytest.raises(MemoryStoreError, match="r4 → r5") as refused:
+            call()
+        assert "brief memory export --bibtex" in str(refused.value), what
+    assert built.get("2605.00001") is not None and built.get("2605.00001").feedback == "", "nothing was written"
+    with pytest.raises(MemoryStoreError, match="r4 → r5"):
+        Memory(tmp_path / "chroma", new)  # reading it did not restamp it
+    own = Memory(tmp_path / "chroma", old, read_only=True)
+    with pytest.raises(MemoryStoreError, match="opened read-only"):
+        own.remember([paper("2605.00009")], unit(rng), "2026-W21")
+    fresh = Memory(tmp_path / "fresh", new, read_only=True)
+    assert fresh.embedder_name == new and fresh.stats()["papers"] == 0
