@@ -5,12 +5,9 @@ under a DOI). Fresh results must merge with memory papers without duplicates, an
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from http.server import ThreadingHTTPServer
 
 import pytest
 from pydantic import SecretStr
@@ -22,6 +19,7 @@ from brief.models import Paper
 from brief.runner import run_review
 from brief.sources._http import RateLimiter
 from brief.sources.arxiv_api import ArxivClient, ArxivSource
+from tests.arxiv_fixture import atom_feed, queries, serve, url_format
 from tests.handlers import review_handlers
 from tests.integration.review_helpers import check_written_review, memory_snapshot, seeded_settings
 from tests.scripted_llm import ScriptedLLMServer, ScriptedRequest
@@ -60,53 +58,22 @@ def seeded(tmp_path_factory, cache_dir):
     return settings, [r for r in nearest if r.id != DOI_ID]
 
 
-def entry(pid: str, version: int, title: str, abstract: str, published: str) -> str:
+def entry(pid: str, version: int, title: str, abstract: str, published: str) -> bytes:
     return (f"<entry><id>http://arxiv.org/abs/{pid}v{version}</id><updated>{published}T00:00:00Z</updated>"
             f"<published>{published}T00:00:00Z</published><title>{escape(title)}</title><summary>{escape(abstract)}</summary>"
             "<author><name>Ada Lovelace</name></author><author><name>Alan Turing</name></author>"
             '<arxiv:primary_category term="cs.RO"/><category term="cs.RO"/><category term="cs.LG"/>'
-            f'<link href="http://arxiv.org/abs/{pid}v{version}" rel="alternate" type="text/html"/></entry>')
+            f'<link href="http://arxiv.org/abs/{pid}v{version}" rel="alternate" type="text/html"/></entry>').encode()
 
 
-def atom(entries: list[str]) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
-            'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
-            "<title>arXiv Query</title><id>https://arxiv.org/api/x</id><updated>2026-06-20T00:00:00Z</updated>"
-            f"<opensearch:totalResults>{len(entries)}</opensearch:totalResults><opensearch:startIndex>0"
-            f"</opensearch:startIndex><opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage>"
-            + "".join(entries) + "</feed>").encode()
-
-
-@contextmanager
-def arxiv_server(body: bytes, status: int = 200) -> Iterator[ThreadingHTTPServer]:
-    """Answers every query with `body`, recording each request's query string."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.server.queries.append(parse_qs(urlsplit(self.path).query))  # type: ignore[attr-defined]
-            self.send_response(status)
-            self.send_header("Content-Type", "application/atom+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.queries = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+def arxiv_server(body: bytes, status: int = 200) -> AbstractContextManager[ThreadingHTTPServer]:
+    """Answers every query with `body`; `queries(server)` lists what was asked."""
+    return serve(lambda _path: (status, body))
 
 
 def search_client(server: ThreadingHTTPServer) -> ArxivSource:
     client = ArxivClient(100, timeout=5, num_retries=0, limiter=RateLimiter(0.0))
-    client.query_url_format = f"http://127.0.0.1:{server.server_address[1]}/api/query?{{}}"
+    client.query_url_format = url_format(server)
     return ArxivSource(["cs.RO"], client=client)
 
 
@@ -123,7 +90,7 @@ def test_fresh_results_merge_with_memory_without_duplicates(seeded):
     entries = [entry(r.id, 3, r.title, r.abstract, "2026-06-02") for r in in_memory]
     entries += [entry(pid, 1, title, abstract, "2026-06-18") for pid, title, abstract in NEW]
     labels = {**{r.id: 8 for r in in_memory}, **{pid: 8 for pid, _, _ in NEW}}
-    with ScriptedLLMServer(handlers=review_handlers(labels, THEME)) as srv, arxiv_server(atom(entries)) as arxiv:
+    with ScriptedLLMServer(handlers=review_handlers(labels, THEME)) as srv, arxiv_server(atom_feed(entries)) as arxiv:
         s = llm_settings(settings, srv.base_url)
         result = run_review(s, ReviewRequest(theme=THEME, fresh=True, limit=10, max_papers=12), search=search_client(arxiv))
         schemas = {r.schema_name for r in srv.requests}
@@ -144,9 +111,10 @@ def test_fresh_results_merge_with_memory_without_duplicates(seeded):
     assert state.first_seen[NEW[2][0]] == "2026-W23" and by_id[NEW[2][0]].doi == "10.5555/brief.review.tactile"
     assert not {pid for pid, _, _ in NEW[:2]} & set(state.first_seen)
 
-    sorts = {q["sortBy"][0] for q in arxiv.queries}
-    assert sorts == {"relevance", "submittedDate"} and len(arxiv.queries) == 6
-    sent = {q["search_query"][0] for q in arxiv.queries}
+    asked = queries(arxiv)
+    sorts = {q["sortBy"][0] for q in asked}
+    assert sorts == {"relevance", "submittedDate"} and len(asked) == 6
+    sent = {q["search_query"][0] for q in asked}
     assert sent == {arxiv_query(q) for q in state.plan.queries[:3]} == set(stats.queries)
     assert 'all:"robot" AND all:"manipulation" AND all:"learning"' in sent
 

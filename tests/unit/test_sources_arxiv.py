@@ -7,10 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,12 +27,11 @@ from brief.sources.arxiv_api import (
     parse_atom,
     parse_atom_page,
 )
+from tests.arxiv_fixture import Scripted, atom_feed, serve, serve_with, url_format
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 API = SHARED / "data" / "arxiv_api"
 ID_FORM = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}")
-
-Respond = Callable[[str], tuple[int, bytes]]
 
 
 @pytest.fixture(autouse=True)
@@ -53,42 +50,7 @@ def _xml(name_prefix: str) -> bytes:
     return path.read_bytes()
 
 
-# --- a local API server -------------------------------------------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self.server.paths.append(self.path)  # type: ignore[attr-defined]
-        status, body = self.server.respond(self.path)  # type: ignore[attr-defined]
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/atom+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (deadline tests)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def serve(respond: Respond) -> Iterator[ThreadingHTTPServer]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.respond = respond  # type: ignore[attr-defined]
-    server.paths = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def url_format(server: ThreadingHTTPServer) -> str:
-    return f"http://127.0.0.1:{server.server_address[1]}/api/query?{{}}"
+# --- a local API server (tests/arxiv_fixture.py) replaying the recordings ---------------------------------
 
 
 class Recorded:
@@ -295,40 +257,9 @@ def test_http_400_error_entry_is_a_clear_error_not_retried(recorded):
     assert source.client.counters["requests"] == 1
 
 
-# --- faults: a scripted server --------------------------------------------------------------------------
+# --- faults: a scripted server (arxiv_fixture.Scripted) -----------------------------------------------
 
 ENTRY = re.compile(rb"<entry>.*?</entry>", re.DOTALL)
-
-
-def feed(entries: list[bytes], total: int, start: int) -> bytes:
-    head = (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-        b'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
-        b"<title>arXiv Query</title><id>https://arxiv.org/api/x</id><updated>2026-06-20T00:00:00Z</updated>"
-    )
-    counters = f"<opensearch:totalResults>{total}</opensearch:totalResults><opensearch:startIndex>{start}"
-    counters += f"</opensearch:startIndex><opensearch:itemsPerPage>{len(entries)}</opensearch:itemsPerPage>"
-    return head + counters.encode() + b"".join(entries) + b"</feed>"
-
-
-class Scripted:
-    """Serves `entries` as a result set of len(entries), with faults scripted per request number."""
-
-    def __init__(self, entries: list[bytes], faults: dict[int, str] | None = None, empty_at: set[int] = frozenset()):
-        self.entries, self.faults, self.empty_at, self.count = entries, faults or {}, empty_at, 0
-
-    def __call__(self, path: str) -> tuple[int, bytes]:
-        self.count += 1
-        query = parse_qs(urlsplit(path).query)
-        start, size = int(query["start"][0]), int(query["max_results"][0])
-        fault = self.faults.get(self.count)
-        if fault == "503":
-            return 503, b"<html>Service Unavailable</html>"
-        if fault == "slow":
-            time.sleep(1.0)
-        if fault == "empty" or start in self.empty_at:
-            return 200, feed([], len(self.entries), start)
-        return 200, feed(self.entries[start : start + size], len(self.entries), start)
 
 
 @pytest.fixture(scope="module")
@@ -371,7 +302,7 @@ def test_overlapping_pages_are_deduplicated(entries):
             query = parse_qs(urlsplit(path).query)
             start = int(query["start"][0])
             shift = 5 if start else 0
-            return 200, feed(self.entries[start - shift : start - shift + 10], len(self.entries), start)
+            return 200, atom_feed(self.entries[start - shift : start - shift + 10], len(self.entries), start)
 
     with serve(Shifted(entries)) as server:
         source, _ = make_source(server, page_size=10)
@@ -417,17 +348,12 @@ def test_a_dripping_body_hits_the_whole_request_deadline():
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with serve_with(Drip) as server:
         source, _ = make_source(server, page_size=10, timeout=0.5, retries=0)
         started = time.monotonic()
         with pytest.raises(ArxivFetchError, match="timeout"):
             source.search("anything", max_results=10)
         assert time.monotonic() - started < 1.5
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_persistent_503_raises_after_the_retries(entries):

@@ -4,9 +4,7 @@ The feed files in tests/fixtures/feeds are SYNTHETIC (hand-written in the publis
 
 from __future__ import annotations
 
-import threading
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from brief.models import title_key
 from brief.sources.feeds import FeedError, FeedSource, _split_authors, fetch_feed, parse_feed
 from brief.sources.window import Window
+from tests.arxiv_fixture import serve
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 
@@ -111,30 +110,15 @@ def test_author_strings(text, names):
     assert _split_authors(text) == names
 
 
-class _FeedHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
-        if self.path == "/missing":
-            self.send_response(404)
-            self.end_headers()
-            return
-        body = load("arxiv_cs_cv.rss")
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def feed_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FeedHandler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    """arXiv's cs.CV RSS at any path but /missing (a 404)."""
+
+    def answer(path: str) -> tuple[int, bytes]:
+        return (404, b"") if path == "/missing" else (200, load("arxiv_cs_cv.rss"))
+
+    with serve(answer, content_type="application/rss+xml") as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def test_fetch_feed_over_http(feed_server):
