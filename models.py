@@ -191,6 +191,7 @@ class StageUsage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    seconds: float = Field(0.0, description="wall time with at least one call of the stage in flight")
 
     def __add__(self, other: StageUsage) -> StageUsage:
         return StageUsage(
@@ -199,6 +200,7 @@ class StageUsage(BaseModel):
             input_tokens=self.input_tokens + other.input_tokens,
             output_tokens=self.output_tokens + other.output_tokens,
             cost_usd=round(self.cost_usd + other.cost_usd, 6),
+            seconds=round(self.seconds + other.seconds, 3),
         )
 
 

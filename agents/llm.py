@@ -12,6 +12,8 @@ import html
 import json
 import sqlite3
 import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -55,6 +57,8 @@ class AnswerCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
+            # A cache: a commit need not wait for the disk (WAL keeps it consistent if the process dies).
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             self._db.commit()
 
@@ -81,6 +85,7 @@ class UsageMeter:
         self._price = prices.get(model, (0.0, 0.0))
         self._lock = threading.Lock()
         self._stages: dict[str, StageUsage] = {}
+        self._in_flight: dict[str, tuple[int, float]] = {}  # stage → (calls in flight, since when)
 
     def add(self, stage: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
         cost = 0.0 if cached else (input_tokens * self._price[0] + output_tokens * self._price[1]) / 1e6
@@ -93,6 +98,25 @@ class UsageMeter:
         )
         with self._lock:
             self._stages[stage] = self._stages.get(stage, StageUsage()) + delta
+
+    @contextmanager
+    def in_flight(self, stage: str):
+        """Counts the wall time a stage has calls in flight: with 16 concurrent calls, 16 calls of 1 s in one
+        second count 1 s. The model's share of a run's wall time, comparable across concurrency levels."""
+        with self._lock:
+            n, since = self._in_flight.get(stage, (0, time.perf_counter()))
+            self._in_flight[stage] = (n + 1, since)
+        try:
+            yield
+        finally:
+            with self._lock:
+                n, since = self._in_flight[stage]
+                if n > 1:
+                    self._in_flight[stage] = (n - 1, since)
+                else:
+                    del self._in_flight[stage]
+                    busy = StageUsage(seconds=round(time.perf_counter() - since, 3))
+                    self._stages[stage] = self._stages.get(stage, StageUsage()) + busy
 
     @property
     def cost(self) -> float:
@@ -153,7 +177,8 @@ class LLMClient:
         last_problem = "no answer"
         for _attempt in range(2):
             try:
-                out = runnable.invoke(messages)
+                with self.meter.in_flight(stage):
+                    out = runnable.invoke(messages)
             except (ValidationError, ValueError) as exc:
                 # json_schema mode: the openai client parses the reply itself and raises on bad JSON.
                 self.meter.add(stage, 0, 0)

@@ -29,6 +29,7 @@ from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, stage1_text
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
+from brief.graphs.state import timed
 from brief.graphs.weekly import _spent
 from brief.memory.store import Record, week_ordinal
 from brief.models import Paper, title_key
@@ -314,7 +315,7 @@ def build_review_graph(wrap: Callable = lambda node: node, context_schema: type 
     JSON context instead of live objects (graphs/studio.py)."""
     graph = StateGraph(ReviewState, context_schema=context_schema)
     for name, node in NODES.items():
-        graph.add_node(name, wrap(node))
+        graph.add_node(name, wrap(timed(name, node)))
     graph.add_edge(START, "plan")
     graph.add_edge("plan", "retrieve")
     graph.add_conditional_edges("retrieve", route_fresh, {"fresh": "fresh", "merge": "merge"})

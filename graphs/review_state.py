@@ -7,20 +7,19 @@ holds live objects. The review context adds the arXiv search client, so tests an
 
 from __future__ import annotations
 
-import operator
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from brief.agents.planner import QueryPlan
 from brief.agents.review_writer import Findings
-from brief.agents.synthesiser import CitationRepair, ThemeBrief
-from brief.graphs.state import RunContext, merge_usage
-from brief.models import Decision, Paper, Review, Score, ScreenStats, Usage
+from brief.agents.synthesiser import ThemeBrief
+from brief.graphs.state import RunContext, RunState
+from brief.models import Paper
 
 Origin = Literal["memory", "fresh", "both"]
 
@@ -81,7 +80,7 @@ class MergeStats(BaseModel):
     pool: int = Field(0, description="candidates kept for screening, most similar to the theme first")
 
 
-class ReviewState(BaseModel):
+class ReviewState(RunState):
     request: ReviewRequest
     plan: QueryPlan | None = None
     memory_hits: list[Paper] = Field(default_factory=list, description="retrieved from memory, any week")
@@ -93,17 +92,8 @@ class ReviewState(BaseModel):
     origin: dict[str, Origin] = Field(default_factory=dict)
     similarity: dict[str, float] = Field(default_factory=dict, description="cosine similarity to the theme")
     merge_stats: MergeStats | None = None
-    scores: list[Score] = Field(default_factory=list)
-    decisions: dict[str, Decision] = Field(default_factory=dict)
-    screen_stats: ScreenStats | None = None
-    reviews: dict[str, Review] = Field(default_factory=dict)
     themes: list[ThemeBrief] = Field(default_factory=list, description="the review's sub-themes")
-    overview: str = ""
     findings: Findings | None = None
-    repairs: list[CitationRepair] = Field(default_factory=list)
-    notes: Annotated[list[str], operator.add] = Field(default_factory=list)
-    usage: Annotated[Usage, merge_usage] = Field(default_factory=Usage)
-    outputs: list[str] = Field(default_factory=list)
 
     @property
     def theme(self) -> str:

@@ -6,9 +6,11 @@ embedder, memory, LLM client, progress display) built once per run and never che
 
 from __future__ import annotations
 
+import functools
 import operator
+import time
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Callable
 
 from pydantic import BaseModel, Field
 
@@ -26,26 +28,50 @@ def merge_usage(left: Usage, right: Usage) -> Usage:
     return left.merged(right)
 
 
-class WeeklyState(BaseModel):
+def merge_timings(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
+    return {**left, **right}  # a node redone after a crash reports its latest time
+
+
+class RunState(BaseModel):
+    """What both graphs carry from screening on: decisions, reviews, themes, notes, usage and stage times."""
+
+    scores: list[Score] = Field(default_factory=list)
+    decisions: dict[str, Decision] = Field(default_factory=dict)
+    screen_stats: ScreenStats | None = Field(None, description="stage 1's cut, the audit and its recall estimate")
+    reviews: dict[str, Review] = Field(default_factory=dict)
+    themes: list[ThemeBrief] = Field(default_factory=list)
+    overview: str = ""
+    repairs: list[CitationRepair] = Field(default_factory=list)
+    notes: Annotated[list[str], operator.add] = Field(default_factory=list)
+    usage: Annotated[Usage, merge_usage] = Field(default_factory=Usage)
+    timings: Annotated[dict[str, float], merge_timings] = Field(
+        default_factory=dict, description="wall seconds per node, in the order they ran")
+    outputs: list[str] = Field(default_factory=list)
+
+
+def timed(name: str, node: Callable) -> Callable:
+    """The node, adding its wall time to the state's `timings` (the report's time-per-stage row)."""
+
+    @functools.wraps(node)  # keeps the signature LangGraph reads to pass `runtime`
+    def run(state, runtime):
+        started = time.perf_counter()
+        update = node(state, runtime) or {}
+        return {**update, "timings": {name: round(time.perf_counter() - started, 3)}}
+
+    return run
+
+
+class WeeklyState(RunState):
     window: Window
     sources: list[str] = Field(default_factory=list, description="--source specs; empty = configured")
     papers: list[Paper] = Field(default_factory=list)
     fetch_counts: FetchCounts | None = None
     seen_before: list[str] = Field(default_factory=list, description="ids memory held from earlier weeks")
     in_memory: list[str] = Field(default_factory=list, description="ids already in memory's papers when the run began")
-    scores: list[Score] = Field(default_factory=list)
-    decisions: dict[str, Decision] = Field(default_factory=dict)
-    screen_stats: ScreenStats | None = Field(None, description="stage 1's cut, the audit and its recall estimate")
-    reviews: dict[str, Review] = Field(default_factory=dict)
     memory_added: int = 0
     memory_total: int = 0
     links: dict[str, list[Link]] = Field(default_factory=dict)
     themes: list[ThemeBrief] = Field(default_factory=list, description="themes with earlier papers, bridges, trend")
-    overview: str = ""
-    repairs: list[CitationRepair] = Field(default_factory=list)
-    notes: Annotated[list[str], operator.add] = Field(default_factory=list)
-    usage: Annotated[Usage, merge_usage] = Field(default_factory=Usage)
-    outputs: list[str] = Field(default_factory=list)
 
     @property
     def week(self) -> str:

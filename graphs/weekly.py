@@ -18,7 +18,7 @@ from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_text
 from brief.agents.synthesiser import Synthesiser
-from brief.graphs.state import RunContext, WeeklyState
+from brief.graphs.state import RunContext, WeeklyState, timed
 from brief.memory.links import find_links
 from brief.models import Usage
 from brief.report import publish
@@ -148,21 +148,13 @@ def build_weekly_graph(wrap=lambda node: node, context_schema: type = RunContext
     """The weekly StateGraph (uncompiled). `wrap`/`context_schema` let LangGraph Studio run it with a JSON
     context instead of live objects (graphs/studio.py)."""
     graph = StateGraph(WeeklyState, context_schema=context_schema)
-    graph.add_node("fetch", wrap(fetch))
-    graph.add_node("screen", wrap(screen))
-    graph.add_node("review", wrap(review))
-    graph.add_node("remember", wrap(remember))
-    graph.add_node("link", wrap(link))
-    graph.add_node("synthesise", wrap(synthesise))
-    graph.add_node("write", wrap(write))
-    graph.add_edge(START, "fetch")
-    graph.add_edge("fetch", "screen")
-    graph.add_edge("screen", "review")
-    graph.add_edge("review", "remember")
-    graph.add_edge("remember", "link")
-    graph.add_edge("link", "synthesise")
-    graph.add_edge("synthesise", "write")
-    graph.add_edge("write", END)
+    nodes = {"fetch": fetch, "screen": screen, "review": review, "remember": remember, "link": link,
+             "synthesise": synthesise, "write": write}
+    names = list(nodes)
+    for name, node in nodes.items():
+        graph.add_node(name, wrap(timed(name, node)))
+    for before, after in zip([START, *names], [*names, END]):
+        graph.add_edge(before, after)
     return graph
 
 

@@ -12,7 +12,7 @@ import re
 from brief.agents.synthesiser import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.chart import colour, themes_svg
-from brief.report.markdown import cite_url, trend_text, usage_rows
+from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
 
 _CSS = """
 :root{--ink:#1d232a;--muted:#5b6672;--line:#d9dee3;--soft:#f3f5f7}
@@ -207,7 +207,7 @@ def render_html(b: Briefing) -> str:
 <div style="margin-top:.4rem"><span class="chip {'off' if offline else 'llm'}">written by: {esc(b.mode)}</span>
 <span class="chip">criteria {esc(b.criteria_version)}</span><span class="chip">{c.accepted} accepted of {c.fetched}</span></div>
 <p class="meta">seen before {c.seen_before} · screened {c.screened} · sent to the LLM {c.sent_to_llm} · memory +{c.memory_added} → {c.memory_total}{budget}</p>
-</div><table><tr><th>stage</th><th>calls</th><th>cached</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr>{usage}</table></div>
+</div><table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table></div>
 </header>
 {note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
 <nav class="meta"><a href="#overview">Overview</a><a href="#chart">Chart</a><a href="#cross-field">Cross-field</a><a href="#themes">Themes</a><a href="#citations">Citations</a></nav>
@@ -219,5 +219,6 @@ def render_html(b: Briefing) -> str:
 <h2 id="themes">Themes</h2><nav class="toc">{toc}</nav>{themes or "<p>No themes this week.</p>"}
 <h2 id="citations">Citations</h2>{_citations(b)}
 <p class="meta">Embeddings this run: {b.usage.embedded} computed, {b.usage.embed_cache_hits} from cache.</p>
+{f'<p class="meta">{esc(timings_text(b))}</p>' if b.timings else ''}
 </body></html>
 """

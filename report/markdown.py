@@ -49,12 +49,30 @@ def trend_text(trend: Trend | None) -> str:
     return f"{trend.direction} ({series} nearby papers)"
 
 
-def usage_rows(b: Briefing) -> list[tuple[str, int, int, int, int, str]]:
-    rows = [(name, s.calls, s.cached_calls, s.input_tokens, s.output_tokens, f"${s.cost_usd:.4f}")
+USAGE_HEADER = ("stage", "LLM calls", "cached", "tokens in", "tokens out", "cost", "model time")
+
+
+def usage_rows(b: Briefing) -> list[tuple]:
+    """One row per LLM stage and a total; model time = wall time with a call of that stage in flight."""
+    rows = [(name, s.calls, s.cached_calls, s.input_tokens, s.output_tokens, f"${s.cost_usd:.4f}", f"{s.seconds:.1f} s")
             for name, s in sorted(b.usage.stages.items())]
     t = b.usage.total
-    rows.append(("total", t.calls, t.cached_calls, t.input_tokens, t.output_tokens, f"${t.cost_usd:.4f}"))
+    rows.append(("total", t.calls, t.cached_calls, t.input_tokens, t.output_tokens, f"${t.cost_usd:.4f}", f"{t.seconds:.1f} s"))
     return rows
+
+
+def usage_table(b) -> list[str]:
+    """The usage table's markdown lines (a briefing or a review)."""
+    lines = ["| " + " | ".join(USAGE_HEADER) + " |", "|---" + "|---:" * (len(USAGE_HEADER) - 1) + "|"]
+    return lines + ["| " + " | ".join(str(v) for v in r) + " |" for r in usage_rows(b)]
+
+
+def timings_text(b: Briefing) -> str:
+    """`Time per stage: fetch 0.4 s · screen 32.5 s · … (total 41.0 s)`, or "" for a report made before it."""
+    if not b.timings:
+        return ""
+    parts = " · ".join(f"{name} {seconds:.1f} s" for name, seconds in b.timings.items())
+    return f"Time per stage: {parts} (total {sum(b.timings.values()):.1f} s, writing excluded)."
 
 
 def _link(key: str) -> str:
@@ -132,8 +150,7 @@ def render_markdown(b: Briefing) -> str:
               f" · **memory** +{c.memory_added} → {c.memory_total}"]
     if b.notes:
         lines += [""] + [f"- {md(n)}" for n in b.notes]
-    lines += ["", "## Usage", "", "| stage | LLM calls | cached | tokens in | tokens out | cost |", "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in usage_rows(b)]
+    lines += ["", "## Usage", "", *usage_table(b)]
     lines += ["", "## Overview", "", md_prose(b.overview) or "Nothing this week matched your criteria."]
     if b.themes:
         lines += ["", "## Themes at a glance", "", "| # | theme | papers | fields | trend | linked earlier | bridges |",
@@ -162,4 +179,6 @@ def render_markdown(b: Briefing) -> str:
                          + (f", removed {md(', '.join(r.removed))}" if r.removed else ", fixed by the regeneration")
                          for r in b.citation_repairs]
     lines += ["", f"Embeddings this run: {b.usage.embedded} computed, {b.usage.embed_cache_hits} from cache."]
+    if timings_text(b):
+        lines += ["", timings_text(b)]
     return "\n".join(lines) + "\n"

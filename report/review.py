@@ -22,7 +22,7 @@ from brief.memory.store import week_ordinal
 from brief.models import ScreenStats, Usage
 from brief.report import atomic_write
 from brief.report.briefing import AcceptedPaper, SectionCitations
-from brief.report.markdown import cite_url, md, md_prose, usage_rows
+from brief.report.markdown import cite_url, md, md_prose, usage_table
 from brief.sources.window import parse_week, week_of
 
 KEY_PAPERS = 10
@@ -270,8 +270,7 @@ def render_review_markdown(r: ReviewReport) -> str:
         else f"unresolved: {md(', '.join(r.unresolved_citations))}.")]
     lines += [f"- {md(x.section)}: invalid {md(', '.join(x.invalid))} → " + ("regenerated" if x.regenerated else "not regenerated")
               + (f", removed {md(', '.join(x.removed))}" if x.removed else ", fixed by the regeneration") for x in r.citation_repairs]
-    lines += ["", "## Usage", "", "| stage | LLM calls | cached | tokens in | tokens out | cost |", "|---|---:|---:|---:|---:|---:|"]
-    lines += [f"| {row[0]} | {row[1]} | {row[2]} | {row[3]} | {row[4]} | {row[5]} |" for row in usage_rows(r)]
+    lines += ["", "## Usage", "", *usage_table(r)]
     lines += ["", f"Embeddings this run: {r.usage.embedded} computed, {r.usage.embed_cache_hits} from cache."]
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from brief.agents.citations import cite_key
 from brief.report.chart import colour
 from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url
-from brief.report.markdown import cite_url, usage_rows
+from brief.report.markdown import USAGE_HEADER, cite_url, usage_rows
 from brief.report.review import FINDING_TITLES, OFFLINE_FINDINGS_NOTE, ReviewPaper, ReviewReport, when
 
 _EXTRA_CSS = ".bar{display:inline-block;height:.7rem;background:#6b8fbf;border-radius:2px;vertical-align:middle}"
@@ -98,7 +98,7 @@ def render_review_html(r: ReviewReport) -> str:
 <h2 id="findings">Agreements, contradictions and open questions</h2>{findings}
 <h2 id="references">References</h2><ol>{refs}</ol>
 <h2 id="citations">Citations</h2><p>{n} distinct citations across sections; {status}.</p>
-<table><tr><th>stage</th><th>calls</th><th>cached</th><th>tokens in</th><th>tokens out</th><th>cost</th></tr>{usage}</table>
+<table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table>
 <p class="meta">Embeddings this run: {r.usage.embedded} computed, {r.usage.embed_cache_hits} from cache.</p>
 </body></html>
 """

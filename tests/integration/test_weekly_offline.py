@@ -11,6 +11,8 @@ from brief.sources.window import parse_week
 def test_two_sample_weeks_link_second_to_first(settings):
     w23 = run_weekly(settings, parse_week("2026-W23"), ["sample"])
     assert w23.state.memory_added >= 5
+    assert list(w23.state.timings) == ["fetch", "screen", "review", "remember", "link", "synthesise", "write"]
+    assert all(seconds >= 0 for seconds in w23.state.timings.values())
     assert all(not links for links in w23.state.links.values()), "nothing earlier than the first week"
 
     w24 = run_weekly(settings, parse_week("2026-W24"), ["sample"])
