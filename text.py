@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -41,11 +42,18 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if len(s.strip()) > 20]
 
 
+@functools.lru_cache(maxsize=8192)
+def _term_set(doc: str) -> frozenset[str]:
+    return frozenset(terms(doc))
+
+
 def document_frequencies(docs: Iterable[str]) -> tuple[Counter, int]:
+    """In how many docs each term occurs. Links, theme names and bridges each count the same week's
+    papers, so a doc's term set is kept (per text) rather than tokenised three times."""
     df: Counter = Counter()
     n = 0
     for doc in docs:
-        df.update(set(terms(doc)))
+        df.update(_term_set(doc))
         n += 1
     return df, n
 

@@ -16,6 +16,7 @@ are plain numpy, so `brief eval --suite prefilter` and `bench/prefilter.py` comp
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Protocol
@@ -346,8 +347,16 @@ _ADDRESSING = re.compile(
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
+# Every match of _ADDRESSING contains one of these; one cheap search spares the per-sentence pass for the
+# ~99% of abstracts that address nobody.
+_MAYBE_ADDRESSING = re.compile(
+    r"\b(ignore|disregard|forget|override|you\s+are|dear|attention|note\s+to|new\s+instruction)"
+    r"|\b(rate|score|grade|rank|mark|classify)\s+(this|the)\s+(paper|abstract|article|submission|work)\b|<",
+    re.IGNORECASE,
+)
 
 
+@functools.lru_cache(maxsize=16384)  # the screen node, stage 1's scoring and its training all clean the same texts
 def neutralise(text: str) -> tuple[str, bool]:
     """Drop the sentences of untrusted paper text that address the screener, for stage 1's features.
 
@@ -355,6 +364,9 @@ def neutralise(text: str) -> tuple[str, bool]:
     as it would without that sentence. The LLM still sees the full text, escaped inside its delimiter.
     Returns (text, whether anything was dropped).
     """
-    parts = _SPLIT.split(" ".join(text.split()))
+    flat = " ".join(text.split())
+    if not _MAYBE_ADDRESSING.search(flat):
+        return flat, False
+    parts = _SPLIT.split(flat)
     kept = [s for s in parts if not _ADDRESSING.search(s)]
     return " ".join(kept), len(kept) != len(parts)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from pydantic import BaseModel, Field
 
@@ -114,27 +115,78 @@ class BatchScreener:
 
     def screen(self, papers: list[Paper], progress=lambda n=1: None, brief_chars: int | None = None) -> dict[str, PaperVerdict | str]:
         """Verdicts for `papers`; with `brief_chars`, each abstract is cut to its opening (a cheap first look)."""
-        out: dict[str, PaperVerdict | str] = {}
-        todo = []
         if brief_chars:
-            papers = [brief_copy(p, brief_chars) for p in papers]
+            return self.screen_two_pass([], papers, brief_chars, lambda _paper, _verdict: False, progress)[0]
+        return self.screen_two_pass(papers, [], 0, lambda _paper, _verdict: False, progress)[0]
+
+    def screen_two_pass(self, full: list[Paper], brief: list[Paper], brief_chars: int,
+                        needs_full_read: Callable[[Paper, PaperVerdict | str], bool],
+                        progress=lambda n=1: None) -> tuple[dict[str, PaperVerdict | str], list[str]]:
+        """`full` papers on their whole abstract, `brief` ones on a first look at its opening, all in one pool;
+        a first-look paper that `needs_full_read` is re-read whole, in a batch sent as soon as it fills.
+
+        One pool and no waiting between passes: each pass that waited for the previous one would cost a
+        whole model latency at the tail. Returns the verdicts (a re-read's replaces the first look's) and
+        the ids re-read.
+        """
+        out: dict[str, PaperVerdict | str] = {}
+        originals = {p.id: p for p in brief}
+        size = self.llm.cfg.batch_size
+        waiting: list[Paper] = []
+        reread: list[str] = []
+        pending: dict[Future, tuple[list[Paper], str]] = {}
+
+        def finished(batch: list[Paper], verdicts: dict[str, PaperVerdict | str], kind: str) -> None:
+            out.update(verdicts)
+            if kind != "reread":
+                progress(len(batch))
+            if kind != "first look":
+                return
+            again = [originals[p.id] for p in batch if needs_full_read(originals[p.id], verdicts[p.id])]
+            waiting.extend(again)
+            reread.extend(p.id for p in again)
+            while len(waiting) >= size:
+                send(waiting[:size], "reread")
+                del waiting[:size]
+
+        def send(papers: list[Paper], kind: str) -> None:
+            hits, todo = self._from_cache(papers)
+            if hits:
+                finished([p for p in papers if p.id in hits], hits, kind)
+            step = size * 3 if kind == "first look" else size  # short blocks: more per call, less overhead
+            for i in range(0, len(todo), step):
+                batch = todo[i:i + step]
+                pending[pool.submit(self._batch, batch)] = (batch, kind)
+
+        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
+            send([brief_copy(p, brief_chars) for p in brief], "first look")  # first: they may make more work
+            send(full, "full")
+            while pending or waiting:
+                if waiting and not any(kind == "first look" for _, kind in pending.values()):
+                    send(waiting[:], "reread")  # no first look is left to fill the batch
+                    waiting.clear()
+                    continue
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch, kind = pending.pop(future)
+                    finished(batch, future.result(), kind)
+        return out, reread
+
+    def _from_cache(self, papers: list[Paper]) -> tuple[dict[str, PaperVerdict], list[Paper]]:
+        """Verdicts this model gave these papers (this prompt version, criteria, abstract length) before."""
+        hits: dict[str, PaperVerdict] = {}
+        todo = []
         for paper in papers:
             hit = self.llm.cache.get(self._paper_key(paper))
-            if hit is not None:
-                out[paper.id] = PaperVerdict.model_validate_json(hit)
-                self.stats.cached += 1
-            else:
+            if hit is None:
                 todo.append(paper)
-        if len(out):
+            else:
+                hits[paper.id] = PaperVerdict.model_validate_json(hit)
+        if hits:
+            with self._lock:
+                self.stats.cached += len(hits)
             self.llm.meter.add("screen", 0, 0, cached=True)
-            progress(len(out))
-        size = self.llm.cfg.batch_size * (3 if brief_chars else 1)  # short blocks: more per call, less overhead
-        batches = [todo[i:i + size] for i in range(0, len(todo), size)]
-        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
-            for batch, verdicts in zip(batches, pool.map(self._batch, batches)):
-                out.update(verdicts)
-                progress(len(batch))
-        return out
+        return hits, todo
 
     def _paper_key(self, paper: Paper) -> str:
         brief = "|brief" if paper.abstract.endswith(BRIEF_MARK) else ""

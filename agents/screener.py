@@ -9,6 +9,7 @@ authors are accepted without a call; papers cut at stage 1 keep their score and 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -31,8 +32,13 @@ def _norm_name(name: str) -> str:
     return " ".join(re.sub(r"[^a-z ]", " ", name.lower()).split())
 
 
+@functools.lru_cache(maxsize=1024)
+def _phrase(phrase: str) -> re.Pattern:
+    return re.compile(r"\b" + re.escape(phrase.lower()) + r"\b")
+
+
 def _has(text: str, phrase: str) -> bool:
-    return re.search(r"\b" + re.escape(phrase.lower()) + r"\b", text) is not None
+    return _phrase(phrase).search(text) is not None
 
 
 def similarity_to_relevance(similarity: float) -> int:
@@ -268,17 +274,14 @@ class Screener:
                   progress) -> dict[str, PaperVerdict | str]:
         """`full` papers are screened on their whole abstract; `brief` ones (low stage-1 scores) first on its
         opening, and re-read in full, once, when that first look finds they might match (or fails)."""
-        verdicts = batcher.screen([by_id[i] for i in full], progress) if full else {}
-        if not brief:
-            return verdicts
         chars = self.cfg.brief_chars
-        looks = batcher.screen([by_id[i] for i in brief], progress, brief_chars=chars)
         floor = max(1, self.cfg.accept_relevance - 2)
-        again = [pid for pid in brief if len(by_id[pid].abstract) > chars
-                 and (not isinstance(looks.get(pid), PaperVerdict) or looks[pid].relevance >= floor)]
-        verdicts.update(looks)
-        if again:
-            verdicts.update(batcher.screen([by_id[i] for i in again]))
+
+        def needs_full_read(paper: Paper, verdict: PaperVerdict | str) -> bool:
+            return len(paper.abstract) > chars and (not isinstance(verdict, PaperVerdict) or verdict.relevance >= floor)
+
+        verdicts, again = batcher.screen_two_pass([by_id[i] for i in full], [by_id[i] for i in brief], chars,
+                                                  needs_full_read, progress)
         self._brief_only |= {pid for pid in brief if pid not in set(again) and len(by_id[pid].abstract) > chars}
         self._rescreened += len(again)
         return verdicts

@@ -204,7 +204,7 @@ class ScriptedLLMServer:
     handlers: {schema_name: fn(ScriptedRequest) -> dict | str}; a str is sent raw (e.g. malformed JSON).
     default: fallback handler; without it, a minimal instance of the requested schema (or a text reply).
     faults: a list consumed one entry per chat attempt (Fault, kind str or None), or fn(attempt, req).
-    latency: seconds added to every chat answer (benchmarks)."""
+    latency: seconds from a chat request's arrival to its answer, the server's own work included (benchmarks)."""
 
     def __init__(self, handlers: dict[str, Callable] | None = None, default: Callable | None = None,
                  faults: list | Callable | None = None, latency: float = 0.0, model: str = "scripted",
@@ -311,6 +311,7 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                 self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}})
 
         def do_POST(self) -> None:
+            self._arrived = time.perf_counter()
             try:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 if self.path.endswith("/chat/completions"):
@@ -327,8 +328,8 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
 
         def _chat(self, body: dict) -> None:
             req, fault = srv._admit(body, self.path)
-            srv._sleep(srv.latency)
             if fault and fault.kind in ("429", "500"):
+                self._wait_latency()
                 rate = fault.kind == "429"
                 headers = {"retry-after": str(fault.retry_after),
                            "retry-after-ms": str(int(fault.retry_after * 1000))} if rate else {}
@@ -336,6 +337,7 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                     "message": "scripted fault", "type": "rate_limit_error" if rate else "server_error",
                     "code": "rate_limit_exceeded" if rate else None}}, headers)
             if fault and fault.kind == "drop":
+                self._wait_latency()
                 self.close_connection = True
                 return
             if fault and fault.kind == "slow":
@@ -348,12 +350,18 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                 msg["content"], finish = None, "tool_calls"
                 msg["tool_calls"] = [{"id": f"call_{req.attempt}", "type": "function",
                                       "function": {"name": req.schema_name, "arguments": content}}]
+            self._wait_latency()
             base = {"id": f"chatcmpl-scripted-{req.attempt}", "created": int(time.time()),
                     "model": body.get("model", srv.model), "system_fingerprint": None}
             if body.get("stream"):
                 return self._stream(base, msg, finish, usage)
             self._send(200, {**base, "object": "chat.completion", "usage": usage, "choices": [
                 {"index": 0, "message": msg, "logprobs": None, "finish_reason": finish}]})
+
+        def _wait_latency(self) -> None:
+            """Answer `latency` seconds after the request arrived: the server's own work is part of it,
+            as a remote model's is, so a benchmark's client-side overhead is all that is left over."""
+            srv._sleep(srv.latency - (time.perf_counter() - self._arrived))
 
         def _stream(self, base: dict, msg: dict, finish: str, usage: dict) -> None:
             """SSE answer: role, the content (or tool call) in one delta, finish, then a usage chunk."""

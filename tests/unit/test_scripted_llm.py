@@ -235,13 +235,13 @@ def test_cli_with_labels(tmp_path):
                 "response_format": {"type": "json_schema", "json_schema": {"name": "ScreenBatch", "schema": {}}}}
         req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/chat/completions", json.dumps(body).encode(),
                                      {"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=30) as resp:
             content = json.loads(json.load(resp)["choices"][0]["message"]["content"])
         assert content["results"][0] == {"id": "p1", "relevance": 7, "novelty": 5, "topic": "topic",
                                          "reason": "scripted"}
     finally:
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=5) == 0
+        assert proc.wait(timeout=30) == 0
         proc.stderr.close()
 
 
