@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from langchain_core.callbacks import UsageMetadataCallbackHandler
 from pydantic import BaseModel, ValidationError
 
 from brief.config import LLMConfig
@@ -146,6 +147,8 @@ class LLMClient:
             check_every_n_seconds=0.05,
             max_bucket_size=max(1, cfg.concurrency),
         )
+        self._runnables: dict[type, object] = {}
+        self._runnables_lock = threading.Lock()
         self.chat = ChatOpenAI(
             model=cfg.model,
             base_url=cfg.base_url,
@@ -155,6 +158,15 @@ class LLMClient:
             temperature=0,
             rate_limiter=limiter,
         )
+
+    def _structured(self, schema: type[T]):
+        """The chat model bound to `schema`, built once per schema (building it converts the schema each time)."""
+        with self._runnables_lock:
+            if schema not in self._runnables:
+                # Not include_raw=True: that wraps the call in RunnableParallels, which start and join threads on
+                # every call; the usage comes from a callback instead.
+                self._runnables[schema] = self.chat.with_structured_output(schema, method=self.cfg.method)
+            return self._runnables[schema]
 
     def cache_key(self, prompt: Prompt, key: str) -> str:
         return hashlib.sha256(f"{self.model_name}\x00{prompt.tag}\x00{key}".encode()).hexdigest()
@@ -173,27 +185,32 @@ class LLMClient:
         if self.cfg.max_cost_usd is not None and self.meter.cost >= self.cfg.max_cost_usd:
             raise BudgetExceeded(f"--max-cost {self.cfg.max_cost_usd} USD reached")
         messages = [("system", prompt.system), ("human", prompt.render_user(**values))]
-        runnable = self.chat.with_structured_output(schema, method=self.cfg.method, include_raw=True)
+        runnable = self._structured(schema)
         last_problem = "no answer"
         for _attempt in range(2):
+            spent = UsageMetadataCallbackHandler()  # the response's usage, also when its parsing fails
             try:
                 with self.meter.in_flight(stage):
-                    out = runnable.invoke(messages)
-            except (ValidationError, ValueError) as exc:
+                    parsed = runnable.invoke(messages, config={"callbacks": [spent]})
+            except (ValidationError, ValueError) as exc:  # OutputParserException is a ValueError
                 # json_schema mode: the openai client parses the reply itself and raises on bad JSON.
-                self.meter.add(stage, 0, 0)
+                self.meter.add(stage, *_tokens(spent))
                 last_problem = f"malformed output ({type(exc).__name__})"
                 continue
             except Exception as exc:  # the openai client's errors after its own retries
                 raise LLMError(f"{stage}: {type(exc).__name__}: {_redact(str(exc), self.cfg)}") from None
-            usage = getattr(out["raw"], "usage_metadata", None) or {}
-            self.meter.add(stage, usage.get("input_tokens", 0), usage.get("output_tokens", 0))
-            parsed = out.get("parsed")
-            if parsed is not None and out.get("parsing_error") is None:
+            self.meter.add(stage, *_tokens(spent))
+            if parsed is not None:
                 self.cache.put(cache_key, parsed.model_dump_json())
                 return parsed
-            last_problem = f"malformed output ({type(out.get('parsing_error')).__name__})"
+            last_problem = "malformed output (no structured answer)"
         raise LLMError(f"{stage}: {last_problem} twice")
+
+
+def _tokens(spent) -> tuple[int, int]:
+    """(input, output) tokens a UsageMetadataCallbackHandler saw, over whatever model names answered."""
+    usage = spent.usage_metadata.values()
+    return sum(u.get("input_tokens", 0) for u in usage), sum(u.get("output_tokens", 0) for u in usage)
 
 
 def _redact(text: str, cfg: LLMConfig) -> str:

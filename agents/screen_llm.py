@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -131,9 +132,10 @@ class BatchScreener:
         """
         out: dict[str, PaperVerdict | str] = {}
         originals = {p.id: p for p in brief}
-        size = self.llm.cfg.batch_size
-        waiting: list[Paper] = []
+        size, slots = self.llm.cfg.batch_size, self.llm.cfg.concurrency
+        waiting: list[Paper] = []  # first looks that need a full read, until they fill a batch
         reread: list[str] = []
+        queue: deque[tuple[list[Paper], str]] = deque()  # batches not sent yet; re-reads go first
         pending: dict[Future, tuple[list[Paper], str]] = {}
 
         def finished(batch: list[Paper], verdicts: dict[str, PaperVerdict | str], kind: str) -> None:
@@ -154,17 +156,26 @@ class BatchScreener:
             if hits:
                 finished([p for p in papers if p.id in hits], hits, kind)
             step = size * 3 if kind == "first look" else size  # short blocks: more per call, less overhead
-            for i in range(0, len(todo), step):
-                batch = todo[i:i + step]
-                pending[pool.submit(self._batch, batch)] = (batch, kind)
+            batches = [(todo[i:i + step], kind) for i in range(0, len(todo), step)]
+            if kind == "reread":  # the last step of its papers: ahead of full reads that can wait a round
+                queue.extendleft(reversed(batches))
+            else:
+                queue.extend(batches)
 
-        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
+        def first_looks_left() -> bool:
+            return any(kind == "first look" for _, kind in (*pending.values(), *queue))
+
+        with ThreadPoolExecutor(max_workers=slots) as pool:
             send([brief_copy(p, brief_chars) for p in brief], "first look")  # first: they may make more work
             send(full, "full")
-            while pending or waiting:
-                if waiting and not any(kind == "first look" for _, kind in pending.values()):
+            while pending or queue or waiting:
+                if waiting and not first_looks_left():
                     send(waiting[:], "reread")  # no first look is left to fill the batch
                     waiting.clear()
+                while queue and len(pending) < slots:  # never more in flight than the pool runs
+                    batch, kind = queue.popleft()
+                    pending[pool.submit(self._batch, batch)] = (batch, kind)
+                if not pending:
                     continue
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:

@@ -290,6 +290,9 @@ class ScriptedLLMServer:
 def _make_handler(srv: ScriptedLLMServer) -> type:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as real servers; every reply sets Content-Length
+        # Headers and body go out as two writes: with Nagle on, the body waits for the client's delayed ACK
+        # (~40 ms a call on Linux), a stall no real server adds.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args: Any) -> None:  # keep test output quiet
             pass
