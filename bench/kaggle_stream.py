@@ -39,12 +39,18 @@ def load_texts(corpus: Path, limit: int = 5000) -> list[tuple[str, str, list[str
     return texts
 
 
-def generate(path: Path, lines: int, corpus: Path) -> None:
-    texts = load_texts(corpus)
+def generate(path: Path, lines: int, corpus: Path, unique_texts: bool = False, limit: int = 5000) -> None:
+    """`unique_texts`: a recycled title gets its copy number, so no two papers embed the same text (an
+    embedding cache would otherwise make an import look faster than it is)."""
+    texts = load_texts(corpus, limit)
+    if unique_texts:  # the daily files repeat papers: keep each text once
+        texts = list({(title, abstract): (title, abstract, authors, cats) for title, abstract, authors, cats in texts}.values())
     start = date(2024, 1, 1)
     with path.open("w", encoding="utf-8") as fh:
         for i in range(lines):
             title, abstract, authors, cats = texts[i % len(texts)]
+            if unique_texts and i >= len(texts):
+                title = f"{title} (copy {i // len(texts)})"
             day = start + timedelta(days=i % 900)
             created = f"{day:%a}, {day.day} {day:%b %Y} 12:00:00 GMT"
             record = {

@@ -1,0 +1,97 @@
+"""Prints bench/weekly.py's figures: runs, stages, tokens per fetched paper, and each target met or missed."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+STAGES = ["fetch", "screen", "review", "remember", "link", "synthesise", "write"]
+
+
+def _tokens(run: dict, stage: str | None = None) -> int:
+    stages = [run["usage"].get(stage, {})] if stage else run["usage"].values()
+    return sum(s.get("input_tokens", 0) + s.get("output_tokens", 0) for s in stages)
+
+
+def _model_time(run: dict) -> float:
+    """Wall seconds with at least one call in flight, per stage, summed over the stages (they never overlap)."""
+    return sum(s.get("seconds", 0.0) for s in run["usage"].values())
+
+
+def _cost(run: dict) -> float:
+    return sum(s.get("cost_usd", 0.0) for s in run["usage"].values())
+
+
+def _machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load {os.getloadavg()[0]:.1f} at the end"
+
+
+def print_report(results: list[dict], args) -> dict:
+    by = {r["name"]: r for r in results}
+    print(f"\nmachine: {_machine()}")
+    print(f"week: {by['c16']['fetched']} papers fetched, scripted model latency {args.latency} s a call, "
+          f"{args.rpm:.0f} requests/min allowed\n")
+    head = f"{'run':20s} {'lat':>4s} {'conc':>4s} {'wall s':>7s} {'calls':>5s} {'tok in':>8s} {'tok out':>7s} " \
+           f"{'ideal s':>7s} {'wall/ideal':>10s} {'sent':>5s} {'acc':>4s} {'RSS MB':>6s} {'$':>7s}"
+    print(head)
+    for r in results:
+        ratio = f"{r['wall'] / r['ideal']:.2f}" if r["ideal"] else "-"
+        print(f"{r['name']:20s} {r['latency']:4.1f} {r['concurrency']:4d} {r['wall']:7.1f} {r['calls']:5d} "
+              f"{r['tokens_in']:8d} {r['tokens_out']:7d} {r['ideal']:7.1f} {ratio:>10s} {r['sent']:5d} "
+              f"{r['accepted']:4d} {r['peak_rss_mb']:6.0f} {_cost(r):7.4f}")
+    print("\nLLM tokens (in + out) and model time per stage:")
+    for r in results:
+        parts = " · ".join(f"{name} {s.get('input_tokens', 0) + s.get('output_tokens', 0)} tok in {s.get('calls', 0)} calls, "
+                           f"{s.get('seconds', 0):.1f} s" for name, s in sorted(r["usage"].items()))
+        print(f"  {r['name']:20s} {parts}")
+    print("\nscreening: stage 1 and the share it sent")
+    for r in results:
+        s = r.get("screen_stats") or {}
+        print(f"  {r['name']:20s} {s.get('ranker', '-'):18s} trained on {s.get('trained_on', 0):5d}, sent "
+              f"{s.get('sent', 0)}/{s.get('candidates', 0)} ({s.get('share_sent', 0):.0%}, {s.get('cut_by', '')}); "
+              f"audit {s.get('audit_n', 0)} found {s.get('audit_positives', 0)}, extended by {s.get('extended', 0)}; "
+              f"audit recall estimate {s.get('recall_estimate')}; true recall {r['stage1_recall']:.3f}")
+    print("\nwall seconds per stage (graph nodes):")
+    print(f"{'run':20s} " + " ".join(f"{s:>10s}" for s in STAGES))
+    for r in results:
+        print(f"{r['name']:20s} " + " ".join(f"{r['timings'].get(s, 0):10.1f}" for s in STAGES))
+
+    if len(by) < 5:  # --only: the tables, no targets
+        return {"machine": _machine(), "runs": results}
+    overhead = by["overhead"]["wall"]
+    c1, c16 = by["c1"], by["c16"]
+    speedup = c1["wall"] / c16["wall"]
+    llm_speedup = _model_time(c1) / max(1e-9, _model_time(c16))
+    fetched = c16["fetched"]
+    per_paper = {name: _tokens(by[name]) / fetched for name in ("c16", "no-prefilter", "all-LLM batch-of-5")}
+    screen_per_paper = {name: _tokens(by[name], "screen") / fetched for name in per_paper}
+    base = screen_per_paper["all-LLM batch-of-5"]
+    print(f"\ntokens per fetched paper ({fetched} fetched):")
+    print(f"{'':30s} {'screening':>10s} {'whole run':>10s} {'vs batch-of-5 screen':>21s}")
+    for label, name in (("with prefilter", "c16"), ("without prefilter", "no-prefilter"),
+                        ("all-LLM batch-of-5 (seed)", "all-LLM batch-of-5")):
+        print(f"{label:30s} {screen_per_paper[name]:10.1f} {per_paper[name]:10.1f} "
+              f"{per_paper[name] / base:21.3f}")
+
+    targets = [
+        ("non-LLM overhead ≤ 90 s", f"{overhead:.1f} s (process with imports: {by['overhead']['process_wall']:.1f} s)",
+         overhead <= 90),
+        ("c1 wall ≤ 1.2 x ideal + overhead", f"{c1['wall']:.1f} ≤ {1.2 * c1['ideal'] + overhead:.1f} s",
+         c1["wall"] <= 1.2 * c1["ideal"] + overhead),
+        ("c16 wall ≤ 1.2 x ideal + overhead", f"{c16['wall']:.1f} ≤ {1.2 * c16['ideal'] + overhead:.1f} s",
+         c16["wall"] <= 1.2 * c16["ideal"] + overhead),
+        ("≥ 10x speedup at concurrency 16 (model time: wall time with a call in flight)",
+         f"{llm_speedup:.1f}x ({_model_time(c1):.1f} s → {_model_time(c16):.1f} s; ideal {c1['ideal']:.1f} s → "
+         f"{c16['ideal']:.1f} s); end to end {speedup:.2f}x ({c1['wall']:.1f} s → {c16['wall']:.1f} s)", llm_speedup >= 10),
+        ("tokens per fetched paper ≤ 1/10 of the all-LLM screen",
+         f"{per_paper['c16']:.1f} / {base:.1f} = {per_paper['c16'] / base:.3f} (whole run vs its screening)",
+         per_paper["c16"] / base <= 0.1),
+    ]
+    print("\ntargets:")
+    for name, figure, met in targets:
+        print(f"  [{'met' if met else 'MISSED'}] {name}: {figure}")
+    return {"machine": _machine(), "latency": args.latency, "rpm": args.rpm, "runs": results,
+            "overhead_s": overhead, "speedup_end_to_end": speedup, "speedup_model_time": llm_speedup,
+            "tokens_per_fetched_paper": per_paper, "screen_tokens_per_fetched_paper": screen_per_paper,
+            "targets": [{"target": n, "figure": f, "met": m} for n, f, m in targets]}
