@@ -309,3 +309,23 @@ def test_weekly_flags_map_to_the_screening_settings():
     assert s.llm.max_cost_usd == 0.25 and s.screening.prefilter is False
     with pytest.raises(UserError, match="--max-cost"):
         _screening_settings(base, 0.0, False)
+
+
+def test_a_re_read_goes_ahead_of_full_reads_still_waiting(tmp_path):
+    """One call at a time: the first look's re-read is sent next, not after every full read queued before it."""
+    from brief.agents.screen_llm import BatchScreener
+
+    long = " ".join(f"Sentence {i} of a long abstract about dwarf galaxies." for i in range(40))
+    looks = [Paper(id=f"2606.1000{i}", version=1, title=f"Look {i}", abstract=long) for i in range(2)]
+    full = [Paper(id=f"2606.2000{i}", version=1, title=f"Full {i}", abstract=long) for i in range(6)]
+    labels = {"2606.10000": 8, "2606.10001": 2}
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler(labels, topic=TOPIC)}) as srv:
+        batcher = BatchScreener(llm_client(srv, tmp_path, batch_size=2, concurrency=1), {"interests": "-", "topics": TOPIC}, "k")
+        verdicts, reread = batcher.screen_two_pass(full, looks, 300, lambda p, v: v.relevance >= 4)
+        order = [(["look", "full"]["[abstract cut short]" not in r.user], r.paper_ids) for r in srv.requests]
+    assert reread == ["2606.10000"]
+    assert order[0] == ("look", ["2606.10000", "2606.10001"])
+    assert order[1] == ("full", ["2606.10000"]), "the re-read comes straight after the first look that asked for it"
+    assert [ids for kind, ids in order[2:]] == [["2606.20000", "2606.20001"], ["2606.20002", "2606.20003"],
+                                               ["2606.20004", "2606.20005"]]
+    assert verdicts["2606.10000"].relevance == 8 and set(verdicts) == {p.id for p in looks + full}
