@@ -28,28 +28,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+try:  # as a module of the test suite, or run as a script from this directory
+    from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401 (re-exported)
+except ImportError:  # pragma: no cover - `python tests/scripted_llm.py`
+    from scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
+
 PAPER_ID_RE = re.compile(r'<paper id="([^"]+)"')
 # Ways a prompt may name a topic; the first match wins (used by labels_screen_handler).
 TOPIC_RES = [re.compile(p) for p in (r'<topic[^>]*\bname="([^"]+)"', r"<topic>\s*([^<\n]+?)\s*</topic>",
                                      r"(?mi)^\W*topic(?: name)?:\s*(\S[^\n]*?)\s*$")]
-MALFORMED = '{"results": ['
-FAULT_KINDS = ("429", "500", "malformed", "slow", "drop")
-
-
-@dataclass
-class Fault:
-    """One injected failure. kind: "429" | "500" | "malformed" | "slow" | "drop".
-
-    retry_after is sent as both ``retry-after`` (float seconds) and ``retry-after-ms``, which the
-    openai client honours, so retry tests stay fast; ``seconds`` is the delay of a "slow" answer."""
-    kind: str
-    retry_after: float = 1.0
-    seconds: float = 2.0
-    body: str = MALFORMED
-
-    def __post_init__(self) -> None:  # a typo'd kind would silently answer normally
-        if self.kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
 
 
 @dataclass
@@ -171,23 +158,6 @@ def labels_screen_handler(labels: dict[str, int], default: int = 2, topic: str |
         return {"results": [{"id": pid, "relevance": int(labels.get(pid, default)), "novelty": 5,
                              "topic": found or "topic", "reason": "scripted"} for pid in req.paper_ids]}
     return handler
-
-
-def random_faults(seed: int, p429: float = 0.2, p500: float = 0.1, pmalformed: float = 0.1,
-                  ptimeout: float = 0.0, pdrop: float = 0.0, slow_seconds: float = 5.0,
-                  retry_after: float = 0.1) -> Callable[[int, ScriptedRequest], Fault | None]:
-    """Seeded fault injector. Each attempt's fate depends only on (seed, attempt index), so a run is
-    reproducible whatever the thread interleaving. "timeout" faults are "slow" answers of slow_seconds."""
-    table = [("429", p429), ("500", p500), ("malformed", pmalformed), ("slow", ptimeout), ("drop", pdrop)]
-
-    def pick(attempt: int, _req: ScriptedRequest) -> Fault | None:
-        r = random.Random(f"{seed}:{attempt}").random()
-        for kind, p in table:
-            if r < p:
-                return Fault(kind, retry_after=retry_after, seconds=slow_seconds)
-            r -= p
-        return None
-    return pick
 
 
 def embed_text(text: str, dim: int = 64) -> list[float]:
