@@ -39,6 +39,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from brief.text import sentences  # noqa: E402
+from tests.handlers import CITED  # noqa: E402
 from tests.scripted_llm import ScriptedLLMServer, ScriptedRequest  # noqa: E402
 
 CORPUS = "corpus/eclipse0922_en_csLG-csCV-csAI-csRO"
@@ -46,8 +48,6 @@ WEEK = "2026-W26"
 WEEK_DAYS = ["2026-06-22", "2026-06-23", "2026-06-24", "2026-06-25", "2026-06-26"]
 HISTORY = {"2026-W24": ["2026-06-08", "2026-06-09", "2026-06-10", "2026-06-11", "2026-06-12"],
            "2026-W25": ["2026-06-15", "2026-06-16", "2026-06-17", "2026-06-18", "2026-06-19"]}
-STAGES = ["fetch", "screen", "review", "remember", "link", "synthesise", "write"]
-LLM_STAGES = ["screen", "review", "synthesise"]
 # The judge: the demo config's four topics as a careful reader of titles applies them. A title term alone
 # is not enough (an "image manipulation" detector is not robot manipulation, a "web navigation" agent is
 # not a mobile robot), so each topic also needs one of its fields among the paper's categories.
@@ -97,12 +97,7 @@ def build_weeks(shared: Path, out: Path, papers: int, history: int) -> tuple[dic
 
 # -- the scripted model: a consistent judge with answers of a real model's length ---------------------------
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+", " ".join(text.split())) if s]
-
-
 def handlers(labels: dict[str, str]) -> dict:
-    cited = re.compile(r"\[(arXiv:[^\]\s]+)\]")
 
     def screen(req: ScriptedRequest) -> dict:
         results = []
@@ -116,20 +111,20 @@ def handlers(labels: dict[str, str]) -> dict:
 
     def review(req: ScriptedRequest) -> dict:
         found = re.search(r"<abstract>(.*?)</abstract>", req.user, re.S)
-        parts = _sentences(found.group(1) if found else "") + ["Not stated in the abstract."] * 4
+        parts = sentences(found.group(1) if found else "") + ["Not stated in the abstract."] * 4
         return {"confirmed": True, "reason": "The abstract confirms the topic match; no exclusion note applies.",
                 "summary": {"tldr": parts[0], "problem": parts[1], "method": parts[2], "results": parts[3],
                             "limitations": "Not stated in the abstract."}}
 
     def theme(req: ScriptedRequest) -> dict:
-        keys = list(dict.fromkeys(cited.findall(req.user.split("Earlier papers from memory")[0])))
+        keys = list(dict.fromkeys(CITED.findall(req.user.split("Earlier papers from memory")[0])))
         prose = " ".join(f"One line of work [{k}] extends the theme with a new method, evaluates it against strong "
                          "baselines and reports consistent gains on the standard benchmarks of the field."
                          for k in keys[:8])
         return {"name": "Learned policies and their evaluation", "text": prose or "No papers this week."}
 
     def overview(req: ScriptedRequest) -> dict:
-        keys = list(dict.fromkeys(cited.findall(req.user)))[:6]
+        keys = list(dict.fromkeys(CITED.findall(req.user)))[:6]
         return {"text": " ".join(f"This week's strongest signal includes [{k}], which connects to earlier work "
                                  "the memory holds and opens a comparison across fields." for k in keys)}
 

@@ -160,5 +160,5 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         context_budget_tokens=synthesis.context_budget_tokens if synthesis and model else None,
         screening=getattr(state, "screen_stats", None),
         usage=state.usage.model_copy(update={"model": model}),
-        timings=dict(getattr(state, "timings", {})),
+        timings=dict(state.timings),
     )
