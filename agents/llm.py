@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import sqlite3
 import threading
 import time
@@ -87,6 +86,7 @@ class UsageMeter:
         self._lock = threading.Lock()
         self._stages: dict[str, StageUsage] = {}
         self._in_flight: dict[str, tuple[int, float]] = {}  # stage → (calls in flight, since when)
+        self._spent_before = 0.0  # dollars already handed over by take(), for --max-cost
 
     def add(self, stage: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
         cost = 0.0 if cached else (input_tokens * self._price[0] + output_tokens * self._price[1]) / 1e6
@@ -122,14 +122,14 @@ class UsageMeter:
     @property
     def cost(self) -> float:
         with self._lock:
-            return getattr(self, "_spent_before", 0.0) + sum(s.cost_usd for s in self._stages.values())
+            return self._spent_before + sum(s.cost_usd for s in self._stages.values())
 
     def take(self) -> Usage:
         """Usage since the last take: each graph node returns its own share, so resumed runs add up."""
         with self._lock:
             usage = Usage(model=self.model, stages=self._stages)
             self._stages = {}
-            self._spent_before = getattr(self, "_spent_before", 0.0) + sum(s.cost_usd for s in usage.stages.values())
+            self._spent_before += sum(s.cost_usd for s in usage.stages.values())
             return usage
 
 
@@ -220,6 +220,3 @@ def _redact(text: str, cfg: LLMConfig) -> str:
             text = text.replace(secret, "***")
     return text[:300]
 
-
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
