@@ -19,6 +19,32 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+# Suites that need a service beyond Python (a real model server, PostgreSQL, a headless browser) are marked
+# and run only when asked for by name: `pytest --suite real_model`. .ci/run runs each one after the main suite.
+EXTRA_SUITES = ("real_model", "postgres", "browser")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--suite", action="append", default=[], choices=EXTRA_SUITES,
+                     help="run only the tests marked with this suite (repeatable)")
+
+
+def pytest_configure(config):
+    for name in EXTRA_SUITES:
+        config.addinivalue_line("markers", f"{name}: needs an external service; selected with --suite {name}")
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = set(config.getoption("--suite"))
+    keep, drop = [], []
+    for item in items:
+        marked = {name for name in EXTRA_SUITES if item.get_closest_marker(name)}
+        (keep if (marked & wanted if wanted else not marked) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def shared() -> Path:
     if not (SHARED / "data").exists():
