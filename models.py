@@ -1,4 +1,6 @@
-"""The pydantic records every stage passes along: papers, decisions, reviews, links, themes, usage.
+"""The pydantic records every stage passes along: papers, decisions, reviews, links, themes, usage, and the
+other types that cross layers (theme facts, citation repairs, query plans, findings, fetch counts), with the
+citation format generated text uses.
 
 Agents take and return these; reports and evals read them. Keeping them in one module means the product
 and its evals can't drift apart.
@@ -12,6 +14,8 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from brief.config import Criteria, Topic
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 
@@ -35,6 +39,19 @@ def canonical_arxiv_id(raw: str) -> tuple[str, int | None]:
         if match:
             return match.group(1), int(match.group(2)) if match.group(2) else None
     raise ValueError(f"not an arXiv id: {raw!r}")
+
+
+CITATION = re.compile(r"\[(arXiv:[^\]\s]+|doi:[^\]\s]+|title:[0-9a-f]+)\]")
+
+
+def cite_key(paper_id: str) -> str:
+    """How text cites the paper with this canonical id."""
+    return paper_id if paper_id.startswith(("doi:", "title:")) else f"arXiv:{paper_id}"
+
+
+def citations(text: str) -> list[str]:
+    """The canonical citation keys in `text`, in order, repeats kept."""
+    return [m.group(1) for m in CITATION.finditer(text)]
 
 
 def title_key(title: str) -> str:
@@ -229,3 +246,112 @@ class Usage(BaseModel):
             embedded=self.embedded + other.embedded,
             embed_cache_hits=self.embed_cache_hits + other.embed_cache_hits,
         )
+
+
+class FetchCounts(BaseModel):
+    announced: int | None = Field(None, description="what the sources said they had, where they say it")
+    arrived: int = 0
+    unique: int = 0
+    duplicates_merged: int = 0
+    skipped_records: int = 0
+    by_source: dict[str, int] = Field(default_factory=dict)
+    by_category: dict[str, int] = Field(default_factory=dict)
+    by_announce_type: dict[str, int] = Field(default_factory=dict)
+    by_day: dict[str, int] = Field(default_factory=dict)
+    empty_days: list[str] = Field(default_factory=list)
+
+
+class EarlierPaper(BaseModel):
+    id: str
+    title: str
+    week: str
+    similarity: float
+    categories: list[str] = Field(default_factory=list)
+    linked_from: list[str] = Field(default_factory=list, description="this week's papers that link to it")
+    shared_terms: list[str] = Field(default_factory=list)
+
+
+class Bridge(BaseModel):
+    """Two papers from different fields tied by a shared method or problem; `b_week` None = this week."""
+
+    a_id: str
+    a_title: str
+    a_category: str
+    b_id: str
+    b_title: str
+    b_category: str
+    b_week: str | None = None
+    shared_terms: list[str] = Field(default_factory=list)
+    similarity: float
+    across: Literal["archives", "categories"]
+
+
+class Trend(BaseModel):
+    weeks: list[str] = Field(description="oldest first; the last is this week")
+    counts: list[int] = Field(description="remembered papers near the theme's centre, per week")
+    totals: list[int] = Field(description="all papers memory first saw that week")
+    direction: Literal["growing", "shrinking", "steady", "new", "no history"]
+    threshold: float
+
+    @property
+    def shares(self) -> list[float]:
+        return [c / t if t else 0.0 for c, t in zip(self.counts, self.totals)]
+
+
+class ThemeBrief(Theme):
+    """A theme as the briefing shows it: its papers and prose plus the facts computed about it."""
+
+    weight: float = 0.0
+    new_ids: list[str] = Field(default_factory=list, description="papers with nothing close in memory")
+    earlier: list[EarlierPaper] = Field(default_factory=list)
+    bridges: list[Bridge] = Field(default_factory=list)
+    trend: Trend | None = None
+    parts: int = Field(0, description="LLM drafts merged into the prose (map-reduce); 0 offline")
+
+
+class CitationRepair(BaseModel):
+    """What the validator did to one section: the invalid keys it found, whether the section was
+    regenerated once, and which keys it finally removed (empty when the regeneration fixed them)."""
+
+    section: str
+    invalid: list[str]
+    regenerated: bool
+    removed: list[str] = Field(default_factory=list)
+
+
+class QueryPlan(BaseModel):
+    """How a review searches: phrases for memory (by meaning) and arXiv (by words), and the screening topic."""
+
+    theme: str
+    description: str
+    relevant: str = ""
+    not_relevant: str = ""
+    queries: list[str] = Field(description="the theme first, then other phrasings")
+    keywords: list[str] = Field(default_factory=list)
+    nearest_terms: list[str] = Field(default_factory=list, description="distinctive terms of the nearest memory papers")
+    facets: list[str] = Field(default_factory=list, description="the parts a composite theme joins (theme_facets)")
+    source: Literal["llm", "offline"] = "offline"
+
+    def topic(self) -> Topic:
+        """The theme as a single screening topic; its name is the theme, so verdicts name it exactly."""
+        return Topic(name=self.theme[:200], description=self.description or self.theme, relevant=self.relevant,
+                     not_relevant=self.not_relevant, keywords=self.keywords)
+
+    def criteria(self) -> Criteria:
+        """One topic, no watch-list and no keyword overrides: a review judges papers by the theme alone."""
+        return Criteria(topics=[self.topic()], interests=f"A literature review of: {self.theme}")
+
+
+class Claim(BaseModel):
+    text: str = Field(description="one sentence citing its papers as [arXiv:ID]")
+    papers: list[str] = Field(default_factory=list, description="ids it cites, in order")
+
+
+class Findings(BaseModel):
+    agreements: list[Claim] = Field(default_factory=list)
+    contradictions: list[Claim] = Field(default_factory=list)
+    open_questions: list[Claim] = Field(default_factory=list)
+    source: Literal["llm", "offline"] = "offline"
+
+    def all_text(self) -> list[tuple[str, str]]:
+        return [(kind, c.text) for kind in ("agreements", "contradictions", "open_questions") for c in getattr(self, kind)]

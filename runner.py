@@ -14,21 +14,10 @@ from dataclasses import dataclass, field
 
 from brief.config import Settings
 from brief.errors import UserError
-from brief.graphs.state import RunContext, WeeklyState
-from brief.memory import open_embedder, open_memory
-from brief.progress import QuietReporter, Reporter
+from brief.graphs.context import open_context
+from brief.graphs.state import WeeklyState
+from brief.progress import Reporter
 from brief.sources.window import Window
-
-
-def open_context(settings: Settings, reporter: Reporter | None = None) -> RunContext:
-    embedder = open_embedder(settings)
-    memory = open_memory(settings, embedder.name)
-    llm = None
-    if settings.llm_enabled:
-        from brief.agents.llm import LLMClient
-
-        llm = LLMClient(settings.llm, settings.data_dir / "llm-cache.sqlite")
-    return RunContext(settings=settings, embedder=embedder, memory=memory, llm=llm, reporter=reporter or QuietReporter())
 
 
 @dataclass

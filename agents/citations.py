@@ -11,9 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from pydantic import BaseModel, Field
-
-CITATION = re.compile(r"\[(arXiv:[^\]\s]+|doi:[^\]\s]+|title:[0-9a-f]+)\]")
+from brief.models import citations, cite_key
 
 _ARXIV = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})"
 _ONE = re.compile(rf"(?i)^(?:arxiv\s*:\s*)?({_ARXIV})(?:v\d+)?$")
@@ -22,11 +20,6 @@ _GROUP = re.compile(r"\[([^\[\]\n]{1,400})\]")
 _SEPARATORS = re.compile(r"\s*(?:[,;]|\band\b)\s*")
 _PAREN = re.compile(rf"(?i)\(\s*arxiv\s*:\s*({_ARXIV})(?:v\d+)?\s*\)")
 _BARE = re.compile(rf"(?i)(?<![\[\w/.])arxiv\s*:\s*({_ARXIV})(?:v\d+)?")
-
-
-def cite_key(paper_id: str) -> str:
-    """How text cites the paper with this canonical id."""
-    return paper_id if paper_id.startswith(("doi:", "title:")) else f"arXiv:{paper_id}"
 
 
 def paper_id(key: str) -> str:
@@ -55,11 +48,6 @@ def normalise(text: str) -> str:
     return _BARE.sub(lambda m: f"[arXiv:{m.group(1)}]", text)
 
 
-def citations(text: str) -> list[str]:
-    """The canonical citation keys in `text`, in order, repeats kept."""
-    return [m.group(1) for m in CITATION.finditer(text)]
-
-
 def unique(keys: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(keys))
 
@@ -73,20 +61,6 @@ def strip_invalid(text: str, allowed: set[str]) -> tuple[str, list[str]]:
     text = re.sub(r"\s+([.,;:)])", r"\1", text)
     text = re.sub(r"\(\s*\)", "", text)
     return text.strip(), removed
-
-
-class CitationRepair(BaseModel):
-    """What the validator did to one section: the invalid keys it found, whether the section was
-    regenerated once, and which keys it finally removed (empty when the regeneration fixed them)."""
-
-    section: str
-    invalid: list[str]
-    regenerated: bool
-    removed: list[str] = Field(default_factory=list)
-
-    @property
-    def resolved_by_regeneration(self) -> bool:
-        return self.regenerated and not self.removed
 
 
 class CitationChecker:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from brief.config import Settings, SourceConfig
 from brief.errors import UserError
-from brief.models import Paper
+from brief.models import FetchCounts, Paper
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
 from brief.sources.window import Window, week_containing
 
@@ -23,19 +23,6 @@ class Source(Protocol):
     name: str
 
     def fetch(self, window: Window) -> Iterable[Paper]: ...
-
-
-class FetchCounts(BaseModel):
-    announced: int | None = Field(None, description="what the sources said they had, where they say it")
-    arrived: int = 0
-    unique: int = 0
-    duplicates_merged: int = 0
-    skipped_records: int = 0
-    by_source: dict[str, int] = Field(default_factory=dict)
-    by_category: dict[str, int] = Field(default_factory=dict)
-    by_announce_type: dict[str, int] = Field(default_factory=dict)
-    by_day: dict[str, int] = Field(default_factory=dict)
-    empty_days: list[str] = Field(default_factory=list)
 
 
 class FetchResult(BaseModel):

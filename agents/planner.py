@@ -17,12 +17,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import date
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from brief.agents.llm import LLMClient, LLMError
-from brief.config import Criteria, Topic
+from brief.models import QueryPlan
 from brief.prompts import load as load_prompt
 from brief.text import distinctive_terms, document_frequencies, terms, tokens
 
@@ -55,29 +54,6 @@ def theme_facets(theme: str) -> list[str]:
         return []
     facets = [" ".join(words[:at]).strip(".,;: "), " ".join(words[at + 1:]).strip(".,;: ")]
     return facets if all(tokens(f) or any(len(w) >= 2 and w.isupper() for w in f.split()) for f in facets) else []
-
-
-class QueryPlan(BaseModel):
-    """How a review searches: phrases for memory (by meaning) and arXiv (by words), and the screening topic."""
-
-    theme: str
-    description: str
-    relevant: str = ""
-    not_relevant: str = ""
-    queries: list[str] = Field(description="the theme first, then other phrasings")
-    keywords: list[str] = Field(default_factory=list)
-    nearest_terms: list[str] = Field(default_factory=list, description="distinctive terms of the nearest memory papers")
-    facets: list[str] = Field(default_factory=list, description="the parts a composite theme joins (theme_facets)")
-    source: Literal["llm", "offline"] = "offline"
-
-    def topic(self) -> Topic:
-        """The theme as a single screening topic; its name is the theme, so verdicts name it exactly."""
-        return Topic(name=self.theme[:200], description=self.description or self.theme, relevant=self.relevant,
-                     not_relevant=self.not_relevant, keywords=self.keywords)
-
-    def criteria(self) -> Criteria:
-        """One topic, no watch-list and no keyword overrides: a review judges papers by the theme alone."""
-        return Criteria(topics=[self.topic()], interests=f"A literature review of: {self.theme}")
 
 
 def _clean(items: list[str], limit: int, max_chars: int = 100) -> list[str]:

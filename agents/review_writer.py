@@ -19,39 +19,22 @@ import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
+from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMClient, LLMError
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft
-from brief.agents.theme_analysis import ThemeBrief
 from brief.config import SynthesisConfig
-from brief.models import Paper, Review
+from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, citations, cite_key
 from brief.prompts import load as load_prompt
 from brief.text import shared_terms
 
 log = logging.getLogger(__name__)
 NOT_STATED = "not stated in the abstract"
 MAX_FINDINGS = 6
-
-
-class Claim(BaseModel):
-    text: str = Field(description="one sentence citing its papers as [arXiv:ID]")
-    papers: list[str] = Field(default_factory=list, description="ids it cites, in order")
-
-
-class Findings(BaseModel):
-    agreements: list[Claim] = Field(default_factory=list)
-    contradictions: list[Claim] = Field(default_factory=list)
-    open_questions: list[Claim] = Field(default_factory=list)
-    source: Literal["llm", "offline"] = "offline"
-
-    def all_text(self) -> list[tuple[str, str]]:
-        return [(kind, c.text) for kind in ("agreements", "contradictions", "open_questions") for c in getattr(self, kind)]
 
 
 class ReviewFindings(BaseModel):

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from brief.agents.llm import LLMClient
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
-from brief.agents.screen_llm import BatchScreener, PaperVerdict, ScreenBatch  # noqa: F401  (re-exported)
+from brief.agents.screen_llm import BatchScreener, PaperVerdict
 from brief.config import Criteria, ScreeningConfig, Topic
 from brief.models import Decision, Paper, Score, ScreenStats
 

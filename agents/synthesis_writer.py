@@ -17,12 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel, Field
 
-from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
+from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip, fit_texts, prompt_tokens, render_items
 from brief.agents.llm import LLMClient, LLMError
-from brief.agents.theme_analysis import ThemeBrief, Trend
 from brief.config import SynthesisConfig
-from brief.models import Paper, Review
+from brief.models import CitationRepair, Paper, Review, ThemeBrief, Trend, citations, cite_key
 from brief.prompts import Prompt
 from brief.prompts import load as load_prompt
 

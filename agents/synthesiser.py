@@ -18,29 +18,23 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from pydantic import BaseModel, Field
 
-from brief.agents.citations import (  # noqa: F401  (re-exported: renderers and state import them from here)
-    CITATION,
-    CitationChecker,
-    CitationRepair,
-    cite_key,
-    citations,
-    normalise,
-    strip_invalid,
-)
+from brief.agents.citations import CitationChecker, normalise
 from brief.agents.llm import LLMClient, LLMError
-from brief.agents.synthesis_writer import LLMWriter, Overview, ThemeDraft  # noqa: F401
-from brief.agents.theme_analysis import (  # noqa: F401
-    Bridge,
+from brief.agents.synthesis_writer import LLMWriter
+from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, trends
+from brief.config import SynthesisConfig
+from brief.models import (
+    CitationRepair,
+    Decision,
     EarlierPaper,
+    Link,
+    Paper,
+    Review,
     ThemeBrief,
     Trend,
-    bridges,
-    earlier_papers,
-    name_themes,
-    trends,
+    citations,
+    cite_key,
 )
-from brief.config import SynthesisConfig
-from brief.models import Decision, Link, Paper, Review
 from brief.text import document_frequencies
 
 log = logging.getLogger(__name__)

@@ -17,62 +17,12 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
-from brief.models import Decision, Link, Paper, Theme
+from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.text import distinctive_terms, document_frequencies, shared_terms
-
-
-class EarlierPaper(BaseModel):
-    id: str
-    title: str
-    week: str
-    similarity: float
-    categories: list[str] = Field(default_factory=list)
-    linked_from: list[str] = Field(default_factory=list, description="this week's papers that link to it")
-    shared_terms: list[str] = Field(default_factory=list)
-
-
-class Bridge(BaseModel):
-    """Two papers from different fields tied by a shared method or problem; `b_week` None = this week."""
-
-    a_id: str
-    a_title: str
-    a_category: str
-    b_id: str
-    b_title: str
-    b_category: str
-    b_week: str | None = None
-    shared_terms: list[str] = Field(default_factory=list)
-    similarity: float
-    across: Literal["archives", "categories"]
-
-
-class Trend(BaseModel):
-    weeks: list[str] = Field(description="oldest first; the last is this week")
-    counts: list[int] = Field(description="remembered papers near the theme's centre, per week")
-    totals: list[int] = Field(description="all papers memory first saw that week")
-    direction: Literal["growing", "shrinking", "steady", "new", "no history"]
-    threshold: float
-
-    @property
-    def shares(self) -> list[float]:
-        return [c / t if t else 0.0 for c, t in zip(self.counts, self.totals)]
-
-
-class ThemeBrief(Theme):
-    """A theme as the briefing shows it: its papers and prose plus the facts computed about it."""
-
-    weight: float = 0.0
-    new_ids: list[str] = Field(default_factory=list, description="papers with nothing close in memory")
-    earlier: list[EarlierPaper] = Field(default_factory=list)
-    bridges: list[Bridge] = Field(default_factory=list)
-    trend: Trend | None = None
-    parts: int = Field(0, description="LLM drafts merged into the prose (map-reduce); 0 offline")
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],

@@ -40,7 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "data" / "corpus" / "eclipse0922_en_csLG-csCV-csAI-csRO"
 
 from brief.memory.embedders import make_embedder  # noqa: E402
-from brief.memory.records import week_ordinal  # noqa: E402
+from brief.sources.window import week_ordinal  # noqa: E402
 from brief.memory.store import Memory  # noqa: E402
 from brief.models import Paper  # noqa: E402
 from brief.sources.snapshot import SnapshotSource, sample_path  # noqa: E402

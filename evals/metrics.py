@@ -13,8 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from brief.agents.synthesiser import citations, cite_key
-from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage
+from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage, citations, cite_key
 from brief.text import terms, tokens
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?%?")

@@ -33,7 +33,7 @@ from brief.config import ScreeningConfig, SynthesisConfig
 from brief.evals.datasets import UNDATED, Dataset, Item
 from brief.evals.judge import Judged, judge_grounding
 from brief.evals.metrics import summary_sentences
-from brief.models import Decision, Link, Paper, Review, Usage
+from brief.models import Decision, Link, Paper, Review, Usage, citations
 from brief.progress import QuietReporter, Reporter
 
 NEEDS = {  # what each suite needs run
@@ -228,7 +228,6 @@ def _planted_decision(paper, vec, topic_vectors, criteria, cfg) -> Decision:
 
 def _synthesise(week, papers, X, vectors, decisions, reviews, memory, replay) -> WeekSynthesis:
     """Remember, link and synthesise as the weekly graph does: confirmed accepts to `papers`, the rest to `seen`."""
-    from brief.agents.synthesiser import citations
     from brief.memory.links import find_links
 
     label = week if week != UNDATED else "1970-W01"  # memory orders weeks; an undated set is one early week

@@ -22,7 +22,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
-from brief.agents.citations import CitationChecker, cite_key
+from brief.agents.citations import CitationChecker
 from brief.agents.planner import Planner, arxiv_query
 from brief.agents.review_writer import ReviewWriter, span_text
 from brief.agents.reviewer import Reviewer
@@ -31,9 +31,9 @@ from brief.agents.synthesiser import Synthesiser
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
 from brief.graphs.state import timed
 from brief.graphs.weekly import _spent
-from brief.memory.store import Record, week_ordinal
-from brief.models import Paper, title_key
-from brief.sources.window import week_of
+from brief.memory.store import Record
+from brief.models import Paper, cite_key, title_key
+from brief.sources.window import week_of, week_ordinal
 
 MAX_FRESH_QUERIES = 3  # phrases searched on arXiv (each twice: by relevance and by date)
 
@@ -298,7 +298,7 @@ def synthesise(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
 
 
 def write(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
-    from brief.report.review import write_review
+    from brief.report.review_html import write_review
 
     ctx = runtime.context
     with ctx.reporter.stage("write"):

@@ -15,11 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from brief.agents.planner import QueryPlan
-from brief.agents.review_writer import Findings
-from brief.agents.synthesiser import ThemeBrief
 from brief.graphs.state import RunContext, RunState
-from brief.models import Paper
+from brief.models import Findings, Paper, QueryPlan, ThemeBrief
 
 Origin = Literal["memory", "fresh", "both"]
 

@@ -10,18 +10,30 @@ import functools
 import operator
 import time
 from dataclasses import dataclass, field
-from typing import Annotated, Callable
+from typing import TYPE_CHECKING, Annotated, Callable, Protocol
 
+import numpy as np
 from pydantic import BaseModel, Field
 
-from brief.agents.fetcher import FetchCounts
-from brief.agents.llm import LLMClient
-from brief.agents.synthesiser import CitationRepair, ThemeBrief
 from brief.config import Settings
 from brief.memory.store import Memory
-from brief.models import Decision, Link, Paper, Review, Score, ScreenStats, Usage
+from brief.models import (
+    CitationRepair,
+    Decision,
+    FetchCounts,
+    Link,
+    Paper,
+    Review,
+    Score,
+    ScreenStats,
+    ThemeBrief,
+    Usage,
+)
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window, week_of
+
+if TYPE_CHECKING:  # the state layer sits below the agents: it names the client's type, never imports it
+    from brief.agents.llm import LLMClient
 
 
 def merge_usage(left: Usage, right: Usage) -> Usage:
@@ -90,10 +102,20 @@ class WeeklyState(RunState):
         return sorted(keep, key=lambda p: (-self.decisions[p.id].relevance, -self.decisions[p.id].score))
 
 
+class NodeEmbedder(Protocol):
+    """What graph nodes ask of the embedder (brief.memory.RunEmbedder): vectors, and what each node embedded."""
+
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def take_counts(self) -> tuple[int, int]: ...
+
+
 @dataclass
 class RunContext:
     settings: Settings
-    embedder: object  # brief.memory.embedders.CachedEmbedder
+    embedder: NodeEmbedder
     memory: Memory
     llm: LLMClient | None = None
     reporter: Reporter = field(default_factory=QuietReporter)

@@ -22,6 +22,7 @@ from pathlib import Path
 from langgraph.runtime import Runtime
 
 from brief.config import Settings, load_settings
+from brief.graphs.context import open_context
 from brief.graphs.review import build_review_graph
 from brief.graphs.review_state import ReviewContext
 from brief.graphs.state import RunContext
@@ -58,8 +59,6 @@ class Contexts:
         self._lock = threading.Lock()
 
     def get(self, studio: StudioContext) -> RunContext:
-        from brief.runner import open_context
-
         key = (studio.config, studio.memory_dir, studio.offline, studio.out_dir)
         with self._lock:
             if key not in self._open:

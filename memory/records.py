@@ -17,6 +17,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from brief.models import Paper
+from brief.sources.window import week_ordinal
 
 MAX_HISTORY = 40  # decisions kept per paper: a weekly paper gets one or two, this is a safety cap
 MAX_AUTHORS = 50
@@ -62,15 +63,6 @@ class Record(BaseModel):
     @property
     def is_arxiv(self) -> bool:
         return not self.id.startswith(("doi:", "title:"))
-
-
-def week_ordinal(week: str) -> int:
-    """`2026-W24` → 202624, so Chroma can filter `first seen before this week` numerically."""
-    year, _, num = (week or "").partition("-W")
-    try:
-        return int(year) * 100 + int(num)
-    except ValueError:
-        return 0
 
 
 def _earliest(a: str, b: str) -> str:

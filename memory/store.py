@@ -22,13 +22,13 @@ from brief.memory.records import (
     metadata,
     previously_seen,
     record,
-    week_ordinal,
 )
 from brief.models import Paper
+from brief.sources.window import week_ordinal
 
 _BATCH = 4000  # under Chroma's max batch of 5461
 
-__all__ = ["Memory", "MemoryStoreError", "Record", "week_ordinal"]
+__all__ = ["Memory", "MemoryStoreError", "Record"]
 
 
 class Memory:

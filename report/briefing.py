@@ -7,8 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.agents.synthesiser import CitationRepair, ThemeBrief, cite_key, citations
-from brief.models import Link, ScreenStats, Summary, Usage
+from brief.models import CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage, citations, cite_key
 
 
 class AcceptedPaper(BaseModel):

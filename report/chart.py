@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from brief.agents.synthesiser import ThemeBrief
+from brief.models import ThemeBrief
 
 PALETTE = ["#2f6db5", "#d9822b", "#3a9a5b", "#b8433d", "#7d5ba6", "#8c6d3f", "#c9559c", "#5f7380",
            "#a3a32b", "#2aa3b8"]

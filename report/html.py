@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-from brief.agents.synthesiser import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
+from brief.models import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.chart import colour, themes_svg
 from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows

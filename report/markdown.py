@@ -6,7 +6,7 @@ import html
 import re
 from urllib.parse import quote
 
-from brief.agents.synthesiser import CITATION, ThemeBrief, Trend, cite_key
+from brief.models import CITATION, ThemeBrief, Trend, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")

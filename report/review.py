@@ -1,4 +1,4 @@
-"""The themed review as data (`ReviewReport`), its Markdown, and its files: `review-SLUG.{md,html,json,bib}`.
+"""The themed review as data (`ReviewReport`) and its Markdown (its files: `write_review` in review_html.py).
 
 Built once from the review graph's state; the HTML (report/review_html.py) and BibTeX (report/bibtex.py,
 which reads the same `accepted` list a briefing has) render the same model. Every citation in the prose
@@ -10,20 +10,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.agents.citations import CitationRepair, cite_key, citations
-from brief.agents.planner import QueryPlan
-from brief.agents.review_writer import Findings
-from brief.agents.theme_analysis import ThemeBrief
-from brief.memory.store import week_ordinal
-from brief.models import ScreenStats, Usage
-from brief.report import atomic_write
+from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage, citations, cite_key
 from brief.report.briefing import AcceptedPaper, SectionCitations
 from brief.report.markdown import cite_url, md, md_prose, usage_table
-from brief.sources.window import parse_week, week_of
+from brief.sources.window import parse_week, week_of, week_ordinal
 
 KEY_PAPERS = 10
 
@@ -295,17 +288,3 @@ def _timeline_md(r: ReviewReport) -> list[str]:
               "| month | papers |", "|---|---:|"] + [f"| {m.month} | {m.count} |" for m in t.published]
     return lines
 
-
-def write_review(state, settings, model: str | None) -> list[Path]:
-    """`review-SLUG.{json,md,html}` (the configured formats) and `review-SLUG.bib`, each written atomically."""
-    from brief.report.bibtex import render_bibtex
-    from brief.report.review_html import render_review_html
-
-    report = build_review(state, settings, model)
-    out = Path(settings.out_dir)
-    renderers = {"json": lambda: report.model_dump_json(indent=2), "md": lambda: render_review_markdown(report),
-                 "html": lambda: render_review_html(report)}
-    paths = [atomic_write(out / f"review-{report.slug}.{fmt}", renderers[fmt]())
-             for fmt in ("json", "md", "html") if fmt in settings.report.formats]
-    paths.append(atomic_write(out / f"review-{report.slug}.bib", render_bibtex(report)))
-    return paths

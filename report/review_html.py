@@ -1,13 +1,24 @@
 """The review as one self-contained HTML page: the briefing's style sheet, CSP and escaping (report/html.py),
-citations linked to the paper's entry on the page."""
+citations linked to the paper's entry on the page; and `write_review`, which writes every file of a review."""
 
 from __future__ import annotations
 
-from brief.agents.citations import cite_key
+from pathlib import Path
+
+from brief.models import cite_key
+from brief.report import atomic_write
 from brief.report.chart import colour
 from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, usage_rows
-from brief.report.review import FINDING_TITLES, OFFLINE_FINDINGS_NOTE, ReviewPaper, ReviewReport, when
+from brief.report.review import (
+    FINDING_TITLES,
+    OFFLINE_FINDINGS_NOTE,
+    ReviewPaper,
+    ReviewReport,
+    build_review,
+    render_review_markdown,
+    when,
+)
 
 _EXTRA_CSS = ".bar{display:inline-block;height:.7rem;background:#6b8fbf;border-radius:2px;vertical-align:middle}"
 
@@ -102,3 +113,17 @@ def render_review_html(r: ReviewReport) -> str:
 <p class="meta">Embeddings this run: {r.usage.embedded} computed, {r.usage.embed_cache_hits} from cache.</p>
 </body></html>
 """
+
+
+def write_review(state, settings, model: str | None) -> list[Path]:
+    """`review-SLUG.{json,md,html}` (the configured formats) and `review-SLUG.bib`, each written atomically."""
+    from brief.report.bibtex import render_bibtex
+
+    report = build_review(state, settings, model)
+    out = Path(settings.out_dir)
+    renderers = {"json": lambda: report.model_dump_json(indent=2), "md": lambda: render_review_markdown(report),
+                 "html": lambda: render_review_html(report)}
+    paths = [atomic_write(out / f"review-{report.slug}.{fmt}", renderers[fmt]())
+             for fmt in ("json", "md", "html") if fmt in settings.report.formats]
+    paths.append(atomic_write(out / f"review-{report.slug}.bib", render_bibtex(report)))
+    return paths

@@ -34,6 +34,15 @@ def week_of(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def week_ordinal(week: str) -> int:
+    """`2026-W24` → 202624, so Chroma can filter `first seen before this week` numerically."""
+    year, _, num = (week or "").partition("-W")
+    try:
+        return int(year) * 100 + int(num)
+    except ValueError:
+        return 0
+
+
 def parse_week(text: str) -> Window:
     """`2026-W24` → Monday 2026-06-08 .. Sunday 2026-06-14. Raises ValueError naming the expected form."""
     match = _WEEK.fullmatch(text.strip())

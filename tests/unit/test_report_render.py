@@ -7,9 +7,20 @@ from datetime import date
 
 import pytest
 
-from brief.agents.synthesiser import Bridge, EarlierPaper, ThemeBrief, Trend
 from brief.graphs.state import WeeklyState
-from brief.models import Decision, Link, Paper, Review, StageUsage, Summary, Usage
+from brief.models import (
+    Bridge,
+    Decision,
+    EarlierPaper,
+    Link,
+    Paper,
+    Review,
+    StageUsage,
+    Summary,
+    ThemeBrief,
+    Trend,
+    Usage,
+)
 from brief.report import build_briefing, render
 from brief.report.chart import themes_svg
 from brief.sources.window import parse_week

@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from pydantic import SecretStr
 
-from brief.agents.citations import citations
 from brief.agents.llm import LLMClient
 from brief.agents.synthesiser import Synthesiser
 from brief.config import LLMConfig, SynthesisConfig
-from brief.models import Decision, Paper, Review, Summary
+from brief.models import Decision, Paper, Review, Summary, citations
 from tests.scripted_llm import ScriptedLLMServer
 
 KEY = re.compile(r"\[(arXiv:[^\]\s]+)\]")
