@@ -97,10 +97,8 @@ class Planner:
     def nearest(self, theme: str) -> tuple[list[str], list[str]]:
         """(distinctive terms of the nearest memory papers, their titles), nearest first."""
         vector = self.embed([theme])[0]
-        search = getattr(self.memory, "search", None)  # both collections: see graphs/review.nearest_records
-        records = (search(vector, self.neighbourhood, None, True) if search is not None
-                   else self.memory.neighbours(vector[None, :], before_week=None, k=self.neighbourhood)[0])
-        records = [r for r in records if r.title and not getattr(r, "stub", False)]
+        records = self.memory.search(vector, self.neighbourhood, None, True)  # both collections: see graphs/review
+        records = [r for r in records if r.title and not r.stub]
         if not records:
             return [], []
         texts = [f"{r.title}. {r.abstract}" for r in records]

@@ -9,7 +9,6 @@ themes. Only the steps the requested suites need are run.
 
 from __future__ import annotations
 
-import inspect
 import random
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -20,14 +19,7 @@ import numpy as np
 
 from brief.agents.prefilter import fit_ranker
 from brief.agents.reviewer import Reviewer
-from brief.agents.screener import Screener
-
-try:
-    from brief.agents.screener import stage1_text
-except ImportError:  # a screener that embeds the plain text
-
-    def stage1_text(paper: Paper) -> str:
-        return paper.text_for_embedding()
+from brief.agents.screener import Screener, stage1_text
 from brief.agents.synthesiser import Synthesis, Synthesiser
 from brief.config import ScreeningConfig, SynthesisConfig
 from brief.evals.datasets import UNDATED, Dataset, Item
@@ -192,27 +184,20 @@ def _fit(topic_vectors, train: list[Item], vectors, criteria, cfg):
     """Stage 1's ranker from labelled decisions, fitted as the weekly run fits it from memory's."""
     if not train:
         return fit_ranker(topic_vectors)
-    optional = {"texts": [_text(i.paper) for i in train], "topic_texts": [t.text() for t in criteria.topics],
-                "recall_target": cfg.recall_target}
-    accepted = inspect.signature(fit_ranker).parameters
     return fit_ranker(topic_vectors, np.stack([vectors[i.paper.id] for i in train]), np.array([i.label for i in train]),
-                      **{k: v for k, v in optional.items() if k in accepted})
+                      texts=[_text(i.paper) for i in train], topic_texts=[t.text() for t in criteria.topics],
+                      recall_target=cfg.recall_target)
 
 
 def _screener(criteria, cfg, topic_vectors, llm, ranker) -> Screener:
-    """The product's screener; given the fitted ranker when its constructor takes one."""
-    if "ranker" in inspect.signature(Screener).parameters:
-        return Screener(criteria, cfg, topic_vectors, llm, ranker=ranker)
-    return Screener(criteria, cfg, topic_vectors, llm)
+    """The product's screener, given the fitted ranker."""
+    return Screener(criteria, cfg, topic_vectors, llm, ranker=ranker)
 
 
 def _stage1(week, screener, ranker, papers, X, topic_vectors, trained_on) -> WeekStage1:
     """Stage 1's ranking (the screener's own scores, from the ranker in effect) and the papers its cut sends."""
     scores = screener.prefilter(papers, X)
-    if "papers" in inspect.signature(screener.select_for_llm).parameters:
-        sent, _audit = screener.select_for_llm(scores, seed=week, papers=papers)
-    else:
-        sent, _audit = screener.select_for_llm(scores, seed=week)
+    sent, _audit = screener.select_for_llm(scores, seed=week, papers=papers)
     learned = ranker.name != fit_ranker(topic_vectors).name
     return WeekStage1(week=week, ids=[p.id for p in papers], scores=np.array([s.score for s in scores]),
                       cold=(X @ topic_vectors.T).max(axis=1), sent=sent, ranker=ranker.name,

@@ -72,13 +72,8 @@ def _in_weeks(week: str, since, until) -> bool:
 def nearest_records(memory, vector: np.ndarray, k: int, since_week: str | None = None) -> list[Record]:
     """The k remembered papers nearest `vector`, from both collections: a theme outside the weekly criteria
     lives mostly among the papers those criteria screened out. Stubs (a bare id, no text) are skipped."""
-    search = getattr(memory, "search", None)
-    if search is not None:
-        found = search(vector, k, since_week, True)
-    else:  # an older Memory: accepted and imported papers only
-        found = [r for r in memory.neighbours(np.atleast_2d(vector), None, k)[0]
-                 if since_week is None or week_ordinal(r.first_seen) >= week_ordinal(since_week)]
-    return [r for r in found if r.title and not getattr(r, "stub", False)]
+    found = memory.search(vector, k, since_week, True)
+    return [r for r in found if r.title and not r.stub]
 
 
 def retrieve(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:

@@ -8,8 +8,6 @@ memory, LLM client) come from the run context, never from globals.
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -156,7 +154,3 @@ def build_weekly_graph(wrap=lambda node: node, context_schema: type = RunContext
     for before, after in zip([START, *names], [*names, END]):
         graph.add_edge(before, after)
     return graph
-
-
-def today() -> date:
-    return date.today()

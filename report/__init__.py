@@ -15,7 +15,7 @@ from pathlib import Path
 
 from brief.report.briefing import Briefing, build_briefing
 
-__all__ = ["Briefing", "Published", "build_briefing", "publish", "write_files", "write_reports", "atomic_write"]
+__all__ = ["Briefing", "Published", "build_briefing", "publish", "write_files", "atomic_write"]
 
 
 def atomic_write(path: Path, text: str) -> Path:
@@ -58,13 +58,6 @@ def write_files(briefing: Briefing, settings) -> list[Path]:
     if report.feed:
         paths.append(atomic_write(out / FEED_NAME, build_feed(out, briefing)))
     return paths
-
-
-def write_reports(state, settings, model: str | None, formats=None) -> list[Path]:
-    """Build the briefing and write its files (no email). `formats` overrides [report] formats."""
-    if formats is not None:
-        settings = settings.model_copy(update={"report": settings.report.model_copy(update={"formats": list(formats)})})
-    return write_files(build_briefing(state, settings, model), settings)
 
 
 @dataclass

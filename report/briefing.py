@@ -88,11 +88,6 @@ class Briefing(BaseModel):
         return sorted(found, key=lambda tb: (tb[1].across != "archives", -tb[1].similarity))
 
 
-def _as_brief(theme) -> ThemeBrief:
-    """Themes from an older checkpoint may be plain Theme records: give them empty facts."""
-    return theme if isinstance(theme, ThemeBrief) else ThemeBrief.model_validate(theme.model_dump())
-
-
 def build_briefing(state, settings, model: str | None) -> Briefing:
     decisions, reviews = state.decisions, state.reviews
     accepted = [
@@ -128,7 +123,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         memory_added=state.memory_added,
         memory_total=state.memory_total,
     )
-    themes = [_as_brief(t) for t in state.themes]
+    themes = list(state.themes)
     sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(state.overview))))]
     sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in themes]
     listed = ({cite_key(p.id) for p in accepted} | {cite_key(link.id) for p in accepted for link in p.links}

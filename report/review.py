@@ -54,10 +54,6 @@ class Timeline(BaseModel):
         """Weeks from the first to the last week with a paper (inclusive)."""
         return len(self.weeks)
 
-    @property
-    def active_weeks(self) -> int:
-        return sum(1 for w in self.weeks if w.count)
-
 
 class ReviewCounts(BaseModel):
     memory: int = 0
