@@ -205,8 +205,12 @@ class SynthesisConfig(_Strict):
         return self
 
 
+def _all_formats() -> list[Literal["md", "json", "html"]]:
+    return ["md", "json", "html"]
+
+
 class ReportConfig(_Strict):
-    formats: list[Literal["md", "json", "html"]] = Field(default_factory=lambda: ["md", "json", "html"], min_length=1)
+    formats: list[Literal["md", "json", "html"]] = Field(default_factory=_all_formats, min_length=1)
     bibtex: bool = Field(False, description="also write WEEK.bib of the accepted papers")
     feed: bool = Field(True, description="keep feed.atom in the report directory: one entry per briefing")
 

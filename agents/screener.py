@@ -189,7 +189,7 @@ class Screener:
             plan.cut_by = f"cold start: the top {self.cfg.llm_share:.0%} by topic similarity"
         top = [s.paper_id for s in ranked[:n_top]]
         rest = ranked[n_top:]
-        plan.cut = ranked[n_top - 1].score if 0 < n_top else None
+        plan.cut = ranked[n_top - 1].score if n_top > 0 else None
         plan.forced = [s.paper_id for s in rest if self._included(s)]
         forced = set(plan.forced)
         below = [s.paper_id for s in rest if s.paper_id not in forced]

@@ -146,7 +146,7 @@ def reviewer(trace: Trace) -> dict[str, Value]:
 def synthesis(trace: Trace) -> dict[str, Value]:
     weeks = trace.weeks
     papers = trace.papers
-    valid = cited = repaired = 0
+    valid = cited = 0
     covered = accepted = 0
     for w in weeks:
         keys = m.cited_keys(w.synthesis.themes, w.synthesis.overview)

@@ -77,7 +77,7 @@ def thread_id(graph: str, settings: Settings, label: str, schema: type[BaseModel
     return f"{graph}:{label}:{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 
-def serializer(state_schema: type[BaseModel]):
+def serializer(state_schema: type[BaseModel]) -> Any:
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     return JsonPlusSerializer(allowed_msgpack_modules=sorted(model_types(state_schema)))
@@ -131,7 +131,7 @@ def _postgres(url: str) -> Iterator[Any]:
 class Resumable:
     """Runs a compiled graph on a thread: resumes it when interrupted, else starts afresh; deletes it when done."""
 
-    def __init__(self, graph, thread: str, context: Any, kill_after: str | None = None):
+    def __init__(self, graph: Any, thread: str, context: Any, kill_after: str | None = None) -> None:
         self.graph = graph
         self.thread = thread
         self.config = {"configurable": {"thread_id": thread}}

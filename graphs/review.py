@@ -31,7 +31,7 @@ from brief.agents.synthesiser import Synthesiser
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
 from brief.graphs.state import timed
 from brief.graphs.weekly import _spent
-from brief.memory.store import Record
+from brief.memory.store import Memory, Record
 from brief.models import Paper, cite_key, title_key
 from brief.sources.window import week_of, week_ordinal
 
@@ -63,13 +63,13 @@ def _paper(record: Record) -> Paper:
                  published=date.fromisoformat(published[:10]) if published[:10].count("-") == 2 else None)
 
 
-def _in_weeks(week: str, since, until) -> bool:
+def _in_weeks(week: str, since: date | None, until: date | None) -> bool:
     ordinal = week_ordinal(week)
     return ((since is None or ordinal >= week_ordinal(week_of(since)))
             and (until is None or ordinal <= week_ordinal(week_of(until))))
 
 
-def nearest_records(memory, vector: np.ndarray, k: int, since_week: str | None = None) -> list[Record]:
+def nearest_records(memory: Memory, vector: np.ndarray, k: int, since_week: str | None = None) -> list[Record]:
     """The k remembered papers nearest `vector`, from both collections: a theme outside the weekly criteria
     lives mostly among the papers those criteria screened out. Stubs (a bare id, no text) are skipped."""
     found = memory.search(vector, k, since_week, True)
@@ -83,14 +83,14 @@ def retrieve(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
     k = min(pool_size(req.max_papers) * 2, 1000)
     since_week = week_of(req.since) if req.since else None
     records: dict[str, Record] = {}
-    with ctx.reporter.stage("retrieve", len(state.plan.queries)) as advance:
-        for vector in ctx.embedder.embed(state.plan.queries):
+    with ctx.reporter.stage("retrieve", len(state.query_plan.queries)) as advance:
+        for vector in ctx.embedder.embed(state.query_plan.queries):
             for record in nearest_records(ctx.memory, vector, k, since_week):
                 if _in_weeks(record.first_seen, req.since, req.until):
                     records.setdefault(record.id, record)
             advance(1)
     statuses = Counter(r.status for r in records.values())
-    notes = [f"memory: {len(records)} papers near the theme's {len(state.plan.queries)} search phrases"
+    notes = [f"memory: {len(records)} papers near the theme's {len(state.query_plan.queries)} search phrases"
              + (" within the dates" if req.since or req.until else "")
              + (f", {statuses.get('rejected', 0) + statuses.get('cut', 0)} of them screened out by your weekly criteria"
                 if statuses.get("rejected", 0) + statuses.get("cut", 0) else "")]
@@ -109,7 +109,7 @@ def fresh(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
 
     ctx, req = runtime.context, state.request
     source = ctx.search or ArxivSource.from_config(ctx.settings.arxiv, name="arxiv-search")
-    queries = [arxiv_query(q, req.since, req.until) for q in state.plan.queries[:MAX_FRESH_QUERIES]]
+    queries = [arxiv_query(q, req.since, req.until) for q in state.query_plan.queries[:MAX_FRESH_QUERIES]]
     stats = FreshStats(queries=queries)
     by_id: dict[str, Paper] = {}
     with ctx.reporter.stage("search", 2 * len(queries)) as advance:
@@ -197,8 +197,8 @@ def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
     ctx, req = runtime.context, state.request
     if not state.papers:
         return {"notes": ["nothing to screen: neither memory nor the fresh search had papers near the theme"]}
-    criteria = state.plan.criteria()
-    facets = state.plan.facets if ctx.llm is None else []
+    criteria = state.query_plan.criteria()
+    facets = state.query_plan.facets if ctx.llm is None else []
     cfg = ctx.settings.screening.model_copy(update={"prefilter": False, "learn": False, "audit_sample": 0, "extend_rounds": 0,
                                                     "max_accepted": len(state.papers) if facets else req.max_papers})
     with ctx.reporter.stage("embed", len(state.papers)):
@@ -241,7 +241,7 @@ def facet_check(papers: list[Paper], vectors: np.ndarray, facet_vectors: np.ndar
 def review(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
     ctx = runtime.context
     n_accepted = sum(d.accepted for d in state.decisions.values())
-    reviewer = Reviewer(state.plan.criteria(), ctx.llm, embed=ctx.embedder.embed)
+    reviewer = Reviewer(state.query_plan.criteria(), ctx.llm, embed=ctx.embedder.embed)
     with ctx.reporter.stage("review", n_accepted) as advance:
         reviews = reviewer.review_all([p for p in state.papers if p.id in state.decisions], state.decisions, advance)
     return {"reviews": reviews, "usage": _spent(ctx)}

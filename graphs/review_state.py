@@ -11,12 +11,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from brief.graphs.state import RunContext, RunState
 from brief.models import Findings, Paper, QueryPlan, ThemeBrief
+
+if TYPE_CHECKING:
+    from brief.sources.arxiv_api import ArxivSource
 
 Origin = Literal["memory", "fresh", "both"]
 
@@ -97,6 +100,13 @@ class ReviewState(RunState):
         return self.request.theme
 
     @property
+    def query_plan(self) -> QueryPlan:
+        """The plan; every node after `plan` reads it."""
+        if self.plan is None:
+            raise RuntimeError("the review graph ran a node before `plan`")
+        return self.plan
+
+    @property
     def accepted(self) -> list[Paper]:
         """Papers the screener accepted and the reviewer confirmed, best first."""
         keep = [p for p in self.papers if self.decisions.get(p.id) and self.decisions[p.id].accepted
@@ -108,4 +118,4 @@ class ReviewState(RunState):
 class ReviewContext(RunContext):
     """The weekly run context plus the arXiv client `--fresh` searches with (None: built from [arxiv])."""
 
-    search: object | None = None  # brief.sources.arxiv_api.ArxivSource
+    search: ArxivSource | None = None

@@ -10,7 +10,8 @@ import functools
 import operator
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Callable, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -65,7 +66,7 @@ def timed(name: str, node: Callable) -> Callable:
     """The node, adding its wall time to the state's `timings` (the report's time-per-stage row)."""
 
     @functools.wraps(node)  # keeps the signature LangGraph reads to pass `runtime`
-    def run(state, runtime):
+    def run(state: Any, runtime: Any) -> Any:
         started = time.perf_counter()
         update = node(state, runtime) or {}
         return {**update, "timings": {name: round(time.perf_counter() - started, 3)}}

@@ -17,8 +17,11 @@ from __future__ import annotations
 import functools
 import threading
 from dataclasses import dataclass, fields
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from brief.config import Settings, load_settings
@@ -26,7 +29,7 @@ from brief.graphs.context import open_context
 from brief.graphs.review import build_review_graph
 from brief.graphs.review_state import ReviewContext
 from brief.graphs.state import RunContext
-from brief.graphs.weekly import build_weekly_graph
+from brief.graphs.weekly import Node, build_weekly_graph
 
 
 @dataclass
@@ -67,13 +70,13 @@ class Contexts:
             return self._open[key]
 
 
-def adapter(contexts: Contexts):
+def adapter(contexts: Contexts) -> Callable[[Node], Node]:
     """Wraps a node so it receives the live context for the StudioContext (or JSON dict) it was given."""
     from brief.memory.lock import RunLock
 
-    def wrap(node):
+    def wrap(node: Node) -> Node:
         @functools.wraps(node)
-        def run(state, runtime: Runtime):
+        def run(state: Any, runtime: Runtime[Any]) -> Any:
             given = runtime.context
             studio = given if isinstance(given, StudioContext) else StudioContext(**(given or {}))
             ctx = contexts.get(studio)
@@ -85,11 +88,11 @@ def adapter(contexts: Contexts):
     return wrap
 
 
-def build_weekly():
+def build_weekly() -> CompiledStateGraph:
     return build_weekly_graph(adapter(Contexts(RunContext)), StudioContext).compile()
 
 
-def build_review():
+def build_review() -> CompiledStateGraph:
     return build_review_graph(adapter(Contexts(ReviewContext)), StudioContext).compile()
 
 

@@ -8,6 +8,9 @@ memory, LLM client) come from the run context, never from globals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -18,11 +21,13 @@ from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_te
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.state import RunContext, WeeklyState, timed
 from brief.memory.links import find_links
-from brief.models import Usage
+from brief.models import Paper, Usage
 from brief.report import publish
 
+Node = Callable[..., Any]
 
-def _vectors(ctx: RunContext, papers) -> np.ndarray:
+
+def _vectors(ctx: RunContext, papers: list[Paper]) -> np.ndarray:
     return ctx.embedder.embed([p.text_for_embedding() for p in papers]) if papers else np.zeros((0, 1), np.float32)
 
 
@@ -142,7 +147,7 @@ def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     return {"outputs": [str(p) for p in published.paths], "notes": published.notes}
 
 
-def build_weekly_graph(wrap=lambda node: node, context_schema: type = RunContext):
+def build_weekly_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = RunContext) -> StateGraph:
     """The weekly StateGraph (uncompiled). `wrap`/`context_schema` let LangGraph Studio run it with a JSON
     context instead of live objects (graphs/studio.py)."""
     graph = StateGraph(WeeklyState, context_schema=context_schema)

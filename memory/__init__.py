@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from brief.config import Settings
 from brief.memory.store import Memory, MemoryStoreError, Record
 
+if TYPE_CHECKING:
+    from brief.memory.embedders import CachedEmbedder
+
 
 class RunEmbedder:
     """The configured embedder behind the content-hash cache, counting what each graph node embeds."""
 
-    def __init__(self, cached):
+    def __init__(self, cached: CachedEmbedder) -> None:
         self.cached = cached
         self.name = cached.name
         self._taken = (0, 0)
@@ -33,7 +37,7 @@ def open_embedder(settings: Settings) -> RunEmbedder:
     from brief.memory.embedders import CachedEmbedder, make_embedder
 
     cache_dir = settings.cache_dir
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if settings.memory.embedder == "openai":
         kwargs = {
             "model": settings.memory.embedding_model,

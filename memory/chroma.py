@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before chromadb is imported: no phoning home
 PAGE = 5000  # rows per `get` when reading a whole collection
@@ -34,7 +35,7 @@ def location_hint(path: Path | None, host: str | None, port: int) -> str:
     return str(path)
 
 
-def open_client(path: Path | None, host: str | None, port: int):
+def open_client(path: Path | None, host: str | None, port: int) -> tuple[Any, str]:
     """(client, location): a server's `HttpClient` when `host` is set, else a `PersistentClient` at `path`."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
@@ -50,7 +51,7 @@ def open_client(path: Path | None, host: str | None, port: int):
         raise MemoryStoreError(f"cannot open memory at {location_hint(path, host, port)}: {exc}") from None
 
 
-def open_collection(client, name: str, embedder_name: str, location: str, read_only: bool = False):
+def open_collection(client: Any, name: str, embedder_name: str, location: str, read_only: bool = False) -> Any:
     """The cosine collection `name`, created stamped with `embedder_name`; refused if stamped with another,
     unless `read_only`: then it opens as a ReadOnlyCollection whatever embedder wrote it.
     Embeddings are always passed explicitly: Chroma's default embedder would try to download a model."""
@@ -77,15 +78,15 @@ class ReadOnlyCollection:
 
     _READS = frozenset({"count", "metadata", "name", "id"})
 
-    def __init__(self, collection, why: str):
+    def __init__(self, collection: Any, why: str) -> None:
         self._collection, self._why = collection, why
 
-    def get(self, **kwargs):
+    def get(self, **kwargs: Any) -> Any:
         if "embeddings" in (kwargs.get("include") or ()):
             raise MemoryStoreError(self._why)
         return self._collection.get(**kwargs)
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # private and dunder probes (copy, hasattr): plain AttributeError
             raise AttributeError(name)
         if name in self._READS:
@@ -110,7 +111,7 @@ def embedder_mismatch(location: str, stored: str, wanted: str) -> str:
             "set [memory] embedder back, or use another --memory-dir")
 
 
-def pages(collection, **get) -> Iterator[dict]:
+def pages(collection: Any, **get: Any) -> Iterator[dict]:
     """`collection.get(**get)` page by page (PAGE rows each), skipping empty pages: a whole collection
     without holding it all in memory at once."""
     offset = 0

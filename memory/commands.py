@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from brief.config import Settings
 from brief.errors import UserError
@@ -19,12 +20,17 @@ from brief.models import canonical_arxiv_id
 from brief.progress import Reporter
 from brief.sources.window import parse_week
 
+if TYPE_CHECKING:
+    from brief.memory import RunEmbedder
+    from brief.memory.importer import ImportResult
+    from brief.memory.store import Memory
+
 
 class MemoryCommandError(UserError, ValueError):
     """A user error in a `brief memory` command (unknown id, bad week): one line, exit 2."""
 
 
-def open_all(settings: Settings, read_only: bool = False):
+def open_all(settings: Settings, read_only: bool = False) -> tuple[RunEmbedder, Memory]:
     """(embedder, memory) as a weekly run opens them, so the collections' embedder check applies;
     `read_only` for commands that read records only: they open a memory another embedder built."""
     from brief.memory import open_embedder, open_memory
@@ -168,7 +174,7 @@ def forget(settings: Settings, raw_id: str) -> str:
 
 
 def import_library(settings: Settings, path: Path, week: str | None, online: bool, reporter: Reporter,
-                   today: date | None = None):
+                   today: date | None = None) -> ImportResult:
     """Import `path` (see importer.py); `online` looks arXiv ids up through the configured arXiv client."""
     from brief.memory.importer import import_path
     from brief.memory.lock import RunLock
@@ -184,7 +190,7 @@ def import_library(settings: Settings, path: Path, week: str | None, online: boo
         return import_path(memory, embedder, path, import_week, arxiv=arxiv, reporter=reporter, today=today)
 
 
-def import_text(r) -> str:
+def import_text(r: ImportResult) -> str:
     lines = [f"imported {r.read} papers from {r.path} ({r.kind}) in {r.seconds:.1f} s: {r.new} new to memory; "
              f"{r.embedded} embedded, {r.cache_hits} from the embedding cache"]
     if r.by_first_seen_week:
@@ -202,7 +208,7 @@ def import_text(r) -> str:
     return "\n".join(lines)
 
 
-def to_json(value) -> str:
+def to_json(value: Any) -> str:
     if isinstance(value, list):
         return json.dumps([v.model_dump(mode="json") for v in value], indent=2, ensure_ascii=False)
     return json.dumps(value.model_dump(mode="json") if hasattr(value, "model_dump") else value, indent=2, ensure_ascii=False)

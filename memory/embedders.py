@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,7 +30,9 @@ from . import onnx_minilm
 @runtime_checkable
 class Embedder(Protocol):
     name: str
-    dim: int
+
+    @property
+    def dim(self) -> int: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -100,16 +102,16 @@ class MiniLMEmbedder:
     def __init__(self, max_tokens: int = 256, batch_size: int = 32):
         self.batch_size = batch_size
         self.max_tokens = max_tokens
-        self._model = None
+        self._model: Any = None
         self._lock = threading.Lock()
 
-    def _load(self):
+    def _load(self) -> Any:
         with self._lock:
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
-                hf_logging.disable_progress_bar()  # a "Loading weights" bar per load would litter the CLI
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a "Loading weights" bar per load would litter the CLI
                 model = SentenceTransformer(str(onnx_minilm.bundled_model_dir()), device="cpu")
                 model.max_seq_length = self.max_tokens
                 self._model = model
@@ -223,7 +225,7 @@ class CachedEmbedder:
             self._db.close()
 
 
-def make_embedder(provider: str, cache_dir: Path, cache_db: Path | None = None, **kw) -> Embedder:
+def make_embedder(provider: str, cache_dir: Path, cache_db: Path | None = None, **kw: Any) -> Embedder:
     """provider: "local" (fast int8 ONNX MiniLM, default), "minilm" (reference), "openai".
     kw go to the embedder's constructor; cache_db wraps it in a CachedEmbedder."""
     if provider == "local":

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -101,7 +102,7 @@ def read_library(path: Path, kind: str, week: str) -> tuple[list[Imported], list
     return list(items.values()), result.problems
 
 
-def snapshot_items(path: Path, today: date) -> tuple[Iterator[Imported], int | None, object]:
+def snapshot_items(path: Path, today: date) -> tuple[Iterator[Imported], int | None, Any]:
     """A snapshot's papers (all days) as items, with their count when known, and the source (its
     `skipped` counts bad records once iterated). Up to STREAM_ABOVE bytes the papers are read first and
     merged across days: first-seen is the earliest announcement week, last-seen the latest, the text the
@@ -137,7 +138,7 @@ def _item(paper: Paper, today: date) -> Imported:
     return Imported(paper=paper, first_week=week, last_week=week, dated=day is not None)
 
 
-def lookup_online(items: list[Imported], arxiv) -> tuple[list[Imported], int, list[str]]:
+def lookup_online(items: list[Imported], arxiv: Any) -> tuple[list[Imported], int, list[str]]:
     """Fill arXiv entries that lack text (stubs, or no abstract) from the arXiv API (`arxiv.fetch_ids`).
     The paper's own date then dates it: first seen in its first version's week."""
     wanted = [i.paper.id for i in items if i.paper.is_arxiv and (i.stub or not i.paper.abstract)]
@@ -160,7 +161,7 @@ def lookup_online(items: list[Imported], arxiv) -> tuple[list[Imported], int, li
     return out, len(found), [pid for pid in wanted if pid not in found]
 
 
-def import_path(memory: Memory, embedder, path: Path, week: str | None = None, arxiv=None,
+def import_path(memory: Memory, embedder: Any, path: Path, week: str | None = None, arxiv: Any = None,
                 reporter: Reporter | None = None, today: date | None = None) -> ImportResult:
     """Import `path` into `memory`; `arxiv` (an ArxivSource) enables online lookups. Embeds through
     `embedder` (the cached one: hits/misses are counted), stores in chunks, shows one progress bar."""
@@ -170,7 +171,7 @@ def import_path(memory: Memory, embedder, path: Path, week: str | None = None, a
     reporter = reporter or QuietReporter()
     path = Path(path).expanduser()
     kind = detect_kind(path)
-    source = None
+    source: Any = None
     if kind == "snapshot":
         items, total, source = snapshot_items(path, today)
         problems: list[str] = []

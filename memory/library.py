@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Iterator
 from datetime import date
 
 from pydantic import BaseModel
@@ -158,7 +159,9 @@ def bib_names(raw: str) -> list[str]:
 def parse_bibtex(text: str) -> tuple[list[tuple[str, str, dict[str, str]]], list[str]]:
     """Entries as (type, key, {field: raw value}), lower-case field names; @string macros expanded,
     @comment and @preamble skipped. Values are raw (braces kept) for the caller to detex."""
-    entries, problems, macros = [], [], {}
+    entries: list[tuple[str, str, dict[str, str]]] = []
+    problems: list[str] = []
+    macros: dict[str, str] = {}
     pos = 0
     while (at := text.find("@", pos)) != -1:
         match = re.compile(r"@\s*([A-Za-z]+)\s*([{(])").match(text, at)
@@ -204,7 +207,7 @@ def _matching(text: str, open_at: int, closer: str) -> int | None:
     return None
 
 
-def _fields(body: str, macros: dict[str, str]):
+def _fields(body: str, macros: dict[str, str]) -> Iterator[tuple[str, str]]:
     """name = {value} | "value" | number | macro, joined by #."""
     pos, n = 0, len(body)
     while pos < n:
@@ -326,8 +329,8 @@ def read_csv(text: str) -> ReadResult:
         return ReadResult(entries=[], problems=[f"no Title column (columns: {', '.join(header.values()) or 'none'})"])
     entries, problems = [], []
     for line, row in enumerate(reader, 2):
-        def get(key: str) -> str:
-            return " ".join(str(row.get(col[key]) or "").split()) if col[key] else ""
+        def get(key: str) -> str:  # called only within this iteration: `row` is the current one
+            return " ".join(str(row.get(col[key]) or "").split()) if col[key] else ""  # noqa: B023
 
         title, extra, url, doi_text = get("title"), get("extra"), get("url"), get("doi")
         arxiv = _arxiv_from(extra, url, doi_text)

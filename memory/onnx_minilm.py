@@ -20,6 +20,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def _bert_graph(model_dir: Path):
+def _bert_graph(model_dir: Path) -> Any:
     """MiniLM's BERT encoder + attention-masked mean pooling as an ONNX graph, written node by node from
     the safetensors weights. Why by hand: exporting through torch needs transformers' model code (10+ s
     to import on two cores) and torch's deprecated TorchScript exporter; this needs only the onnx package
@@ -95,11 +96,11 @@ def _bert_graph(model_dir: Path):
     head = hidden // heads
     nodes, inits = [], []
 
-    def const(name: str, value) -> str:
+    def const(name: str, value: Any) -> str:
         inits.append(numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    def op(kind: str, inputs: list[str], out: str, **attrs) -> str:
+    def op(kind: str, inputs: list[str], out: str, **attrs: Any) -> str:
         nodes.append(helper.make_node(kind, inputs, [out], name=out, **attrs))
         return out
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,8 +99,8 @@ class Memory:
         ids = [papers[n].id for n in rows]
         in_papers = self._existing(self.papers, ids, documents=True)
         in_seen = self._existing(self.seen, ids, documents=True)
-        writes = {"papers": ([], [], [], []), "seen": ([], [], [], [])}  # ids, vectors, documents, metadatas
-        updates = {"papers": ([], []), "seen": ([], [])}  # metadata-only: the stored vector stays
+        writes: dict[str, tuple[list[Any], ...]] = {"papers": ([], [], [], []), "seen": ([], [], [], [])}  # ids, vectors, documents, metadatas
+        updates: dict[str, tuple[list[Any], ...]] = {"papers": ([], []), "seen": ([], [])}  # metadata-only: the stored vector stays
         moves: dict[str, list[str]] = {"papers": [], "seen": []}  # ids to delete from that collection
         new = 0
         for n in rows:
@@ -154,7 +155,7 @@ class Memory:
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    def _existing(self, collection, ids: list[str], documents: bool = False) -> dict:
+    def _existing(self, collection: Any, ids: list[str], documents: bool = False) -> dict:
         """id → metadata (or (metadata, document) with `documents`) for the ids the collection holds."""
         found: dict = {}
         include = ["metadatas", "documents"] if documents else ["metadatas"]
@@ -233,7 +234,7 @@ class Memory:
                     break
         return kept
 
-    def _query(self, collection, queries: np.ndarray, n: int, where: dict | None = None) -> list[list[tuple[Record, dict]]]:
+    def _query(self, collection: Any, queries: np.ndarray, n: int, where: dict | None = None) -> list[list[tuple[Record, dict]]]:
         result = collection.query(query_embeddings=queries.tolist(), n_results=n, where=where,
                                   include=["metadatas", "distances", "documents"])
         return [
@@ -290,8 +291,9 @@ class Memory:
                     near = (queries @ emb.T) >= cut[:, None]
                     for row, hits in enumerate(near):
                         for col in np.flatnonzero(hits):
-                            if labels[col] is not None:
-                                counts[row][labels[col]] += 1
+                            label = labels[col]
+                            if label is not None:
+                                counts[row][label] += 1
         return totals, counts
 
     # -- stage 1's history (screening, issue 10) ----------------------------------------------------------

@@ -7,7 +7,7 @@ would serve stale cached answers: bump it.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 from pydantic import BaseModel
@@ -29,7 +29,7 @@ class Prompt(BaseModel):
         return self.user.format(**values)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Prompt:
     text = resources.files("brief.prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
     front = _FRONT.match(text)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MALFORMED = '{"results": ['
 FAULT_KINDS = ("429", "500", "malformed", "slow", "drop")

@@ -26,7 +26,8 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:  # as a module of the test suite, or run as a script from this directory
     from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401 (re-exported)
@@ -66,7 +67,7 @@ class ScriptedRequest:
         return sum(len(_text(m.get("content"))) for m in self.body.get("messages", []))
 
     @classmethod
-    def parse(cls, body: dict, path: str, attempt: int = -1) -> "ScriptedRequest":
+    def parse(cls, body: dict, path: str, attempt: int = -1) -> ScriptedRequest:
         req = cls(body=body, path=path, attempt=attempt)
         by_role: dict[str, list[str]] = {}
         for m in body.get("messages", []):
@@ -198,7 +199,7 @@ class ScriptedLLMServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "ScriptedLLMServer":
+    def start(self) -> ScriptedLLMServer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True,
                                             name="scripted-llm")  # short poll: fast stop()
@@ -213,7 +214,7 @@ class ScriptedLLMServer:
             self._thread = None
         self._httpd.server_close()
 
-    def __enter__(self) -> "ScriptedLLMServer":
+    def __enter__(self) -> ScriptedLLMServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

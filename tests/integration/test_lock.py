@@ -82,7 +82,7 @@ def test_a_stale_lock_of_a_dead_process_is_taken_over_with_a_warning(tmp_path, c
         with RunLock(tmp_path, "brief weekly --week 2026-W24") as lock:
             assert lock.took_over == dead
             assert lock.holder().pid == os.getpid()
-    assert any(f"stale lock" in r.message and f"pid {dead.pid}" in r.message and "no longer running" in r.message
+    assert any("stale lock" in r.message and f"pid {dead.pid}" in r.message and "no longer running" in r.message
                for r in caplog.records)
 
 
