@@ -24,7 +24,35 @@ from brief.cli_setup import feedback, init
 from brief.config import Settings
 from brief.errors import UserError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Weekly literature briefings from arXiv and feeds.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Weekly literature briefings from arXiv and feeds.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def version() -> str:
+    """The installed distribution's version; the package's own when it runs from a source tree."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    from brief import __version__
+
+    try:
+        return dist_version("brief")
+    except PackageNotFoundError:
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"brief {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                           help="print the version and exit")] = False,
+) -> None:
+    """Weekly literature briefings from arXiv and feeds."""
 
 
 def _report_settings(settings: Settings, formats: list[str] | None, bibtex: bool, email: bool | None) -> Settings:
@@ -104,7 +132,7 @@ def weekly(
     from brief.preflight import check_weekly
 
     check_weekly(settings, sources, window)  # bad input fails here, before memory is locked or opened
-    result = run_weekly(settings, window, sources, reporter(quiet), restart=restart)
+    result = run_weekly(settings, window, sources, reporter(quiet or as_json), restart=restart)
     state = result.state
     summary = {
         "week": state.week,
@@ -149,6 +177,9 @@ def fetch(
     settings = settings_for(config)
     sources = fetcher.build_sources(source or [], settings)
     window = _window(week, since, until, settings, source or [])
+    from brief.preflight import check_coverage
+
+    check_coverage(sources, window)
     result = fetcher.fetch(sources, window)
     if as_json:
         payload = {"window": {"since": window.since.isoformat(), "until": window.until.isoformat(), "label": window.label},
