@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field
 
 from brief.agents.synthesiser import CitationRepair, ThemeBrief, cite_key, citations
 from brief.models import Link, ScreenStats, Summary, Usage
+from brief.report.latex import latex_to_text
+from brief.report.paper_view import Announce, paper_fields, readable_summary
+from brief.sources.urls import ResourceLink
 
 
 class AcceptedPaper(BaseModel):
@@ -27,6 +30,12 @@ class AcceptedPaper(BaseModel):
     published: str | None = None
     doi: str | None = None
     journal_ref: str | None = None
+    pdf_url: str | None = None
+    resources: list[ResourceLink] = Field(default_factory=list, description="code, data, model and project links "
+                                          "found in the abstract and comments")
+    announce: Announce | None = Field(None, description="new / cross-list / replacement; None when the source doesn't say")
+    watched_authors: list[str] = Field(default_factory=list, description="authors on the watch-list")
+    matched: list[str] = Field(default_factory=list, description="topic and include keywords found in the paper")
 
 
 class RejectedPaper(BaseModel):
@@ -94,15 +103,28 @@ def _as_brief(theme) -> ThemeBrief:
     return theme if isinstance(theme, ThemeBrief) else ThemeBrief.model_validate(theme.model_dump())
 
 
+def _readable_theme(theme: ThemeBrief) -> ThemeBrief:
+    """Titles of earlier and bridged papers, and the prose, with LaTeX resolved."""
+    return theme.model_copy(update={
+        "prose": latex_to_text(theme.prose),
+        "earlier": [e.model_copy(update={"title": latex_to_text(e.title)}) for e in theme.earlier],
+        "bridges": [b.model_copy(update={"a_title": latex_to_text(b.a_title), "b_title": latex_to_text(b.b_title)})
+                    for b in theme.bridges],
+    })
+
+
 def build_briefing(state, settings, model: str | None) -> Briefing:
     decisions, reviews = state.decisions, state.reviews
+    scores = {s.paper_id: s for s in state.scores}
+    categories = list(settings.arxiv.categories)
     accepted = [
         AcceptedPaper(
-            id=p.id, title=p.title, authors=p.authors, categories=p.categories, url=p.url,
+            id=p.id, authors=p.authors, categories=p.categories,
             relevance=decisions[p.id].relevance, novelty=decisions[p.id].novelty, topic=decisions[p.id].topic,
-            reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=reviews[p.id].summary,
-            links=state.links.get(p.id, []),
+            reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=readable_summary(reviews[p.id].summary),
+            links=[link.model_copy(update={"title": latex_to_text(link.title)}) for link in state.links.get(p.id, [])],
             published=p.published.isoformat() if p.published else None, doi=p.doi, journal_ref=p.journal_ref,
+            **paper_fields(p, scores.get(p.id), categories),
         )
         for p in state.accepted
     ]
@@ -129,7 +151,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         memory_added=state.memory_added,
         memory_total=state.memory_total,
     )
-    themes = [_as_brief(t) for t in state.themes]
+    themes = [_readable_theme(_as_brief(t)) for t in state.themes]
     sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(state.overview))))]
     sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in themes]
     listed = ({cite_key(p.id) for p in accepted} | {cite_key(link.id) for p in accepted for link in p.links}
@@ -149,7 +171,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         sources=fc.by_source if fc else {},
         counts=counts,
         notes=list(state.notes),
-        overview=state.overview,
+        overview=latex_to_text(state.overview),
         themes=themes,
         accepted=accepted,
         rejected=sorted(rejected, key=lambda r: (-r.relevance, r.id)),

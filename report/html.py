@@ -13,6 +13,7 @@ from brief.agents.synthesiser import CITATION, Bridge, EarlierPaper, ThemeBrief,
 from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.chart import colour, themes_svg
 from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
+from brief.report.paper_view import authors_shown, link_list, unstated_matches
 
 _CSS = """
 :root{--ink:#1d232a;--muted:#5b6672;--line:#d9dee3;--soft:#f3f5f7}
@@ -124,10 +125,25 @@ def _bridge(b: Bridge, linker: Linker, theme_label: str = "") -> str:
             f"{theme_label}</div></div>")
 
 
+def _authors(p: AcceptedPaper) -> str:
+    shown, more = authors_shown(p.authors, p.watched_authors)
+    names = [f'<mark title="on your watch-list">{esc(a)}</mark>' if watched else esc(a) for a, watched in shown]
+    return f'<div class="authors">{", ".join(names)}{" et al." if more else ""}</div>' if names else ""
+
+
+def _links(p: AcceptedPaper) -> str:
+    items = [f'<a class="res {esc(label.lower())}" href="{esc(url)}">{esc(label)}</a>'
+             for label, url in link_list(safe_url(p.url), safe_url(p.pdf_url), p.resources) if safe_url(url)]
+    return f'<div class="links">{" · ".join(items)}</div>' if items else ""
+
+
 def _paper(p: AcceptedPaper, linker: Linker) -> str:
     key = cite_key(p.id)
     url = safe_url(p.url) or cite_url(key)
     tags = "".join(f'<span class="tag">{esc(c)}</span>' for c in p.categories[:3])
+    if p.announce:
+        inferred = " (inferred)" if p.announce.inferred else ""
+        tags += f'<span class="tag announce">{esc(p.announce.label)}{inferred}</span>'
     fields = "".join(
         f"<li><b>{label}:</b> {esc(value)}</li>"
         for label, value in (("Problem", p.summary.problem), ("Method", p.summary.method),
@@ -139,12 +155,15 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
         f"similarity {link.similarity:.2f}" + ("; cross-field" if link.cross_field else "") + ")</div>"
         for link in p.links
     )
+    extra = unstated_matches(p.reason, p.matched)
+    matched = f" (matched: {esc(', '.join(extra))})" if extra else ""
     return (
         f'<div class="paper" id="{esc(p.id)}"><div class="t"><a href="{esc(url)}">{esc(p.title)}</a></div>'
-        f'<div class="meta">{tags} [{esc(key)}] · relevance {p.relevance}'
+        f'{_authors(p)}<div class="meta">{tags} [{esc(key)}] · relevance {p.relevance}'
         + (f" · novelty {p.novelty}" if p.novelty else "") + (f" · {esc(p.topic)}" if p.topic else "") + "</div>"
-        f"<div>{esc(p.summary.tldr)}</div><details><summary>summary and why</summary><ul>{fields}"
-        f"<li><b>Why:</b> {esc(p.reason)}</li><li><b>Review:</b> {esc(p.review)}</li></ul></details>{links}</div>"
+        f"{_links(p)}<div>{esc(p.summary.tldr)}</div><div class=\"meta\"><b>Why:</b> {esc(p.reason)}{matched}</div>"
+        f"<details><summary>summary and review</summary><ul>{fields}"
+        f"<li><b>Review:</b> {esc(p.review)}</li></ul></details>{links}</div>"
     )
 
 
