@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMClient, LLMError
+from brief.agents.reviewer import NOT_STATED
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft
 from brief.agents.theme_analysis import ThemeBrief
 from brief.config import SynthesisConfig
@@ -35,7 +36,6 @@ from brief.prompts import load as load_prompt
 from brief.text import shared_terms
 
 log = logging.getLogger(__name__)
-NOT_STATED = "not stated in the abstract"
 MAX_FINDINGS = 6
 
 
@@ -219,7 +219,8 @@ class ReviewWriter:
         found = []
         for t in themes:
             ids = [pid for pid in t.paper_ids if pid in by_id and pid in reviews
-                   and reviews[pid].summary.problem and reviews[pid].summary.method
+                   and reviews[pid].summary.problem not in ("", NOT_STATED)
+                   and reviews[pid].summary.method not in ("", NOT_STATED)
                    and reviews[pid].summary.problem != reviews[pid].summary.method]
             if len(ids) < 2:
                 continue
