@@ -1,6 +1,7 @@
 """The `brief` command line: parses arguments, loads settings, calls the runner. No logic of its own.
 
-Exit codes: 0 done, 2 a user error (one line on stderr says what and how to fix it), 1 a failure.
+Exit codes: 0 done, 2 a user error (one line on stderr says what and how to fix it), 1 a failure, 3 the run
+finished but is partial (papers unscreened, prose fell back, a delivery failed): the report is written and says so.
 Here: the app, weekly, fetch, review and main(); init/feedback in cli_setup.py, eval in cli_eval.py, the `memory`
 sub-app in cli_memory.py, shared options and helpers in cli_common.py. Those never import this module (it also
 runs as `python -m brief.cli`), so the command table at the bottom registers them.
@@ -119,7 +120,7 @@ def weekly(
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="stop LLM calls once this many USD are spent; the rest is listed as unscreened")] = None,
     no_prefilter: Annotated[bool, typer.Option("--no-prefilter", help="send every paper to the LLM (no stage-1 cut; ~3x the tokens)")] = False,
     restart: Annotated[bool, typer.Option("--restart", help="start afresh instead of resuming an interrupted run of the same command")] = False,
-) -> None:
+) -> int:
     """Fetch the week's papers, screen, review, remember, link and write the briefing.
 
     An interrupted run (crash, kill, Ctrl-C) is resumed by running the same command again."""
@@ -147,6 +148,7 @@ def weekly(
         "embedded": state.usage.embedded,
         "outputs": result.outputs,
         "notes": state.notes,
+        "partial": state.partial,
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -160,6 +162,16 @@ def weekly(
             typer.echo(f"  {len(summary['unscreened'])} papers left unscreened (reasons in the briefing): {shown}")
         for path in result.outputs:
             typer.echo(f"  wrote {path}")
+    return partial_exit(state.partial, quiet or as_json)
+
+
+def partial_exit(partial: list[str], quiet: bool) -> int:
+    """Exit 3 when the run is partial (the report says why), after saying so on stderr."""
+    if not partial:
+        return 0
+    if not quiet:
+        typer.echo("partial run (exit 3): " + "; ".join(partial), err=True)
+    return 3
 
 
 def fetch(

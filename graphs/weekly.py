@@ -141,7 +141,7 @@ def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     with ctx.reporter.stage("write"):
         published = publish(state, ctx.settings, ctx.llm.model_name if ctx.llm else None)
-    return {"outputs": [str(p) for p in published.paths], "notes": published.notes}
+    return {"outputs": [str(p) for p in published.paths], "notes": published.notes, "partial": published.partial}
 
 
 def build_weekly_graph(wrap=lambda node: node, context_schema: type = RunContext):
