@@ -100,8 +100,10 @@ def _clip(text: str, limit: int = 400) -> str:
 
 
 class Reviewer:
-    def __init__(self, criteria: Criteria, llm: LLMClient | None, embed=None, margin: float = 0.05):
+    def __init__(self, criteria: Criteria, llm: LLMClient | None, embed=None, margin: float = 0.05,
+                 language: str | None = None):
         self.criteria = criteria
+        self.language = language  # [report] language: the LLM's summary is written in it
         self.llm = llm
         self.embed = embed
         self.margin = margin
@@ -163,17 +165,17 @@ class Reviewer:
         }
         key = f"{paper.id}v{paper.version or 0}|{decision.topic}"
         rate = token_rate(self.llm)
-        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review"), key)) is None:
+        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review", self.language), key)) is None:
             rate.take(sum(len(str(v)) for v in values.values()) / 4 + 700)  # + the system prompt and the answer
         try:
-            verdict = self.llm.ask(ReviewVerdict, load_prompt("review"), values, stage="review", key=key)
+            verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key)
         except LLMError as exc:
             log.warning("review of %s failed (%s): kept with an extracted summary", paper.id, exc)
             return Review(paper_id=paper.id, confirmed=True, reason=f"review failed ({exc}); kept on the screener's word",
                           summary=extract_summary(paper))
         if decision.stage == "author" and not verdict.confirmed:
             verdict.confirmed, verdict.reason = True, "kept: author on the watch-list (reviewer: " + verdict.reason + ")"
-        summary, replaced = ground_summary(verdict.summary, paper)
+        summary, replaced = ground_summary(verdict.summary, paper, self.language)
         reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: they "
                                    "stated numbers the abstract does not, or results without an outcome]" if replaced else "")
         return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=reason, summary=summary)
@@ -182,7 +184,7 @@ class Reviewer:
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
-def ground_summary(summary: Summary, paper: Paper) -> tuple[Summary, list[str]]:
+def ground_summary(summary: Summary, paper: Paper, language: str | None = None) -> tuple[Summary, list[str]]:
     """Replace any LLM summary field that states a number the abstract doesn't with the extracted one, and a
     "results" field that reports no outcome (no figure, no comparison) likewise.
 
@@ -196,7 +198,8 @@ def ground_summary(summary: Summary, paper: Paper) -> tuple[Summary, list[str]]:
     for field in ("tldr", "problem", "method", "results", "limitations"):
         value = getattr(fixed, field)
         unsupported = any(n.replace(",", "") not in known for n in _NUMBER.findall(value))
-        not_a_result = field == "results" and value.strip() and value != NOT_STATED and not is_result_like(value)
+        not_a_result = (field == "results" and not language and value.strip() and value != NOT_STATED
+                        and not is_result_like(value))  # the cues are English: a summary in another language keeps its own
         if unsupported or not_a_result:
             extracted = extracted or extract_summary(paper)
             setattr(fixed, field, getattr(extracted, field))

@@ -81,7 +81,7 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
 def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     n_accepted = sum(d.accepted for d in state.decisions.values())
-    reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed)
+    reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed, language=ctx.settings.report.language)
     with ctx.reporter.stage("review", n_accepted) as advance:
         reviews = reviewer.review_all([p for p in state.papers if p.id in state.decisions], state.decisions, advance)
     return {"reviews": reviews, "usage": _spent(ctx)}
@@ -126,7 +126,7 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
 def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     accepted = state.accepted
-    synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory)
+    synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory, language=ctx.settings.report.language)
     with ctx.reporter.stage("synthesise", None):
         result = synthesiser.synthesise(
             state.week, accepted, _vectors(ctx, accepted), state.decisions, state.reviews, state.links,

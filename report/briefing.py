@@ -113,6 +113,14 @@ def _readable_theme(theme: ThemeBrief) -> ThemeBrief:
     })
 
 
+def _language_note(settings, model: str | None) -> list[str]:
+    language = settings.report.language
+    if not language or model:
+        return []
+    return [f"[report] language = {language!r} applies to what a model writes; this briefing was made offline, so "
+            "its summaries and prose are the abstracts' own sentences and templates, in their own language"]
+
+
 def build_briefing(state, settings, model: str | None) -> Briefing:
     decisions, reviews = state.decisions, state.reviews
     scores = {s.paper_id: s for s in state.scores}
@@ -170,7 +178,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         criteria_version=settings.criteria_hash(),
         sources=fc.by_source if fc else {},
         counts=counts,
-        notes=list(state.notes),
+        notes=list(state.notes) + _language_note(settings, model),
         overview=latex_to_text(state.overview),
         themes=themes,
         accepted=accepted,
