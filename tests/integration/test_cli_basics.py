@@ -68,3 +68,19 @@ def test_atomic_write_uses_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_init_template_documents_email_webhook_and_language(tmp_path):
+    out = brief("init", str(tmp_path / "brief.toml"))
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "brief.toml").read_text()
+    for needle in ("# [email]", "# host =", "BRIEF_SMTP_PASSWORD", "# webhook_url =", "# language ="):
+        assert needle in text, needle
+    enabled = text.replace("# [email]", "[email]").replace("# host =", "host =").replace("# sender =", "sender =")
+    enabled = enabled.replace("# to =", "to =").replace("# webhook_url =", "webhook_url =").replace("# language =", "language =")
+    (tmp_path / "on.toml").write_text(enabled)
+    from brief.config import load_settings
+
+    settings = load_settings(tmp_path / "on.toml", env={})
+    assert settings.email.host == "smtp.example.org" and settings.report.language == "German"
+    assert settings.report.webhook_url.get_secret_value().startswith("https://hooks.slack.com/")
