@@ -33,7 +33,8 @@ def _converter():
                             macros=[MacroTextSpec(name, discard=False) for name in _KEEP_ARGUMENT]
                             + [MacroTextSpec(name, simplify_repl=text) for name, text in _SYMBOLS.items()])
     walker = walker_db().filter_context(keep_which=("macros", "environments", "specials"))
-    walker.add_context_category("brief", prepend=True, macros=[MacroSpec(name, "{") for name in _KEEP_ARGUMENT])
+    walker.add_context_category("brief", prepend=True, macros=[MacroSpec(name, "{") for name in _KEEP_ARGUMENT]
+                                + [MacroSpec("href", "{{"), MacroSpec("url", "{")])  # the default table gives them no arguments
     return LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=True), walker
 
 

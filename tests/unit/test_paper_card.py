@@ -26,6 +26,7 @@ from brief.sources.window import parse_week
     (r"\textbf{Bold} $\mathcal{O}(n^2)$ and 50% more", "Bold 𝒪(n^2) and 50% more"),
     ("plain 5% of R&D #1 stays", "plain 5% of R&D #1 stays"),
     (r"Sch\"on", "Schön"),
+    (r"Code: \href{https://github.com/a/b}{GitHub}; 100\,Hz", "Code: GitHub <https://github.com/a/b>; 100 Hz"),
 ])
 def test_latex_becomes_readable_text(raw, readable):
     assert latex_to_text(raw) == readable
