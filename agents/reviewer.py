@@ -28,7 +28,8 @@ NOT_STATED = "not stated in the abstract"
 # A sentence gets a role only on evidence: a cue phrase for its role (and, for results, a measured number or a
 # comparison). A field nothing supports says NOT_STATED rather than showing the nearest sentence.
 _CUES = {
-    "method": r"\b(we (propose|present|introduce|develop|design|build|formulate|study|investigate|contribute)"
+    "method": r"\b(we (propose|present|introduce|develop|design|build|formulate|study|investigate|contribute|consider"
+              r"|analy[sz]e|perform|conduct|derive|explore|examine|describe|model|simulate|use|search|measure|report)"
               r"|(this|the present) (paper|work|study|article) (proposes|presents|introduces|develops|studies)"
               r"|our (method|approach|framework|model|system|algorithm|pipeline) (is|uses|consists|combines|learns))\b",
     "problem": r"\b((remains?|still|is|are|poses?|key|major|main|open|fundamental|central|core|critical) (\w+ )?challeng\w*"
