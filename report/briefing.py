@@ -121,6 +121,13 @@ def _language_note(settings, model: str | None) -> list[str]:
             "its summaries and prose are the abstracts' own sentences and templates, in their own language"]
 
 
+def _announce_note(accepted: list[AcceptedPaper]) -> list[str]:
+    if not accepted or any(p.announce and not p.announce.inferred for p in accepted):
+        return []
+    return ["the source does not record announce types (new / cross-list / replacement): cross-lists are inferred "
+            "from the primary category against [arxiv] categories, and nothing is shown where that can't tell"]
+
+
 def build_briefing(state, settings, model: str | None) -> Briefing:
     decisions, reviews = state.decisions, state.reviews
     scores = {s.paper_id: s for s in state.scores}
@@ -178,7 +185,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         criteria_version=settings.criteria_hash(),
         sources=fc.by_source if fc else {},
         counts=counts,
-        notes=list(state.notes) + _language_note(settings, model),
+        notes=list(state.notes) + _language_note(settings, model) + _announce_note(accepted),
         overview=latex_to_text(state.overview),
         themes=themes,
         accepted=accepted,

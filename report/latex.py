@@ -49,7 +49,7 @@ def latex_to_text(text: str) -> str:
         source = _BARE_SPECIAL.sub(r"\\\1", text)
         nodes = LatexWalker(source, latex_context=walker_db, tolerant_parsing=True).get_latex_nodes()[0]
         out = " ".join(converter.nodelist_to_text(nodes).replace("\xa0", " ").split())
-    except Exception as exc:  # pylatexenc on odd input: a raw title beats a lost one
+    except Exception as exc:  # noqa: BLE001 (pylatexenc on odd input: a raw title beats a lost one)
         log.debug("LaTeX left as is (%s): %.80s", exc, text)
         return text
     return out if out or not text.strip() else text

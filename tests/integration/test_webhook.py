@@ -35,7 +35,7 @@ def hook_server():
 
     def start(hook: Hook) -> str:
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
+            def do_POST(self):
                 hook.attempts += 1
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = hook.statuses.pop(0) if hook.statuses else 200
