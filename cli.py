@@ -1,6 +1,7 @@
 """The `brief` command line: parses arguments, loads settings, calls the runner. No logic of its own.
 
-Exit codes: 0 done, 2 a user error (one line on stderr says what and how to fix it), 1 a failure.
+Exit codes: 0 done, 2 a user error (one line on stderr says what and how to fix it), 1 a failure, 3 the run
+finished but is partial (papers unscreened, prose fell back, a delivery failed): the report is written and says so.
 Here: the app, weekly, fetch, review and main(); init/feedback in cli_setup.py, eval in cli_eval.py, the `memory`
 sub-app in cli_memory.py, shared options and helpers in cli_common.py. Those never import this module (it also
 runs as `python -m brief.cli`), so the command table at the bottom registers them.
@@ -24,7 +25,35 @@ from brief.cli_setup import feedback, init
 from brief.config import Settings
 from brief.errors import UserError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Weekly literature briefings from arXiv and feeds.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Weekly literature briefings from arXiv and feeds.",
+                  context_settings={"help_option_names": ["-h", "--help"]})
+
+
+def version() -> str:
+    """The installed distribution's version; the package's own when it runs from a source tree."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    from brief import __version__
+
+    try:
+        return dist_version("brief")
+    except PackageNotFoundError:
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"brief {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                           help="print the version and exit")] = False,
+) -> None:
+    """Weekly literature briefings from arXiv and feeds."""
 
 
 def _report_settings(settings: Settings, formats: list[str] | None, bibtex: bool, email: bool | None) -> Settings:
@@ -91,7 +120,7 @@ def weekly(
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="stop LLM calls once this many USD are spent; the rest is listed as unscreened")] = None,
     no_prefilter: Annotated[bool, typer.Option("--no-prefilter", help="send every paper to the LLM (no stage-1 cut; ~3x the tokens)")] = False,
     restart: Annotated[bool, typer.Option("--restart", help="start afresh instead of resuming an interrupted run of the same command")] = False,
-) -> None:
+) -> int:
     """Fetch the week's papers, screen, review, remember, link and write the briefing.
 
     An interrupted run (crash, kill, Ctrl-C) is resumed by running the same command again."""
@@ -104,7 +133,7 @@ def weekly(
     from brief.preflight import check_weekly
 
     check_weekly(settings, sources, window)  # bad input fails here, before memory is locked or opened
-    result = run_weekly(settings, window, sources, reporter(quiet), restart=restart)
+    result = run_weekly(settings, window, sources, reporter(quiet or as_json), restart=restart)
     state = result.state
     summary = {
         "week": state.week,
@@ -119,6 +148,7 @@ def weekly(
         "embedded": state.usage.embedded,
         "outputs": result.outputs,
         "notes": state.notes,
+        "partial": state.partial,
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -132,6 +162,16 @@ def weekly(
             typer.echo(f"  {len(summary['unscreened'])} papers left unscreened (reasons in the briefing): {shown}")
         for path in result.outputs:
             typer.echo(f"  wrote {path}")
+    return partial_exit(state.partial, quiet or as_json)
+
+
+def partial_exit(partial: list[str], quiet: bool) -> int:
+    """Exit 3 when the run is partial (the report says why), after saying so on stderr."""
+    if not partial:
+        return 0
+    if not quiet:
+        typer.echo("partial run (exit 3): " + "; ".join(partial), err=True)
+    return 3
 
 
 def fetch(
@@ -149,6 +189,9 @@ def fetch(
     settings = settings_for(config)
     sources = fetcher.build_sources(source or [], settings)
     window = _window(week, since, until, settings, source or [])
+    from brief.preflight import check_coverage
+
+    check_coverage(sources, window)
     result = fetcher.fetch(sources, window)
     if as_json:
         payload = {"window": {"since": window.since.isoformat(), "until": window.until.isoformat(), "label": window.label},

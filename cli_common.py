@@ -14,7 +14,7 @@ import typer
 from brief.config import Settings, load_settings
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)")]
-SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | a [[sources]] name; repeatable")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | the name of a source configured in brief.toml; repeatable")]
 WeekOpt = Annotated[str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2026-W24 (default: the latest the source has)")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="start date YYYY-MM-DD (instead of --week)")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="end date YYYY-MM-DD (default: since + 6 days)")]

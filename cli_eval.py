@@ -39,7 +39,7 @@ def eval_(
                           use_config=config is not None or Path("brief.toml").exists(),
                           time_split=time_split, positive_threshold=positive_threshold, columns=Columns.parse(columns))
     saved = load_baseline(baseline) if baseline is not None else None
-    report = run_eval(settings, request, reporter(quiet))
+    report = run_eval(settings, request, reporter(quiet or as_json))
     if out_file is not None:
         atomic_write(out_file, to_json(report) + "\n")
     if as_json:

@@ -213,6 +213,20 @@ class ReportConfig(_Strict):
     formats: list[Literal["md", "json", "html"]] = Field(default_factory=_all_formats, min_length=1)
     bibtex: bool = Field(False, description="also write WEEK.bib of the accepted papers")
     feed: bool = Field(True, description="keep feed.atom in the report directory: one entry per briefing")
+    webhook_url: SecretStr | None = Field(None, description="POST a Slack-style JSON summary here after the files "
+                                          "are written (or env BRIEF_WEBHOOK_URL); a secret: it is never shown")
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_retries: int = Field(3, ge=0, le=10)
+    webhook_backoff_seconds: float = Field(2.0, ge=0)
+    language: str | None = Field(None, min_length=2, max_length=40, description="language of summaries and prose "
+                                 "written by a model, e.g. 'German'; offline text stays in the abstracts' language")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _web_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().lower().startswith(("https://", "http://")):
+            raise ValueError("webhook_url must be an http(s) URL")
+        return url
 
 
 class EmailConfig(_Strict):
@@ -351,6 +365,8 @@ def _apply_env(raw: dict, env: dict[str, str]) -> None:
         llm["model"] = env["BRIEF_MODEL"]
     if env.get("CHROMA_HOST") and isinstance(raw.setdefault("memory", {}), dict):
         raw["memory"]["chroma_host"] = env["CHROMA_HOST"]
+    if env.get("BRIEF_WEBHOOK_URL") and isinstance(raw.setdefault("report", {}), dict):
+        raw["report"]["webhook_url"] = env["BRIEF_WEBHOOK_URL"]
     if env.get("BRIEF_CHECKPOINT_URL") and isinstance(raw.setdefault("checkpoint", {}), dict):
         raw["checkpoint"]["url"] = env["BRIEF_CHECKPOINT_URL"]
     email = raw.get("email")

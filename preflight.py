@@ -39,6 +39,23 @@ def check_sources(specs: list[str], settings: Settings) -> list:
     return sources
 
 
+def check_coverage(sources: list, window: Window) -> None:
+    """A window wholly outside what every (daily-JSONL) snapshot holds would brief nothing: say what they cover.
+    Live sources (arXiv, feeds) and snapshots without day files are not judged."""
+    from brief.agents.fetcher import snapshot_days
+    from brief.sources.window import week_of
+
+    spans = [snapshot_days(source) for source in sources]
+    if not spans or any(not days for days in spans):
+        return
+    days = sorted(d for span in spans for d in span)
+    if any(window.contains(d) for d in days):
+        return
+    names = ", ".join(getattr(s, "name", "the snapshot") for s in sources)
+    raise InputError(f"{window.label} ({window.since} to {window.until}) is outside what {names} covers: "
+                     f"{days[0]} to {days[-1]} ({week_of(days[0])} to {week_of(days[-1])}); choose a --week in that range")
+
+
 def check_writable_dir(path: Path, what: str) -> None:
     """`path` is a directory we can write, or can be created as one."""
     path = Path(path).expanduser()
@@ -64,7 +81,7 @@ def check_checkpoint(settings: Settings) -> None:
 def check_weekly(settings: Settings, specs: list[str], window: Window, today: date | None = None) -> None:
     check_window(window, today or date.today())
     check_checkpoint(settings)
-    check_sources(specs, settings)
+    check_coverage(check_sources(specs, settings), window)
     check_writable_dir(settings.out_dir, "the report directory (--out)")
     check_writable_dir(settings.data_dir, "the memory directory (--memory-dir)")
     check_writable_dir(settings.cache_dir, "the cache directory ([memory] cache_dir)")

@@ -85,6 +85,11 @@ def latest_window(sources: list[Source], today) -> Window:
     return week_containing(max(days)) if days else _last_complete(today)
 
 
+def snapshot_days(source: Source) -> list:
+    """The announcement days a daily-JSONL snapshot holds; [] for live sources and other snapshot kinds."""
+    return _days(source) if isinstance(source, SnapshotSource) else []
+
+
 def _days(source: SnapshotSource):
     try:
         return available_days(source.root)

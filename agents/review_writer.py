@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMClient, LLMError
+from brief.agents.reviewer import NOT_STATED
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, citations, cite_key
@@ -33,7 +34,6 @@ from brief.prompts import load as load_prompt
 from brief.text import shared_terms
 
 log = logging.getLogger(__name__)
-NOT_STATED = "not stated in the abstract"
 MAX_FINDINGS = 6
 
 
@@ -202,7 +202,8 @@ class ReviewWriter:
         found = []
         for t in themes:
             ids = [pid for pid in t.paper_ids if pid in by_id and pid in reviews
-                   and reviews[pid].summary.problem and reviews[pid].summary.method
+                   and reviews[pid].summary.problem not in ("", NOT_STATED)
+                   and reviews[pid].summary.method not in ("", NOT_STATED)
                    and reviews[pid].summary.problem != reviews[pid].summary.method]
             if len(ids) < 2:
                 continue

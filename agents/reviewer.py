@@ -23,12 +23,46 @@ from brief.text import sentences
 
 log = logging.getLogger(__name__)
 
+NOT_STATED = "not stated in the abstract"
+
+# A sentence gets a role only on evidence: a cue phrase for its role (and, for results, a measured number or a
+# comparison). A field nothing supports says NOT_STATED rather than showing the nearest sentence.
 _CUES = {
-    "method": r"\b(we (propose|present|introduce|develop|design|build|study|investigate|formulate)|this (paper|work|study)|our (method|approach|framework|model|system))\b",
-    "problem": r"\b(challeng\w*|however|remain\w*|limit\w*|lack\w*|difficult\w*|struggl\w*|bottleneck|costly|expensive|fail\w*|problem)\b",
-    "results": r"(\d+(\.\d+)?\s?%|\boutperform\w*|\bachiev\w*|\bimprov\w*|\bstate-of-the-art\b|\bsota\b|\bexperiments?\b|\bresults? (show|demonstrate)|\bsurpass\w*|\bgains?\b)",
-    "limitations": r"\b(limitation\w*|future work|does not|do not|cannot|fails? to|restricted to|only (works|applies)|leave\w* .* open)\b",
+    "method": r"\b(we (propose|present|introduce|develop|design|build|formulate|study|investigate|contribute|consider"
+              r"|analy[sz]e|perform|conduct|derive|explore|examine|describe|model|simulate|use|search|measure|report)"
+              r"|(this|the present) (paper|work|study|article) (proposes|presents|introduces|develops|studies)"
+              r"|our (method|approach|framework|model|system|algorithm|pipeline) (is|uses|consists|combines|learns))\b",
+    "problem": r"\b((remains?|still|is|are|poses?|key|major|main|open|fundamental|central|core|critical) (\w+ )?challeng\w*"
+               r"|challenges? (of|in|for|remains?)|however|yet|remains? (limited|difficult|unclear|unsolved|open)"
+               r"|limited|limits|lack\w*|difficult\w*|struggl\w*|bottleneck\w*|costly|expensive|fail\w*|unclear"
+               r"|gap|hinder\w*|suffer\w*|unsolved|open (question|problem)|this problem|the problem of|prone to)\b",
+    "limitations": r"\b(limitations?|future work|fails? to|failure (cases?|modes?)|cannot|restricted to|only (works|applies"
+                   r"|handles|holds)|remains? (an )?open|drawbacks?|caveats?|does not (generali[sz]e|scale|handle|transfer"
+                   r"|hold))\b",
 }
+# Results: a measured figure (a percentage, a multiple, a score with a unit, "by 12") or a comparison.
+_RESULT_FIGURE = (r"(\d+(\.\d+)?\s?(%|×|x\b|times\b|-?fold\b|points?\b|pp\b|dB\b|ms\b|fps\b|hz\b|mAP\b|AP\b|IoU\b"
+                  r"|PSNR\b|FID\b|BLEU\b)|\bby (up to |over |about |nearly )?\d|\b\d+(\.\d+)?\s?(→|->|to)\s?\d+(\.\d+)?\s?%?"
+                  r"|\b\d+ (of|out of) \d+\b|\b0\.\d{2,}\b|\b(accuracy|success( rate)?|F1|mAP|AUC|AUROC|PSNR|SSIM|score|error|reward) (of|to) \d)")
+_RESULT_COMPARISON = (r"\b(outperform\w*|surpass\w*|beats?|(achiev\w*|sets?|establish\w*|reach\w*|new) (a |new )?"
+                      r"(state[- ]of[- ]the[- ]art|sota)|state[- ]of[- ]the[- ]art (performance|results?|accuracy)|better than|higher than|lower than"
+                      r"|faster than|more (accurate|efficient|robust) than|improv(es|ed|ing|ements?) (\w+ ){0,3}(over|by|on"
+                      r"|upon|in)|(significantly|substantially|considerably|markedly|greatly|dramatically) (improv\w*|reduc\w*"
+                      r"|outperform\w*|boost\w*|increas\w*|lower\w*|speed\w*)|(experiments?|results?|evaluations?|studies|tests?)"
+                      r" (\w+ ){0,6}(show|demonstrate|confirm|reveal|indicate)s?( that)?|we (show|demonstrate|find|observe) that|gains? of|speed-?ups?|reduc(es|ed|ing)"
+                      r" (\w+ ){0,3}by|compared (to|with) (\w+ ){0,4}(baselines?|prior|existing)|consistently (improv|outperform|better)\w*)\b")
+
+
+_FINDING = re.compile(r"\b(analysis|we|our|results?|experiments?) (\w+ ){0,3}(show|demonstrate|find|reveal)\w*", re.IGNORECASE)
+
+
+def is_result_like(sentence: str) -> bool:
+    """A sentence that reports an outcome: a measured figure or an explicit comparison."""
+    return bool(re.search(_RESULT_FIGURE, sentence, re.IGNORECASE) or re.search(_RESULT_COMPARISON, sentence, re.IGNORECASE))
+
+
+def _cue(sentence: str, kind: str) -> bool:
+    return bool(re.search(_CUES[kind], sentence, re.IGNORECASE))
 
 
 class ReviewVerdict(BaseModel):
@@ -37,30 +71,28 @@ class ReviewVerdict(BaseModel):
     summary: Summary
 
 
-def _first(candidates: list[str], kind: str, exclude: set[str]) -> str:
-    pattern = re.compile(_CUES[kind], re.IGNORECASE)
-    return next((s for s in candidates if s not in exclude and pattern.search(s)), "")
-
-
 def extract_summary(paper: Paper) -> Summary:
-    """Pick the abstract's sentences that state its problem, method, results and limitations.
+    """Pick the abstract's sentences that state its problem, method, results and limitations, each on evidence.
 
-    Every field is a verbatim sentence of the abstract (or empty), so the summary is grounded by
-    construction; the tldr is the method sentence, the paper's own statement of what it does.
+    method: a "we propose / this paper presents" sentence; problem: a sentence before it naming a difficulty
+    or gap; results: a later sentence with a measured figure or a comparison; limitations: a later sentence
+    with a limitation cue. Every field is a verbatim sentence or NOT_STATED. The TL;DR is the method sentence,
+    else the first result, else the title: never background.
     """
     sents = sentences(paper.abstract) or ([paper.abstract] if paper.abstract else [])
-    method = _first(sents, "method", set())
-    method_at = sents.index(method) if method in sents else 0
-    problem = _first(sents[: max(method_at, 1)], "problem", {method}) or (sents[0] if sents and sents[0] != method else "")
-    results = _first(sents[method_at + 1 :], "results", {method, problem})
-    limitations = _first(sents[method_at + 1 :], "limitations", {method, problem, results})
-    tldr = method or (sents[0] if sents else paper.title)
+    method = next((s for s in sents if _cue(s, "method")), "")
+    at = sents.index(method) if method else len(sents)
+    problem = next((s for s in sents[:at] if _cue(s, "problem") and not is_result_like(s) and not _FINDING.search(s)), "")
+    after = sents[at + 1:] if method else sents
+    results = next((s for s in after if s not in (method, problem) and is_result_like(s)), "")
+    limitations = next((s for s in after if s not in (method, problem, results) and _cue(s, "limitations")
+                        and not _cue(s, "method")), "")
     return Summary(
-        tldr=_clip(tldr),
-        problem=_clip(problem),
-        method=_clip(method),
-        results=_clip(results),
-        limitations=_clip(limitations) or "not stated in the abstract",
+        tldr=_clip(method or results or paper.title),
+        problem=_clip(problem) or NOT_STATED,
+        method=_clip(method) or NOT_STATED,
+        results=_clip(results) or NOT_STATED,
+        limitations=_clip(limitations) or NOT_STATED,
     )
 
 
@@ -69,8 +101,10 @@ def _clip(text: str, limit: int = 400) -> str:
 
 
 class Reviewer:
-    def __init__(self, criteria: Criteria, llm: LLMClient | None, embed=None, margin: float = 0.05):
+    def __init__(self, criteria: Criteria, llm: LLMClient | None, embed=None, margin: float = 0.05,
+                 language: str | None = None):
         self.criteria = criteria
+        self.language = language  # [report] language: the LLM's summary is written in it
         self.llm = llm
         self.embed = embed
         self.margin = margin
@@ -132,27 +166,28 @@ class Reviewer:
         }
         key = f"{paper.id}v{paper.version or 0}|{decision.topic}"
         rate = token_rate(self.llm)
-        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review"), key)) is None:
+        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review", self.language), key)) is None:
             rate.take(sum(len(str(v)) for v in values.values()) / 4 + 700)  # + the system prompt and the answer
         try:
-            verdict = self.llm.ask(ReviewVerdict, load_prompt("review"), values, stage="review", key=key)
+            verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key)
         except LLMError as exc:
             log.warning("review of %s failed (%s): kept with an extracted summary", paper.id, exc)
             return Review(paper_id=paper.id, confirmed=True, reason=f"review failed ({exc}); kept on the screener's word",
                           summary=extract_summary(paper))
         if decision.stage == "author" and not verdict.confirmed:
             verdict.confirmed, verdict.reason = True, "kept: author on the watch-list (reviewer: " + verdict.reason + ")"
-        summary, replaced = ground_summary(verdict.summary, paper)
-        reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: "
-                                   "they stated numbers the abstract does not]" if replaced else "")
+        summary, replaced = ground_summary(verdict.summary, paper, self.language)
+        reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: they "
+                                   "stated numbers the abstract does not, or results without an outcome]" if replaced else "")
         return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=reason, summary=summary)
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
-def ground_summary(summary: Summary, paper: Paper) -> tuple[Summary, list[str]]:
-    """Replace any LLM summary field that states a number the abstract doesn't with the extracted one.
+def ground_summary(summary: Summary, paper: Paper, language: str | None = None) -> tuple[Summary, list[str]]:
+    """Replace any LLM summary field that states a number the abstract doesn't with the extracted one, and a
+    "results" field that reports no outcome (no figure, no comparison) likewise.
 
     Invented figures are the most damaging hallucination in a summary and the easiest to catch: every
     number a field states must appear in the title or abstract. Returns (summary, fields replaced).
@@ -163,7 +198,10 @@ def ground_summary(summary: Summary, paper: Paper) -> tuple[Summary, list[str]]:
     fixed, replaced = summary.model_copy(), []
     for field in ("tldr", "problem", "method", "results", "limitations"):
         value = getattr(fixed, field)
-        if any(n.replace(",", "") not in known for n in _NUMBER.findall(value)):
+        unsupported = any(n.replace(",", "") not in known for n in _NUMBER.findall(value))
+        not_a_result = (field == "results" and not language and value.strip() and value != NOT_STATED
+                        and not is_result_like(value))  # the cues are English: a summary in another language keeps its own
+        if unsupported or not_a_result:
             extracted = extracted or extract_summary(paper)
             setattr(fixed, field, getattr(extracted, field))
             replaced.append(field)

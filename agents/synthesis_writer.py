@@ -55,10 +55,11 @@ def trend_line(trend: Trend | None) -> str:
 class LLMWriter:
     """Writes the prose of a synthesis with one LLM client; collects repairs and notes (thread-safe)."""
 
-    def __init__(self, llm: LLMClient, cfg: SynthesisConfig, checker: CitationChecker):
+    def __init__(self, llm: LLMClient, cfg: SynthesisConfig, checker: CitationChecker, language: str | None = None):
         self.llm = llm
         self.cfg = cfg
         self.checker = checker
+        self.language = language  # [report] language: the prose is written in it
         self.budget_chars = (cfg.context_budget_tokens - cfg.output_reserve_tokens) * CHARS_PER_TOKEN - 16
         self.repairs: list[CitationRepair] = []
         self.notes: list[str] = []
@@ -81,7 +82,7 @@ class LLMWriter:
 
     def checked(self, schema, prompt_name: str, values: dict, section: str):
         """Ask; if the answer cites unknown keys, ask once more naming them; then strip what is still bad."""
-        prompt = load_prompt(prompt_name)
+        prompt = load_prompt(prompt_name, self.language)
         values = {**values, "feedback": ""}
         result = self._ask(schema, prompt, values)
         text = normalise(result.text)
@@ -119,7 +120,7 @@ class LLMWriter:
         """The theme with its prose and LLM name, and the repairs of its sections (named after the theme)."""
         context = {**self._context(theme), "part": ""}
         items = [_paper_item(by_id[pid], reviews.get(pid)) for pid in theme.paper_ids]
-        prompt = load_prompt("synthesise_theme")
+        prompt = load_prompt("synthesise_theme", self.language)
         lines = render_items(items, self._room(prompt, context, "papers"))
         own: list[CitationRepair] = []
         if lines is not None:
@@ -154,7 +155,7 @@ class LLMWriter:
     def merge(self, theme: ThemeBrief, context: dict, drafts: list[str]) -> tuple[ThemeDraft, CitationRepair | None]:
         """Reduce partial drafts to one section; in stages when they can't all share one prompt usefully."""
         values = {k: context[k] for k in ("terms", "trend", "earlier", "bridges")}
-        room = self._room(load_prompt("synthesise_merge"), values, "drafts")
+        room = self._room(load_prompt("synthesise_merge", self.language), values, "drafts")
         group = max(2, room // _MIN_DRAFT_SHARE)
         while len(drafts) > group:
             merged = []
@@ -174,7 +175,7 @@ class LLMWriter:
 
     def overview(self, week: str, themes: list[ThemeBrief]) -> str:
         values = {"week": week}
-        room = self._room(load_prompt("synthesise_overview"), values, "drafts")
+        room = self._room(load_prompt("synthesise_overview", self.language), values, "drafts")
         texts = [f"## {t.name} ({len(t.paper_ids)} papers; trend: {t.trend.direction if t.trend else 'n/a'}; "
                  f"{len(t.bridges)} cross-field bridges)\n{t.prose}" for t in themes]
         drafts = "\n\n".join(fit_texts(texts, room))

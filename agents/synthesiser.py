@@ -79,12 +79,13 @@ def cluster(vectors: np.ndarray, max_themes: int = 8) -> list[list[int]]:
 
 
 class Synthesiser:
-    def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig | None = None, memory=None):
+    def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig | None = None, memory=None, language: str | None = None):
         """`memory` (memory/store.Memory, optional) resolves citations of earlier papers, gives their
-        categories for bridges, and the weekly counts behind trends."""
+        categories for bridges, and the weekly counts behind trends. `language`: the prose's, with a model."""
         self.llm = llm
         self.cfg = cfg or SynthesisConfig()
         self.memory = memory
+        self.language = language
 
     def themes(self, week: str, papers: list[Paper], vectors: np.ndarray, decisions: dict[str, Decision],
                links: dict[str, list[Link]], background: list[str]) -> list[ThemeBrief]:
@@ -128,7 +129,7 @@ class Synthesiser:
         )
         if self.llm is None:
             return self._offline(week, themes, by_id, reviews, checker)
-        writer = LLMWriter(self.llm, self.cfg, checker)
+        writer = LLMWriter(self.llm, self.cfg, checker, self.language)
 
         def draft(theme: ThemeBrief) -> tuple[ThemeBrief, list[CitationRepair]]:
             try:

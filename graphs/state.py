@@ -60,6 +60,9 @@ class RunState(BaseModel):
     timings: Annotated[dict[str, float], merge_timings] = Field(
         default_factory=dict, description="wall seconds per node, in the order they ran")
     outputs: list[str] = Field(default_factory=list)
+    partial: Annotated[list[str], operator.add] = Field(
+        default_factory=list, description="why the run is partial (papers unscreened, prose fell back, a delivery "
+                                          "failed); non-empty: the command exits 3")
 
 
 def timed(name: str, node: Callable) -> Callable:

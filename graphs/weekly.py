@@ -84,7 +84,7 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
 def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     n_accepted = sum(d.accepted for d in state.decisions.values())
-    reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed)
+    reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed, language=ctx.settings.report.language)
     with ctx.reporter.stage("review", n_accepted) as advance:
         reviews = reviewer.review_all([p for p in state.papers if p.id in state.decisions], state.decisions, advance)
     return {"reviews": reviews, "usage": _spent(ctx)}
@@ -129,7 +129,7 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
 def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     accepted = state.accepted
-    synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory)
+    synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory, language=ctx.settings.report.language)
     with ctx.reporter.stage("synthesise", None):
         result = synthesiser.synthesise(
             state.week, accepted, _vectors(ctx, accepted), state.decisions, state.reviews, state.links,
@@ -144,7 +144,7 @@ def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     with ctx.reporter.stage("write"):
         published = publish(state, ctx.settings, ctx.llm.model_name if ctx.llm else None)
-    return {"outputs": [str(p) for p in published.paths], "notes": published.notes}
+    return {"outputs": [str(p) for p in published.paths], "notes": published.notes, "partial": published.partial}
 
 
 def build_weekly_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = RunContext) -> StateGraph:

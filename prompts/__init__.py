@@ -29,8 +29,19 @@ class Prompt(BaseModel):
         return self.user.format(**values)
 
 
+def load(name: str, language: str | None = None) -> Prompt:
+    """The prompt NAME; with `language` ([report] language), told to write its free text in that language.
+    The language joins the version, so answers cached in one language are never served in another."""
+    prompt = _load(name)
+    if not language:
+        return prompt
+    instruction = (f"\n\nWrite every free-text field of your answer (summaries, reasons, prose) in {language}. "
+                   "Keep paper titles, method names, citation keys and numbers exactly as given.")
+    return prompt.model_copy(update={"system": prompt.system + instruction, "version": f"{prompt.version}-{language}"})
+
+
 @cache
-def load(name: str) -> Prompt:
+def _load(name: str) -> Prompt:
     text = resources.files("brief.prompts").joinpath(f"{name}.md").read_text(encoding="utf-8")
     front = _FRONT.match(text)
     if not front:

@@ -2,8 +2,8 @@
 an Atom feed of every briefing in the directory, and optionally sent by email.
 
 Every file is written to a temporary name and renamed into place, so a failed run never leaves a
-half-written report. Email goes out only after the files are written, and its failure only adds a note
-(and the files are rewritten with that note): it can never cost the user the briefing.
+half-written report. Email and the webhook go out only after the files are written, and a failure only adds
+a note (the files are rewritten with it) and marks the run partial: it can never cost the user the briefing.
 """
 
 from __future__ import annotations
@@ -18,13 +18,30 @@ from brief.report.briefing import Briefing, build_briefing
 __all__ = ["Briefing", "Published", "build_briefing", "publish", "write_files", "atomic_write"]
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where Linux allows (os.umask can only set it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, text: str) -> Path:
+    """Write via a temporary file renamed into place, with the mode a plain open() would give (0644 under
+    umask 022: mkstemp's private 0600 would stop a web server from serving the reports)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~current_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -65,25 +82,54 @@ class Published:
     paths: list[Path]
     notes: list[str] = field(default_factory=list)
     email: object | None = None  # report.email.EmailResult when an email was attempted
+    partial: list[str] = field(default_factory=list)  # failed deliveries: the run is partial (exit 3)
 
 
 def publish(state, settings, model: str | None) -> Published:
-    """Write every file, then email the briefing when [email] is configured and enabled."""
+    """Write every file, then email the briefing and post it to the webhook when configured. A failed
+    delivery adds a note (the files are rewritten with it) and makes the run partial; the files stay."""
     briefing = build_briefing(state, settings, model)
-    paths = write_files(briefing, settings)
+    out = Published(write_files(briefing, settings))
+    for deliver in (_email, _webhook):
+        note, failed = deliver(briefing, settings, out)
+        if note:
+            out.notes.append(note)
+        if failed:
+            briefing.notes.append(note)
+            out.partial.append(note)
+    if out.partial:
+        write_files(briefing, settings)  # the files record the failure too
+    return out
+
+
+def _email(briefing: Briefing, settings, out: Published) -> tuple[str, bool]:
     cfg = settings.email
     if cfg is None or not cfg.send:
-        return Published(paths)
+        return "", False
     from brief.report.email import build_message, send
 
     n = sum(len(t.paper_ids) for t in briefing.themes)
     message = build_message(cfg, briefing.week, render(briefing, "md"), render(briefing, "html"),
                             f"{n} papers in {len(briefing.themes)} themes")
-    result = send(message, cfg)
+    result = out.email = send(message, cfg)
     if result.sent:
-        return Published(paths, [f"emailed the briefing to {', '.join(result.recipients)}"], result)
-    note = (f"email to {', '.join(cfg.to)} via {cfg.host}:{cfg.port} failed after {result.attempts} "
-            f"attempt{'s' if result.attempts > 1 else ''}: {result.error}; the files are written")
-    briefing.notes.append(note)
-    write_files(briefing, settings)  # the files record the failure too
-    return Published(paths, [note], result)
+        return f"emailed the briefing to {', '.join(result.recipients)}", False
+    return (f"email to {', '.join(cfg.to)} via {cfg.host}:{cfg.port} failed after {result.attempts} "
+            f"attempt{'s' if result.attempts > 1 else ''}: {result.error}; the files are written"), True
+
+
+def _webhook(briefing: Briefing, settings, out: Published) -> tuple[str, bool]:
+    cfg = settings.report
+    if cfg.webhook_url is None:
+        return "", False
+    from urllib.parse import urlsplit
+
+    from brief.report.webhook import payload, send
+
+    url = cfg.webhook_url.get_secret_value()
+    result = send(url, payload(briefing), cfg.webhook_timeout_seconds, cfg.webhook_retries, cfg.webhook_backoff_seconds)
+    host = urlsplit(url).hostname or "the webhook"  # the path of a Slack URL is its secret: never shown
+    if result.sent:
+        return f"posted the briefing to the webhook at {host}", False
+    return (f"webhook post to {host} failed after {result.attempts} attempt{'s' if result.attempts > 1 else ''}: "
+            f"{result.error}; the files are written"), True

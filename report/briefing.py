@@ -8,6 +8,9 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from brief.models import CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage, citations, cite_key
+from brief.report.latex import latex_to_text
+from brief.report.paper_view import Announce, paper_fields, readable_summary
+from brief.sources.urls import ResourceLink
 
 
 class AcceptedPaper(BaseModel):
@@ -26,6 +29,12 @@ class AcceptedPaper(BaseModel):
     published: str | None = None
     doi: str | None = None
     journal_ref: str | None = None
+    pdf_url: str | None = None
+    resources: list[ResourceLink] = Field(default_factory=list, description="code, data, model and project links "
+                                          "found in the abstract and comments")
+    announce: Announce | None = Field(None, description="new / cross-list / replacement; None when the source doesn't say")
+    watched_authors: list[str] = Field(default_factory=list, description="authors on the watch-list")
+    matched: list[str] = Field(default_factory=list, description="topic and include keywords found in the paper")
 
 
 class RejectedPaper(BaseModel):
@@ -88,15 +97,43 @@ class Briefing(BaseModel):
         return sorted(found, key=lambda tb: (tb[1].across != "archives", -tb[1].similarity))
 
 
+def _readable_theme(theme: ThemeBrief) -> ThemeBrief:
+    """Titles of earlier and bridged papers, and the prose, with LaTeX resolved."""
+    return theme.model_copy(update={
+        "prose": latex_to_text(theme.prose),
+        "earlier": [e.model_copy(update={"title": latex_to_text(e.title)}) for e in theme.earlier],
+        "bridges": [b.model_copy(update={"a_title": latex_to_text(b.a_title), "b_title": latex_to_text(b.b_title)})
+                    for b in theme.bridges],
+    })
+
+
+def _language_note(settings, model: str | None) -> list[str]:
+    language = settings.report.language
+    if not language or model:
+        return []
+    return [f"[report] language = {language!r} applies to what a model writes; this briefing was made offline, so "
+            "its summaries and prose are the abstracts' own sentences and templates, in their own language"]
+
+
+def _announce_note(accepted: list[AcceptedPaper]) -> list[str]:
+    if not accepted or any(p.announce and not p.announce.inferred for p in accepted):
+        return []
+    return ["the source does not record announce types (new / cross-list / replacement): cross-lists are inferred "
+            "from the primary category against [arxiv] categories, and nothing is shown where that can't tell"]
+
+
 def build_briefing(state, settings, model: str | None) -> Briefing:
     decisions, reviews = state.decisions, state.reviews
+    scores = {s.paper_id: s for s in state.scores}
+    categories = list(settings.arxiv.categories)
     accepted = [
         AcceptedPaper(
-            id=p.id, title=p.title, authors=p.authors, categories=p.categories, url=p.url,
+            id=p.id, authors=p.authors, categories=p.categories,
             relevance=decisions[p.id].relevance, novelty=decisions[p.id].novelty, topic=decisions[p.id].topic,
-            reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=reviews[p.id].summary,
-            links=state.links.get(p.id, []),
+            reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=readable_summary(reviews[p.id].summary),
+            links=[link.model_copy(update={"title": latex_to_text(link.title)}) for link in state.links.get(p.id, [])],
             published=p.published.isoformat() if p.published else None, doi=p.doi, journal_ref=p.journal_ref,
+            **paper_fields(p, scores.get(p.id), categories),
         )
         for p in state.accepted
     ]
@@ -123,7 +160,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         memory_added=state.memory_added,
         memory_total=state.memory_total,
     )
-    themes = list(state.themes)
+    themes = [_readable_theme(t) for t in state.themes]
     sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(state.overview))))]
     sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in themes]
     listed = ({cite_key(p.id) for p in accepted} | {cite_key(link.id) for p in accepted for link in p.links}
@@ -142,8 +179,8 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         criteria_version=settings.criteria_hash(),
         sources=fc.by_source if fc else {},
         counts=counts,
-        notes=list(state.notes),
-        overview=state.overview,
+        notes=list(state.notes) + _language_note(settings, model) + _announce_note(accepted),
+        overview=latex_to_text(state.overview),
         themes=themes,
         accepted=accepted,
         rejected=sorted(rejected, key=lambda r: (-r.relevance, r.id)),

@@ -95,3 +95,19 @@ def themes_svg(themes: list[ThemeBrief], week: str) -> str:
         + f'<text x="12" y="{height - 9}" font-size="11" fill="#6b7580">Trend: remembered papers near the theme centre, '
         "as a share of all papers memory saw that week; the last point is this week.</text></svg>"
     )
+
+
+def themes_bars(themes: list[ThemeBrief]) -> str:
+    """The same chart as an HTML list of bars, shown instead of the SVG on narrow screens (a phone would
+    shrink the SVG's text below reading size): name, papers, trend word, a bar in the theme's colour."""
+    if not themes:
+        return ""
+    most = max(len(t.paper_ids) for t in themes)
+    rows = []
+    for i, theme in enumerate(themes):
+        n = len(theme.paper_ids)
+        trend = _ARROWS[theme.trend.direction] if theme.trend else ""
+        rows.append(f'<li><span>{i + 1}. {_t(theme.name)}</span><span>{n}{" ⇄" if theme.bridges else ""}'
+                    f'{" · " + _t(trend) if trend else ""}</span>'
+                    f'<span class="bar" style="width:{max(2.0, 100 * n / most):.0f}%;background:{colour(i)}"></span></li>')
+    return f'<ul class="bars" aria-hidden="true">{"".join(rows)}</ul>'

@@ -16,7 +16,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from brief.models import Summary
 from brief.report.briefing import Briefing
+from brief.report.paper_view import Announce, authors_shown, link_list, unstated_matches
+from brief.sources.urls import ResourceLink
 
 log = logging.getLogger(__name__)
 FEED_NAME = "feed.atom"
@@ -30,6 +33,26 @@ class _ThemeLine(BaseModel):
     paper_ids: list[str] = Field(default_factory=list)
 
 
+class _PaperLine(BaseModel):
+    """One accepted paper as the feed shows it (fields missing from older briefings default to empty)."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    watched_authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    url: str | None = None
+    pdf_url: str | None = None
+    resources: list[ResourceLink] = Field(default_factory=list)
+    announce: Announce | None = None
+    topic: str | None = None
+    relevance: int = 0
+    reason: str = ""
+    matched: list[str] = Field(default_factory=list)
+    summary: Summary | None = None
+
+
 class FeedItem(BaseModel):
     """The parts of a briefing JSON the feed shows; lenient, so briefings from older versions still appear."""
 
@@ -41,6 +64,7 @@ class FeedItem(BaseModel):
     mode: str = ""
     overview: str = ""
     themes: list[_ThemeLine] = Field(default_factory=list)
+    accepted: list[_PaperLine] = Field(default_factory=list)
 
 
 def _clean(text: str) -> str:
@@ -65,7 +89,33 @@ def _entry_html(item: FeedItem) -> str:
         themes = ET.SubElement(body, "ol")
         for theme in item.themes:
             ET.SubElement(themes, "li").text = _clean(f"{theme.name} ({len(theme.paper_ids)} papers)")
+    if item.accepted:
+        papers = ET.SubElement(body, "ul")
+        for paper in item.accepted:
+            _paper_html(ET.SubElement(papers, "li"), paper)
     return ET.tostring(body, encoding="unicode")
+
+
+def _paper_html(li: ET.Element, p: _PaperLine) -> None:
+    """Title, authors (watch-list in bold), categories, announce type, topic and relevance, links, TL;DR, why."""
+    ET.SubElement(li, "b").text = _clean(p.title)
+    shown, more = authors_shown(p.authors, p.watched_authors)
+    ET.SubElement(li, "br").tail = _clean(", ".join(f"{a} (watch-list)" if w else a for a, w in shown)
+                                          + (" et al." if more else ""))
+    announce = f" · {p.announce.label}{' (inferred)' if p.announce.inferred else ''}" if p.announce else ""
+    topic = f" · {p.topic}" if p.topic else ""
+    ET.SubElement(li, "br").tail = _clean(f"{' '.join(p.categories[:3])}{announce}{topic} · relevance {p.relevance}")
+    links = link_list(p.url, p.pdf_url, p.resources)
+    if links:
+        ET.SubElement(li, "br")
+    for i, (label, url) in enumerate(links):
+        a = ET.SubElement(li, "a", href=url)
+        a.text, a.tail = label, (" · " if i < len(links) - 1 else None)
+    if p.summary and p.summary.tldr:
+        ET.SubElement(li, "br").tail = _clean(p.summary.tldr)
+    extra = unstated_matches(p.reason, p.matched)
+    if p.reason:
+        ET.SubElement(li, "br").tail = _clean(f"Why: {p.reason}" + (f" (matched: {', '.join(extra)})" if extra else ""))
 
 
 def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: research briefings") -> str:
@@ -113,5 +163,5 @@ def build_feed(out_dir: Path, current: Briefing | None = None) -> str:
     items = load_items(out_dir)
     if current is not None:
         items.append(FeedItem.model_validate(current.model_dump(include={"week", "since", "until", "generated_at",
-                                                                          "mode", "overview", "themes"})))
+                                                                          "mode", "overview", "themes", "accepted"})))
     return render_feed(items, out_dir)

@@ -11,8 +11,9 @@ import re
 
 from brief.models import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
-from brief.report.chart import colour, themes_svg
+from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
+from brief.report.paper_view import authors_shown, link_list, unstated_matches
 
 _CSS = """
 :root{--ink:#1d232a;--muted:#5b6672;--line:#d9dee3;--soft:#f3f5f7}
@@ -34,6 +35,14 @@ nav a{margin-right:.8rem}.toc a.chip{margin:.15rem .3rem .15rem 0;color:var(--in
 .paper{margin:.55rem 0 .55rem .2rem}.paper .t{font-weight:600}.tag{display:inline-block;background:#eef1f4;border-radius:4px;
 padding:0 .35rem;margin-right:.25rem;font-size:.78rem}.link{color:#4a5560;font-size:.88rem;margin-left:1rem}
 details summary{cursor:pointer;color:var(--muted)}.up{color:#2e7d32}.down{color:#b23b3b}.new{color:#2f6db5}
+.authors{font-size:.88rem}.authors mark{background:#fff1b8;border-radius:3px;padding:0 .15rem}.links{font-size:.85rem}
+body{overflow-wrap:anywhere}h1{font-size:clamp(1.3rem,5vw,1.8rem);line-height:1.2}
+.scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch}.scroll td,.scroll th{white-space:nowrap}nav{display:flex;flex-wrap:wrap;gap:.2rem .8rem}
+nav a{margin-right:0}.bars{display:none;list-style:none;padding:0;margin:.4rem 0}
+.bars li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:.1rem .5rem;margin:.45rem 0;font-size:.88rem}
+.bars .bar{grid-column:1/3;height:.6rem;border-radius:3px;min-width:3px}
+@media (max-width:700px){body{margin:.8rem auto;padding:0 .7rem}.grid{grid-template-columns:minmax(0,1fr)}
+#chart svg{display:none}.bars{display:block}.theme{padding-left:.6rem}.link{margin-left:.4rem}}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -124,10 +133,25 @@ def _bridge(b: Bridge, linker: Linker, theme_label: str = "") -> str:
             f"{theme_label}</div></div>")
 
 
+def _authors(p: AcceptedPaper) -> str:
+    shown, more = authors_shown(p.authors, p.watched_authors)
+    names = [f'<mark title="on your watch-list">{esc(a)}</mark>' if watched else esc(a) for a, watched in shown]
+    return f'<div class="authors">{", ".join(names)}{" et al." if more else ""}</div>' if names else ""
+
+
+def _links(p: AcceptedPaper) -> str:
+    items = [f'<a class="res {esc(label.lower())}" href="{esc(url)}">{esc(label)}</a>'
+             for label, url in link_list(safe_url(p.url), safe_url(p.pdf_url), p.resources) if safe_url(url)]
+    return f'<div class="links">{" · ".join(items)}</div>' if items else ""
+
+
 def _paper(p: AcceptedPaper, linker: Linker) -> str:
     key = cite_key(p.id)
     url = safe_url(p.url) or cite_url(key)
     tags = "".join(f'<span class="tag">{esc(c)}</span>' for c in p.categories[:3])
+    if p.announce:
+        inferred = " (inferred)" if p.announce.inferred else ""
+        tags += f'<span class="tag announce">{esc(p.announce.label)}{inferred}</span>'
     fields = "".join(
         f"<li><b>{label}:</b> {esc(value)}</li>"
         for label, value in (("Problem", p.summary.problem), ("Method", p.summary.method),
@@ -139,12 +163,15 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
         f"similarity {link.similarity:.2f}" + ("; cross-field" if link.cross_field else "") + ")</div>"
         for link in p.links
     )
+    extra = unstated_matches(p.reason, p.matched)
+    matched = f" (matched: {esc(', '.join(extra))})" if extra else ""
     return (
         f'<div class="paper" id="{esc(p.id)}"><div class="t"><a href="{esc(url)}">{esc(p.title)}</a></div>'
-        f'<div class="meta">{tags} [{esc(key)}] · relevance {p.relevance}'
+        f'{_authors(p)}<div class="meta">{tags} [{esc(key)}] · relevance {p.relevance}'
         + (f" · novelty {p.novelty}" if p.novelty else "") + (f" · {esc(p.topic)}" if p.topic else "") + "</div>"
-        f"<div>{esc(p.summary.tldr)}</div><details><summary>summary and why</summary><ul>{fields}"
-        f"<li><b>Why:</b> {esc(p.reason)}</li><li><b>Review:</b> {esc(p.review)}</li></ul></details>{links}</div>"
+        f"{_links(p)}<div>{esc(p.summary.tldr)}</div><div class=\"meta\"><b>Why:</b> {esc(p.reason)}{matched}</div>"
+        f"<details><summary>summary and review</summary><ul>{fields}"
+        f"<li><b>Review:</b> {esc(p.review)}</li></ul></details>{links}</div>"
     )
 
 
@@ -207,12 +234,12 @@ def render_html(b: Briefing) -> str:
 <div style="margin-top:.4rem"><span class="chip {'off' if offline else 'llm'}">written by: {esc(b.mode)}</span>
 <span class="chip">criteria {esc(b.criteria_version)}</span><span class="chip">{c.accepted} accepted of {c.fetched}</span></div>
 <p class="meta">seen before {c.seen_before} · screened {c.screened} · sent to the LLM {c.sent_to_llm} · memory +{c.memory_added} → {c.memory_total}{budget}</p>
-</div><table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table></div>
+</div><div class="scroll"><table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table></div></div>
 </header>
 {note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
 <nav class="meta"><a href="#overview">Overview</a><a href="#chart">Chart</a><a href="#cross-field">Cross-field</a><a href="#themes">Themes</a><a href="#citations">Citations</a></nav>
 <h2 id="overview">Overview</h2>{prose(b.overview, linker) or "<p>Nothing this week matched your criteria.</p>"}
-<figure id="chart">{chart or '<p class="meta">No themes to chart.</p>'}<figcaption>Theme sizes this week and their trend over the previous weeks in memory.</figcaption></figure>
+<figure id="chart">{chart + themes_bars(b.themes) if chart else '<p class="meta">No themes to chart.</p>'}<figcaption>Theme sizes this week and their trend over the previous weeks in memory.</figcaption></figure>
 <h2 id="cross-field">Cross-field</h2>
 {bridges or '<p class="meta">No cross-field bridge this week: no two papers from different fields shared a method or problem.</p>'}
 {f'<h4>Themes spanning categories</h4><ul>{spans}</ul>' if spans else ''}

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from brief.models import CITATION, ThemeBrief, Trend, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
+from brief.report.paper_view import authors_shown, link_list, unstated_matches
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")
 
@@ -80,17 +81,34 @@ def _link(key: str) -> str:
     return f"[{md(key)}]({url})" if url else md(f"[{key}]")
 
 
+def authors_md(p: AcceptedPaper) -> str:
+    """`Ada Lovelace, **Sergey Levine** (watch-list), … et al.`"""
+    shown, more = authors_shown(p.authors, p.watched_authors)
+    names = [f"**{md(a)}** (watch-list)" if watched else md(a) for a, watched in shown]
+    return ", ".join(names) + (" et al." if more else "") if names else "authors not listed"
+
+
+def links_md(p: AcceptedPaper) -> str:
+    """`[abs](…) · [PDF](…) · [code](…)`: http(s) only; the URL's own parentheses are percent-encoded."""
+    return " · ".join(f"[{label}](<{quote(url, safe=':/?#=&%@+,;~.-_')}>)"
+                      for label, url in link_list(p.url, p.pdf_url, p.resources))
+
+
 def _paper(p: AcceptedPaper) -> list[str]:
     key = cite_key(p.id)
     head = f"- **{md(p.title)}** — {_link(key)}"
-    meta = f"  {md(' '.join(p.categories[:3]))} · relevance {p.relevance}" + (f" · novelty {p.novelty}" if p.novelty else "")
+    meta = f"  {md(' '.join(p.categories[:3]))}" + (f" · {md(p.announce.label)}" + (" (inferred)" if p.announce.inferred else "")
+                                                     if p.announce else "")
+    meta += f" · relevance {p.relevance}" + (f" · novelty {p.novelty}" if p.novelty else "")
     meta += f" · {md(p.topic)}" if p.topic else ""
-    lines = [head, meta, f"  - **TL;DR** {md(p.summary.tldr)}"]
+    card = [head, f"  {authors_md(p)}", meta] + ([f"  {links_md(p)}"] if links_md(p) else [])
+    lines = [line + "  " for line in card[:-1]] + [card[-1]]  # trailing double space: a hard line break
+    lines.append(f"  - **TL;DR** {md(p.summary.tldr)}")
     for label, value in (("Problem", p.summary.problem), ("Method", p.summary.method),
                          ("Results", p.summary.results), ("Limitations", p.summary.limitations)):
         if value and value != p.summary.tldr:
             lines.append(f"  - *{label}:* {md(value)}")
-    lines.append(f"  - *Why:* {md(p.reason)}")
+    lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
     for link in p.links:
         why = []
         if link.shared_authors:

@@ -1,0 +1,91 @@
+"""What a reader needs beside a paper's title, built once for every format: readable text (LaTeX resolved),
+its links (abs, PDF, code, data, models, project pages), how it was announced, and who on the watch-list
+wrote it. Renderers only format these fields."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from brief.models import Paper, Score, Summary
+from brief.report.latex import latex_to_text
+from brief.sources.urls import ResourceLink, resource_links
+
+ANNOUNCE_LABELS = {"new": "new", "cross": "cross-list", "replace": "replacement", "replace-cross": "replacement (cross-list)"}
+AUTHORS_SHOWN = 4
+
+
+class Announce(BaseModel):
+    label: str
+    inferred: bool = Field(False, description="true: guessed from the categories, the source did not say")
+
+
+def web_url(url: str | None) -> str | None:
+    """Only http(s) URLs become links: a `javascript:` or `data:` URL from a feed must not."""
+    return url if url and url.lower().startswith(("http://", "https://")) and not any(c in url for c in " \"'<>") else None
+
+
+def announce(paper: Paper, categories: list[str]) -> Announce | None:
+    """The source's announce type (arXiv RSS says it), else a cross-list inferred when the primary category is
+    outside the configured ones but another is inside, else a replacement when the record is v2 or later;
+    None when nothing tells (a snapshot without the field): omitted rather than guessed."""
+    if paper.announce_type:
+        return Announce(label=ANNOUNCE_LABELS[paper.announce_type])
+    configured = set(categories)
+    if configured and paper.categories and paper.primary_category not in configured and configured & set(paper.categories):
+        return Announce(label="cross-list", inferred=True)
+    if paper.version and paper.version > 1:
+        return Announce(label="replacement", inferred=True)
+    return None
+
+
+def abs_and_pdf(paper: Paper) -> tuple[str | None, str | None]:
+    abs_url = web_url(paper.url) or (f"https://arxiv.org/abs/{paper.id}" if paper.is_arxiv else None)
+    pdf_url = web_url(paper.pdf_url) or (f"https://arxiv.org/pdf/{paper.id}" if paper.is_arxiv else None)
+    if abs_url is None and paper.doi:
+        abs_url = f"https://doi.org/{paper.doi}"
+    return abs_url, pdf_url
+
+
+def readable_summary(summary: Summary) -> Summary:
+    return Summary(**{name: latex_to_text(value) for name, value in summary.model_dump().items()})
+
+
+def matched_terms(score: Score | None) -> list[str]:
+    """The topic keywords and include-keywords stage 1 found in the paper (what the decision already records)."""
+    return list(score.keyword_hits) if score else []
+
+
+def paper_fields(paper: Paper, score: Score | None, categories: list[str]) -> dict:
+    """The AcceptedPaper fields that come from the paper itself, ready to render."""
+    abs_url, pdf_url = abs_and_pdf(paper)
+    return {
+        "title": latex_to_text(paper.title),
+        "url": abs_url,
+        "pdf_url": pdf_url,
+        "resources": resource_links(paper.abstract, paper.comment),
+        "announce": announce(paper, categories),
+        "watched_authors": list(score.author_hits) if score else [],
+        "matched": matched_terms(score),
+    }
+
+
+def unstated_matches(reason: str, matched: list[str]) -> list[str]:
+    """Matched terms the reason doesn't already name (offline reasons list their keywords themselves)."""
+    low = reason.lower()
+    return [term for term in matched if term.lower() not in low]
+
+
+def authors_shown(authors: list[str], watched: list[str], n: int = AUTHORS_SHOWN) -> tuple[list[tuple[str, bool]], int]:
+    """The first `n` authors, plus any watch-listed author further down, each with whether it is watched;
+    and how many more there are ("et al.")."""
+    watch = set(watched)
+    shown = [a for i, a in enumerate(authors) if i < n or a in watch]
+    return [(a, a in watch) for a in shown], len(authors) - len(shown)
+
+
+def link_list(abs_url: str | None, pdf_url: str | None, resources: list[ResourceLink]) -> list[tuple[str, str]]:
+    """(label, url) pairs in reading order: abs, PDF, then code, data, model and project links."""
+    out = [("abs", abs_url), ("PDF", pdf_url)]
+    order = {"code": 0, "data": 1, "model": 2, "project": 3}
+    out += [(r.kind, r.url) for r in sorted(resources, key=lambda r: order[r.kind])]
+    return [(label, url) for label, url in out if web_url(url)]
