@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brief.report.briefing import Briefing
+from brief.report.escape import xml_text
 
 log = logging.getLogger(__name__)
 FEED_NAME = "feed.atom"
 ATOM = "http://www.w3.org/2005/Atom"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class _ThemeLine(BaseModel):
@@ -43,10 +43,6 @@ class FeedItem(BaseModel):
     themes: list[_ThemeLine] = Field(default_factory=list)
 
 
-def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
-
-
 def load_items(out_dir: Path) -> list[FeedItem]:
     items = []
     for path in sorted(Path(out_dir).glob("*.json")):
@@ -60,11 +56,11 @@ def load_items(out_dir: Path) -> list[FeedItem]:
 def _entry_html(item: FeedItem) -> str:
     """The entry's content as an HTML fragment (ElementTree escapes it once more inside the feed)."""
     body = ET.Element("div")
-    ET.SubElement(body, "p").text = _clean(item.overview) or "Nothing this week matched your criteria."
+    ET.SubElement(body, "p").text = xml_text(item.overview) or "Nothing this week matched your criteria."
     if item.themes:
         themes = ET.SubElement(body, "ol")
         for theme in item.themes:
-            ET.SubElement(themes, "li").text = _clean(f"{theme.name} ({len(theme.paper_ids)} papers)")
+            ET.SubElement(themes, "li").text = xml_text(f"{theme.name} ({len(theme.paper_ids)} papers)")
     return ET.tostring(body, encoding="unicode")
 
 
@@ -82,7 +78,7 @@ def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: resea
     def sub(parent, tag, text=None, **attrs):
         node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
         if text is not None:
-            node.text = _clean(text)
+            node.text = xml_text(text)
         return node
 
     sub(feed, "title", title)
@@ -100,7 +96,8 @@ def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: resea
         sub(entry, "updated", item.generated_at)
         html_file = Path(out_dir) / f"{item.week}.html"
         target = html_file.name if html_file.exists() else f"{item.week}.md"
-        sub(entry, "link", rel="alternate", href=target, **({"type": "text/html"} if html_file.exists() else {}))
+        # quoted: a week read from a JSON file can't make the link absolute (`javascript:`)
+        sub(entry, "link", rel="alternate", href=quote(target), **({"type": "text/html"} if html_file.exists() else {}))
         sub(entry, "summary", item.overview[:1000] or "Nothing this week matched your criteria.", type="text")
         sub(entry, "content", _entry_html(item), type="html")
         if item.mode:

@@ -6,12 +6,13 @@ the same directory) for remembered papers, else to arXiv. Only http(s) URLs from
 
 from __future__ import annotations
 
-import html
 import re
 
 from brief.agents.synthesiser import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.chart import colour, themes_svg
+from brief.report.escape import esc
+from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
 
 _CSS = """
@@ -36,15 +37,6 @@ padding:0 .35rem;margin-right:.25rem;font-size:.78rem}.link{color:#4a5560;font-s
 details summary{cursor:pointer;color:var(--muted)}.up{color:#2e7d32}.down{color:#b23b3b}.new{color:#2f6db5}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def safe_url(url: str | None) -> str:
-    """Only web links from sources: a `javascript:` or `data:` URL in a feed must not become a link."""
-    return url if url and re.match(r"^https?://[^\s\"'<>]+$", url) else ""
 
 
 class Linker:
