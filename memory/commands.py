@@ -17,6 +17,7 @@ from brief.errors import UserError
 from brief.memory.records import Record
 from brief.models import canonical_arxiv_id
 from brief.progress import Reporter
+from brief.report.escape import term
 from brief.sources.window import parse_week
 
 
@@ -112,7 +113,7 @@ def hits_text(hits: list[Record]) -> str:
         lines.append(f"{rec.similarity or 0:.2f}  {rec.id}  {rec.title}")
         lines.append(f"      {who or 'unknown authors'} · {rec.status} · first seen {rec.first_seen}"
                      + (f" · {rec.topic}" if rec.topic else ""))
-    return "\n".join(lines)
+    return "\n".join(map(term, lines))  # titles and authors come from imported files: no terminal controls
 
 
 def show(settings: Settings, raw_id: str) -> Record:
@@ -140,7 +141,7 @@ def record_text(rec: Record) -> str:
         lines += [f"    {h.week}  {h.status:<9} {h.run or '-'}" + (f"  ({h.topic})" if h.topic else "") for h in rec.history]
     if rec.abstract:
         lines.append(f"  abstract:   {rec.abstract[:600]}{'…' if len(rec.abstract) > 600 else ''}")
-    return "\n".join(lines)
+    return "\n".join(map(term, lines))
 
 
 def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
@@ -199,7 +200,7 @@ def import_text(r) -> str:
         lines.append(f"  arXiv lookups: {r.looked_up} found" + (f", not found: {', '.join(r.not_found_online[:10])}"
                                                                  if r.not_found_online else ""))
     lines += [f"  skipped: {p}" for p in r.problems[:10]]
-    return "\n".join(lines)
+    return "\n".join(map(term, lines))
 
 
 def to_json(value) -> str:
