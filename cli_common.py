@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from brief.config import Settings, load_settings
+from brief.redact import mask
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | a [[sources]] name; repeatable")]
@@ -65,9 +66,7 @@ class Redactor(logging.Filter):
         self.secrets.update(v for v in values if len(v) >= 6)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return mask(text, self.secrets)  # also their URL- and base64-encodings
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = self(record.getMessage()), ()
