@@ -13,6 +13,7 @@ import typer
 
 from brief.config import Settings, load_settings
 from brief.redact import mask
+from brief.report.escape import term
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | a [[sources]] name; repeatable")]
@@ -78,9 +79,16 @@ def redactors() -> list[Redactor]:
     return [f for h in logging.getLogger().handlers for f in h.filters if isinstance(f, Redactor)]
 
 
+def terminal_safe(record: logging.LogRecord) -> bool:
+    """A logging filter: warnings quote untrusted input (file names, ids, titles), so no control sequence in
+    them reaches the terminal (see report/escape.py's `term`)."""
+    record.msg, record.args = term(record.getMessage()), ()
+    return True
+
+
 def one_line(exc: BaseException | str) -> str:
     """An error as one redacted line of at most 500 characters: what main() prints before it exits."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = term(" ".join(str(exc).split())) or type(exc).__name__
     for redactor in redactors():
         text = redactor(text)
     return text if len(text) <= 500 else text[:497] + "..."

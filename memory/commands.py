@@ -54,7 +54,7 @@ def _week(text: str | None, option: str) -> str | None:
     if text is None:
         return None
     try:
-        return parse_week(text).label
+        return parse_week(text, today=date.today()).label
     except ValueError as exc:
         raise MemoryCommandError(f"{option}: {exc}") from None
 
@@ -147,8 +147,12 @@ def record_text(rec: Record) -> str:
 def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
     """Write memory's papers (and with `include_seen` the rejected ones) to `path`: (written, stubs left out)."""
     from brief.memory.export import render
+    from brief.preflight import check_writable_dir
     from brief.report import atomic_write
 
+    if path.is_dir():
+        raise MemoryCommandError(f"--bibtex {path} is a directory: give a file name, e.g. {path / 'library.bib'}")
+    check_writable_dir(path.parent, "--bibtex's directory")
     _, memory = open_all(settings, read_only=True)
     text, written, stubs = render((rec for rec, _ in memory.records(include_seen=include_seen)), memory.location)
     atomic_write(path, text)

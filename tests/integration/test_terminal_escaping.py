@@ -40,3 +40,7 @@ def test_hostile_titles_reach_the_terminal_inert(tmp_path, cache_dir):
     assert not UNSAFE.findall(shown), sorted(set(UNSAFE.findall(shown)))
     assert "\ufffd" in shown, "controls are replaced visibly"
     assert not any(line.startswith("a fake line") for line in shown.splitlines()), "a title is one line"
+
+    missing = brief("memory", "show", "\x1b]0;pwned\x07 \u202e2606.99999", *common)  # the error line quotes it
+    assert missing.returncode == 2 and "pwned" in missing.stderr, missing.stderr
+    assert not UNSAFE.findall(missing.stderr), missing.stderr
