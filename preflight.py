@@ -66,8 +66,9 @@ def check_checkpoint(settings: Settings) -> None:
     if not url.startswith("sqlite:///") or path is None:
         return  # the default file in the memory dir is checked with the memory dir
     if not url.removeprefix("sqlite:///").strip() or url.endswith("/") or path.is_dir():
-        raise ConfigError("[checkpoint] url sqlite:///PATH must name a file, e.g. sqlite:///~/brief/checkpoints.sqlite "
-                          "(or leave url out for checkpoints.sqlite in the memory dir)")
+        # worded without the URL: it is a secret, so the redactor would mask it in this very line
+        raise ConfigError("[checkpoint] url names no SQLite file: put the file's path after the three slashes "
+                          "(…/checkpoints.sqlite), or leave url out for checkpoints.sqlite in the memory dir")
     check_writable_dir(path.parent, "the checkpoint file's directory ([checkpoint] url)")
 
 

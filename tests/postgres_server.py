@@ -47,7 +47,7 @@ def _free_port() -> int:
 
 def _run(argv: list[str], owner: str | None) -> None:
     cmd = ["runuser", "-u", owner, "--", *argv] if owner else argv
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode:
         raise RuntimeError(f"{' '.join(argv[:2])} failed: {done.stdout[-1500:]} {done.stderr[-1500:]}")
 

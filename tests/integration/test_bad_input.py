@@ -131,7 +131,7 @@ CASES = [
     Case("config-unknown-embedder", weekly_with_config(TOPIC + "[memory]\nembedder = 'word2vec'\n"), "memory.embedder"),
     Case("config-checkpoint-url-scheme", weekly_with_config(TOPIC + "[checkpoint]\nurl = 'mysql://db/brief'\n"), "checkpoint.url"),
     Case("config-batch-size-zero", weekly_with_config(TOPIC + "[llm]\nbatch_size = 0\n"), "llm.batch_size"),
-    Case("config-checkpoint-sqlite-no-file", weekly_with_config(TOPIC + "[checkpoint]\nurl = 'sqlite:///'\n"), "must name a file"),
+    Case("config-checkpoint-sqlite-no-file", weekly_with_config(TOPIC + "[checkpoint]\nurl = 'sqlite:///'\n"), "url names no SQLite file"),
     # -- command line --------------------------------------------------------------------------------------
     Case("cli-week-99", weekly_with("--week", "2026-W99"), "2026-W99"),
     Case("cli-week-garbled", weekly_with("--week", "last-week"), "YYYY-Www"),
