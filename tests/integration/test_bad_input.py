@@ -16,6 +16,7 @@ import shutil
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -139,7 +140,7 @@ CASES = [
     Case("cli-bad-date", weekly_with("--since", "2026-13-01"), "bad date"),
     Case("cli-until-before-since", weekly_with("--since", "2026-06-10", "--until", "2026-06-01"), "before"),
     Case("cli-until-without-since", weekly_with("--until", "2026-06-10"), "--until needs --since"),
-    Case("cli-future-week", weekly_with("--week", "2099-W01", "--source", "sample"), "after today"),
+    Case("cli-future-week", weekly_with("--week", f"{date.today().year + 1}-W40", "--source", "sample"), "after today"),
     Case("cli-unknown-source", weekly_with("--week", "2026-W24", "--source", "ftp://example.org"), "unknown source"),
     Case("cli-missing-snapshot", weekly_with("--week", "2026-W24", "--source", "snapshot:{d}/missing"), "does not exist"),
     Case("cli-empty-snapshot-path", weekly_with("--week", "2026-W24", "--source", "snapshot:"), "needs a path"),
