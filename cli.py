@@ -18,12 +18,13 @@ from typing import Annotated
 import typer
 
 from brief.cli_common import (ConfigOpt, JsonOpt, MemoryDirOpt, OfflineOpt, OutOpt, QuietOpt, Redactor, SinceOpt,
-                              SourceOpt, UntilOpt, WeekOpt, one_line, reporter, settings_for)
+                              SourceOpt, UntilOpt, WeekOpt, one_line, reporter, settings_for, terminal_safe)
 from brief.cli_eval import eval_
 from brief.cli_memory import memory_app
 from brief.cli_setup import feedback, init
 from brief.config import Settings
 from brief.errors import UserError
+from brief.report.escape import term
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Weekly literature briefings from arXiv and feeds.",
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -95,9 +96,9 @@ def _window(week: str | None, since: str | None, until: str | None, settings: Se
         raise UserError("--until needs --since")
     try:  # the parsers raise ValueError naming the form to use; here it is the user's --week/--since/--until
         if week:
-            return parse_week(week)
+            return parse_week(week, today=date.today())
         if since:
-            return parse_range(since, until)
+            return parse_range(since, until, today=date.today())
     except ValueError as exc:
         raise UserError(str(exc)) from None
     return latest_window(build_sources(sources, settings), date.today())
@@ -154,7 +155,7 @@ def weekly(
         typer.echo(json.dumps(summary, indent=2))
     elif not quiet:
         for note in state.notes:
-            typer.echo(note, err=True)
+            typer.echo(term(note), err=True)
         typer.echo(f"{state.week}: {summary['fetched']} papers, {summary['accepted']} accepted in "
                    f"{summary['themes']} themes ({summary['mode']}); memory +{state.memory_added} → {state.memory_total}")
         if summary["unscreened"]:
@@ -260,7 +261,7 @@ def review(
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     elif not quiet:
         for note in state.notes:
-            typer.echo(note, err=True)
+            typer.echo(term(note), err=True)
         weeks = summary["first_seen_weeks"]
         typer.echo(f"review “{request.theme}”: {len(accepted)} papers in {len(state.themes)} sub-themes ({summary['mode']})"
                    + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else ""))
@@ -292,6 +293,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
     for handler in logging.getLogger().handlers:
         handler.addFilter(Redactor(dict(os.environ)))
+        handler.addFilter(terminal_safe)
     logging.captureWarnings(True)  # Python warnings go through the same (redacting) handler
     for noisy in ("httpx", "chromadb", "openai", "langchain", "arxiv"):
         logging.getLogger(noisy).setLevel(logging.ERROR)

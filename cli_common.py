@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 
 from brief.config import Settings, load_settings
+from brief.redact import mask
+from brief.report.escape import term
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | the name of a source configured in brief.toml; repeatable")]
@@ -65,9 +67,7 @@ class Redactor(logging.Filter):
         self.secrets.update(v for v in values if len(v) >= 6)
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        return mask(text, self.secrets)  # also their URL- and base64-encodings
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = self(record.getMessage()), ()
@@ -79,9 +79,16 @@ def redactors() -> list[Redactor]:
     return [f for h in logging.getLogger().handlers for f in h.filters if isinstance(f, Redactor)]
 
 
+def terminal_safe(record: logging.LogRecord) -> bool:
+    """A logging filter: warnings quote untrusted input (file names, ids, titles), so no control sequence in
+    them reaches the terminal (see report/escape.py's `term`)."""
+    record.msg, record.args = term(record.getMessage()), ()
+    return True
+
+
 def one_line(exc: BaseException | str) -> str:
     """An error as one redacted line of at most 500 characters: what main() prints before it exits."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = term(" ".join(str(exc).split())) or type(exc).__name__
     for redactor in redactors():
         text = redactor(text)
     return text if len(text) <= 500 else text[:497] + "..."

@@ -69,13 +69,24 @@ def check_writable_dir(path: Path, what: str) -> None:
 
 
 def check_checkpoint(settings: Settings) -> None:
-    """A Postgres checkpoint URL needs its optional package: say so before the run takes the lock."""
+    """A Postgres checkpoint URL needs its optional package, a SQLite one a file name in a writable directory:
+    say so before the run takes the lock or opens memory."""
     import importlib.util
+
+    from brief.graphs.checkpoint import sqlite_path
 
     url = settings.checkpoint.url.get_secret_value() if settings.checkpoint.url else ""
     if url.startswith(("postgresql://", "postgres://")) and importlib.util.find_spec("langgraph.checkpoint.postgres") is None:
         raise ConfigError("[checkpoint] url is a Postgres URL, which needs the Postgres checkpointer: "
                           "pip install langgraph-checkpoint-postgres")
+    path = sqlite_path(settings)
+    if not url.startswith("sqlite:///") or path is None:
+        return  # the default file in the memory dir is checked with the memory dir
+    if not url.removeprefix("sqlite:///").strip() or url.endswith("/") or path.is_dir():
+        # worded without the URL: it is a secret, so the redactor would mask it in this very line
+        raise ConfigError("[checkpoint] url names no SQLite file: put the file's path after the three slashes "
+                          "(…/checkpoints.sqlite), or leave url out for checkpoints.sqlite in the memory dir")
+    check_writable_dir(path.parent, "the checkpoint file's directory ([checkpoint] url)")
 
 
 def check_weekly(settings: Settings, specs: list[str], window: Window, today: date | None = None) -> None:

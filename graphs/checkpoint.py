@@ -83,6 +83,14 @@ def serializer(state_schema: type[BaseModel]) -> Any:
     return JsonPlusSerializer(allowed_msgpack_modules=sorted(model_types(state_schema)))
 
 
+def sqlite_path(settings: Settings) -> Path | None:
+    """The SQLite checkpoint file (`checkpoints.sqlite` in the data dir, or `sqlite:///PATH`); None for Postgres."""
+    url = settings.checkpoint.url.get_secret_value() if settings.checkpoint.url else None
+    if url and not url.startswith("sqlite:///"):
+        return None
+    return Path(url.removeprefix("sqlite:///")).expanduser() if url else settings.data_dir / SQLITE_NAME
+
+
 @contextlib.contextmanager
 def open_checkpointer(settings: Settings, state_schema: type[BaseModel]) -> Iterator[Any]:
     """The configured checkpoint saver, open for the duration of the `with` block."""
@@ -95,7 +103,7 @@ def open_checkpointer(settings: Settings, state_schema: type[BaseModel]) -> Iter
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    path = Path(url.removeprefix("sqlite:///")).expanduser() if url else settings.data_dir / SQLITE_NAME
+    path = sqlite_path(settings)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)

@@ -7,6 +7,7 @@ holds live objects. The review context adds the arXiv search client, so tests an
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,11 +26,17 @@ Origin = Literal["memory", "fresh", "both"]
 
 
 def slug(theme: str, limit: int = 60) -> str:
-    """File-name form of a theme: `KV cache compression` → `kv-cache-compression` (ASCII, ≤ limit chars)."""
+    """File-name form of a theme (ASCII, ≤ limit chars): `KV cache compression` → `kv-cache-compression`.
+    A theme the ASCII words don't spell out whole (another script, punctuation, accents, cut for length) gets
+    a short hash of the theme too, so `机器人操作` and `扩散模型` are two files, not one `theme`."""
     ascii_text = unicodedata.normalize("NFKD", theme).encode("ascii", "ignore").decode().lower()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    cut = words[:limit].rsplit("-", 1)[0] if len(words) > limit else words
-    return cut or "theme"
+    if words and len(words) <= limit and re.fullmatch(r"[A-Za-z0-9 -]+", theme):
+        return words
+    digest = hashlib.sha256(" ".join(theme.casefold().split()).encode()).hexdigest()[:8]
+    room = limit - len(digest) - 1
+    cut = words[:room].rsplit("-", 1)[0] if len(words) > room else words
+    return f"{cut.strip('-') or 'theme'}-{digest}"
 
 
 class ReviewRequest(BaseModel):

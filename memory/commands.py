@@ -18,6 +18,7 @@ from brief.errors import UserError
 from brief.memory.records import Record
 from brief.models import canonical_arxiv_id
 from brief.progress import Reporter
+from brief.report.escape import term
 from brief.sources.window import parse_week
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _week(text: str | None, option: str) -> str | None:
     if text is None:
         return None
     try:
-        return parse_week(text).label
+        return parse_week(text, today=date.today()).label
     except ValueError as exc:
         raise MemoryCommandError(f"{option}: {exc}") from None
 
@@ -118,7 +119,7 @@ def hits_text(hits: list[Record]) -> str:
         lines.append(f"{rec.similarity or 0:.2f}  {rec.id}  {rec.title}")
         lines.append(f"      {who or 'unknown authors'} · {rec.status} · first seen {rec.first_seen}"
                      + (f" · {rec.topic}" if rec.topic else ""))
-    return "\n".join(lines)
+    return "\n".join(map(term, lines))  # titles and authors come from imported files: no terminal controls
 
 
 def show(settings: Settings, raw_id: str) -> Record:
@@ -146,14 +147,18 @@ def record_text(rec: Record) -> str:
         lines += [f"    {h.week}  {h.status:<9} {h.run or '-'}" + (f"  ({h.topic})" if h.topic else "") for h in rec.history]
     if rec.abstract:
         lines.append(f"  abstract:   {rec.abstract[:600]}{'…' if len(rec.abstract) > 600 else ''}")
-    return "\n".join(lines)
+    return "\n".join(map(term, lines))
 
 
 def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
     """Write memory's papers (and with `include_seen` the rejected ones) to `path`: (written, stubs left out)."""
     from brief.memory.export import render
+    from brief.preflight import check_writable_dir
     from brief.report import atomic_write
 
+    if path.is_dir():
+        raise MemoryCommandError(f"--bibtex {path} is a directory: give a file name, e.g. {path / 'library.bib'}")
+    check_writable_dir(path.parent, "--bibtex's directory")
     _, memory = open_all(settings, read_only=True)
     text, written, stubs = render((rec for rec, _ in memory.records(include_seen=include_seen)), memory.location)
     atomic_write(path, text)
@@ -205,7 +210,7 @@ def import_text(r: ImportResult) -> str:
         lines.append(f"  arXiv lookups: {r.looked_up} found" + (f", not found: {', '.join(r.not_found_online[:10])}"
                                                                  if r.not_found_online else ""))
     lines += [f"  skipped: {p}" for p in r.problems[:10]]
-    return "\n".join(lines)
+    return "\n".join(map(term, lines))
 
 
 def to_json(value: Any) -> str:

@@ -16,6 +16,7 @@ batched; papers stream through in chunks, so a multi-million-line Kaggle file ne
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -91,7 +92,11 @@ def _read_text(path: Path) -> str:
 def read_library(path: Path, kind: str, week: str) -> tuple[list[Imported], list[str]]:
     """A .bib / .csv / id list as items: full dates give the week, else the import week (undated)."""
     text = _read_text(path)
-    result: ReadResult = {"bibtex": read_bibtex, "csv": read_csv, "ids": read_id_list}[kind](text)
+    try:
+        result: ReadResult = {"bibtex": read_bibtex, "csv": read_csv, "ids": read_id_list}[kind](text)
+    except csv.Error as exc:  # a field over the csv module's 131,072 characters, a NUL byte: the reader can't go on
+        raise LibraryImportError(f"cannot read {path} as CSV ({exc}): export it again, or shorten or remove "
+                                 "that field") from None
     items: dict[str, Imported] = {}
     for entry in result.entries:
         first = entry.week or (week_of(entry.day) if entry.day else week)

@@ -18,6 +18,7 @@ from email.utils import formatdate, make_msgid
 from pydantic import BaseModel, Field
 
 from brief.config import EmailConfig
+from brief.redact import mask
 
 
 class EmailResult(BaseModel):
@@ -29,6 +30,19 @@ class EmailResult(BaseModel):
 
 class _Permanent(Exception):
     """A failure retrying cannot fix."""
+
+
+class _LoginRefused(smtplib.SMTPResponseException):
+    """The server refused our login. Its reply is dropped: servers echo the AUTH exchange in it (the password,
+    base64-encoded), and a transcript of authentication is never written anywhere."""
+
+    def __init__(self, code: int, cfg: EmailConfig):
+        super().__init__(code, b"(reply withheld)")
+        self.advice = (f"the SMTP server refused the login of {cfg.user} (reply {code}): "
+                       f"check [email] user and the password in {cfg.password_env}")
+
+    def __str__(self) -> str:
+        return self.advice
 
 
 def build_message(cfg: EmailConfig, week: str, text: str, html_body: str, subject_detail: str = "") -> EmailMessage:
@@ -58,7 +72,13 @@ def _deliver(msg: EmailMessage, cfg: EmailConfig) -> None:
         if cfg.user:
             if cfg.password is None:
                 raise _Permanent(f"[email] user is set but {cfg.password_env} is not: export the SMTP password there")
-            server.login(cfg.user, cfg.password.get_secret_value())
+            try:
+                server.login(cfg.user, cfg.password.get_secret_value())
+            except smtplib.SMTPResponseException as exc:
+                raise _LoginRefused(exc.smtp_code, cfg) from None
+            except UnicodeEncodeError:  # smtplib sends credentials as ASCII only
+                raise _Permanent(f"the SMTP password in {cfg.password_env} has non-ASCII characters, "
+                                 "which SMTP login can't send: use an ASCII password") from None
         server.send_message(msg)
 
 
@@ -71,10 +91,8 @@ def _permanent(exc: Exception) -> bool:
 
 
 def _describe(exc: Exception, cfg: EmailConfig) -> str:
-    text = f"{type(exc).__name__}: {exc}" if not isinstance(exc, _Permanent) else str(exc)
-    if cfg.password is not None and cfg.password.get_secret_value():
-        text = text.replace(cfg.password.get_secret_value(), "***")
-    return text[:300]
+    text = str(exc) if isinstance(exc, (_Permanent, _LoginRefused)) else f"{type(exc).__name__}: {exc}"
+    return mask(text, [cfg.password.get_secret_value()] if cfg.password is not None else [])[:300]
 
 
 def send(msg: EmailMessage, cfg: EmailConfig, sleep: Callable[[float], None] = time.sleep) -> EmailResult:

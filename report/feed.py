@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,11 +20,11 @@ from brief.models import Summary
 from brief.report.briefing import Briefing
 from brief.report.paper_view import Announce, authors_shown, link_list, unstated_matches
 from brief.sources.urls import ResourceLink
+from brief.report.escape import xml_text
 
 log = logging.getLogger(__name__)
 FEED_NAME = "feed.atom"
 ATOM = "http://www.w3.org/2005/Atom"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class _ThemeLine(BaseModel):
@@ -67,10 +67,6 @@ class FeedItem(BaseModel):
     accepted: list[_PaperLine] = Field(default_factory=list)
 
 
-def _clean(text: str) -> str:
-    return _CONTROL.sub("", text)
-
-
 def load_items(out_dir: Path) -> list[FeedItem]:
     items = []
     for path in sorted(Path(out_dir).glob("*.json")):
@@ -84,11 +80,11 @@ def load_items(out_dir: Path) -> list[FeedItem]:
 def _entry_html(item: FeedItem) -> str:
     """The entry's content as an HTML fragment (ElementTree escapes it once more inside the feed)."""
     body = ET.Element("div")
-    ET.SubElement(body, "p").text = _clean(item.overview) or "Nothing this week matched your criteria."
+    ET.SubElement(body, "p").text = xml_text(item.overview) or "Nothing this week matched your criteria."
     if item.themes:
         themes = ET.SubElement(body, "ol")
         for theme in item.themes:
-            ET.SubElement(themes, "li").text = _clean(f"{theme.name} ({len(theme.paper_ids)} papers)")
+            ET.SubElement(themes, "li").text = xml_text(f"{theme.name} ({len(theme.paper_ids)} papers)")
     if item.accepted:
         papers = ET.SubElement(body, "ul")
         for paper in item.accepted:
@@ -98,13 +94,13 @@ def _entry_html(item: FeedItem) -> str:
 
 def _paper_html(li: ET.Element, p: _PaperLine) -> None:
     """Title, authors (watch-list in bold), categories, announce type, topic and relevance, links, TL;DR, why."""
-    ET.SubElement(li, "b").text = _clean(p.title)
+    ET.SubElement(li, "b").text = xml_text(p.title)
     shown, more = authors_shown(p.authors, p.watched_authors)
-    ET.SubElement(li, "br").tail = _clean(", ".join(f"{a} (watch-list)" if w else a for a, w in shown)
+    ET.SubElement(li, "br").tail = xml_text(", ".join(f"{a} (watch-list)" if w else a for a, w in shown)
                                           + (" et al." if more else ""))
     announce = f" · {p.announce.label}{' (inferred)' if p.announce.inferred else ''}" if p.announce else ""
     topic = f" · {p.topic}" if p.topic else ""
-    ET.SubElement(li, "br").tail = _clean(f"{' '.join(p.categories[:3])}{announce}{topic} · relevance {p.relevance}")
+    ET.SubElement(li, "br").tail = xml_text(f"{' '.join(p.categories[:3])}{announce}{topic} · relevance {p.relevance}")
     links = link_list(p.url, p.pdf_url, p.resources)
     if links:
         ET.SubElement(li, "br")
@@ -112,10 +108,10 @@ def _paper_html(li: ET.Element, p: _PaperLine) -> None:
         a = ET.SubElement(li, "a", href=url)
         a.text, a.tail = label, (" · " if i < len(links) - 1 else None)
     if p.summary and p.summary.tldr:
-        ET.SubElement(li, "br").tail = _clean(p.summary.tldr)
+        ET.SubElement(li, "br").tail = xml_text(p.summary.tldr)
     extra = unstated_matches(p.reason, p.matched)
     if p.reason:
-        ET.SubElement(li, "br").tail = _clean(f"Why: {p.reason}" + (f" (matched: {', '.join(extra)})" if extra else ""))
+        ET.SubElement(li, "br").tail = xml_text(f"Why: {p.reason}" + (f" (matched: {', '.join(extra)})" if extra else ""))
 
 
 def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: research briefings") -> str:
@@ -132,7 +128,7 @@ def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: resea
     def sub(parent, tag, text=None, **attrs):
         node = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attrs)
         if text is not None:
-            node.text = _clean(text)
+            node.text = xml_text(text)
         return node
 
     sub(feed, "title", title)
@@ -150,7 +146,8 @@ def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: resea
         sub(entry, "updated", item.generated_at)
         html_file = Path(out_dir) / f"{item.week}.html"
         target = html_file.name if html_file.exists() else f"{item.week}.md"
-        sub(entry, "link", rel="alternate", href=target, **({"type": "text/html"} if html_file.exists() else {}))
+        # quoted: a week read from a JSON file can't make the link absolute (`javascript:`)
+        sub(entry, "link", rel="alternate", href=quote(target), **({"type": "text/html"} if html_file.exists() else {}))
         sub(entry, "summary", item.overview[:1000] or "Nothing this week matched your criteria.", type="text")
         sub(entry, "content", _entry_html(item), type="html")
         if item.mode:

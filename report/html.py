@@ -6,12 +6,13 @@ the same directory) for remembered papers, else to arXiv. Only http(s) URLs from
 
 from __future__ import annotations
 
-import html
 import re
 
 from brief.models import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.chart import colour, themes_bars, themes_svg
+from brief.report.escape import esc
+from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
 
@@ -45,15 +46,6 @@ nav a{margin-right:0}.bars{display:none;list-style:none;padding:0;margin:.4rem 0
 #chart svg{display:none}.bars{display:block}.theme{padding-left:.6rem}.link{margin-left:.4rem}}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def safe_url(url: str | None) -> str:
-    """Only web links from sources: a `javascript:` or `data:` URL in a feed must not become a link."""
-    return url if url and re.match(r"^https?://[^\s\"'<>]+$", url) else ""
 
 
 class Linker:

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import html
 import re
 from urllib.parse import quote
 
 from brief.models import CITATION, ThemeBrief, Trend, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
+from brief.report.escape import md_link, md_target
+from brief.report.escape import md_text as md
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")
-
-
-def md(text: str, strip: bool = True) -> str:
-    """Escape untrusted text for Markdown: HTML can't open, links and emphasis can't form."""
-    flat = re.sub(r"\s+", " ", str(text))
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(flat.strip() if strip else flat, quote=False))
 
 
 def cite_url(key: str) -> str:
+    """The web page of a citation key; the id is percent-encoded (an imported DOI may hold any character)."""
     if key.startswith("arXiv:"):
-        return f"https://arxiv.org/abs/{key.removeprefix('arXiv:')}"
+        return f"https://arxiv.org/abs/{quote(key.removeprefix('arXiv:'))}"
     if key.startswith("doi:"):
-        return f"https://doi.org/{key.removeprefix('doi:')}"
+        return f"https://doi.org/{quote(key.removeprefix('doi:'))}"
     return ""
 
 
@@ -34,8 +28,7 @@ def md_prose(text: str) -> str:
         pieces, last = [], 0
         for m in CITATION.finditer(para):
             pieces.append(md(para[last:m.start()], strip=False))
-            url = cite_url(m.group(1))
-            pieces.append(f"[{md(m.group(1))}]({url})" if url else md(f"[{m.group(1)}]"))
+            pieces.append(cite_link(m.group(1)))
             last = m.end()
         pieces.append(md(para[last:], strip=False))
         out.append("".join(pieces).strip())
@@ -76,9 +69,9 @@ def timings_text(b: Briefing) -> str:
     return f"Time per stage: {parts} (total {sum(b.timings.values()):.1f} s, writing excluded)."
 
 
-def _link(key: str) -> str:
-    url = cite_url(key)
-    return f"[{md(key)}]({url})" if url else md(f"[{key}]")
+def cite_link(key: str) -> str:
+    """A citation key as a link to its page, or `[key]` as text when it has none."""
+    return md_link(key, cite_url(key)) if cite_url(key) else md(f"[{key}]")
 
 
 def authors_md(p: AcceptedPaper) -> str:
@@ -90,13 +83,12 @@ def authors_md(p: AcceptedPaper) -> str:
 
 def links_md(p: AcceptedPaper) -> str:
     """`[abs](…) · [PDF](…) · [code](…)`: http(s) only; the URL's own parentheses are percent-encoded."""
-    return " · ".join(f"[{label}](<{quote(url, safe=':/?#=&%@+,;~.-_')}>)"
-                      for label, url in link_list(p.url, p.pdf_url, p.resources))
+    return " · ".join(md_link(label, url) for label, url in link_list(p.url, p.pdf_url, p.resources))
 
 
 def _paper(p: AcceptedPaper) -> list[str]:
     key = cite_key(p.id)
-    head = f"- **{md(p.title)}** — {_link(key)}"
+    head = f"- **{md(p.title)}** — {cite_link(key)}"
     meta = f"  {md(' '.join(p.categories[:3]))}" + (f" · {md(p.announce.label)}" + (" (inferred)" if p.announce.inferred else "")
                                                      if p.announce else "")
     meta += f" · relevance {p.relevance}" + (f" · novelty {p.novelty}" if p.novelty else "")
@@ -117,7 +109,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
             why.append("shared: " + md(", ".join(link.shared_terms)))
         if link.cross_field:
             why.append("cross-field")
-        lines.append(f"  - ↩ earlier: **{md(link.title)}** {_link(cite_key(link.id))}"
+        lines.append(f"  - ↩ earlier: **{md(link.title)}** {cite_link(cite_key(link.id))}"
                      f" ({md(link.week)}, similarity {link.similarity:.2f}{'; ' + '; '.join(why) if why else ''})")
     return lines
 
@@ -130,10 +122,10 @@ def _theme(i: int, t: ThemeBrief, b: Briefing) -> list[str]:
     if t.earlier:
         lines.append("**Builds on earlier weeks:**")
         for e in t.earlier[:8]:
-            report = (f" · in your [{md(e.week)} briefing]({quote(b.earlier_reports[e.week])}#{quote(e.id, safe='./:')})"
+            report = (f" · in your [{md(e.week)} briefing]({md_target(b.earlier_reports[e.week] + '#' + e.id)})"
                       if e.week in b.earlier_reports else "")
             tie = f"similarity {e.similarity:.2f}" if e.linked_from else "cited from memory"
-            lines.append(f"- {md(e.title)} {_link(cite_key(e.id))} (first seen {md(e.week)}; {tie}){report}")
+            lines.append(f"- {md(e.title)} {cite_link(cite_key(e.id))} (first seen {md(e.week)}; {tie}){report}")
         lines.append("")
     lines += [f"*New ground:* {len(t.new_ids)} of {len(t.paper_ids)} papers have nothing close in memory.", ""]
     if t.bridges:
@@ -149,7 +141,7 @@ def _theme(i: int, t: ThemeBrief, b: Briefing) -> list[str]:
 
 def _bridge_line(x) -> str:
     where = f"{md(x.b_category)}, {md(x.b_week)}" if x.b_week else md(x.b_category)
-    return (f"- {md(x.a_title)} {_link(cite_key(x.a_id))} ({md(x.a_category)}) ⇄ {md(x.b_title)} {_link(cite_key(x.b_id))} "
+    return (f"- {md(x.a_title)} {cite_link(cite_key(x.a_id))} ({md(x.a_category)}) ⇄ {md(x.b_title)} {cite_link(cite_key(x.b_id))} "
             f"({where}) — shared: {md(', '.join(x.shared_terms))}; similarity {x.similarity:.2f}")
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage, citations, cite_key
 from brief.report.briefing import AcceptedPaper, SectionCitations
-from brief.report.markdown import cite_url, md, md_prose, usage_table
+from brief.report.markdown import cite_link, md, md_prose, usage_table
 from brief.sources.window import parse_week, week_of, week_ordinal
 
 KEY_PAPERS = 10
@@ -180,11 +180,6 @@ def build_review(state, settings, model: str | None) -> ReviewReport:
 # -- Markdown ------------------------------------------------------------------------------------------
 
 
-def _link(key: str) -> str:
-    url = cite_url(key)
-    return f"[{md(key)}]({url})" if url else md(f"[{key}]")
-
-
 def when(p: ReviewPaper) -> str:
     if p.first_seen:
         return f"first seen {p.first_seen}"
@@ -230,12 +225,12 @@ def render_review_markdown(r: ReviewReport) -> str:
         lines += ["", f"### {i}. {md(t.name)}", "",
                   f"*{len(t.paper_ids)} papers · {md(', '.join(t.categories))}"
                   + (f" · first seen {min(span)} to {max(span)}" if span else "") + "*", "", md_prose(t.prose), ""]
-        lines += [f"- {md(r.paper[pid].title)} {_link(cite_key(pid))} ({md(when(r.paper[pid]))}; similarity "
+        lines += [f"- {md(r.paper[pid].title)} {cite_link(cite_key(pid))} ({md(when(r.paper[pid]))}; similarity "
                   f"{r.paper[pid].similarity:.2f})" for pid in t.paper_ids if pid in r.paper]
     lines += ["", "## Key papers"]
     for pid in r.key_papers:
         p = r.paper[pid]
-        lines += ["", f"**{md(p.title)}** — {_link(cite_key(p.id))}",
+        lines += ["", f"**{md(p.title)}** — {cite_link(cite_key(p.id))}",
                   f"  {md(_authors(p))} · {md(' '.join(p.categories[:3]))} · {md(when(p))} · similarity {p.similarity:.2f}"
                   f" · relevance {p.relevance}" + (f" · sub-theme: {md(p.subtheme)}" if p.subtheme else ""),
                   f"  - **TL;DR** {md(p.summary.tldr)}"]
@@ -250,7 +245,7 @@ def render_review_markdown(r: ReviewReport) -> str:
     if r.findings.source == "offline":
         lines += ["", f"*{md(OFFLINE_FINDINGS_NOTE)}*"]
     lines += ["", "## References", ""]
-    lines += [f"{i}. {md(_authors(p))}. **{md(p.title)}**. {_link(cite_key(p.id))}"
+    lines += [f"{i}. {md(_authors(p))}. **{md(p.title)}**. {cite_link(cite_key(p.id))}"
               + (f" · {md(p.published_month)}" if p.published_month else "") + f" · {md(when(p))}"
               for i, p in enumerate(r.accepted, 1)]
     n = sum(len(s.citations) for s in r.citations)

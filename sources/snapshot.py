@@ -20,6 +20,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
+from typing import IO
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -124,9 +125,16 @@ def bounded(paper: Paper) -> tuple[Paper, list[str]]:
     return (paper.model_copy(update=update) if update else paper), problems
 
 
+def jsonl_lines(fh: IO[bytes]) -> Iterator[bytes]:
+    """A JSONL file's lines, ended by \\n, \\r\\n or a bare \\r (old Mac editors, some exporters): a bare-CR
+    file must not read as one record. JSON escapes CR inside strings, so a raw CR always ends a line."""
+    for raw in fh:
+        yield from raw.removesuffix(b"\n").removesuffix(b"\r").split(b"\r")
+
+
 def _is_kaggle(path: Path) -> bool:
     with path.open("rb") as fh:
-        first = fh.readline(1 << 20)
+        first = next((line for line in jsonl_lines(fh) if line.strip()), b"")
     try:
         record = json.loads(first)
     except ValueError:
@@ -211,7 +219,7 @@ class SnapshotSource:
             self.skipped += 1
             return
         with path.open("rb") as fh:
-            for lineno, raw in enumerate(fh, 1):
+            for lineno, raw in enumerate(jsonl_lines(fh), 1):
                 if not raw.strip():
                     continue
                 where = f"line {lineno}"

@@ -7,7 +7,9 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-_WEEK = re.compile(r"(\d{4})-W(\d{1,2})")
+_WEEK = re.compile(r"(\d{4})-W(\d{1,2})", re.ASCII)  # ASCII digits: int() would read fullwidth ones too
+FIRST_YEAR = 1991  # arXiv's first year: no source has papers from an earlier week
+MAX_DAYS = 366  # the longest --since/--until window a run takes
 
 
 class Window(BaseModel):
@@ -43,11 +45,20 @@ def week_ordinal(week: str) -> int:
         return 0
 
 
-def parse_week(text: str) -> Window:
-    """`2026-W24` → Monday 2026-06-08 .. Sunday 2026-06-14. Raises ValueError naming the expected form."""
+def _check_year(year: int, what: str, today: date | None) -> None:
+    """User input only (`today` given): a year from arXiv's first to next year, so no date arithmetic overflows."""
+    if today is not None and not FIRST_YEAR <= year <= today.year + 1:
+        raise ValueError(f"{what}: the year {year} is outside {FIRST_YEAR}..{today.year + 1}: give a week or date "
+                         "in a year arXiv has papers for")
+
+
+def parse_week(text: str, today: date | None = None) -> Window:
+    """`2026-W24` → Monday 2026-06-08 .. Sunday 2026-06-14. Raises ValueError naming the expected form.
+    With `today` (a week the user typed), the year must lie in FIRST_YEAR .. next year."""
     match = _WEEK.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"bad week {text!r}: use the ISO form YYYY-Www, e.g. 2026-W24")
+        raise ValueError(f"bad week {text!r}: use the ISO form YYYY-Www in ASCII digits, e.g. 2026-W24")
+    _check_year(int(match.group(1)), f"week {text}", today)
     try:
         monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
     except ValueError:
@@ -55,14 +66,28 @@ def parse_week(text: str) -> Window:
     return Window(since=monday, until=monday + timedelta(days=6))
 
 
-def parse_range(since: str, until: str | None) -> Window:
+def _parse_date(text: str, option: str, today: date | None) -> date:
     try:
-        start = date.fromisoformat(since)
-        end = date.fromisoformat(until) if until else start + timedelta(days=6)
+        day = date.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"bad date ({exc}): use YYYY-MM-DD") from None
+        raise ValueError(f"bad date {option} {text!r} ({exc}): use YYYY-MM-DD") from None
+    _check_year(day.year, f"{option} {text}", today)
+    return day
+
+
+def parse_range(since: str, until: str | None, today: date | None = None) -> Window:
+    """--since/--until (until defaults to since + 6 days). With `today` (dates the user typed), both years must
+    lie in FIRST_YEAR .. next year and the window may span at most MAX_DAYS days."""
+    start = _parse_date(since, "--since", today)
+    try:
+        end = _parse_date(until, "--until", today) if until else start + timedelta(days=6)
+    except OverflowError:
+        raise ValueError(f"--since {since}: the week from then ends past the year 9999: give a real date") from None
     if end < start:
         raise ValueError(f"--until {end} is before --since {start}")
+    if today is not None and (end - start).days + 1 > MAX_DAYS:
+        raise ValueError(f"--since {start} --until {end} spans {(end - start).days + 1:,} days: a run covers at most "
+                         f"{MAX_DAYS}; give a shorter range")
     return Window(since=start, until=end)
 
 

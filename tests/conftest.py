@@ -66,3 +66,12 @@ def settings(tmp_path, cache_dir) -> Settings:
         "out_dir": tmp_path / "briefings",
         "memory": base.memory.model_copy(update={"dir": tmp_path / "memory", "cache_dir": cache_dir}),
     })
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server on 127.0.0.1 for the `postgres` suite (tests/postgres_server.py)."""
+    from tests.postgres_server import postgres_server
+
+    with postgres_server() as url:
+        yield url

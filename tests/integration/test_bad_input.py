@@ -16,6 +16,7 @@ import shutil
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from collections.abc import Callable
 
@@ -87,6 +88,19 @@ def fetch_file(name: str, content: bytes | str) -> Callable[[Path], list[str]]:
     return make
 
 
+def memory_with(*args: str, setup: Callable[[Path], None] | None = None) -> Callable[[Path], list[str]]:
+    """`brief memory …` on the case's memory dir (the runner adds --memory-dir and --config)."""
+    def make(d: Path) -> list[str]:
+        if setup:
+            setup(d)
+        return ["memory", *(a.format(d=d) for a in args)]
+    return make
+
+
+def long_field_csv(d: Path) -> None:
+    (d / "library.csv").write_text('Title,Abstract Note\n"A fine title","' + "x" * 140_000 + '"\n', encoding="utf-8")
+
+
 GOOD = [line("2606.00001"), line("2606.00002")]
 HUGE = "robots " * 150_000  # ~1 MB
 BAD_ATOM = atom([("2606.00011", "First", "2026-06-09"), ("2606.00012", "Second", "2026-06-10")])
@@ -118,6 +132,7 @@ CASES = [
     Case("config-unknown-embedder", weekly_with_config(TOPIC + "[memory]\nembedder = 'word2vec'\n"), "memory.embedder"),
     Case("config-checkpoint-url-scheme", weekly_with_config(TOPIC + "[checkpoint]\nurl = 'mysql://db/brief'\n"), "checkpoint.url"),
     Case("config-batch-size-zero", weekly_with_config(TOPIC + "[llm]\nbatch_size = 0\n"), "llm.batch_size"),
+    Case("config-checkpoint-sqlite-no-file", weekly_with_config(TOPIC + "[checkpoint]\nurl = 'sqlite:///'\n"), "url names no SQLite file"),
     # -- command line --------------------------------------------------------------------------------------
     Case("cli-week-99", weekly_with("--week", "2026-W99"), "2026-W99"),
     Case("cli-week-garbled", weekly_with("--week", "last-week"), "YYYY-Www"),
@@ -125,7 +140,7 @@ CASES = [
     Case("cli-bad-date", weekly_with("--since", "2026-13-01"), "bad date"),
     Case("cli-until-before-since", weekly_with("--since", "2026-06-10", "--until", "2026-06-01"), "before"),
     Case("cli-until-without-since", weekly_with("--until", "2026-06-10"), "--until needs --since"),
-    Case("cli-future-week", weekly_with("--week", "2099-W01", "--source", "sample"), "after today"),
+    Case("cli-future-week", weekly_with("--week", f"{date.today().year + 1}-W40", "--source", "sample"), "after today"),
     Case("cli-unknown-source", weekly_with("--week", "2026-W24", "--source", "ftp://example.org"), "unknown source"),
     Case("cli-missing-snapshot", weekly_with("--week", "2026-W24", "--source", "snapshot:{d}/missing"), "does not exist"),
     Case("cli-empty-snapshot-path", weekly_with("--week", "2026-W24", "--source", "snapshot:"), "needs a path"),
@@ -138,6 +153,14 @@ CASES = [
     Case("cli-memory-dir-is-a-file", weekly_with("--week", "2026-W24", "--source", "sample", "--memory-dir", "{d}/file",
                                                  setup=lambda d: (d / "file").write_text("x")), "is a file"),
     Case("cli-unknown-option", weekly_with("--colour", "blue"), "No such option"),
+    Case("cli-week-year-9999", weekly_with("--week", "9999-W52"), "the year 9999 is outside 1991.."),
+    Case("cli-since-year-9999", weekly_with("--since", "9999-12-31"), "the year 9999 is outside 1991.."),
+    Case("cli-range-year-1-to-9999", weekly_with("--since", "0001-01-01", "--until", "9999-12-31"), "the year 1 is outside"),
+    Case("cli-range-too-long", weekly_with("--since", "2000-01-01", "--until", "2026-01-01"), "a run covers at most 366"),
+    Case("cli-week-fullwidth-digits", weekly_with("--week", "２０２６-W２５"), "ASCII digits"),
+    Case("cli-import-week-fullwidth-digits", memory_with("import", str(REPO / "tests" / "fixtures" / "library.bib"),
+                                                         "--week", "２０２６-W２５", "-q"), "ASCII digits"),
+    Case("cli-export-bibtex-to-a-directory", memory_with("export", "--bibtex", "{d}"), "is a directory"),
     # -- data that can't be used at all ------------------------------------------------------------------------
     Case("data-all-lines-garbage", weekly_with("--week", "2026-W24", "--source", "snapshot:{d}/snap",
                                                setup=lambda d: ((d / "snap").mkdir(), (d / "snap" / "2026-06-09_x.jsonl")
@@ -147,6 +170,8 @@ CASES = [
                                           setup=lambda d: ((d / "snap").mkdir(), (d / "snap" / "page.xml")
                                                            .write_text("<html><body>503 Service Unavailable</body></html>"))),
          "nothing in it could be read (1 bad"),
+    Case("data-csv-field-over-131072-chars", memory_with("import", "{d}/library.csv", "-q", setup=long_field_csv),
+         "field larger than field limit"),
     # -- a bad record inside a good file: skipped (or truncated) with a warning ----------------------------
     Case("data-truncated-jsonl", fetch_file("2026-06-09_x.jsonl", "\n".join(GOOD) + "\n" + line("2606.00003")[:40]),
          "invalid JSON", code=0, kept=["2606.00001", "2606.00002"]),
@@ -205,9 +230,9 @@ def results(tmp_path_factory, memory_template) -> dict[str, tuple]:
         memory = d / "memory"
         shutil.copytree(template, memory)
         args = case.make(d)
-        if args[0] == "weekly" and "--memory-dir" not in args:
+        if args[0] in ("weekly", "memory") and "--memory-dir" not in args:
             args += ["--memory-dir", str(memory)]
-        if args[0] == "weekly" and "--config" not in args:
+        if args[0] in ("weekly", "memory") and "--config" not in args:
             args += ["--config", str(config)]
         if args[0] == "weekly" and "--out" not in args:
             args += ["--out", str(d / "out")]

@@ -155,3 +155,31 @@ retries = 0
     config.write_text(config.read_text() + 'password = "in-the-file"\n')
     with pytest.raises(ConfigError, match="BRIEF_SMTP_PASSWORD"):
         load_settings(config, env={})
+
+
+def test_a_server_echoing_the_auth_exchange_leaks_no_encoding_of_the_password(settings, smtp):
+    """Issue 18, finding 4: the server's rejection repeats the AUTH exchange (base64 of `\\0user\\0password` and of
+    the password, the password URL-encoded); no form of it reaches the error, the note or the files."""
+    import base64
+    from urllib.parse import quote
+
+    from pydantic import SecretStr
+
+    password = "smtp CANARY/777+?"
+    forms = [password, base64.b64encode(password.encode()).decode(), quote(password, safe=""),
+             base64.b64encode(f"\0me\0{password}".encode()).decode()]
+
+    def echoing(server, session, envelope, mechanism, auth_data):
+        sent = forms[1] if mechanism == "LOGIN" else forms[3]
+        return AuthResult(success=False, handled=False, message=f"535 5.7.8 bad credentials in AUTH {mechanism} {sent} "
+                                                                f"({forms[2]}; {password})")
+
+    port = smtp(Inbox(), authenticator=echoing, auth_require_tls=False)
+    s = email_settings(settings, port, user="me", password=SecretStr(password))
+    state = run_week(make_context(s), parse_week("2026-W24"), ["sample"])
+    (note,) = [n for n in state.notes if n.startswith("email to")]
+    assert "refused the login of me (reply 535)" in note and "BRIEF_SMTP_PASSWORD" in note, note
+    written = [state_text for ext in ("md", "html", "json") for state_text in [(s.out_dir / f"2026-W24.{ext}").read_text()]]
+    for text in [note, *written]:
+        leaked = [f for f in forms if f in text or f.rstrip("=") in text]
+        assert leaked == [], leaked

@@ -21,6 +21,8 @@ import signal
 import subprocess
 import threading
 
+import pytest
+
 from brief.config import load_settings
 from brief.runner import run_weekly
 from brief.sources.window import parse_week
@@ -72,8 +74,30 @@ def accepted_ids(out_dir) -> list[str]:
 
 
 def test_sigkill_at_every_boundary_and_mid_screening_resumes_to_the_same_result(tmp_path, cache_dir):
+    kill_chain(tmp_path, cache_dir)
+    checkpoints = tmp_path / "chain" / "memory" / "checkpoints.sqlite"
+    assert checkpoints.exists(), "the chain ran with the SQLite checkpointer in the data dir"
+
+
+@pytest.mark.postgres
+def test_sigkill_resumes_with_postgres_checkpoints(tmp_path, cache_dir, postgres_url):
+    """Must-show 2: the same kill chain with `[checkpoint] url` on a real PostgreSQL started by the test run."""
+    kill_chain(tmp_path, cache_dir, f'[checkpoint]\nurl = "{postgres_url}"\n')
+    assert not list((tmp_path / "chain" / "memory").glob("checkpoints.sqlite*")), "no SQLite checkpoints were used"
+    import psycopg
+
+    with psycopg.connect(postgres_url) as conn:
+        tables = {row[0] for row in conn.execute("select tablename from pg_tables where schemaname = 'public'")}
+        left = conn.execute("select count(*) from checkpoints where thread_id like %s", (f"weekly:{WEEK}:%",)).fetchone()[0]
+    assert {"checkpoints", "checkpoint_writes", "checkpoint_migrations"} <= tables, tables
+    assert left > 0, "the start killed after writing its reports left its thread in Postgres"
+
+
+def kill_chain(tmp_path, cache_dir, extra_config: str = "") -> None:
+    """Kill `brief weekly` at every boundary and mid-screening, resume each time; the chain's result, memory and
+    server calls must match an uninterrupted reference run's."""
     snapshot = week_snapshot(tmp_path / "snapshot", 300)
-    config = write_config(tmp_path / "brief.toml", cache_dir)
+    config = write_config(tmp_path / "brief.toml", cache_dir, extra_config)
     text = config.read_text()
     assert "concurrency = 8" in text and "max_retries = 2" in text and "requests_per_minute = 300" in text
     config.write_text(text.replace("concurrency = 8", "concurrency = 1").replace("max_retries = 2", "max_retries = 0")
@@ -113,6 +137,8 @@ def test_sigkill_at_every_boundary_and_mid_screening_resumes_to_the_same_result(
                 assert server.screen_calls == KILL_AT_SCREEN_CALL, "screening resumed from the fetch checkpoint"
         assert not [p.name for p in (tmp_path / "chain" / "out").iterdir() if p.name.startswith(".")], "no temp files"
         assert accepted_ids(tmp_path / "chain" / "out") == reference, chain
+        notes = json.loads((tmp_path / "chain" / "out" / f"{WEEK}.json").read_text())["notes"]
+        assert any(n.startswith("resumed an interrupted run") for n in notes), "the last start resumed a checkpoint"
         print(f"reference: {reference_calls} server calls ({reference_screen_calls} screening), {len(reference)} accepted; "
               f"8 killed starts: {srv.calls} server calls")
         batch = 1  # llm.concurrency = 1: one call was in flight when the server killed the client
@@ -123,5 +149,3 @@ def test_sigkill_at_every_boundary_and_mid_screening_resumes_to_the_same_result(
     chain_memory = memory_contents(config, tmp_path / "chain" / "memory", ids)
     assert chain_memory == memory_contents(config, tmp_path / "reference" / "memory", ids)
     assert chain_memory["papers"] == len(reference)
-    checkpoints = tmp_path / "chain" / "memory" / "checkpoints.sqlite"
-    assert checkpoints.exists(), "the chain ran with the SQLite checkpointer in the data dir"

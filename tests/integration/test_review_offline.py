@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -22,10 +24,22 @@ def sample_settings(tmp_path_factory, cache_dir):
 
 def test_slug_names_the_files():
     assert slug("KV cache compression") == "kv-cache-compression"
-    assert slug("  Diffusion models: for robot manipulation?! ") == "diffusion-models-for-robot-manipulation"
-    assert slug("Über-große Modelle") == "uber-groe-modelle"
-    assert slug("∑∫") == "theme"
+    assert re.fullmatch(r"diffusion-models-for-robot-manipulation-[0-9a-f]{8}", slug("Diffusion models: for robot manipulation?!"))
+    assert re.fullmatch(r"uber-groe-modelle-[0-9a-f]{8}", slug("Über-große Modelle"))
+    assert re.fullmatch(r"theme-[0-9a-f]{8}", slug("∑∫"))
     assert len(slug("word " * 40)) <= 60 and not slug("word " * 40).endswith("-")
+    assert slug("word " * 40) != slug("word " * 41), "a theme cut for length keeps what tells it apart"
+    assert slug("机器人操作") != slug("扩散模型") and slug("Über-große Modelle") != slug("Uber-grose Modelle")
+
+
+def test_themes_in_other_scripts_write_their_own_files(sample_settings):
+    """Issue 18, finding 8: `brief review "机器人操作"` then `"扩散模型"` keep two sets of files."""
+    first = run_review(sample_settings, ReviewRequest(theme="机器人操作", max_papers=3))
+    second = run_review(sample_settings, ReviewRequest(theme="扩散模型", max_papers=3))
+    assert first.outputs and second.outputs and not set(first.outputs) & set(second.outputs)
+    assert all(Path(p).exists() for p in first.outputs + second.outputs), "the second review replaced none of the first"
+    themes = {json.loads(Path(p).read_text())["theme"] for p in first.outputs + second.outputs if p.endswith(".json")}
+    assert themes == {"机器人操作", "扩散模型"}
 
 
 def test_offline_review_reads_memory_across_weeks(sample_settings):

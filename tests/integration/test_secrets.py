@@ -94,3 +94,21 @@ def test_error_lines_and_log_records_are_redacted():
     redact.add(["from-a-config-file"])
     assert "from-a-config-file" not in redact("key from-a-config-file rejected")
     assert redact("/root/briefings") == "/root/briefings", "only secrets are masked"
+
+
+def test_encodings_of_a_secret_are_redacted_too():
+    """Issue 18, finding 4: a server may echo the password base64-encoded (AUTH LOGIN, AUTH PLAIN's
+    `\\0user\\0password`) or URL-encoded; the redactor on stderr and in error lines masks those forms too."""
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    password = "smtp CANARY/777+?"
+    redact = Redactor({"BRIEF_SMTP_PASSWORD": password})
+    forms = [base64.b64encode(password.encode()).decode(), base64.urlsafe_b64encode(password.encode()).decode(),
+             base64.b64encode(f"\0me@example.org\0{password}".encode()).decode(), quote(password, safe=""),
+             quote_plus(password), base64.b64encode(password.encode()).decode().rstrip("=")]
+    for form in forms:
+        line = redact(f"535 5.7.8 AUTH {form} rejected")
+        assert line == "535 5.7.8 AUTH *** rejected", (form, line)
+    untouched = f"AUTH {base64.b64encode(b'another secret').decode()} rejected at 2026-06-08"
+    assert redact(untouched) == untouched, "only encodings of a secret are masked"

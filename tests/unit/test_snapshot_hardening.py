@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -68,3 +68,31 @@ def test_check_names_an_unusable_path(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(SnapshotError, match="no .jsonl"):
         SnapshotSource(tmp_path).check()
+
+
+@pytest.mark.parametrize("ending", ["\r", "\r\n", "\n"])
+def test_every_line_ending_reads_every_paper(tmp_path, ending):
+    """Issue 18, finding 13: a snapshot saved with bare-CR (or CRLF) line endings loses no paper."""
+    from brief.sources.snapshot import sample_path
+
+    expected = []
+    for path in sorted(sample_path().glob("2026-06-1*_sample.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        expected += [json.loads(x)["id"] for x in lines if x.strip()]
+        (tmp_path / path.name).write_bytes((ending.join(lines) + ending).encode("utf-8"))
+    source = SnapshotSource(tmp_path, today=date(2026, 6, 30))
+    ids = [p.id for p in source.fetch(WEEK)]
+    assert len(expected) > 50 and sorted(ids) == sorted(expected), f"{len(expected) - len(ids)} papers lost"
+    assert source.skipped == 0, "no record reads as malformed"
+
+
+def test_a_bare_cr_kaggle_file_is_still_a_kaggle_file(tmp_path):
+    from tests.unit.test_sources_kaggle import record
+
+    records = [record(i) for i in range(1, 40)]
+    (tmp_path / "arxiv-metadata.json").write_bytes("\r".join(json.dumps(r) for r in records).encode("utf-8"))
+    window = parse_week("2026-W23")
+    source = SnapshotSource(tmp_path, today=date(2026, 7, 30))
+    ids = {p.id for p in source.fetch(window)}
+    wanted = {r["id"] for r in records if window.contains(date(2026, 6, 1) + timedelta(days=int(r["id"][-5:]) % 30))}
+    assert wanted and ids == wanted and source.skipped == 0
