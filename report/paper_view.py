@@ -85,7 +85,6 @@ def authors_shown(authors: list[str], watched: list[str], n: int = AUTHORS_SHOWN
 
 def link_list(abs_url: str | None, pdf_url: str | None, resources: list[ResourceLink]) -> list[tuple[str, str]]:
     """(label, url) pairs in reading order: abs, PDF, then code, data, model and project links."""
-    out = [("abs", abs_url), ("PDF", pdf_url)]
     order = {"code": 0, "data": 1, "model": 2, "project": 3}
-    out += [(r.kind, r.url) for r in sorted(resources, key=lambda r: order[r.kind])]
-    return [(label, url) for label, url in out if web_url(url)]
+    out = [("abs", abs_url), ("PDF", pdf_url), *((r.kind, r.url) for r in sorted(resources, key=lambda r: order[r.kind]))]
+    return [(label, url) for label, url in out if url and web_url(url)]
