@@ -1,7 +1,7 @@
 """Synthesiser: turns the week's accepted papers into themes and the briefing's prose.
 
-1. Themes: k-means on the papers' unit embeddings (k by silhouette), named by distinctive terms,
-   heaviest (summed relevance) first.
+1. Themes: k-means on the papers' unit embeddings (k by silhouette) within each matched topic, named by
+   distinctive noun phrases (brief/phrases.py), heaviest (summed relevance) first.
 2. Facts per theme, from data (agents/theme_analysis.py): the earlier papers it builds on, the
    cross-field bridges inside it, and its trend over the previous weeks in memory.
 3. Prose: templated from those facts offline; with an LLM, map-reduced within the context budget
@@ -84,6 +84,37 @@ def cluster(vectors: np.ndarray, max_themes: int = 8) -> list[list[int]]:
     return sorted(groups, key=lambda g: (-len(g), g[0]))
 
 
+def cluster_by_topic(vectors: np.ndarray, topics: list[str | None], max_themes: int = 8) -> list[list[int]]:
+    """Themes within matched topics first, so one broad topic cannot swallow the week: each topic's papers are
+    clustered on their own (`cluster`), with a share of `max_themes` in proportion to its size. Papers with no
+    topic (author or keyword matches) form one more group. Largest theme first."""
+    n = len(vectors)
+    by_topic: dict[str, list[int]] = {}
+    for i, topic in enumerate(topics):
+        by_topic.setdefault(topic or "", []).append(i)
+    groups = []
+    for members in by_topic.values():
+        share = max(1, round(max_themes * len(members) / max(n, 1)))
+        groups += [[members[j] for j in g] for g in cluster(vectors[members], share)]
+    split = [part for g in groups for part in _split_large(vectors, g, MAX_THEME_SIZE)]
+    return sorted(split, key=lambda g: (-len(g), g[0]))
+
+
+MAX_THEME_SIZE = 12  # k-means on sentence embeddings often leaves one catch-all cluster: split it in two, again
+
+
+def _split_large(vectors: np.ndarray, group: list[int], max_size: int) -> list[list[int]]:
+    if len(group) <= max_size:
+        return [group]
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(n_clusters=2, n_init=4, random_state=0).fit_predict(vectors[group])
+    halves = [[g for g, label in zip(group, labels) if label == c] for c in (0, 1)]
+    if not all(halves):
+        return [group]
+    return [part for half in halves for part in _split_large(vectors, half, max_size)]
+
+
 class Synthesiser:
     def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig | None = None, memory=None):
         """`memory` (memory/store.Memory, optional) resolves citations of earlier papers, gives their
@@ -95,7 +126,9 @@ class Synthesiser:
     def themes(self, week: str, papers: list[Paper], vectors: np.ndarray, decisions: dict[str, Decision],
                links: dict[str, list[Link]], background: list[str]) -> list[ThemeBrief]:
         """Themes with their facts (earlier papers, bridges, trend), before any prose."""
-        themes = name_themes(cluster(vectors, self.cfg.max_themes), papers, decisions, background)
+        topics = [decisions[p.id].topic for p in papers]
+        groups = cluster_by_topic(np.asarray(vectors, np.float32), topics, self.cfg.max_themes)
+        themes = name_themes(groups, papers, decisions, background)
         by_id = {p.id: p for p in papers}
         unit = {p.id: v / max(float(np.linalg.norm(v)), 1e-12) for p, v in zip(papers, np.asarray(vectors, np.float32))}
         linked = {link.id for ls in links.values() for link in ls}

@@ -13,8 +13,6 @@ briefings carry the same facts and the LLM only puts them into words.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Literal
@@ -24,7 +22,8 @@ from pydantic import BaseModel, Field
 
 from brief.models import Decision, Link, Paper, Theme
 from brief.sources.window import parse_week, week_of
-from brief.text import distinctive_terms, document_frequencies, shared_terms
+from brief.phrases import distinctive_phrases, phrase_frequencies, strip_latex
+from brief.text import shared_terms
 
 
 class EarlierPaper(BaseModel):
@@ -77,33 +76,22 @@ class ThemeBrief(Theme):
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
                 background: list[str]) -> list[ThemeBrief]:
-    """Offline names (distinctive terms against the whole week), members best first, heaviest theme first."""
-    bg = document_frequencies(background)
+    """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
+    heaviest theme first. A theme with no phrase two of its papers share is named by its lead's title."""
+    bg = phrase_frequencies(background)
     themes = []
     for group in groups:
         members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
-        terms = distinctive_terms([p.text_for_embedding() for p in members], bg, k=4)
-        # terms shared by fewer than three papers are one abstract's quirks: name those themes by their lead
-        texts = [p.text_for_embedding() for p in members]
-        name = (" · ".join(display_term(t, texts) for t in terms[:3]) if len(members) >= 3 and terms
-                else _short_title(members[0].title))
+        # a small theme's name comes from its titles alone: one abstract's quirks are no name
+        docs = [p.text_for_embedding() for p in members] if len(members) >= 3 else [p.title for p in members]
+        found = distinctive_phrases(docs, [p.title for p in members], bg, k=4, min_support=2 if len(members) >= 3 else 1)
+        name = " · ".join(found[:2]) if found else _short_title(strip_latex(members[0].title))
         themes.append(ThemeBrief(
-            name=name, paper_ids=[p.id for p in members], terms=terms,
+            name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found],
             categories=sorted({p.primary_category for p in members}),
             weight=round(sum(decisions[p.id].relevance for p in members) / 10, 2),
         ))
     return sorted(themes, key=lambda t: (-t.weight, t.paper_ids[0]))
-
-
-def display_term(term: str, texts: list[str]) -> str:
-    """A lower-cased term as the papers write it ("vision-language-action vla" → "Vision-Language-Action VLA"):
-    the most frequent original spelling, capitalised; falls back to title case."""
-    pattern = re.compile(r"\b" + r"[\W_]+".join(re.escape(w) for w in term.split()) + r"\b", re.IGNORECASE)
-    spellings = Counter(" ".join(re.split(r"[^\w\-]+", m.group(0))) for text in texts for m in pattern.finditer(text))
-    if not spellings:
-        return term.title()
-    best = spellings.most_common(1)[0][0]
-    return " ".join(w if any(c.isupper() for c in w) else w[:1].upper() + w[1:] for w in best.split())
 
 
 def _short_title(title: str, n: int = 60) -> str:
