@@ -137,7 +137,7 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
     """Up to k phrases frequent in `docs` and rare in the background, no two sharing a stem, as written.
 
     Score: (papers using it + half the titles using it) x idf against the background x (1 + 0.2 per word past
-    the first); a phrase in more than `common_share` of the background is generic there and never shown."""
+    the first); a phrase in more than `common_share` of the background beyond the group is generic there."""
     df, n = background
     support: Counter = Counter()
     spellings: dict[Phrase, Counter] = {}
@@ -149,7 +149,7 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
     limit = max(3, common_share * n)
     scored = []
     for key, count in support.items():
-        if count < min_support or df.get(key, 0) > limit:
+        if count < min_support or df.get(key, 0) - count > limit:  # common outside the group: generic
             continue
         idf = math.log((n + 1) / (df.get(key, 0) + 1)) if n else 1.0
         scored.append(((count + 0.5 * in_titles[key]) * idf * (1 + 0.2 * (len(key) - 1)), key))
@@ -167,3 +167,41 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
 
 def _keeps_case(written: str) -> bool:
     return any(sum(c.isupper() for c in w) >= 2 for w in written.split())
+
+
+@functools.lru_cache(maxsize=16384)
+def content_words(text: str) -> dict[str, str]:
+    """Single content words that can stand alone (not filler, not adjectives by their ending): stem → word."""
+    return {stem(w): w.lower() for run in _chunks(text) for w in run if single_word_ok(w)}
+
+
+def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, common_share: float = 0.05) -> list[str]:
+    """What two texts share that means something: common phrases (and then single content words) rare in the
+    background (in at most `common_share` of its documents), longest and rarest first, none inside another."""
+    df, n = background
+    limit = max(2, common_share * n) if n >= 20 else n  # a background under 20 texts tells nothing generic
+    pa, pb = phrases(a), phrases(b)
+    found = [(key, pa[key]) for key in pa.keys() & pb.keys()]
+    wa, wb = content_words(a), content_words(b)
+    found += [((s,), wa[s]) for s in wa.keys() & wb.keys() if (s,) not in pa]
+    ranked = sorted(((key, w) for key, w in found if df.get(key, 0) <= limit),
+                    key=lambda kw: (-len(word_stems(kw[0])), df.get(kw[0], 0), kw[1]))
+    out: list[str] = []
+    used: set[str] = set()
+    for key, written in ranked:
+        if word_stems(key) <= used:
+            continue
+        out.append(written if _keeps_case(written) else written.lower())
+        used |= word_stems(key)
+        if len(out) == k:
+            break
+    return out
+
+
+def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
+    """Document frequencies of phrases and single content words (the background `shared_phrases` needs)."""
+    df: Counter = Counter()
+    for doc in docs:
+        df.update(phrases(doc).keys())
+        df.update((s,) for s in content_words(doc))
+    return df, len(docs)

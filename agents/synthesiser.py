@@ -41,7 +41,7 @@ from brief.agents.theme_analysis import (  # noqa: F401
 )
 from brief.config import SynthesisConfig
 from brief.models import Decision, Link, Paper, Review
-from brief.text import document_frequencies
+from brief.phrases import text_frequencies
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class Synthesiser:
         unit = {p.id: v / max(float(np.linalg.norm(v)), 1e-12) for p, v in zip(papers, np.asarray(vectors, np.float32))}
         linked = {link.id for ls in links.values() for link in ls}
         categories = self._categories(sorted(linked))
-        bg = document_frequencies(background)
+        bg = text_frequencies(background)
         for theme in themes:
             theme.earlier = earlier_papers(theme, links, categories)
             theme.new_ids = [pid for pid in theme.paper_ids if not links.get(pid)]
@@ -237,19 +237,23 @@ def _with_prose(theme: ThemeBrief, prose: str, checker: CitationChecker) -> Them
 
 
 def trend_sentence(trend: Trend | None) -> str:
+    """The trend in words that match the numbers shown: the direction is judged on each week's *share* of
+    papers, so the sentence shows the shares, and says so when the raw counts moved the other way."""
     if trend is None or trend.direction == "no history":
         return ""
-    known = [(w, c) for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t]
-    series = " → ".join(f"{c} in {w}" for w, c in known)
-    earlier = [w for w, _ in known[:-1]]
+    known = [(w, c, t) for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t]
+    series = " → ".join(f"{c} of {t} ({c / t:.1%}) in {w}" for w, c, t in known)
+    earlier = [w for w, _, _ in known[:-1]]
     span = earlier[0] if len(earlier) == 1 else f"the previous {len(earlier)} weeks in memory"
     if trend.direction == "new":
         return f"Memory holds nothing this close from {span}: a new line of work (nearby papers: {series})."
-    return {
-        "growing": f"The theme is growing against {span} (nearby papers: {series}).",
-        "shrinking": f"The theme is shrinking against {span} (nearby papers: {series}).",
-        "steady": f"Steady against {span} (nearby papers: {series}).",
-    }[trend.direction]
+    before = sum(c for _, c, _ in known[:-1]) / max(len(known) - 1, 1)
+    now = known[-1][1] if known else 0
+    counts = "rising" if now >= 1.3 * before and now - before >= 3 else "falling" if now <= before / 1.3 and before - now >= 3 else ""
+    word = {"growing": "growing", "shrinking": "shrinking", "steady": "steady"}[trend.direction]
+    caveat = (f" In raw counts it is {counts}, with the week's volume." if counts and counts != {"growing": "rising",
+              "shrinking": "falling"}.get(word) else "")
+    return f"As a share of each week's papers the theme is {word} against {span} (nearby papers: {series}).{caveat}"
 
 
 def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review]) -> str:

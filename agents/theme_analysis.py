@@ -5,8 +5,8 @@ briefings carry the same facts and the LLM only puts them into words.
 
 - earlier: the papers from earlier weeks this theme's papers link to (memory/links.py), with their weeks;
   papers with no link are new ground.
-- bridges: pairs of papers from different primary archives (cs ↔ eess) or primary categories
-  (cs.CV ↔ cs.RO) that share a method or problem: the cross-field ties a single-field digest never shows.
+- bridges: pairs of papers from different fields (brief/fields.py: cs.CV ↔ cs.RO, cs ↔ eess; never cs.AI ↔
+  cs.CL) that share a method or problem: the cross-field ties a single-field digest never shows.
 - trend: how many remembered papers lay near the theme's centre in each of the previous weeks and this
   one, as a share of each week's volume, so a busier week does not read as growth.
 """
@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field
 
 from brief.models import Decision, Link, Paper, Theme
 from brief.sources.window import parse_week, week_of
-from brief.phrases import distinctive_phrases, phrase_frequencies, strip_latex
-from brief.text import shared_terms
+from brief.fields import cross_field
+from brief.phrases import distinctive_phrases, phrase_frequencies, shared_phrases, strip_latex
 
 
 class EarlierPaper(BaseModel):
@@ -117,7 +117,8 @@ def earlier_papers(theme: Theme, links: dict[str, list[Link]], categories: dict[
 
 
 def _field_gap(a: str, b: str) -> str | None:
-    if a == b:
+    """How two primary categories differ, when they lie in different fields (brief/fields.py); None if not."""
+    if not cross_field(a, b):
         return None
     return "archives" if a.split(".")[0] != b.split(".")[0] else "categories"
 
@@ -150,7 +151,7 @@ def bridges(theme: Theme, by_id: dict[str, Paper], vectors: dict[str, np.ndarray
     for gap, sim, a, b_id, b_title, b_cat, b_week, b_text in candidates[:200]:  # terms are costly: the best 200
         if uses.get(a.id, 0) >= 2 or uses.get(b_id, 0) >= 2:
             continue
-        terms = shared_terms(a.text_for_embedding(), b_text, background, k=3)
+        terms = shared_phrases(a.text_for_embedding(), b_text, background, k=3)
         if not terms:
             continue
         chosen.append(Bridge(a_id=a.id, a_title=a.title, a_category=a.primary_category, b_id=b_id, b_title=b_title,

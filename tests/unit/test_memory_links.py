@@ -49,7 +49,8 @@ def test_a_link_says_why(tmp_path):
     assert "tactile sensing" in " ".join(first.shared_terms) and "dexterous grasping" in " ".join(first.shared_terms)
     assert not any("learned model" in t or t == "model" for t in first.shared_terms), "common in the week: not distinctive"
     assert second.cross_field and second.shared_authors == []
-    assert find_links(memory, [new], unit(base), "2026-W24", k=3, threshold=0.999)[new.id] == []
+    # the threshold applies to the cosine plus its evidence (at most +0.14): beyond that nothing links
+    assert find_links(memory, [new], unit(base), "2026-W24", k=3, threshold=1.15)[new.id] == []
 
 
 def test_calibration_puts_the_threshold_above_chance_matches():
