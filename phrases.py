@@ -22,7 +22,7 @@ from brief.text import STOPWORDS
 
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?(\[[^\]]*\])?")
 _MATH = re.compile(r"\$[^$]*\$")
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[^\sA-Za-z]")
+_TOKEN = re.compile(r"[0-9]*[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
 _ADJECTIVE_ENDINGS = ("ly", "ive", "ous", "ful", "able", "ible", "ical", "ary", "less", "est")
 # (suffix, replacement), first match wins; the stem keeps at least four letters
 _SUFFIXES = (("ization", "ize"), ("izations", "ize"), ("ational", "ate"), ("ations", "ate"), ("ation", "ate"),
@@ -59,7 +59,7 @@ def strip_latex(text: str) -> str:
 
 def _content(word: str) -> bool:
     low = word.lower()
-    if word.isupper() and len(word) == 2:  # KV, RL, VR
+    if word.isupper() and len(word) >= 2:  # KV, RL, 3D, 3DGS
         return True
     return len(low) > 2 and low not in generic_words() and not low[0].isdigit() and not low.endswith("ly")
 
@@ -70,24 +70,34 @@ _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time 
     oriented intensive critical friendly ready end only heavy light native""".split())
 
 
+# the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
+_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi".split())
+
+
 def _technical(word: str) -> bool:
     """A single word that names something on its own: an acronym (VLA, SLAM) or a hyphenated noun compound."""
     if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
         return True
-    head = word.rsplit("-", 1)[-1].lower()
-    return "-" in word and len(word) >= 8 and head not in _ADJECTIVE_HEADS and not head.endswith(_ADJECTIVE_ENDINGS)
+    first, head = word.split("-", 1)[0].lower(), word.rsplit("-", 1)[-1].lower()
+    return ("-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and head not in _ADJECTIVE_HEADS
+            and not head.endswith(_ADJECTIVE_ENDINGS))
 
 
 def single_word_ok(word: str) -> bool:
+    """A single word that can stand as a shared term: a technical word, or a content word that is no
+    adjective, participle or verb form by its ending ("incorporating", "commanded", "underexplored")."""
+    if _technical(word):
+        return True
     low = word.lower()
-    return _content(word) and not low.endswith(_ADJECTIVE_ENDINGS) and len(low) >= 4
+    return (_content(word) and "-" not in low and len(low) >= 4
+            and not low.endswith((*_ADJECTIVE_ENDINGS, "ing", "ed", "ize", "ise")))
 
 
 def _chunks(text: str) -> list[list[str]]:
     """Runs of content words between punctuation and filler."""
     runs: list[list[str]] = [[]]
     for tok in _TOKEN.findall(strip_latex(text)):
-        if tok[0].isalpha() and _content(tok):
+        if any(c.isalpha() for c in tok) and _content(tok):
             runs[-1].append(tok)
         elif runs[-1]:
             runs.append([])
@@ -184,7 +194,8 @@ def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, 
     found = [(key, pa[key]) for key in pa.keys() & pb.keys()]
     wa, wb = content_words(a), content_words(b)
     found += [((s,), wa[s]) for s in wa.keys() & wb.keys() if (s,) not in pa]
-    ranked = sorted(((key, w) for key, w in found if df.get(key, 0) <= limit),
+    word_limit = max(2, 0.01 * n) if n >= 100 else limit  # a single word must be rarer than a phrase
+    ranked = sorted(((key, w) for key, w in found if df.get(key, 0) <= (limit if len(key) > 1 or " " in w else word_limit)),
                     key=lambda kw: (-len(word_stems(kw[0])), df.get(kw[0], 0), kw[1]))
     out: list[str] = []
     used: set[str] = set()

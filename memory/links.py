@@ -102,7 +102,8 @@ def _evidence(paper: Paper, record, topic: str | None, freq: tuple, hubs: int) -
         cross_field=bool(record.categories) and bool(paper.categories)
         and cross_field(paper.primary_category, record.categories[0]),
     )
-    return score, link, bool(authors) or len(terms) >= 2
+    phrases_shared = [t for t in terms if " " in t or "-" in t or sum(c.isupper() for c in t) >= 2]
+    return score, link, bool(authors) or len(phrases_shared) >= 2
 
 
 def find_links(
@@ -121,7 +122,7 @@ def find_links(
     papers) are penalised, and a link stands when its score reaches the memory-size threshold
     (`threshold_for`) and, with nothing but the cosine for it, beats it by BARE_MARGIN. No earlier paper takes
     more than MAX_PER_TARGET links in a week unless each extra one is strongly supported (shared authors, or
-    two shared terms). `background`: the texts that define "distinctive" (default: `papers` themselves; the
+    two shared phrases). `background`: the texts that define "distinctive" (default: `papers` themselves; the
     weekly graph passes the whole week's papers); `topics`: each paper's matched criteria topic."""
     pool = memory.neighbours(embeddings, before_week=week, k=max(3 * k, 8))
     texts = list(background) if background is not None else [p.text_for_embedding() for p in papers]
