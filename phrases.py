@@ -139,7 +139,13 @@ def phrase_frequencies(docs: list[str]) -> tuple[Counter, int]:
 def display(spellings: Counter) -> str:
     """The most frequent spelling, each lower-case word capitalised (acronyms and CamelCase kept)."""
     best = spellings.most_common(1)[0][0]
-    return " ".join(w if any(c.isupper() for c in w) else w[:1].upper() + w[1:] for w in best.split())
+    return " ".join(w.upper() if any(c.isdigit() for c in w) and len(w) <= 4 else w if any(c.isupper() for c in w)
+                    else w[:1].upper() + w[1:] for w in best.split())
+
+
+def _initials(written: str) -> str:
+    """"3D Gaussian Splatting" → "3DGS": what an acronym of the phrase would read."""
+    return "".join(w if any(c.isdigit() for c in w) else w[0] for w in written.split()).upper()
 
 
 def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
@@ -165,9 +171,12 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
         scored.append(((count + 0.5 * in_titles[key]) * idf * (1 + 0.2 * (len(key) - 1)), key))
     chosen: list[Phrase] = []
     used: set[str] = set()
+    acronyms = set()
     for _, key in sorted(scored, key=lambda s: (-s[0], s[1])):
-        if word_stems(key) & used:
+        written = display(spellings[key])
+        if word_stems(key) & used or written.upper() in acronyms:
             continue
+        acronyms.add(_initials(written))
         chosen.append(key)
         used |= word_stems(key)
         if len(chosen) == k:
@@ -185,9 +194,16 @@ def content_words(text: str) -> dict[str, str]:
     return {stem(w): w.lower() for run in _chunks(text) for w in run if single_word_ok(w)}
 
 
-def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, common_share: float = 0.05) -> list[str]:
+def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, common_share: float = 0.05,
+                   area: tuple[Counter, int] | None = None, area_share: float = 0.08) -> list[str]:
     """What two texts share that means something: common phrases (and then single content words) rare in the
-    background (in at most `common_share` of its documents), longest and rarest first, none inside another."""
+    background (in at most `common_share` of its documents), longest and rarest first, none inside another.
+    `area` (e.g. the week's accepted papers): terms in more than `area_share` of them name the reader's
+    whole field ("LLM agents", "robotic manipulation"), not what ties two papers, and are left out."""
+    blocked: set[Phrase] = set()
+    if area is not None:
+        area_df, area_n = area
+        blocked = {key for key, count in area_df.items() if count > max(2, area_share * area_n)}
     df, n = background
     limit = max(2, common_share * n) if n >= 20 else n  # a background under 20 texts tells nothing generic
     pa, pb = phrases(a), phrases(b)
@@ -195,7 +211,8 @@ def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, 
     wa, wb = content_words(a), content_words(b)
     found += [((s,), wa[s]) for s in wa.keys() & wb.keys() if (s,) not in pa]
     word_limit = max(2, 0.01 * n) if n >= 100 else limit  # a single word must be rarer than a phrase
-    ranked = sorted(((key, w) for key, w in found if df.get(key, 0) <= (limit if len(key) > 1 or " " in w else word_limit)),
+    ranked = sorted(((key, w) for key, w in found if key not in blocked
+                     and df.get(key, 0) <= (limit if len(key) > 1 or " " in w else word_limit)),
                     key=lambda kw: (-len(word_stems(kw[0])), df.get(kw[0], 0), kw[1]))
     out: list[str] = []
     used: set[str] = set()

@@ -61,7 +61,8 @@ AUTHOR_BONUS = 0.06  # shared authors: the same group's follow-up work
 TOPIC_BONUS = 0.02  # both matched the same criteria topic
 HUB_FREE = 2  # an earlier paper near this many of the week's papers is not a hub yet
 HUB_PENALTY = 0.02  # per further paper it is near: a paper near everything says nothing about any one
-BARE_MARGIN = 0.08  # a link with no evidence but the cosine must beat the threshold by this much
+EVIDENCE_MARGIN = 0.08  # the score (cosine + evidence - hub penalty) must beat the threshold by this much
+BARE_MARGIN = 0.09  # a link with no evidence but the cosine must beat the threshold by this much
 MAX_PER_TARGET = 3  # links to one earlier paper in a week, unless strongly supported
 
 
@@ -80,11 +81,11 @@ class _Candidate(BaseModel):
     strong: bool
 
 
-def _evidence(paper: Paper, record, topic: str | None, freq: tuple, hubs: int) -> tuple[float, Link, bool]:
+def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple, hubs: int) -> tuple[float, Link, bool]:
     """(score, link, strong): the cosine plus what else the two share, minus the hub penalty."""
     sim = record.similarity or 0.0
     authors = shared_authors(paper.authors, record.authors)
-    terms = shared_phrases(paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4)
+    terms = shared_phrases(paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4, area=area)
     same_topic = bool(topic) and topic == record.topic
     score = (sim + PHRASE_BONUS * min(len(terms), 3) + AUTHOR_BONUS * bool(authors) + TOPIC_BONUS * same_topic
              - HUB_PENALTY * max(0, hubs - HUB_FREE))
@@ -119,25 +120,28 @@ def find_links(
     """For each paper, up to k papers seen before `week` (see Memory.neighbours) that a reader would want
     beside it, each with its why. Candidates are the nearest by cosine; each is re-scored on the evidence the
     two share (distinctive terms, authors, matched topic), hubs (earlier papers near many of this week's
-    papers) are penalised, and a link stands when its score reaches the memory-size threshold
-    (`threshold_for`) and, with nothing but the cosine for it, beats it by BARE_MARGIN. No earlier paper takes
+    papers) are penalised, and a link stands when its score beats the memory-size threshold (`threshold_for`)
+    by EVIDENCE_MARGIN or, with nothing but the cosine for it, by BARE_MARGIN. Terms shared by many of
+    `papers` (the reader's whole field) are no evidence. No earlier paper takes
     more than MAX_PER_TARGET links in a week unless each extra one is strongly supported (shared authors, or
     two shared phrases). `background`: the texts that define "distinctive" (default: `papers` themselves; the
     weekly graph passes the whole week's papers); `topics`: each paper's matched criteria topic."""
     pool = memory.neighbours(embeddings, before_week=week, k=max(3 * k, 8))
     texts = list(background) if background is not None else [p.text_for_embedding() for p in papers]
     freq = text_frequencies(texts)
+    area = text_frequencies([p.text_for_embedding() for p in papers])  # terms most of them share name the field
     cut = threshold_for(threshold, memory.count())
-    floor = cut - PHRASE_BONUS * 3 - AUTHOR_BONUS - TOPIC_BONUS
+    floor = cut - AUTHOR_BONUS  # below the threshold only the same authors' work can still qualify
     hubs = Counter(r.id for near in pool for r in near if (r.similarity or 0) >= cut)
     candidates: list[_Candidate] = []
     for paper, near in zip(papers, pool):
         for record in near:
             if record.id == paper.id or (record.similarity or 0) < floor:
                 continue
-            score, link, strong = _evidence(paper, record, (topics or {}).get(paper.id), freq, hubs[record.id])
+            score, link, strong = _evidence(paper, record, (topics or {}).get(paper.id), freq, area, hubs[record.id])
             bare = not link.shared_authors and not link.shared_terms
-            if score >= cut + (BARE_MARGIN if bare else 0.0):
+            if (record.similarity or 0) - HUB_PENALTY * max(0, hubs[record.id] - HUB_FREE) >= cut + BARE_MARGIN if bare \
+                    else score >= cut + EVIDENCE_MARGIN:
                 candidates.append(_Candidate(paper_id=paper.id, link=link, score=score, strong=strong))
     return _cap(candidates, papers, k)
 
