@@ -60,6 +60,7 @@ PHRASE_BONUS = 0.02  # per shared distinctive term, at most three
 AUTHOR_BONUS = 0.06  # shared authors: the same group's follow-up work
 TOPIC_BONUS = 0.02  # both matched the same criteria topic
 HUB_FREE = 2  # an earlier paper near this many of the week's papers is not a hub yet
+HUB_TYPICAL = 75  # ... nor one near no more than this percentile of the earlier papers near any
 HUB_PENALTY = 0.02  # per further paper it is near: a paper near everything says nothing about any one
 EVIDENCE_MARGIN = 0.08  # the score (cosine + evidence - hub penalty) must beat the threshold by this much
 BARE_MARGIN = 0.09  # a link with no evidence but the cosine must beat the threshold by this much
@@ -81,14 +82,14 @@ class _Candidate(BaseModel):
     strong: bool
 
 
-def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple, hubs: int) -> tuple[float, Link, bool]:
+def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple, excess: int) -> tuple[float, Link, bool]:
     """(score, link, strong): the cosine plus what else the two share, minus the hub penalty."""
     sim = record.similarity or 0.0
     authors = shared_authors(paper.authors, record.authors)
     terms = shared_phrases(paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4, area=area)
     same_topic = bool(topic) and topic == record.topic
     score = (sim + PHRASE_BONUS * min(len(terms), 3) + AUTHOR_BONUS * bool(authors) + TOPIC_BONUS * same_topic
-             - HUB_PENALTY * max(0, hubs - HUB_FREE))
+             - HUB_PENALTY * excess)
     if authors:
         reason = f"same authors: {', '.join(authors[:2])}"
     elif terms:
@@ -133,14 +134,19 @@ def find_links(
     cut = threshold_for(threshold, memory.count())
     floor = cut - AUTHOR_BONUS  # below the threshold only the same authors' work can still qualify
     hubs = Counter(r.id for near in pool for r in near if (r.similarity or 0) >= cut)
+    # a hub is near many more of this week's papers than earlier papers usually are: in a narrow memory
+    # (every paper on one topic) everything is near everything, and that is no reason to drop links
+    free = max(HUB_FREE, float(np.percentile(list(hubs.values()), HUB_TYPICAL))) if hubs else HUB_FREE
+    excess = {pid: max(0.0, count - free) for pid, count in hubs.items()}
     candidates: list[_Candidate] = []
     for paper, near in zip(papers, pool):
         for record in near:
             if record.id == paper.id or (record.similarity or 0) < floor:
                 continue
-            score, link, strong = _evidence(paper, record, (topics or {}).get(paper.id), freq, area, hubs[record.id])
+            score, link, strong = _evidence(paper, record, (topics or {}).get(paper.id), freq, area,
+                                            excess.get(record.id, 0))
             bare = not link.shared_authors and not link.shared_terms
-            if (record.similarity or 0) - HUB_PENALTY * max(0, hubs[record.id] - HUB_FREE) >= cut + BARE_MARGIN if bare \
+            if (record.similarity or 0) - HUB_PENALTY * excess.get(record.id, 0) >= cut + BARE_MARGIN if bare \
                     else score >= cut + EVIDENCE_MARGIN:
                 candidates.append(_Candidate(paper_id=paper.id, link=link, score=score, strong=strong))
     return _cap(candidates, papers, k)
