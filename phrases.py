@@ -144,8 +144,9 @@ def display(spellings: Counter) -> str:
 
 
 def _initials(written: str) -> str:
-    """"3D Gaussian Splatting" → "3DGS": what an acronym of the phrase would read."""
-    return "".join(w if any(c.isdigit() for c in w) else w[0] for w in written.split()).upper()
+    """"3D Gaussian Splatting" → "3DGS", "Vision-Language-Action" → "VLA": the phrase's acronym."""
+    words = [part for w in written.split() for part in w.split("-") if part]
+    return "".join(w if any(c.isdigit() for c in w) else w[0] for w in words).upper()
 
 
 def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,

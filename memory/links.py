@@ -64,7 +64,7 @@ HUB_TYPICAL = 75  # ... nor one near no more than this percentile of the earlier
 HUB_PENALTY = 0.02  # per further paper it is near: a paper near everything says nothing about any one
 EVIDENCE_MARGIN = 0.08  # the score (cosine + evidence - hub penalty) must beat the threshold by this much
 BARE_MARGIN = 0.09  # a link with no evidence but the cosine must beat the threshold by this much
-MAX_PER_TARGET = 3  # links to one earlier paper in a week, unless strongly supported
+MAX_PER_TARGET = 3  # links to one earlier paper in a week, unless the same authors wrote both
 
 
 def threshold_for(configured: float, memory_size: int) -> float:
@@ -83,7 +83,7 @@ class _Candidate(BaseModel):
 
 
 def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple, excess: int) -> tuple[float, Link, bool]:
-    """(score, link, strong): the cosine plus what else the two share, minus the hub penalty."""
+    """(score, link, same authors): the cosine plus what else the two share, minus the hub penalty."""
     sim = record.similarity or 0.0
     authors = shared_authors(paper.authors, record.authors)
     terms = shared_phrases(paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4, area=area)
@@ -104,8 +104,7 @@ def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple,
         cross_field=bool(record.categories) and bool(paper.categories)
         and cross_field(paper.primary_category, record.categories[0]),
     )
-    phrases_shared = [t for t in terms if " " in t or "-" in t or sum(c.isupper() for c in t) >= 2]
-    return score, link, bool(authors) or len(phrases_shared) >= 2
+    return score, link, bool(authors)
 
 
 def find_links(
@@ -124,8 +123,7 @@ def find_links(
     papers) are penalised, and a link stands when its score beats the memory-size threshold (`threshold_for`)
     by EVIDENCE_MARGIN or, with nothing but the cosine for it, by BARE_MARGIN. Terms shared by many of
     `papers` (the reader's whole field) are no evidence. No earlier paper takes
-    more than MAX_PER_TARGET links in a week unless each extra one is strongly supported (shared authors, or
-    two shared phrases). `background`: the texts that define "distinctive" (default: `papers` themselves; the
+    more than MAX_PER_TARGET links in a week unless each extra one shares authors with it. `background`: the texts that define "distinctive" (default: `papers` themselves; the
     weekly graph passes the whole week's papers); `topics`: each paper's matched criteria topic."""
     pool = memory.neighbours(embeddings, before_week=week, k=max(3 * k, 8))
     texts = list(background) if background is not None else [p.text_for_embedding() for p in papers]
