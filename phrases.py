@@ -71,7 +71,8 @@ _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time 
 
 
 # the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
-_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi".split())
+_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi"
+                                 .split())
 
 
 def _technical(word: str) -> bool:

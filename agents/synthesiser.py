@@ -249,10 +249,12 @@ def trend_sentence(trend: Trend | None) -> str:
         return f"Memory holds nothing this close from {span}: a new line of work (nearby papers: {series})."
     before = sum(c for _, c, _ in known[:-1]) / max(len(known) - 1, 1)
     now = known[-1][1] if known else 0
-    counts = "rising" if now >= 1.3 * before and now - before >= 3 else "falling" if now <= before / 1.3 and before - now >= 3 else ""
-    word = {"growing": "growing", "shrinking": "shrinking", "steady": "steady"}[trend.direction]
-    caveat = (f" In raw counts it is {counts}, with the week's volume." if counts and counts != {"growing": "rising",
-              "shrinking": "falling"}.get(word) else "")
+    counts = ("growing" if now >= 1.3 * before and now - before >= 3
+              else "shrinking" if now <= before / 1.3 and before - now >= 3 else "steady")
+    word = trend.direction
+    caveat = ""
+    if counts != word and counts != "steady":  # e.g. 47 → 26 papers in a quieter week: a steady share
+        caveat = f" In raw counts it is {'rising' if counts == 'growing' else 'falling'}, with the week's volume."
     return f"As a share of each week's papers the theme is {word} against {span} (nearby papers: {series}).{caveat}"
 
 

@@ -84,7 +84,8 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
         members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
         # a small theme's name comes from its titles alone: one abstract's quirks are no name
         docs = [p.text_for_embedding() for p in members] if len(members) >= 3 else [p.title for p in members]
-        found = distinctive_phrases(docs, [p.title for p in members], bg, k=4, min_support=2 if len(members) >= 3 else 1)
+        found = distinctive_phrases(docs, [p.title for p in members], bg, k=4,
+                                    min_support=2 if len(members) >= 3 else 1)
         name = " · ".join(found[:2]) if found else _short_title(strip_latex(members[0].title))
         themes.append(ThemeBrief(
             name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found],

@@ -82,7 +82,8 @@ class _Candidate(BaseModel):
     strong: bool
 
 
-def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple, excess: int) -> tuple[float, Link, bool]:
+def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple,
+              excess: float) -> tuple[float, Link, bool]:
     """(score, link, same authors): the cosine plus what else the two share, minus the hub penalty."""
     sim = record.similarity or 0.0
     authors = shared_authors(paper.authors, record.authors)
@@ -123,8 +124,9 @@ def find_links(
     papers) are penalised, and a link stands when its score beats the memory-size threshold (`threshold_for`)
     by EVIDENCE_MARGIN or, with nothing but the cosine for it, by BARE_MARGIN. Terms shared by many of
     `papers` (the reader's whole field) are no evidence. No earlier paper takes
-    more than MAX_PER_TARGET links in a week unless each extra one shares authors with it. `background`: the texts that define "distinctive" (default: `papers` themselves; the
-    weekly graph passes the whole week's papers); `topics`: each paper's matched criteria topic."""
+    more than MAX_PER_TARGET links in a week unless each extra one shares authors with it. `background`: the
+    texts that define "distinctive" (default: `papers` themselves; the weekly graph passes the whole week's
+    papers); `topics`: each paper's matched criteria topic."""
     pool = memory.neighbours(embeddings, before_week=week, k=max(3 * k, 8))
     texts = list(background) if background is not None else [p.text_for_embedding() for p in papers]
     freq = text_frequencies(texts)

@@ -47,7 +47,8 @@ def test_field_map_follows_the_arxiv_taxonomy():
 
 
 def test_a_falling_count_is_not_called_steady():
-    trend = Trend(weeks=["2026-W22", "2026-W23"], counts=[47, 26], totals=[1200, 640], direction="steady", threshold=0.5)
+    trend = Trend(weeks=["2026-W22", "2026-W23"], counts=[47, 26], totals=[1200, 640], direction="steady",
+                  threshold=0.5)
     text = trend_sentence(trend)
     assert "47 of 1200 (3.9%)" in text and "26 of 640 (4.1%)" in text
     assert "share" in text and "falling" in text, text
