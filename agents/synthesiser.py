@@ -96,11 +96,14 @@ def cluster_by_topic(vectors: np.ndarray, topics: list[str | None], max_themes: 
     for members in by_topic.values():
         share = max(1, round(max_themes * len(members) / max(n, 1)))
         groups += [[members[j] for j in g] for g in cluster(vectors[members], share)]
-    split = [part for g in groups for part in _split_large(vectors, g, MAX_THEME_SIZE)]
+    # k-means on sentence embeddings often leaves one catch-all cluster: one over MAX_THEME_SIZE papers and
+    # over 1.5 times the mean theme size is split in two, again, until it is neither
+    limit = max(MAX_THEME_SIZE, 1.5 * n / max(len(groups), 1))
+    split = [part for g in groups for part in _split_large(vectors, g, int(limit))]
     return sorted(split, key=lambda g: (-len(g), g[0]))
 
 
-MAX_THEME_SIZE = 12  # k-means on sentence embeddings often leaves one catch-all cluster: split it in two, again
+MAX_THEME_SIZE = 12
 
 
 def _split_large(vectors: np.ndarray, group: list[int], max_size: int) -> list[list[int]]:
