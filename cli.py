@@ -104,6 +104,15 @@ def _window(week: str | None, since: str | None, until: str | None, settings: Se
     return latest_window(build_sources(sources, settings), date.today())
 
 
+def is_demo(config, memory_dir, settings: Settings, sources: list[str]) -> bool:
+    """The quick start: no config file anywhere, no memory configured, the bundled sample as the source."""
+    from pathlib import Path
+
+    configured = config is not None or Path("brief.toml").exists() or memory_dir is not None
+    return (not configured and settings.memory.dir is None and settings.memory.chroma_host is None
+            and not settings.sources and set(sources) <= {"sample"})
+
+
 def weekly(
     week: WeekOpt = None,
     since: SinceOpt = None,
@@ -134,7 +143,13 @@ def weekly(
     from brief.preflight import check_weekly
 
     check_weekly(settings, sources, window)  # bad input fails here, before memory is locked or opened
-    result = run_weekly(settings, window, sources, reporter(quiet or as_json), restart=restart)
+    if is_demo(config, memory_dir, settings, sources):
+        from brief.runner import demo_settings, run_demo
+
+        settings = demo_settings(settings)
+        result = run_demo(settings, window, sources, reporter(quiet or as_json), restart=restart)
+    else:
+        result = run_weekly(settings, window, sources, reporter(quiet or as_json), restart=restart)
     state = result.state
     summary = {
         "week": state.week,

@@ -163,7 +163,7 @@ class MemoryConfig(_Strict):
     embedder: Literal["local", "minilm", "openai"] = "local"
     embedding_model: str = "text-embedding-3-small"
     link_threshold: float = Field(0.55, ge=-1.0, le=1.0, description="cosine a link needs; calibrated with bench/link_threshold.py (README: Memory)")
-    link_k: int = Field(3, ge=1, le=20)
+    link_k: int = Field(2, ge=1, le=20, description="links a paper at most: fewer, better links (README: Memory)")
 
     @field_validator("dir", "cache_dir")
     @classmethod

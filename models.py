@@ -187,6 +187,7 @@ class Link(BaseModel):
     shared_authors: list[str] = Field(default_factory=list)
     shared_terms: list[str] = Field(default_factory=list)
     cross_field: bool = False
+    reason: str = Field("", description="the strongest evidence for the link, in words")
 
 
 class Theme(BaseModel):

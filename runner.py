@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from brief.config import Settings
 from brief.errors import UserError
 from brief.graphs.context import open_context
 from brief.graphs.state import WeeklyState
-from brief.progress import Reporter
+from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window
 
 
@@ -28,9 +29,10 @@ class WeeklyResult:
 
 
 def run_weekly(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,
-               command: str | None = None, restart: bool = False) -> WeeklyResult:
+               command: str | None = None, restart: bool = False, notes: list[str] | None = None) -> WeeklyResult:
     """Run (or resume) the week under the memory dir's lock. Raises LockHeld if another run holds it.
-    `restart` discards an interrupted run of the same command instead of resuming it."""
+    `restart` discards an interrupted run of the same command instead of resuming it; `notes` open the
+    briefing's notes."""
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.weekly import build_weekly_graph
     from brief.memory.lock import RunLock
@@ -41,10 +43,37 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
             graph = build_weekly_graph().compile(checkpointer=saver)
             thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
             run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
-            final = run.run(WeeklyState(window=window, sources=sources), restart=restart,
+            final = run.run(WeeklyState(window=window, sources=sources, notes=list(notes or [])), restart=restart,
                             resume_note="resumed an interrupted run: {nodes} and what follows were redone")
     state = WeeklyState.model_validate(final)
     return WeeklyResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))
+
+
+DEMO_DIR = ".brief-demo"
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The quick start's settings: memory in a throwaway dir inside the report dir (<out>/.brief-demo), so the
+    demo never touches the user's default memory dir."""
+    demo_memory = settings.memory.model_copy(update={"dir": settings.out_dir / DEMO_DIR})
+    return settings.model_copy(update={"memory": demo_memory})
+
+
+def run_demo(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,
+             restart: bool = False) -> WeeklyResult:
+    """The quick start (`brief weekly` with no config, on the bundled sample): fill the demo memory with the
+    week before `window` (once; its briefing goes to <memory>/briefings), then brief `window` against it, so
+    links, trends and "builds on earlier weeks" show. `settings` are `demo_settings(...)`."""
+    from brief.sources.snapshot import available_days, sample_path
+
+    earlier = Window(since=window.since - timedelta(days=7), until=window.since - timedelta(days=1))
+    warm = settings.data_dir / "briefings" / f"{earlier.label}.json"
+    if not warm.exists() and any(earlier.since <= d <= earlier.until for d in available_days(sample_path())):
+        warm_settings = settings.model_copy(update={"out_dir": settings.data_dir / "briefings", "email": None})
+        run_weekly(warm_settings, earlier, sources, QuietReporter())
+    note = (f"This is the demo: its memory ({settings.data_dir}) was filled with the sample's {earlier.label}, "
+            f"so {window.label} links to it. Your own runs use your memory dir (`brief init`, then --config).")
+    return run_weekly(settings, window, sources, reporter, restart=restart, notes=[note])
 
 
 class NothingToReview(UserError, ValueError):

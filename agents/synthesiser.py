@@ -1,7 +1,7 @@
 """Synthesiser: turns the week's accepted papers into themes and the briefing's prose.
 
-1. Themes: k-means on the papers' unit embeddings (k by silhouette), named by distinctive terms,
-   heaviest (summed relevance) first.
+1. Themes: k-means on the papers' unit embeddings (k by silhouette) within each matched topic, named by
+   distinctive noun phrases (brief/phrases.py), heaviest (summed relevance) first.
 2. Facts per theme, from data (agents/theme_analysis.py): the earlier papers it builds on, the
    cross-field bridges inside it, and its trend over the previous weeks in memory.
 3. Prose: templated from those facts offline; with an LLM, map-reduced within the context budget
@@ -35,7 +35,7 @@ from brief.models import (
     citations,
     cite_key,
 )
-from brief.text import document_frequencies
+from brief.phrases import text_frequencies
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,40 @@ def cluster(vectors: np.ndarray, max_themes: int = 8) -> list[list[int]]:
     return sorted(groups, key=lambda g: (-len(g), g[0]))
 
 
+def cluster_by_topic(vectors: np.ndarray, topics: list[str | None], max_themes: int = 8) -> list[list[int]]:
+    """Themes within matched topics first, so one broad topic cannot swallow the week: each topic's papers are
+    clustered on their own (`cluster`), with a share of `max_themes` in proportion to its size. Papers with no
+    topic (author or keyword matches) form one more group. Largest theme first."""
+    n = len(vectors)
+    by_topic: dict[str, list[int]] = {}
+    for i, topic in enumerate(topics):
+        by_topic.setdefault(topic or "", []).append(i)
+    groups = []
+    for members in by_topic.values():
+        share = max(1, round(max_themes * len(members) / max(n, 1)))
+        groups += [[members[j] for j in g] for g in cluster(vectors[members], share)]
+    # k-means on sentence embeddings often leaves one catch-all cluster: one over MAX_THEME_SIZE papers and
+    # over 1.5 times the mean theme size is split in two, again, until it is neither
+    limit = max(MAX_THEME_SIZE, 1.5 * n / max(len(groups), 1))
+    split = [part for g in groups for part in _split_large(vectors, g, int(limit))]
+    return sorted(split, key=lambda g: (-len(g), g[0]))
+
+
+MAX_THEME_SIZE = 12
+
+
+def _split_large(vectors: np.ndarray, group: list[int], max_size: int) -> list[list[int]]:
+    if len(group) <= max_size:
+        return [group]
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(n_clusters=2, n_init=4, random_state=0).fit_predict(vectors[group])
+    halves = [[g for g, label in zip(group, labels) if label == c] for c in (0, 1)]
+    if not all(halves):
+        return [group]
+    return [part for half in halves for part in _split_large(vectors, half, max_size)]
+
+
 class Synthesiser:
     def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig | None = None, memory=None, language: str | None = None):
         """`memory` (memory/store.Memory, optional) resolves citations of earlier papers, gives their
@@ -90,12 +124,14 @@ class Synthesiser:
     def themes(self, week: str, papers: list[Paper], vectors: np.ndarray, decisions: dict[str, Decision],
                links: dict[str, list[Link]], background: list[str]) -> list[ThemeBrief]:
         """Themes with their facts (earlier papers, bridges, trend), before any prose."""
-        themes = name_themes(cluster(vectors, self.cfg.max_themes), papers, decisions, background)
+        topics = [decisions[p.id].topic for p in papers]
+        groups = cluster_by_topic(np.asarray(vectors, np.float32), topics, self.cfg.max_themes)
+        themes = name_themes(groups, papers, decisions, background)
         by_id = {p.id: p for p in papers}
         unit = {p.id: v / max(float(np.linalg.norm(v)), 1e-12) for p, v in zip(papers, np.asarray(vectors, np.float32))}
         linked = {link.id for ls in links.values() for link in ls}
         categories = self._categories(sorted(linked))
-        bg = document_frequencies(background)
+        bg = text_frequencies(background)
         for theme in themes:
             theme.earlier = earlier_papers(theme, links, categories)
             theme.new_ids = [pid for pid in theme.paper_ids if not links.get(pid)]
@@ -199,19 +235,25 @@ def _with_prose(theme: ThemeBrief, prose: str, checker: CitationChecker) -> Them
 
 
 def trend_sentence(trend: Trend | None) -> str:
+    """The trend in words that match the numbers shown: the direction is judged on each week's *share* of
+    papers, so the sentence shows the shares, and says so when the raw counts moved the other way."""
     if trend is None or trend.direction == "no history":
         return ""
-    known = [(w, c) for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t]
-    series = " → ".join(f"{c} in {w}" for w, c in known)
-    earlier = [w for w, _ in known[:-1]]
+    known = [(w, c, t) for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t]
+    series = " → ".join(f"{c} of {t} ({c / t:.1%}) in {w}" for w, c, t in known)
+    earlier = [w for w, _, _ in known[:-1]]
     span = earlier[0] if len(earlier) == 1 else f"the previous {len(earlier)} weeks in memory"
     if trend.direction == "new":
         return f"Memory holds nothing this close from {span}: a new line of work (nearby papers: {series})."
-    return {
-        "growing": f"The theme is growing against {span} (nearby papers: {series}).",
-        "shrinking": f"The theme is shrinking against {span} (nearby papers: {series}).",
-        "steady": f"Steady against {span} (nearby papers: {series}).",
-    }[trend.direction]
+    before = sum(c for _, c, _ in known[:-1]) / max(len(known) - 1, 1)
+    now = known[-1][1] if known else 0
+    counts = ("growing" if now >= 1.3 * before and now - before >= 3
+              else "shrinking" if now <= before / 1.3 and before - now >= 3 else "steady")
+    word = trend.direction
+    caveat = ""
+    if counts != word and counts != "steady":  # e.g. 47 → 26 papers in a quieter week: a steady share
+        caveat = f" In raw counts it is {'rising' if counts == 'growing' else 'falling'}, with the week's volume."
+    return f"As a share of each week's papers the theme is {word} against {span} (nearby papers: {series}).{caveat}"
 
 
 def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review]) -> str:

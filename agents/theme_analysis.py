@@ -5,16 +5,14 @@ briefings carry the same facts and the LLM only puts them into words.
 
 - earlier: the papers from earlier weeks this theme's papers link to (memory/links.py), with their weeks;
   papers with no link are new ground.
-- bridges: pairs of papers from different primary archives (cs ↔ eess) or primary categories
-  (cs.CV ↔ cs.RO) that share a method or problem: the cross-field ties a single-field digest never shows.
+- bridges: pairs of papers from different fields (brief/fields.py: cs.CV ↔ cs.RO, cs ↔ eess; never cs.AI ↔
+  cs.CL) that share a method or problem: the cross-field ties a single-field digest never shows.
 - trend: how many remembered papers lay near the theme's centre in each of the previous weeks and this
   one, as a share of each week's volume, so a busier week does not read as growth.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -22,38 +20,29 @@ import numpy as np
 
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
-from brief.text import distinctive_terms, document_frequencies, shared_terms
+from brief.fields import cross_field
+from brief.phrases import distinctive_phrases, phrase_frequencies, shared_phrases, strip_latex
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
                 background: list[str]) -> list[ThemeBrief]:
-    """Offline names (distinctive terms against the whole week), members best first, heaviest theme first."""
-    bg = document_frequencies(background)
+    """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
+    heaviest theme first. A theme with no phrase two of its papers share is named by its lead's title."""
+    bg = phrase_frequencies(background)
     themes = []
     for group in groups:
         members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
-        terms = distinctive_terms([p.text_for_embedding() for p in members], bg, k=4)
-        # terms shared by fewer than three papers are one abstract's quirks: name those themes by their lead
-        texts = [p.text_for_embedding() for p in members]
-        name = (" · ".join(display_term(t, texts) for t in terms[:3]) if len(members) >= 3 and terms
-                else _short_title(members[0].title))
+        # a small theme's name comes from its titles alone: one abstract's quirks are no name
+        docs = [p.text_for_embedding() for p in members] if len(members) >= 3 else [p.title for p in members]
+        found = distinctive_phrases(docs, [p.title for p in members], bg, k=4,
+                                    min_support=2 if len(members) >= 3 else 1)
+        name = " · ".join(found[:2]) if found else _short_title(strip_latex(members[0].title))
         themes.append(ThemeBrief(
-            name=name, paper_ids=[p.id for p in members], terms=terms,
+            name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found],
             categories=sorted({p.primary_category for p in members}),
             weight=round(sum(decisions[p.id].relevance for p in members) / 10, 2),
         ))
     return sorted(themes, key=lambda t: (-t.weight, t.paper_ids[0]))
-
-
-def display_term(term: str, texts: list[str]) -> str:
-    """A lower-cased term as the papers write it ("vision-language-action vla" → "Vision-Language-Action VLA"):
-    the most frequent original spelling, capitalised; falls back to title case."""
-    pattern = re.compile(r"\b" + r"[\W_]+".join(re.escape(w) for w in term.split()) + r"\b", re.IGNORECASE)
-    spellings = Counter(" ".join(re.split(r"[^\w\-]+", m.group(0))) for text in texts for m in pattern.finditer(text))
-    if not spellings:
-        return term.title()
-    best = spellings.most_common(1)[0][0]
-    return " ".join(w if any(c.isupper() for c in w) else w[:1].upper() + w[1:] for w in best.split())
 
 
 def _short_title(title: str, n: int = 60) -> str:
@@ -79,7 +68,8 @@ def earlier_papers(theme: Theme, links: dict[str, list[Link]], categories: dict[
 
 
 def _field_gap(a: str, b: str) -> str | None:
-    if a == b:
+    """How two primary categories differ, when they lie in different fields (brief/fields.py); None if not."""
+    if not cross_field(a, b):
         return None
     return "archives" if a.split(".")[0] != b.split(".")[0] else "categories"
 
@@ -112,7 +102,7 @@ def bridges(theme: Theme, by_id: dict[str, Paper], vectors: dict[str, np.ndarray
     for gap, sim, a, b_id, b_title, b_cat, b_week, b_text in candidates[:200]:  # terms are costly: the best 200
         if uses.get(a.id, 0) >= 2 or uses.get(b_id, 0) >= 2:
             continue
-        terms = shared_terms(a.text_for_embedding(), b_text, background, k=3)
+        terms = shared_phrases(a.text_for_embedding(), b_text, background, k=3)
         if not terms:
             continue
         chosen.append(Bridge(a_id=a.id, a_title=a.title, a_category=a.primary_category, b_id=b_id, b_title=b_title,

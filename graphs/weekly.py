@@ -122,7 +122,8 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     cfg = ctx.settings.memory
     with ctx.reporter.stage("link", len(accepted)):
         links = find_links(ctx.memory, accepted, _vectors(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold,
-                           background=[p.text_for_embedding() for p in state.papers])
+                           background=[p.text_for_embedding() for p in state.papers],
+                           topics={p.id: state.decisions[p.id].topic for p in accepted if p.id in state.decisions})
     return {"links": links, "usage": _spent(ctx)}
 
 

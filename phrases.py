@@ -1,0 +1,237 @@
+"""Noun phrases for theme names and link reasons: what a group of papers (or two papers) are about, in words a
+reader would search for, never filler.
+
+- Candidates: runs of two to four content words between punctuation and function words ("diffusion
+  policy", "kv cache compression"), LaTeX commands and maths stripped first, plus single words that are
+  technical on their face (acronyms, hyphenated compounds such as "vision-language-action").
+- Filler never counts: function words, generic academic words ("effective", "trade-off", "theoretical",
+  "call"; data/generic_words.txt) and adverbs may neither start nor end a phrase, and a single word must
+  not be an adjective by its ending.
+- Matching is by stems (`stem`), so "agents", "agentic" and "agent" are one word and a name never repeats it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from importlib import resources
+
+from brief.text import STOPWORDS
+
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?(\[[^\]]*\])?")
+_MATH = re.compile(r"\$[^$]*\$")
+_TOKEN = re.compile(r"[0-9]*[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[^\sA-Za-z0-9]")
+_ADJECTIVE_ENDINGS = ("ly", "ive", "ous", "ful", "able", "ible", "ical", "ary", "less", "est")
+# (suffix, replacement), first match wins; the stem keeps at least four letters
+_SUFFIXES = (("ization", "ize"), ("izations", "ize"), ("ational", "ate"), ("ations", "ate"), ("ation", "ate"),
+             ("ments", ""), ("ment", ""), ("ities", ""), ("ity", ""), ("ically", ""), ("ical", ""), ("ics", ""),
+             ("ic", ""), ("ings", ""), ("ing", ""), ("ies", "y"), ("ers", ""), ("er", ""), ("es", ""), ("ed", ""),
+             ("ly", ""), ("al", ""), ("s", ""))
+
+
+@functools.cache
+def generic_words() -> frozenset[str]:
+    """Function words plus the generic academic vocabulary of data/generic_words.txt."""
+    text = resources.files("brief").joinpath("data/generic_words.txt").read_text(encoding="utf-8")
+    listed = {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
+    return STOPWORDS | frozenset(listed)
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A crude suffix-stripping stem, enough to tell "agents" / "agentic" / "agent" are one word."""
+    word = word.lower()
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:
+            word = word[: len(word) - len(suffix)] + replacement
+            break
+    return word[:-1] + "i" if word.endswith("y") else word
+
+
+def strip_latex(text: str) -> str:
+    """Text without LaTeX maths and commands: `\\textbf{Ours}` → `Ours`, `$O(n^2)$` → ` `."""
+    text = _MATH.sub(" ", text)
+    text = _LATEX_COMMAND.sub(" ", text)
+    return text.replace("{", " ").replace("}", " ")
+
+
+def _content(word: str) -> bool:
+    low = word.lower()
+    if word.isupper() and len(word) >= 2:  # KV, RL, 3D, 3DGS
+        return True
+    return len(low) > 2 and low not in generic_words() and not low[0].isdigit() and not low.endswith("ly")
+
+
+# the last part of an adjectival compound ("embodiment-agnostic", "contact-rich", "training-free")
+_ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time driven conditioned specific guided
+    efficient robust like wise centric grained independent dependent invariant consistent grounded shot tuned
+    oriented intensive critical friendly ready end only heavy light native""".split())
+
+
+# the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
+_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi"
+                                 .split())
+
+
+def _technical(word: str) -> bool:
+    """A single word that names something on its own: an acronym (VLA, SLAM) or a hyphenated noun compound."""
+    if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
+        return True
+    first, head = word.split("-", 1)[0].lower(), word.rsplit("-", 1)[-1].lower()
+    return ("-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and head not in _ADJECTIVE_HEADS
+            and not head.endswith(_ADJECTIVE_ENDINGS))
+
+
+def single_word_ok(word: str) -> bool:
+    """A single word that can stand as a shared term: a technical word, or a content word that is no
+    adjective, participle or verb form by its ending ("incorporating", "commanded", "underexplored")."""
+    if _technical(word):
+        return True
+    low = word.lower()
+    return (_content(word) and "-" not in low and len(low) >= 4
+            and not low.endswith((*_ADJECTIVE_ENDINGS, "ing", "ed", "ize", "ise")))
+
+
+def _chunks(text: str) -> list[list[str]]:
+    """Runs of content words between punctuation and filler."""
+    runs: list[list[str]] = [[]]
+    for tok in _TOKEN.findall(strip_latex(text)):
+        if any(c.isalpha() for c in tok) and _content(tok):
+            runs[-1].append(tok)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
+Phrase = tuple[str, ...]  # the stems of a phrase's words
+
+
+@functools.lru_cache(maxsize=16384)
+def phrases(text: str, max_words: int = 4) -> dict[Phrase, str]:
+    """Candidate phrases of a text: stems → the words as written (first spelling seen)."""
+    found: dict[Phrase, str] = {}
+    for run in _chunks(text):
+        for n in range(1, max_words + 1):
+            for i in range(len(run) - n + 1):
+                words = run[i:i + n]
+                if n == 1 and not _technical(words[0]):
+                    continue
+                if n > 1 and (words[-1].lower().endswith(_ADJECTIVE_ENDINGS) or len({stem(w) for w in words}) < n):
+                    continue
+                found.setdefault(tuple(stem(w) for w in words), " ".join(words))
+    return found
+
+
+def word_stems(key: Phrase) -> set[str]:
+    """The stems of a phrase's words, hyphenated compounds split ("vision-language" → vision, language)."""
+    return {stem(part) for word in key for part in word.split("-") if part}
+
+
+def phrase_frequencies(docs: list[str]) -> tuple[Counter, int]:
+    """In how many docs each phrase occurs (the background that makes a phrase distinctive)."""
+    df: Counter = Counter()
+    for doc in docs:
+        df.update(phrases(doc).keys())
+    return df, len(docs)
+
+
+def display(spellings: Counter) -> str:
+    """The most frequent spelling, each lower-case word capitalised (acronyms and CamelCase kept)."""
+    best = spellings.most_common(1)[0][0]
+    return " ".join(w.upper() if any(c.isdigit() for c in w) and len(w) <= 4 else w if any(c.isupper() for c in w)
+                    else w[:1].upper() + w[1:] for w in best.split())
+
+
+def _initials(written: str) -> str:
+    """"3D Gaussian Splatting" → "3DGS", "Vision-Language-Action" → "VLA": the phrase's acronym."""
+    words = [part for w in written.split() for part in w.split("-") if part]
+    return "".join(w if any(c.isdigit() for c in w) else w[0] for w in words).upper()
+
+
+def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
+                        min_support: int = 2, common_share: float = 0.05) -> list[str]:
+    """Up to k phrases frequent in `docs` and rare in the background, no two sharing a stem, as written.
+
+    Score: (papers using it + half the titles using it) x idf against the background x (1 + 0.2 per word past
+    the first); a phrase in more than `common_share` of the background beyond the group is generic there."""
+    df, n = background
+    support: Counter = Counter()
+    spellings: dict[Phrase, Counter] = {}
+    for doc in docs:
+        for key, written in phrases(doc).items():
+            support[key] += 1
+            spellings.setdefault(key, Counter())[written.lower() if not _keeps_case(written) else written] += 1
+    in_titles = Counter(key for title in titles for key in phrases(title))
+    limit = max(3, common_share * n)
+    scored = []
+    for key, count in support.items():
+        if count < min_support or df.get(key, 0) - count > limit:  # common outside the group: generic
+            continue
+        idf = math.log((n + 1) / (df.get(key, 0) + 1)) if n else 1.0
+        scored.append(((count + 0.5 * in_titles[key]) * idf * (1 + 0.2 * (len(key) - 1)), key))
+    chosen: list[Phrase] = []
+    used: set[str] = set()
+    acronyms = set()
+    for _, key in sorted(scored, key=lambda s: (-s[0], s[1])):
+        written = display(spellings[key])
+        if word_stems(key) & used or written.upper() in acronyms:
+            continue
+        acronyms.add(_initials(written))
+        chosen.append(key)
+        used |= word_stems(key)
+        if len(chosen) == k:
+            break
+    return [display(spellings[key]) for key in chosen]
+
+
+def _keeps_case(written: str) -> bool:
+    return any(sum(c.isupper() for c in w) >= 2 for w in written.split())
+
+
+@functools.lru_cache(maxsize=16384)
+def content_words(text: str) -> dict[str, str]:
+    """Single content words that can stand alone (not filler, not adjectives by their ending): stem → word."""
+    return {stem(w): w.lower() for run in _chunks(text) for w in run if single_word_ok(w)}
+
+
+def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, common_share: float = 0.05,
+                   area: tuple[Counter, int] | None = None, area_share: float = 0.08) -> list[str]:
+    """What two texts share that means something: common phrases (and then single content words) rare in the
+    background (in at most `common_share` of its documents), longest and rarest first, none inside another.
+    `area` (e.g. the week's accepted papers): terms in more than `area_share` of them name the reader's
+    whole field ("LLM agents", "robotic manipulation"), not what ties two papers, and are left out."""
+    blocked: set[Phrase] = set()
+    if area is not None:
+        area_df, area_n = area
+        blocked = {key for key, count in area_df.items() if count > max(2, area_share * area_n)}
+    df, n = background
+    limit = max(2, common_share * n) if n >= 20 else n  # a background under 20 texts tells nothing generic
+    pa, pb = phrases(a), phrases(b)
+    found = [(key, pa[key]) for key in pa.keys() & pb.keys()]
+    wa, wb = content_words(a), content_words(b)
+    found += [((s,), wa[s]) for s in wa.keys() & wb.keys() if (s,) not in pa]
+    word_limit = max(2, 0.01 * n) if n >= 100 else limit  # a single word must be rarer than a phrase
+    ranked = sorted(((key, w) for key, w in found if key not in blocked
+                     and df.get(key, 0) <= (limit if len(key) > 1 or " " in w else word_limit)),
+                    key=lambda kw: (-len(word_stems(kw[0])), df.get(kw[0], 0), kw[1]))
+    out: list[str] = []
+    used: set[str] = set()
+    for key, written in ranked:
+        if word_stems(key) <= used:
+            continue
+        out.append(written if _keeps_case(written) else written.lower())
+        used |= word_stems(key)
+        if len(out) == k:
+            break
+    return out
+
+
+def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
+    """Document frequencies of phrases and single content words (the background `shared_phrases` needs)."""
+    df: Counter = Counter()
+    for doc in docs:
+        df.update(phrases(doc).keys())
+        df.update((s,) for s in content_words(doc))
+    return df, len(docs)

@@ -1,0 +1,42 @@
+"""The quick start as a new user runs it: `brief weekly` with no config in an empty directory."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.cli_helpers import brief, brief_env
+
+
+def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
+    home = tmp_path / "home"
+    env = brief_env(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
+    work = tmp_path / "fresh"
+    work.mkdir()
+
+    done = brief("weekly", "--quiet", env=env, cwd=work, timeout=600)
+    assert done.returncode == 0, done.stderr
+
+    report = json.loads((work / "briefings" / "2026-W24.json").read_text())
+    linked = [p for p in report["accepted"] if p["links"]]
+    assert len(linked) >= 20, f"only {len(linked)} W24 papers link to the demo's W23"
+    assert {link["week"] for p in linked for link in p["links"]} == {"2026-W23"}
+    md = (work / "briefings" / "2026-W24.md").read_text()
+    assert "This is the demo" in md
+    assert "no earlier weeks in memory" not in md and "0 papers link to work seen in earlier weeks" not in md
+    assert (work / "briefings" / ".brief-demo" / "briefings" / "2026-W23.json").exists()
+    assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is untouched"
+
+    again = brief("weekly", "--quiet", "--json", env=env, cwd=work, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["memory_added"] == 0, "the second run reuses the demo memory"
+
+
+def test_a_configured_memory_is_not_the_demo(tmp_path):
+    home = tmp_path / "home"
+    env = brief_env(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
+    memory = tmp_path / "mine"
+    done = brief("weekly", "--quiet", "--memory-dir", str(memory), "--out", str(tmp_path / "out"), env=env,
+                 cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "This is the demo" not in (tmp_path / "out" / "2026-W24.md").read_text()
+    assert not (tmp_path / "out" / ".brief-demo").exists() and (memory / "chroma").exists()

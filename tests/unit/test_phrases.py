@@ -1,0 +1,54 @@
+"""Theme names and shared terms from noun phrases (brief/phrases.py), the arXiv field map (brief/fields.py), and
+trend sentences whose words match their numbers."""
+
+from __future__ import annotations
+
+from brief.agents.synthesiser import trend_sentence
+from brief.agents.theme_analysis import Trend
+from brief.fields import cross_field, field_of
+from brief.phrases import distinctive_phrases, phrase_frequencies, shared_phrases, stem, strip_latex, text_frequencies
+
+AGENTS = [
+    "Agentic tool use for LLM agents: agents call tools through a planner and a tool-use memory.",
+    "LLM agents with tool-use memory: an agentic planner for web agents.",
+    "Multi-agent debate with tool-use memory improves LLM agents on web tasks.",
+    "A \\textbf{algorithm} for agents: tool-use memory and an agentic planner.",
+]
+WEEK = AGENTS + [f"Galaxy rotation curves and dark matter halos, sample {i}." for i in range(40)]
+
+
+def test_a_theme_name_is_phrases_with_no_repeated_stem_and_no_latex():
+    names = distinctive_phrases(AGENTS, AGENTS, phrase_frequencies(WEEK), k=3)
+    assert names and all(len(n.split()) >= 2 or "-" in n or n.isupper() for n in names), names
+    words = [w for n in names for part in n.split() for w in part.split("-")]
+    assert len({stem(w) for w in words}) == len(words), f"a stem repeats in {names}"
+    assert not any("textbf" in n.lower() or "algorithm" in n.lower() for n in names)
+    assert "Tool-use Memory" in names or "Tool-use memory" in names or any("Tool-use" in n for n in names)
+    assert stem("agents") == stem("agentic") == stem("agent")
+
+
+def test_latex_is_stripped_before_phrases():
+    assert "textbf" not in strip_latex("We propose \\textbf{WEAVER}, with $O(n^2)$ cost")
+    assert "WEAVER" in strip_latex("We propose \\textbf{WEAVER}")
+
+
+def test_shared_terms_are_never_filler():
+    a = "An effective and theoretical call to stop: a similar trade-off for kinesthetic spline primitives."
+    b = "A similar, effective trade-off; we stop the call and study kinesthetic spline primitives."
+    shared = shared_phrases(a, b, text_frequencies(WEEK + [a, b]))
+    assert shared == ["kinesthetic spline primitives"], shared
+
+
+def test_field_map_follows_the_arxiv_taxonomy():
+    assert field_of("cs.CL") == field_of("cs.AI") == field_of("cs.LG") == field_of("cs.CV") == "AI/ML"
+    assert not cross_field("cs.AI", "cs.CL")
+    assert cross_field("cs.LG", "cs.RO") and cross_field("cs.CV", "eess.IV") and cross_field("astro-ph.GA", "cs.LG")
+    assert field_of("q-bio.NC") != field_of("stat.ME") != field_of("cs.CR")
+
+
+def test_a_falling_count_is_not_called_steady():
+    trend = Trend(weeks=["2026-W22", "2026-W23"], counts=[47, 26], totals=[1200, 640], direction="steady",
+                  threshold=0.5)
+    text = trend_sentence(trend)
+    assert "47 of 1200 (3.9%)" in text and "26 of 640 (4.1%)" in text
+    assert "share" in text and "falling" in text, text
