@@ -109,6 +109,15 @@ class Decision(BaseModel):
     score: float = 0.0
 
 
+class TopicCount(BaseModel):
+    """One topic's share of the week: papers that passed its threshold, accepted, and cut by the weekly cap."""
+
+    topic: str
+    qualifying: int = 0
+    accepted: int = 0
+    cut: int = 0
+
+
 class ScreenStats(BaseModel):
     """How stage 1 cut this week, and what the audit of below-cut papers says it missed.
 
@@ -141,6 +150,8 @@ class ScreenStats(BaseModel):
     injection_flags: int = Field(0, description="papers whose text addressed the screener (neutralised)")
     brief_looks: int = Field(0, description="papers first screened on a shortened abstract (low stage-1 scores)")
     rescreened: int = Field(0, description="of those, re-read in full because they might match")
+    per_topic: list[TopicCount] = Field(default_factory=list, description="per topic: accepted / qualifying / cut by the cap")
+    learned_from: dict[str, int] = Field(default_factory=dict, description="labels stage 1 learned from, by kind")
 
 
 class Summary(BaseModel):

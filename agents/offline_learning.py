@@ -1,0 +1,42 @@
+"""Stage 1 learning without an LLM: the judged labels memory holds move the offline scores.
+
+A paper close to one the user marked good (or imported, or the LLM accepted) gains calibrated score;
+close to one marked bad (or rejected), it loses. The nudge grows with similarity above `NEAR` and is at
+most `STRENGTH` standard deviations, so a handful of labels re-orders the borderline papers of the next
+week without overruling the criteria; many labels, by voting among the nearest, settle more of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from brief.memory.labels import Labels
+
+NEAR = 0.5  # cosine below which a labelled paper says nothing about another
+STRENGTH = 3.0  # the most a week's labels move a paper, in calibrated units (standard deviations)
+K = 3
+
+
+def _closeness(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Over the K nearest labelled papers, how far above `NEAR` their similarities are (0-1, summed / K)."""
+    if len(reference) == 0 or len(vectors) == 0:
+        return np.zeros(len(vectors))
+    sims = np.asarray(vectors, dtype=np.float32) @ reference.T
+    top = np.sort(sims, axis=1)[:, -min(K, reference.shape[0]):]
+    return np.clip((top - NEAR) / (1 - NEAR), 0, 1).sum(axis=1) / K
+
+
+def adjustment(labels: Labels | None, vectors: np.ndarray) -> np.ndarray:
+    """Per paper: + towards the positives, − towards the negatives, in calibrated units."""
+    if labels is None or labels.empty:
+        return np.zeros(len(vectors))
+    return STRENGTH * (_closeness(vectors, labels.positives) - _closeness(vectors, labels.negatives))
+
+
+def learned_note(labels: Labels | None) -> str:
+    """What stage 1 learned from, for the briefing."""
+    if labels is None or labels.empty:
+        return "Stage 1 learned from no labels yet (mark papers with `brief feedback ID good|bad`)."
+    parts = {"feedback": "your feedback", "imported": "your imported library", "llm": "earlier LLM decisions"}
+    named = [f"{n} from {parts[k]}" for k, n in labels.counts.items() if n]
+    return f"Stage 1 learned from {len(labels.positives) + len(labels.negatives)} labels: " + ", ".join(named) + "."
