@@ -3,7 +3,7 @@
 A paper close to one the user marked good (or imported, or the LLM accepted) gains calibrated score;
 close to one marked bad (or rejected), it loses. The nudge grows with similarity above `NEAR` and is at
 most `STRENGTH` standard deviations, so a handful of labels re-orders the borderline papers of the next
-week without overruling the criteria; many labels, by voting among the nearest, settle more of them.
+week without overruling the criteria.
 """
 
 from __future__ import annotations
@@ -14,16 +14,14 @@ from brief.memory.labels import Labels
 
 NEAR = 0.5  # cosine below which a labelled paper says nothing about another
 STRENGTH = 3.0  # the most a week's labels move a paper, in calibrated units (standard deviations)
-K = 3
 
 
 def _closeness(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Over the K nearest labelled papers, how far above `NEAR` their similarities are (0-1, summed / K)."""
+    """How far above `NEAR` each paper's similarity to its nearest labelled paper is, from 0 to 1."""
     if len(reference) == 0 or len(vectors) == 0:
         return np.zeros(len(vectors))
-    sims = np.asarray(vectors, dtype=np.float32) @ reference.T
-    top = np.sort(sims, axis=1)[:, -min(K, reference.shape[0]):]
-    return np.clip((top - NEAR) / (1 - NEAR), 0, 1).sum(axis=1) / K
+    nearest = (np.asarray(vectors, dtype=np.float32) @ reference.T).max(axis=1)
+    return np.clip((nearest - NEAR) / (1 - NEAR), 0, 1)
 
 
 def adjustment(labels: Labels | None, vectors: np.ndarray) -> np.ndarray:

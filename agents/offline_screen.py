@@ -53,7 +53,7 @@ def _reason(excluded, topic, merit, support, nudge, s: Score, evidence: Evidence
     if excluded:
         return f"excluded keyword {excluded!r}"
     why = f"{topic!r}: calibrated score {merit:.1f} (similarity {support:.2f})"
-    if evidence.against_notes[i, t] > support:
+    if evidence.against_notes[i, t] > evidence.best_item[i, t]:
         why += f"; closer to its 'not relevant' notes ({evidence.against_notes[i, t]:.2f})"
     if s.keyword_hits:
         why += f"; keywords: {', '.join(s.keyword_hits)}"

@@ -120,7 +120,7 @@ class Reviewer:
         found = evidence.score(self.embed([p.text_for_embedding() for p, _ in pairs]))
         out = {}
         for i, (paper, t) in enumerate(pairs):
-            support, against = found.support[i, t], found.against_notes[i, t]
+            support, against = found.best_item[i, t], found.against_notes[i, t]
             if against - support > self.margin:
                 out[paper.id] = f"closer to {names[t]!r}'s 'not relevant' notes than to the topic (by {against - support:.2f})"
             elif found.support[i].max() < OFF_FIELD:

@@ -56,10 +56,12 @@ def prototypes(topic: Topic) -> Prototypes:
 
 
 class Evidence(BaseModel, arbitrary_types_allowed=True):
-    """Per paper × topic: `support` (best positive match), `against_notes` (best "not relevant" match),
-    `net` (support minus what counts against it), and the winning topic's index per paper."""
+    """Per paper × topic: `support` (best positive item blended with the whole topic), `best_item` (the best
+    positive item alone), `against_notes` (best "not relevant" match), `net` (support minus what counts
+    against it), and the winning topic's index per paper."""
 
     support: np.ndarray
+    best_item: np.ndarray
     against_notes: np.ndarray
     net: np.ndarray
     best: np.ndarray
@@ -87,19 +89,21 @@ class TopicEvidence:
     def score(self, vectors: np.ndarray) -> Evidence:
         vectors = np.asarray(vectors, dtype=np.float32)
         n, k = len(vectors), len(self.topics)
-        support, against = np.zeros((n, k)), np.full((n, k), -1.0)
+        support, items, against = np.zeros((n, k)), np.zeros((n, k)), np.full((n, k), -1.0)
         whole = vectors @ self.topic_vectors.T if n else np.zeros((0, k))
         for t in range(k):
             if n == 0:
                 break
-            best_item = (vectors @ self.positive[t].T).max(axis=1)
-            support[:, t] = 0.5 * (best_item + whole[:, t])
+            items[:, t] = (vectors @ self.positive[t].T).max(axis=1)
+            support[:, t] = 0.5 * (items[:, t] + whole[:, t])
             if len(self.negative[t]):
                 against[:, t] = (vectors @ self.negative[t].T).max(axis=1)
-        net = support - AGAINST_NOT_RELEVANT * np.maximum(0.0, against - support)
+        # a note counts against a paper only when it fits better than the topic's best item: short notes
+        # ("text-only language models") sit near many papers the topic wants
+        net = support - AGAINST_NOT_RELEVANT * np.maximum(0.0, against - items)
         if k > 1 and n:
             for t in range(k):
                 rival = np.delete(support, t, axis=1).max(axis=1)
                 net[:, t] -= AGAINST_OTHER_TOPIC * np.maximum(0.0, rival - support[:, t])
         best = net.argmax(axis=1) if n else np.zeros(0, dtype=int)
-        return Evidence(support=support, against_notes=against, net=net, best=best)
+        return Evidence(support=support, best_item=items, against_notes=against, net=net, best=best)
