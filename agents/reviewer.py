@@ -11,7 +11,6 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 from pydantic import BaseModel
 
 from brief.agents.llm import LLMClient, LLMError, paper_block

@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 
 from brief.agents import budget, offline_screen
 from brief.agents.llm import LLMClient
-from brief.agents.offline_learning import learned_note
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
 from brief.agents.screen_llm import BatchScreener, PaperVerdict, ScreenBatch  # noqa: F401  (re-exported)
 from brief.agents.topic_evidence import TopicEvidence

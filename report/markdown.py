@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from brief.agents.synthesiser import CITATION, ThemeBrief, Trend, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing
+from brief.report.topics import topic_table_md
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")
 
@@ -151,6 +152,7 @@ def render_markdown(b: Briefing) -> str:
     if b.notes:
         lines += [""] + [f"- {md(n)}" for n in b.notes]
     lines += ["", "## Usage", "", *usage_table(b)]
+    lines += topic_table_md(b)
     lines += ["", "## Overview", "", md_prose(b.overview) or "Nothing this week matched your criteria."]
     if b.themes:
         lines += ["", "## Themes at a glance", "", "| # | theme | papers | fields | trend | linked earlier | bridges |",

@@ -56,7 +56,7 @@ def test_feedback_moves_next_weeks_offline_decisions(tmp_path, settings):
     assert accepted_before != accepted_after
     index = {p.id: n for n, p in enumerate(papers)}
     gained, lost = accepted_after - accepted_before, accepted_before - accepted_after
-    lean = lambda ids: np.mean([near_good[index[i]] - near_bad[index[i]] for i in ids if i in index])  # noqa: E731
+    lean = lambda ids: np.mean([near_good[index[i]] - near_bad[index[i]] for i in ids if i in index])
     assert lean(gained) > lean(lost)
 
     briefing = json.loads((tmp_path / "taught" / "briefings" / "2026-W24.json").read_text())
