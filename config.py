@@ -148,7 +148,7 @@ class ScreeningConfig(_Strict):
     feedback_weight: float = Field(5.0, gt=0, description="weight of a `brief feedback` label against an LLM decision's 1")
     cut_weight: float = Field(0.05, ge=0, lt=0.5, description="weight of a paper stage 1 cut unjudged, as a negative")
     max_accepted: int = Field(40, ge=1, description="cap on accepts per week, shared across topics: a floor for each topic, the rest by merit")
-    offline_z: float = Field(2.0, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
+    offline_z: float = Field(1.5, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
 
     @model_validator(mode="after")
     def _share_limits(self) -> ScreeningConfig:

@@ -69,7 +69,8 @@ def packet(args) -> None:
     known = set(load_verdicts(Path(args.verdicts))) if args.verdicts and Path(args.verdicts).exists() else set()
     wanted: set[str] = set()
     for path, name in zip(args.briefing, args.name or [Path(b).stem for b in args.briefing]):
-        s = strata(json.loads(Path(path).read_text()), seed=name)
+        briefing = json.loads(Path(path).read_text())
+        s = strata(briefing, seed=briefing["week"])  # the same draw for every run of a week: fewer papers to read
         (out / f"{name}.strata.json").write_text(json.dumps(s, indent=1) + "\n")
         wanted |= set(s["accept"]) | set(s["top"]) | set(s["rest_sample"])
     todo = sorted(wanted - known)
@@ -77,7 +78,8 @@ def packet(args) -> None:
     lines = ["# Reading sheet (blind: no decisions, no scores)", "", "## Criteria", "", topics_text(criteria.topics), ""]
     for n, pid in enumerate(todo, 1):
         p = papers.get(pid, {"title": "(not in the source)", "abstract": ""})
-        lines += [f"## {n}. {pid}", f"**{p['title']}**", "", p["abstract"].replace("\n", " "), ""]
+        abstract = " ".join(p["abstract"].split())
+        lines += [f"## {n}. {pid}", f"**{p['title']}**", "", abstract[:args.chars] + ("…" if len(abstract) > args.chars else ""), ""]
     (out / "sheet.md").write_text("\n".join(lines))
     print(f"{len(todo)} papers to judge ({len(wanted) - len(todo)} already judged) → {out / 'sheet.md'}")
 
@@ -134,6 +136,7 @@ def main() -> None:
     p.add_argument("--config", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--verdicts", help="papers already judged are left off the sheet")
+    p.add_argument("--chars", type=int, default=100_000, help="abstract characters shown (default: all)")
     s = sub.add_parser("score")
     s.add_argument("--strata", action="append", required=True)
     s.add_argument("--verdicts", required=True)
