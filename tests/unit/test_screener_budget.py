@@ -84,3 +84,20 @@ def test_the_cap_gives_each_qualifying_topic_a_floor_then_goes_by_merit():
     capped = [t.model_copy(update={"max_papers": 2}) if t.name == "A" else t for t in topics]
     taken, table = budget.allocate(strong + weak, 10, capped)
     assert {t.topic: t.accepted for t in table} == {"A": 2, "B": 5, "C": 0}
+
+
+def test_offline_reviewer_rejects_accepts_its_topic_excludes_or_from_another_field(embed):
+    from brief.agents.reviewer import Reviewer
+    from brief.config import Criteria
+    from brief.models import Decision, Paper
+
+    texts = {"marl": MARL, "team": LLM_TEAM,
+             "astro": "We measure the stellar mass function of dwarf satellite galaxies around the Milky Way with deep "
+                      "photometry and compare it with cold dark matter simulations."}
+    papers = [Paper(id=k, title=k, abstract=v) for k, v in texts.items()]
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=6, novelty=0,
+                                topic=MULTI.name, reason="test") for p in papers}
+    reviews = Reviewer(Criteria(topics=[MULTI, SPEECH]), None, embed=embed).review_all(papers, decisions)
+    assert reviews["team"].confirmed
+    assert not reviews["marl"].confirmed and "not relevant" in reviews["marl"].reason
+    assert not reviews["astro"].confirmed and "another field" in reviews["astro"].reason
