@@ -3,7 +3,8 @@
 For each paper: the topic whose evidence wins, its calibrated score there (standard deviations above the
 week's papers for that topic, plus keyword hits and the labels' nudge), a relevance on the LLM's 1-10 scale
 that reads as a probability, and accepted when the score clears `offline_z`, the raw similarity clears the
-topic's floor, and the topic's share of the week's cap has room.
+topic's floor, no "not relevant" note of the topic fits it better than the topic's own items, and the
+topic's share of the week's cap has room.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
             continue
         merit = float(z[i, t] + KEYWORD_Z * min(len(s.keyword_hits), 3) + nudge[i])
         support = float(evidence.support[i, t])
-        ok = excluded[i] is None and merit >= cfg.offline_z and support >= floors[topic]
-        decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", relevance=budget.relevance(merit),
+        # a paper one of the topic's "not relevant" notes describes better than any of its items is out:
+        # on four judged weeks, 1 of 65 such papers was relevant
+        described_by_note = evidence.against_notes[i, t] > evidence.best_item[i, t]
+        ok = excluded[i] is None and not described_by_note and merit >= cfg.offline_z and support >= floors[topic]
+        relevance = 1 if described_by_note else budget.relevance(merit)
+        decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", relevance=relevance,
                                   novelty=0, topic=topic if ok else None, score=round(merit, 4),
                                   reason=_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t)))
         if ok:
