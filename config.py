@@ -50,6 +50,7 @@ class Topic(_Strict):
     not_relevant: str = ""
     keywords: list[NonBlank] = Field(default_factory=list)
     threshold: float | None = Field(None, ge=-1.0, le=1.0, description="per-topic similarity cut")
+    max_papers: int | None = Field(None, ge=0, description="at most this many accepts a week for this topic")
 
     def text(self) -> str:
         """What stage 1 embeds: the description and the positive notes, never the negatives."""
@@ -146,7 +147,8 @@ class ScreeningConfig(_Strict):
     history_limit: int = Field(8000, ge=0, description="most recent remembered decisions stage 1 learns from")
     feedback_weight: float = Field(5.0, gt=0, description="weight of a `brief feedback` label against an LLM decision's 1")
     cut_weight: float = Field(0.05, ge=0, lt=0.5, description="weight of a paper stage 1 cut unjudged, as a negative")
-    max_accepted: int = Field(40, ge=1, description="cap on accepts per week, best first")
+    max_accepted: int = Field(40, ge=1, description="cap on accepts per week, shared across topics: a floor for each topic, the rest by merit")
+    offline_z: float = Field(1.5, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
 
     @model_validator(mode="after")
     def _share_limits(self) -> ScreeningConfig:

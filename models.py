@@ -13,7 +13,8 @@ import re
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from brief.config import Criteria, Topic
 
@@ -126,6 +127,15 @@ class Decision(BaseModel):
     score: float = 0.0
 
 
+class TopicCount(BaseModel):
+    """One topic's share of the week: papers that passed its threshold, accepted, and cut by the weekly cap."""
+
+    topic: str
+    qualifying: int = 0
+    accepted: int = 0
+    cut: int = 0
+
+
 class ScreenStats(BaseModel):
     """How stage 1 cut this week, and what the audit of below-cut papers says it missed.
 
@@ -158,6 +168,8 @@ class ScreenStats(BaseModel):
     injection_flags: int = Field(0, description="papers whose text addressed the screener (neutralised)")
     brief_looks: int = Field(0, description="papers first screened on a shortened abstract (low stage-1 scores)")
     rescreened: int = Field(0, description="of those, re-read in full because they might match")
+    per_topic: list[TopicCount] = Field(default_factory=list, description="per topic: accepted / qualifying / cut by the cap")
+    learned_from: dict[str, int] = Field(default_factory=dict, description="labels stage 1 learned from, by kind")
 
 
 class Summary(BaseModel):
@@ -356,3 +368,18 @@ class Findings(BaseModel):
 
     def all_text(self) -> list[tuple[str, str]]:
         return [(kind, c.text) for kind in ("agreements", "contradictions", "open_questions") for c in getattr(self, kind)]
+
+
+class Labels(BaseModel):
+    """Embeddings of the papers someone judged (positives / negatives) and how many of each kind: stage 1's
+    teaching set, offline and online."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    positives: np.ndarray
+    negatives: np.ndarray
+    counts: dict[str, int]
+
+    @property
+    def empty(self) -> bool:
+        return len(self.positives) + len(self.negatives) == 0

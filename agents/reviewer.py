@@ -1,7 +1,7 @@
 """Reviewer: a second, differently prompted look at every accept, and its structured summary.
 
-Offline, the check compares the paper with the matched topic's "not relevant" notes against its positive
-description, and the summary is extracted from the abstract's own sentences by their rhetorical role.
+Offline, the check compares the paper with the matched topic's "not relevant" notes against the topic's
+evidence, and rejects accepts far from every topic (another field); the summary is extracted from the abstract's own sentences by their rhetorical role.
 Bounded by construction: one review per accepted paper, no loops.
 """
 
@@ -11,17 +11,18 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 from pydantic import BaseModel
 
 from brief.agents.llm import LLMClient, LLMError, paper_block
 from brief.agents.screen_llm import token_rate
+from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
 from brief.models import Decision, Paper, Review, Summary
 from brief.prompts import load as load_prompt
 from brief.text import sentences
 
 log = logging.getLogger(__name__)
+OFF_FIELD = 0.25  # below this best similarity to any topic's evidence, an accept is from another field
 
 NOT_STATED = "not stated in the abstract"
 
@@ -127,33 +128,37 @@ class Reviewer:
 
     def _offline(self, papers: list[Paper], decisions: dict[str, Decision]) -> dict[str, Review]:
         reviews: dict[str, Review] = {}
-        checks = self._negative_margins(papers, decisions)
+        doubts = self._doubts(papers, decisions)
         for paper in papers:
             decision = decisions[paper.id]
-            margin = checks.get(paper.id)
             if decision.stage == "author":
                 confirmed, reason = True, "kept: author on the watch-list"
-            elif margin is not None and margin > self.margin:
-                confirmed = False
-                reason = f"closer to {decision.topic!r}'s 'not relevant' notes than to the topic (by {margin:.2f})"
+            elif paper.id in doubts:
+                confirmed, reason = False, doubts[paper.id]
             else:
                 confirmed, reason = True, "consistent with the topic; not closer to its 'not relevant' notes"
             reviews[paper.id] = Review(paper_id=paper.id, confirmed=confirmed, reason=reason, summary=extract_summary(paper))
         return reviews
 
-    def _negative_margins(self, papers: list[Paper], decisions: dict[str, Decision]) -> dict[str, float]:
-        """similarity(paper, not-relevant notes) − similarity(paper, topic), per paper with such notes."""
-        if self.embed is None:
+    def _doubts(self, papers: list[Paper], decisions: dict[str, Decision]) -> dict[str, str]:
+        """Why an accept fails the offline check: its matched topic's "not relevant" notes fit it better
+        than the topic does (by more than `margin`), or it is far from every topic (another field)."""
+        names = [t.name for t in self.criteria.topics]
+        pairs = [(p, names.index(decisions[p.id].topic)) for p in papers
+                 if decisions[p.id].stage != "author" and decisions[p.id].topic in names]
+        if self.embed is None or not pairs:
             return {}
-        pairs = [(p, self.topic(decisions[p.id].topic)) for p in papers]
-        pairs = [(p, t) for p, t in pairs if t is not None and t.not_relevant]
-        if not pairs:
-            return {}
-        paper_vecs = self.embed([p.text_for_embedding() for p, _ in pairs])
-        pos = self.embed([t.text() for _, t in pairs])
-        neg = self.embed([t.not_relevant for _, t in pairs])
-        margins = np.sum(paper_vecs * neg, axis=1) - np.sum(paper_vecs * pos, axis=1)
-        return {p.id: float(m) for (p, _), m in zip(pairs, margins)}
+        topic_vectors = self.embed([t.text() for t in self.criteria.topics])
+        evidence = TopicEvidence(self.criteria.topics, self.embed, topic_vectors)
+        found = evidence.score(self.embed([p.text_for_embedding() for p, _ in pairs]))
+        out = {}
+        for i, (paper, t) in enumerate(pairs):
+            support, against = found.best_item[i, t], found.against_notes[i, t]
+            if against - support > self.margin:
+                out[paper.id] = f"closer to {names[t]!r}'s 'not relevant' notes than to the topic (by {against - support:.2f})"
+            elif found.support[i].max() < OFF_FIELD:
+                out[paper.id] = f"far from every topic (best similarity {found.support[i].max():.2f}): another field"
+        return out
 
     def _with_llm(self, paper: Paper, decision: Decision) -> Review:
         topic = self.topic(decision.topic)

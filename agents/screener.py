@@ -18,11 +18,14 @@ import re
 import numpy as np
 from pydantic import BaseModel, Field
 
+from brief.agents import budget, offline_screen
 from brief.agents.llm import LLMClient
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
 from brief.agents.screen_llm import BatchScreener, PaperVerdict
+from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Topic
-from brief.models import Decision, Paper, Score, ScreenStats
+from brief.models import Labels
+from brief.models import Decision, Paper, Score, ScreenStats, TopicCount
 
 KEYWORD_BONUS = {"topic-similarity": 0.03}  # per keyword hit, max 3; learned rankers score in log-odds
 LEARNED_KEYWORD_BONUS = 0.5
@@ -72,12 +75,15 @@ class ScreenResult(BaseModel):
 
 class Screener:
     def __init__(self, criteria: Criteria, cfg: ScreeningConfig, topic_vectors: np.ndarray, llm: LLMClient | None,
-                 ranker: Ranker | None = None):
+                 ranker: Ranker | None = None, embed=None, labels: Labels | None = None):
         self.criteria = criteria
         self.cfg = cfg
         self.topic_vectors = topic_vectors
         self.llm = llm
         self.ranker = ranker or SimilarityRanker(topic_vectors)
+        self.evidence = TopicEvidence(criteria.topics, embed, topic_vectors)
+        self.labels = labels
+        self._per_topic: list[TopicCount] = []
         self._watch = {_norm_name(a) for a in criteria.authors}
         self._flagged: set[str] = set()
         self._brief_only: set[str] = set()
@@ -93,17 +99,17 @@ class Screener:
         self._flagged = {p.id for p, (_, flagged) in zip(papers, cleaned) if flagged}
         texts = [c for c, _ in cleaned]
         sims = np.asarray(vectors) @ self.topic_vectors.T
+        self._evidence = self.evidence.score(vectors)
         base = self.ranker.score(vectors, texts) if self.ranker.name != SimilarityRanker.name else sims.max(axis=1)
         bonus = KEYWORD_BONUS.get(self.ranker.name, LEARNED_KEYWORD_BONUS)
         scores = []
-        for paper, text, row, value in zip(papers, texts, sims, base):
+        for paper, text, value, best, support in zip(papers, texts, base, self._evidence.best, self._evidence.support):
             low = text.lower()
-            best = int(np.argmax(row))
             hits = {k for t in self.criteria.topics for k in t.keywords if _has(low, k)}
             hits |= {k for k in self.criteria.include_keywords if _has(low, k)}
             authors = [a for a in paper.authors if _norm_name(a) in self._watch]
             scores.append(Score(paper_id=paper.id, score=round(float(value) + bonus * min(len(hits), 3), 4),
-                                similarity=round(float(row[best]), 4), topic=self.criteria.topics[best].name,
+                                similarity=round(float(support[best]), 4), topic=self.criteria.topics[best].name,
                                 keyword_hits=sorted(hits), author_hits=authors))
         return scores
 
@@ -126,37 +132,28 @@ class Screener:
     def run(self, papers: list[Paper], vectors: np.ndarray, seed: str = "", progress=lambda n=1: None) -> ScreenResult:
         scores = self.prefilter(papers, vectors)
         if self.llm is None:
-            decisions = self._offline(papers, scores)
-            stats = ScreenStats(prefilter=False, ranker="offline: topic similarity", candidates=len(papers),
-                                authors=sum(d.stage == "author" for d in decisions), recall_target=self.cfg.recall_target)
+            excluded = [self._excluded(stage1_text(p)) for p in papers]
+            decisions, self._per_topic = offline_screen.decide(papers, scores, self._evidence, vectors, self.criteria,
+                                                               self.cfg, self.labels, excluded)
+            learned = self.labels.counts if self.labels is not None else {}
+            stats = ScreenStats(prefilter=False, ranker="offline: topic evidence" + (" + labels" if sum(learned.values()) else ""),
+                                trained_on=sum(learned.values()), candidates=len(papers), learned_from=learned,
+                                authors=sum(d.stage == "author" for d in decisions), recall_target=self.cfg.recall_target,
+                                per_topic=self._per_topic)
             return ScreenResult(decisions=decisions, scores=scores, stats=stats)
-        return self._with_llm(papers, scores, seed, progress)
-
-    def _offline(self, papers: list[Paper], scores: list[Score]) -> list[Decision]:
-        """Without an LLM, stage 1 decides: topic similarity (+ keywords) against the thresholds.
-
-        The learned ranker is not used here: its scores are log-odds, and offline thresholds are similarities.
-        """
-        decisions = []
-        for paper, s in zip(papers, scores):
-            excluded = self._excluded(stage1_text(paper))
-            if s.author_hits and not excluded:
-                decisions.append(Decision(paper_id=paper.id, accepted=True, stage="author", relevance=10, novelty=0,
-                                          topic=s.topic, reason=f"author match: {', '.join(s.author_hits)}", score=s.score))
-                continue
-            value = s.similarity + 0.03 * min(len(s.keyword_hits), 3)
-            ok = excluded is None and value >= self._threshold(s.topic)
-            why = (f"excluded keyword {excluded!r}" if excluded else
-                   f"similarity {s.similarity:.2f} to {s.topic!r}" + (f", keywords: {', '.join(s.keyword_hits)}" if s.keyword_hits else ""))
-            decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", relevance=similarity_to_relevance(value),
-                                      novelty=0, topic=s.topic if ok else None, reason=why, score=s.score))
-        return self._cap(decisions)
+        result = self._with_llm(papers, scores, seed, progress)
+        result.stats.per_topic = self._per_topic
+        return result
 
     def _cap(self, decisions: list[Decision]) -> list[Decision]:
-        accepted = sorted((d for d in decisions if d.accepted and d.stage != "author"), key=lambda d: (-d.relevance, -d.score))
-        for d in accepted[self.cfg.max_accepted:]:
-            d.accepted = False
-            d.reason += f"; below this week's top {self.cfg.max_accepted}"
+        """The week's cap on the LLM's accepts, shared across topics (budget.allocate); authors are never cut."""
+        candidates = [budget.Candidate(paper_id=d.paper_id, topic=d.topic or "", merit=d.relevance + 0.01 * math.tanh(d.score))
+                      for d in decisions if d.accepted and d.stage != "author"]
+        taken, self._per_topic = budget.allocate(candidates, self.cfg.max_accepted, self.criteria.topics)
+        for d in decisions:
+            if d.accepted and d.stage != "author" and d.paper_id not in taken:
+                d.accepted = False
+                d.reason += f"; cut by the week's cap ({self.cfg.max_accepted}, shared across topics)"
         return decisions
 
     def plan(self, papers: list[Paper], scores: list[Score], seed: str) -> Plan:

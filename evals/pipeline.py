@@ -20,6 +20,7 @@ import numpy as np
 from brief.agents.prefilter import fit_ranker
 from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, stage1_text
+from brief.models import Labels
 from brief.agents.synthesiser import Synthesis, Synthesiser
 from brief.config import ScreeningConfig, SynthesisConfig
 from brief.evals.datasets import UNDATED, Dataset, Item
@@ -163,7 +164,8 @@ def run(dataset: Dataset, replay: Replay, steps: set[str], history: list[Item], 
 def _replay_week(trace, week, items, train, plants, vectors, topic_vectors, cfg, steps, memory, replay) -> None:
     criteria = trace.dataset.criteria
     ranker = _fit(topic_vectors, train, vectors, criteria, cfg)
-    screener = _screener(criteria, cfg, topic_vectors, replay.llm, ranker)
+    screener = _screener(criteria, cfg, topic_vectors, replay.llm, ranker, embed=replay.embedder.embed,
+                         labels=_labels(train, vectors))
     papers = [i.paper for i in items]
     X = np.stack([vectors[p.id] for p in papers])
     trace.stage1.append(_stage1(week, screener, ranker, papers, X, topic_vectors, len(train)))
@@ -189,9 +191,20 @@ def _fit(topic_vectors, train: list[Item], vectors, criteria, cfg):
                       recall_target=cfg.recall_target)
 
 
-def _screener(criteria, cfg, topic_vectors, llm, ranker) -> Screener:
-    """The product's screener, given the fitted ranker."""
-    return Screener(criteria, cfg, topic_vectors, llm, ranker=ranker)
+def _screener(criteria, cfg, topic_vectors, llm, ranker, **optional) -> Screener:
+    """The product's screener, given the fitted ranker (and topic evidence, labels)."""
+    return Screener(criteria, cfg, topic_vectors, llm, ranker=ranker, **optional)
+
+
+def _labels(train: list[Item], vectors) -> Labels | None:
+    """The earlier weeks' labels as memory would hold them: judged decisions stage 1 learns from offline too."""
+    if not train:
+        return None
+    pos = [vectors[i.paper.id] for i in train if i.label == 1]
+    neg = [vectors[i.paper.id] for i in train if i.label != 1]
+    dim = len(vectors[train[0].paper.id])
+    return Labels(positives=np.stack(pos) if pos else np.zeros((0, dim), np.float32),
+                  negatives=np.stack(neg) if neg else np.zeros((0, dim), np.float32), counts={"llm": len(train)})
 
 
 def _stage1(week, screener, ranker, papers, X, topic_vectors, trained_on) -> WeekStage1:

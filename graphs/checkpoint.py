@@ -104,6 +104,8 @@ def open_checkpointer(settings: Settings, state_schema: type[BaseModel]) -> Iter
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     path = sqlite_path(settings)
+    if path is None:  # a URL of another scheme: preflight names it before a run gets here
+        raise CheckpointError("[checkpoint] url has a scheme brief can't open: use sqlite:///PATH or postgresql://…")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)

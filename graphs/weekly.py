@@ -17,9 +17,11 @@ from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
+from brief.agents.offline_learning import learned_note
 from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_text
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.state import RunContext, WeeklyState, timed
+from brief.memory.labels import OFFLINE, judged_labels
 from brief.memory.links import find_links
 from brief.models import Paper, Usage
 from brief.report import publish
@@ -73,10 +75,13 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         vectors = ctx.embedder.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
     topics = ctx.embedder.embed([t.text() for t in ctx.settings.criteria.topics])
     ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week) if ctx.llm else None
-    screener = Screener(ctx.settings.criteria, ctx.settings.screening, topics, ctx.llm, ranker=ranker)
+    cfg = ctx.settings.screening  # offline too, stage 1 learns from feedback, imports and earlier LLM decisions
+    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn else None
+    screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=ctx.embedder.embed,
+                        labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
-    notes = [screen_note(result.stats)] if ctx.llm and candidates else []
+    notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels)]) if candidates else []
     return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
             "screen_stats": result.stats, "notes": notes, "usage": _spent(ctx)}
 
@@ -99,15 +104,16 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
                 and state.decisions[p.id].stage not in ("unscreened", "prefilter")]
     cut = [p for p in state.papers if p.id in state.decisions and state.decisions[p.id].stage == "prefilter"]
     run = _run_id(state)  # each paper's decision history names the run (once, even if this node is redone)
+    judged = {} if ctx.llm else {"judged_by": OFFLINE}  # stage 1's own offline decisions are not labels to learn from
     with ctx.reporter.stage("remember", len(accepted) + len(rejected) + len(cut)) as advance:
         ctx.memory.remember(
             accepted, _vectors(ctx, accepted), state.memory_week, status="accepted",
             topics={p.id: state.decisions[p.id].topic or "" for p in accepted},
-            tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted}, run_id=run,
+            tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted}, run_id=run, extra=judged,
         )
         advance(len(accepted))
         ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected",
-                            topics={p.id: state.decisions[p.id].topic or "" for p in rejected}, run_id=run)
+                            topics={p.id: state.decisions[p.id].topic or "" for p in rejected}, run_id=run, extra=judged)
         advance(len(rejected))
         # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
         ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut", run_id=run)

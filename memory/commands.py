@@ -9,6 +9,7 @@ which is the way out of a changed embedding recipe (export, then import into a n
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -153,12 +154,12 @@ def record_text(rec: Record) -> str:
 def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
     """Write memory's papers (and with `include_seen` the rejected ones) to `path`: (written, stubs left out)."""
     from brief.memory.export import render
-    from brief.preflight import check_writable_dir
     from brief.report import atomic_write
 
     if path.is_dir():
         raise MemoryCommandError(f"--bibtex {path} is a directory: give a file name, e.g. {path / 'library.bib'}")
-    check_writable_dir(path.parent, "--bibtex's directory")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK | os.X_OK):
+        raise MemoryCommandError(f"--bibtex {path}: {path.parent} is not a directory you can write: choose another path")
     _, memory = open_all(settings, read_only=True)
     text, written, stubs = render((rec for rec, _ in memory.records(include_seen=include_seen)), memory.location)
     atomic_write(path, text)

@@ -61,13 +61,14 @@ class Memory:
         topics: dict[str, str] | None = None,
         tldrs: dict[str, str] | None = None,
         run_id: str = "",
+        extra: dict[str, str] | None = None,
     ) -> int:
         """Record `status` decided for `papers` in `week` by run `run_id`: upserts into `papers` (accepted,
         imported) or `seen` (rejected, cut), keeping each paper's first-seen week and appending the decision
         to its history (once per run). Returns how many were new to the collection they now live in."""
         topics, tldrs = topics or {}, tldrs or {}
-        return self._write(papers, embeddings, lambda p, old: metadata(
-            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)))
+        return self._write(papers, embeddings, lambda p, old: {**metadata(
+            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)), **(extra or {})})
 
     def import_papers(self, items: list[Imported], embeddings: np.ndarray, week: str, run_id: str,
                       progress: Callable[[int], None] | None = None) -> int:
@@ -337,6 +338,8 @@ class Memory:
             status, feedback = meta.get("status", ""), meta.get("feedback", "")
             if feedback in ("good", "bad"):
                 label, weight = int(feedback == "good"), feedback_weight
+            elif meta.get("judged_by") == "offline":  # stage 1's own decisions: not a judge's label
+                continue
             elif status in ("accepted", "imported"):
                 label, weight = 1, 1.0
             elif status == "cut":

@@ -42,6 +42,7 @@ class RejectedPaper(BaseModel):
     stage: str
     reason: str
     relevance: int = 0
+    score: float = Field(0.0, description="stage 1's score (offline: the calibrated score), for ranking the rejects")
 
 
 class Counts(BaseModel):
@@ -143,9 +144,10 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         if pid in kept:
             continue
         if d.accepted and pid in reviews:
-            rejected.append(RejectedPaper(id=pid, stage="reviewer", reason=reviews[pid].reason, relevance=d.relevance))
+            rejected.append(RejectedPaper(id=pid, stage="reviewer", reason=reviews[pid].reason, relevance=d.relevance,
+                                          score=d.score))
         else:
-            rejected.append(RejectedPaper(id=pid, stage=d.stage, reason=d.reason, relevance=d.relevance))
+            rejected.append(RejectedPaper(id=pid, stage=d.stage, reason=d.reason, relevance=d.relevance, score=d.score))
     fc = state.fetch_counts
     counts = Counts(
         fetched=fc.unique if fc else len(state.papers),

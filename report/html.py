@@ -15,6 +15,7 @@ from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
+from brief.report.topics import topic_table_html
 
 _CSS = """
 :root{--ink:#1d232a;--muted:#5b6672;--line:#d9dee3;--soft:#f3f5f7}
@@ -230,7 +231,7 @@ def render_html(b: Briefing) -> str:
 </header>
 {note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
 <nav class="meta"><a href="#overview">Overview</a><a href="#chart">Chart</a><a href="#cross-field">Cross-field</a><a href="#themes">Themes</a><a href="#citations">Citations</a></nav>
-<h2 id="overview">Overview</h2>{prose(b.overview, linker) or "<p>Nothing this week matched your criteria.</p>"}
+{topic_table_html(b)}<h2 id="overview">Overview</h2>{prose(b.overview, linker) or "<p>Nothing this week matched your criteria.</p>"}
 <figure id="chart">{chart + themes_bars(b.themes) if chart else '<p class="meta">No themes to chart.</p>'}<figcaption>Theme sizes this week and their trend over the previous weeks in memory.</figcaption></figure>
 <h2 id="cross-field">Cross-field</h2>
 {bridges or '<p class="meta">No cross-field bridge this week: no two papers from different fields shared a method or problem.</p>'}

@@ -10,6 +10,7 @@ from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
+from brief.report.topics import topic_table_md
 
 
 def cite_url(key: str) -> str:
@@ -161,6 +162,7 @@ def render_markdown(b: Briefing) -> str:
     if b.notes:
         lines += [""] + [f"- {md(n)}" for n in b.notes]
     lines += ["", "## Usage", "", *usage_table(b)]
+    lines += topic_table_md(b)
     lines += ["", "## Overview", "", md_prose(b.overview) or "Nothing this week matched your criteria."]
     if b.themes:
         lines += ["", "## Themes at a glance", "", "| # | theme | papers | fields | trend | linked earlier | bridges |",

@@ -47,3 +47,23 @@ def test_every_accepted_paper_has_a_grounded_summary(settings):
         assert summary.tldr
         for field in (summary.problem, summary.method, summary.results):
             assert field in ("", NOT_STATED) or field.rstrip("…") [:60] in papers[paper.id].abstract, "extracted, not invented"
+
+
+def test_demo_week_serves_every_topic_and_shows_the_per_topic_table(settings):
+    """The cap is shared: a topic with papers past its threshold is never starved by a bigger one."""
+    result = run_weekly(settings, parse_week("2026-W24"), ["sample"])
+    table = result.state.screen_stats.per_topic
+    assert [t.topic for t in table] == [t.name for t in settings.criteria.topics]
+    for row in table:
+        assert row.qualifying == row.accepted + row.cut
+        assert row.qualifying == 0 or row.accepted >= 1, f"{row.topic} starved"
+    assert sum(t.accepted for t in table) <= settings.screening.max_accepted
+    offline = [d for d in result.state.decisions.values() if d.stage == "offline"]
+    assert len({d.relevance for d in offline if d.accepted}) >= 3, "offline relevance spreads with the evidence"
+    report = json.loads((settings.out_dir / "2026-W24.json").read_text())
+    assert report["screening"]["per_topic"] == [t.model_dump() for t in table]
+    md = (settings.out_dir / "2026-W24.md").read_text()
+    assert "## Per topic" in md and "| topic | qualifying | accepted | cut by the cap |" in md
+    first = table[0]
+    assert f"| {first.topic} | {first.qualifying} | {first.accepted} | {first.cut} |" in md
+    assert 'id="per-topic"' in (settings.out_dir / "2026-W24.html").read_text()

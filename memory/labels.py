@@ -1,0 +1,52 @@
+"""The labels stage 1 may learn from, with their kind: the user's feedback, an imported library, and the
+decisions of a judge (the LLM). Decisions stage 1 made on its own (offline runs, papers it cut unjudged)
+are not labels: learning from them would only teach it its own mistakes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from brief.memory.chroma import pages
+from brief.models import Labels
+from brief.sources.window import week_ordinal
+
+KINDS = ("feedback", "imported", "llm")
+OFFLINE = "offline"  # the `judged_by` metadata of decisions an offline run made
+
+
+def label_of(meta: dict) -> tuple[str, int] | None:
+    """(kind, label) of a remembered paper, or None when nobody judged it."""
+    feedback, status = meta.get("feedback", ""), meta.get("status", "")
+    if feedback in ("good", "bad"):
+        return "feedback", int(feedback == "good")
+    if meta.get("stub"):
+        return None
+    if status == "imported":
+        return "imported", 1
+    if status in ("accepted", "rejected") and meta.get("judged_by") != OFFLINE:
+        return "llm", int(status == "accepted")
+    return None
+
+
+def judged_labels(memory, before_week: str | None = None, limit: int = 8000) -> Labels:
+    """Embeddings of the judged papers memory holds (first seen before `before_week`), newest first."""
+    where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
+    rows = []
+    for collection in (getattr(memory, "papers", None), getattr(memory, "seen", None)):
+        if collection is None:
+            continue
+        for got in pages(collection, where=where, include=["metadatas", "embeddings"]):
+            for meta, emb in zip(got["metadatas"], got["embeddings"]):
+                found = label_of(meta or {})
+                if found is not None and emb is not None:
+                    rows.append((int((meta or {}).get("first_seen_ord", 0)), found, np.asarray(emb, dtype=np.float32)))
+    rows.sort(key=lambda r: -r[0])
+    rows = rows[:limit]
+    dim = len(rows[0][2]) if rows else 0
+    pos = [v for _, (_, y), v in rows if y == 1]
+    neg = [v for _, (_, y), v in rows if y == 0]
+    counts = {k: 0 for k in KINDS}
+    for _, (kind, _label), _ in rows:
+        counts[kind] += 1
+    return Labels(positives=np.vstack(pos) if pos else np.zeros((0, dim), np.float32),
+                  negatives=np.vstack(neg) if neg else np.zeros((0, dim), np.float32), counts=counts)
