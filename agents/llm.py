@@ -8,7 +8,6 @@ server URL, so re-running a week costs no calls and moving servers keeps the cac
 from __future__ import annotations
 
 import hashlib
-import html
 import sqlite3
 import threading
 import time
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from brief.config import LLMConfig
 from brief.models import Paper, StageUsage, Usage
 from brief.prompts import Prompt
+from brief.untrusted import for_prompt
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -38,11 +38,11 @@ def paper_block(paper: Paper, max_chars: int = 2500) -> str:
     """A paper as delimited, escaped data: its text cannot close the element it sits in."""
     abstract = paper.abstract if len(paper.abstract) <= max_chars else paper.abstract[:max_chars] + " …"
     return (
-        f'<paper id="{html.escape(paper.id, quote=True)}">\n'
-        f"<title>{html.escape(paper.title)}</title>\n"
-        f"<authors>{html.escape(', '.join(paper.authors[:8]))}</authors>\n"
-        f"<categories>{html.escape(' '.join(paper.categories))}</categories>\n"
-        f"<abstract>{html.escape(abstract)}</abstract>\n"
+        f'<paper id="{for_prompt(paper.id, quote=True)}">\n'
+        f"<title>{for_prompt(paper.title)}</title>\n"
+        f"<authors>{for_prompt(', '.join(paper.authors[:8]))}</authors>\n"
+        f"<categories>{for_prompt(' '.join(paper.categories))}</categories>\n"
+        f"<abstract>{for_prompt(abstract)}</abstract>\n"
         "</paper>"
     )
 

@@ -25,6 +25,7 @@ from brief.agents.llm import LLMClient, LLMError
 from brief.config import Criteria, Topic
 from brief.prompts import load as load_prompt
 from brief.text import distinctive_terms, document_frequencies, terms, tokens
+from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
 MAX_QUERIES = 6
@@ -145,8 +146,8 @@ class Planner:
         nearest, titles = self.nearest(theme)
         if self.llm is None:
             return self.offline(theme, nearest), []
-        values = {"theme": theme, "terms": ", ".join(nearest) or "(the library is empty)",
-                  "titles": "\n".join(f"- {' '.join(t.split())[:200]}" for t in titles) or "(none)"}
+        values = {"theme": flat_for_prompt(theme), "terms": flat_for_prompt(", ".join(nearest)) or "(the library is empty)",
+                  "titles": "\n".join(f"- {flat_for_prompt(t[:200])}" for t in titles) or "(none)"}
         key = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()
         try:
             draft = self.llm.ask(ReviewPlan, load_prompt("plan_review"), values, stage="plan", key=key)

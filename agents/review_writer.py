@@ -33,6 +33,7 @@ from brief.config import SynthesisConfig
 from brief.models import Paper, Review
 from brief.prompts import load as load_prompt
 from brief.text import shared_terms
+from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
 NOT_STATED = "not stated in the abstract"
@@ -64,6 +65,9 @@ class ReviewFindings(BaseModel):
 
 def _flat(text: str) -> str:
     return " ".join(str(text).split())
+
+
+_inert = flat_for_prompt  # paper text (or the user's theme) as one inert line for a prompt
 
 
 def _claim(text: str) -> Claim:
@@ -113,10 +117,10 @@ class ReviewWriter:
         return t.model_copy(update={"prose": text, "citations": citations(text)})
 
     def _llm_section(self, theme: str, t: ThemeBrief, by_id, reviews, when) -> ThemeBrief:
-        values = {"theme": _flat(theme), "terms": ", ".join(t.terms) or "(none)", "span": span_text(t.paper_ids, when)}
-        items = [Item(head=f"- [{cite_key(pid)}] {_flat(by_id[pid].title)[:200]} ({by_id[pid].primary_category}; "
+        values = {"theme": _inert(theme), "terms": _inert(", ".join(t.terms)) or "(none)", "span": span_text(t.paper_ids, when)}
+        items = [Item(head=f"- [{cite_key(pid)}] {_inert(by_id[pid].title)[:200]} ({by_id[pid].primary_category}; "
                            f"{when.get(pid, 'date unknown')})",
-                      detail=_flat(reviews[pid].summary.tldr if pid in reviews else by_id[pid].abstract))
+                      detail=_inert(reviews[pid].summary.tldr if pid in reviews else by_id[pid].abstract))
                  for pid in t.paper_ids]
         lines = self._fit("review_subtheme", values, "papers", items)
         draft, _ = self.writer.checked(ThemeDraft, "review_subtheme", {**values, "papers": "\n".join(lines)}, t.name)
@@ -153,13 +157,13 @@ class ReviewWriter:
         return self._offline_findings(papers, reviews, themes, vectors)
 
     def _llm_findings(self, theme: str, papers: list[Paper], reviews: dict[str, Review]) -> Findings:
-        values = {"theme": _flat(theme), "feedback": ""}
+        values = {"theme": _inert(theme), "feedback": ""}
         items = []
         for p in papers:
             s = reviews[p.id].summary if p.id in reviews else None
-            parts = [f"{label}: {_flat(v)}" for label, v in (("problem", s.problem), ("method", s.method), ("results", s.results),
-                                                            ("limitations", s.limitations)) if s and v] if s else [_flat(p.abstract)]
-            items.append(Item(head=f"- [{cite_key(p.id)}] {_flat(p.title)[:200]}", detail=" / ".join(parts)))
+            parts = [f"{label}: {_inert(v)}" for label, v in (("problem", s.problem), ("method", s.method), ("results", s.results),
+                                                            ("limitations", s.limitations)) if s and v] if s else [_inert(p.abstract)]
+            items.append(Item(head=f"- [{cite_key(p.id)}] {_inert(p.title)[:200]}", detail=" / ".join(parts)))
         values["papers"] = "\n".join(self._fit("review_findings", values, "papers", items))
         prompt = load_prompt("review_findings")
         key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
@@ -244,8 +248,8 @@ class ReviewWriter:
     def overview(self, theme: str, themes: list[ThemeBrief], findings: Findings, coverage: str, lead: Paper | None,
                  lead_similarity: float | None) -> str:
         if self.writer is not None and themes:
-            found = "\n".join(f"- {kind}: {text}" for kind, text in findings.all_text()) or "(none)"
-            values = {"theme": _flat(theme), "coverage": coverage, "findings": found}
+            found = "\n".join(f"- {kind}: {_inert(text)}" for kind, text in findings.all_text()) or "(none)"
+            values = {"theme": _inert(theme), "coverage": coverage, "findings": found}
             room = self.writer._room(load_prompt("review_overview"), values, "drafts")  # noqa: SLF001
             drafts = "\n\n".join(fit_texts([f"## {t.name} ({len(t.paper_ids)} papers)\n{t.prose}" for t in themes], room))
             try:

@@ -90,7 +90,7 @@ class Screener:
         if not papers:
             return []
         cleaned = [neutralise(p.text_for_embedding()) for p in papers]
-        self._flagged = {p.id for p, (_, flagged) in zip(papers, cleaned) if flagged}
+        self._flagged = {p.id for p, (_, flagged) in zip(papers, cleaned) if flagged or neutralise(", ".join(p.authors))[1]}
         texts = [c for c, _ in cleaned]
         sims = np.asarray(vectors) @ self.topic_vectors.T
         base = self.ranker.score(vectors, texts) if self.ranker.name != SimilarityRanker.name else sims.max(axis=1)

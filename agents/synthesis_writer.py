@@ -10,7 +10,6 @@ named, then any key still invalid is removed, and both steps are recorded as a C
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +24,7 @@ from brief.config import SynthesisConfig
 from brief.models import Paper, Review
 from brief.prompts import Prompt
 from brief.prompts import load as load_prompt
+from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
 FEEDBACK = "\nYour previous answer cited keys that do not exist: {keys}. Cite only keys listed above."
@@ -43,7 +43,7 @@ class Overview(BaseModel):
 
 def _flat(text: str) -> str:
     """Paper text as one inert line: no newlines to fake prompt structure, no markup."""
-    return html.escape(" ".join(str(text).split()), quote=False)
+    return flat_for_prompt(text)
 
 
 def trend_line(trend: Trend | None) -> str:
