@@ -36,10 +36,10 @@ class ReviewPlan(BaseModel):
     """The LLM's answer (see prompts/plan_review.md)."""
 
     description: str = Field(description="one or two sentences: what a paper must be about to belong")
-    relevant: str = Field("", description="the kinds of work that count")
-    not_relevant: str = Field("", description="nearby work that does not count, or empty")
+    relevant: str = Field(description="the kinds of work that count")
+    not_relevant: str = Field(description="nearby work that does not count, or empty")
     queries: list[str] = Field(description="3-6 search phrases of 2-6 words; the first is the theme itself")
-    keywords: list[str] = Field(default_factory=list, description="up to 8 terms a matching abstract would use")
+    keywords: list[str] = Field(description="up to 8 terms a matching abstract would use")
 
 
 _JOINS = frozenset({"for", "in", "on", "with", "via", "using", "under", "from", "of", "across", "within", "to"})

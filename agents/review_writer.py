@@ -58,9 +58,9 @@ class Findings(BaseModel):
 class ReviewFindings(BaseModel):
     """The LLM's answer (prompts/review_findings.md)."""
 
-    agreements: list[str] = Field(default_factory=list, description="one sentence each, citing ≥ 2 papers")
-    contradictions: list[str] = Field(default_factory=list, description="one sentence each, citing each side")
-    open_questions: list[str] = Field(default_factory=list, description="one sentence each, citing the papers raising it")
+    agreements: list[str] = Field(description="one sentence each, citing ≥ 2 papers")
+    contradictions: list[str] = Field(description="one sentence each, citing each side")
+    open_questions: list[str] = Field(description="one sentence each, citing the papers raising it")
 
 
 def _flat(text: str) -> str:

@@ -31,10 +31,22 @@ _CUES = {
 }
 
 
+class SummaryAnswer(BaseModel):
+    """The summary as the model is asked for it: every field required (no defaults, for strict mode)."""
+
+    tldr: str
+    problem: str
+    method: str
+    results: str
+    limitations: str
+
+
 class ReviewVerdict(BaseModel):
-    confirmed: bool
+    """The reason before the decision it supports; no defaults (strict structured output rejects them)."""
+
     reason: str
-    summary: Summary
+    confirmed: bool
+    summary: SummaryAnswer
 
 
 def _first(candidates: list[str], kind: str, exclude: set[str]) -> str:
@@ -142,7 +154,7 @@ class Reviewer:
                           summary=extract_summary(paper))
         if decision.stage == "author" and not verdict.confirmed:
             verdict.confirmed, verdict.reason = True, "kept: author on the watch-list (reviewer: " + verdict.reason + ")"
-        summary, replaced = ground_summary(verdict.summary, paper)
+        summary, replaced = ground_summary(Summary(**verdict.summary.model_dump()), paper)
         reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: "
                                    "they stated numbers the abstract does not]" if replaced else "")
         return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=reason, summary=summary)
