@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMClient, LLMError
-from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft
+from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.agents.theme_analysis import ThemeBrief
 from brief.config import SynthesisConfig
 from brief.models import Paper, Review
@@ -94,6 +94,10 @@ class ReviewWriter:
     def notes(self) -> list[str]:
         return list(self.writer.notes) if self.writer else []
 
+    @property
+    def fallbacks(self) -> list[str]:
+        return list(self.writer.fallbacks) if self.writer else []
+
     # -- sub-theme sections -----------------------------------------------------------------------------
 
     def sections(self, theme: str, themes: list[ThemeBrief], by_id: dict[str, Paper], reviews: dict[str, Review],
@@ -106,7 +110,7 @@ class ReviewWriter:
                 return self._llm_section(theme, t, by_id, reviews, when)
             except LLMError as exc:
                 log.warning("review section failed (%s): templated prose used", exc)
-                self.writer.notes.append(f"review: the LLM failed on sub-theme “{t.name}”; its prose is templated")
+                self.writer.fell_back(f"review: sub-theme “{t.name}”", exc)
                 return self._with_prose(t, offline_section(t, by_id, reviews, when))
 
         with ThreadPoolExecutor(max_workers=max(1, min(len(themes), self.llm.cfg.concurrency))) as pool:
@@ -153,7 +157,7 @@ class ReviewWriter:
                 return self._llm_findings(theme, papers, reviews)
             except LLMError as exc:
                 log.warning("review findings failed (%s): computed offline", exc)
-                self.writer.notes.append("review: the LLM failed on agreements and contradictions; they are computed offline")
+                self.writer.fell_back("review: agreements and contradictions", exc)
         return self._offline_findings(papers, reviews, themes, vectors)
 
     def _llm_findings(self, theme: str, papers: list[Paper], reviews: dict[str, Review]) -> Findings:
@@ -167,7 +171,8 @@ class ReviewWriter:
         values["papers"] = "\n".join(self._fit("review_findings", values, "papers", items))
         prompt = load_prompt("review_findings")
         key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
-        answer = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise", key=key)
+        answer = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise", key=key,
+                              validate=lambda found: findings_problem(found, prompt))
         lists = _normalised(answer)
         invalid = list(dict.fromkeys(k for items_ in lists.values() for t in items_ for k in self.checker.invalid(t)))
         regenerated = False
@@ -175,7 +180,8 @@ class ReviewWriter:
             values["feedback"] = FEEDBACK.format(keys=", ".join(invalid[:10]))
             try:
                 retry = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise",
-                                     key=hashlib.sha256(prompt.render_user(**values).encode()).hexdigest())
+                                     key=hashlib.sha256(prompt.render_user(**values).encode()).hexdigest(),
+                                     validate=lambda found: findings_problem(found, prompt))
                 lists, regenerated = _normalised(retry), True
             except LLMError as exc:
                 log.warning("regenerating the findings failed (%s): invalid citations removed instead", exc)
@@ -258,8 +264,19 @@ class ReviewWriter:
                 return text
             except LLMError as exc:
                 log.warning("review overview failed (%s): templated", exc)
+                self.writer.fell_back("review: the overview", exc)
         text, _ = self.checker.clean(offline_overview(theme, themes, coverage, lead, lead_similarity))
         return text
+
+
+def findings_problem(answer: ReviewFindings, prompt) -> str | None:
+    """Each finding must be a sentence of its own words (not "x", not the prompt's instructions)."""
+    for kind in ("agreements", "contradictions", "open_questions"):
+        for text in getattr(answer, kind):
+            problem = prose_problem(text, prompt, min_chars=20, min_words=3)
+            if problem:
+                return f"{kind}: {problem}"
+    return None
 
 
 def _normalised(answer: ReviewFindings) -> dict[str, list[str]]:

@@ -1,5 +1,8 @@
 """The LLM side of synthesis: theme sections and the overview, map-reduced within the context budget.
 
+Every answer is validated before it is used or cached (`answer_problem`): its prose must be at least a
+sentence long and not echo the prompt, and a theme's name must be words. An invalid answer is asked again
+once; a second invalid one raises `InvalidAnswer`, and the caller shows the offline text, labelled.
 Every call's prompt is fitted to `context_budget_tokens - output_reserve_tokens` (chars/4): paper lines
 are trimmed evenly first; a theme whose bare paper list still does not fit is drafted in parts (map) and
 the parts merged (reduce, recursively when the drafts themselves are too long). Every answer's citations
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, CitationRepair, cite_key, citations, normalise
 from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip, fit_texts, prompt_tokens, render_items
-from brief.agents.llm import LLMClient, LLMError
+from brief.agents.llm import InvalidAnswer, LLMClient, LLMError
 from brief.agents.theme_analysis import ThemeBrief, Trend
 from brief.config import SynthesisConfig
 from brief.models import Paper, Review
@@ -30,6 +34,48 @@ log = logging.getLogger(__name__)
 FEEDBACK = "\nYour previous answer cited keys that do not exist: {keys}. Cite only keys listed above."
 _FEEDBACK_ROOM = len(FEEDBACK) + 10 * 32  # room kept for feedback naming up to ten bad keys
 _MIN_DRAFT_SHARE = 600  # a partial draft trimmed below this loses its substance: merge in stages instead
+
+
+MIN_PROSE_CHARS = 30  # shorter "prose" says nothing (a model answering "x", "N/A", "No papers.")
+MIN_PROSE_WORDS = 5
+_ECHO_WORDS = 8  # an answer sharing this many consecutive words with the prompt's own wording echoes it
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = [w.lower() for w in _WORDS.findall(text)]
+    return {tuple(words[i:i + _ECHO_WORDS]) for i in range(len(words) - _ECHO_WORDS + 1)}
+
+
+def prompt_wording(prompt: Prompt) -> str:
+    """The prompt's own words: its system part and the fixed lines of its user template (no paper text)."""
+    return prompt.system + "\n" + "\n".join(line for line in prompt.user.splitlines() if "{" not in line)
+
+
+def prose_problem(text: str, prompt: Prompt, min_chars: int = MIN_PROSE_CHARS, min_words: int = MIN_PROSE_WORDS) -> str | None:
+    """Why `text` can't be published as prose, or None."""
+    flat = " ".join(str(text).split())
+    if len(flat) < min_chars or len(_WORDS.findall(flat)) < min_words:
+        return f"too short to be prose ({len(flat)} characters: {flat[:40]!r})"
+    if _shingles(flat) & _shingles(prompt_wording(prompt)):
+        return "it repeats the prompt's instructions"
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    """A theme name must be words: at least one word of 3+ letters (or an acronym), not mostly symbols."""
+    flat = " ".join(str(name).split())
+    words = _WORDS.findall(flat)
+    letters = sum(len(w) for w in words)
+    if not any(len(w) >= 3 or (len(w) >= 2 and w.isupper()) for w in words) or letters < 0.4 * len(flat.replace(" ", "")):
+        return f"the name {flat[:40]!r} is not words"
+    return None
+
+
+def answer_problem(answer: BaseModel, prompt: Prompt) -> str | None:
+    """Validation of a prose answer (ThemeDraft, Overview): its name, if any, then its text."""
+    name = getattr(answer, "name", None)
+    return (name_problem(name) if name is not None else None) or prose_problem(answer.text, prompt)
 
 
 class ThemeDraft(BaseModel):
@@ -63,7 +109,16 @@ class LLMWriter:
         self.budget_chars = (cfg.context_budget_tokens - cfg.output_reserve_tokens) * CHARS_PER_TOKEN - 16
         self.repairs: list[CitationRepair] = []
         self.notes: list[str] = []
+        self.fallbacks: list[str] = []  # sections shown as offline text: the run is partial (WeeklyState.partial)
         self._lock = threading.Lock()
+
+    def fell_back(self, what: str, exc: LLMError) -> None:
+        """Record that `what` shows the offline text instead of the LLM's, and why, for the report."""
+        why = "its answer failed validation twice" if isinstance(exc, InvalidAnswer) else "the LLM failed"
+        line = f"{what}: {why} ({str(exc)[:160]}); the offline text is shown instead (fallback)"
+        with self._lock:
+            self.notes.append(line)
+            self.fallbacks.append(line)
 
     # -- one checked call ------------------------------------------------------------------------------
 
@@ -78,7 +133,8 @@ class LLMWriter:
             log.error("%s prompt of %d tokens exceeds the budget of %d", prompt.name, prompt_tokens(prompt, values), limit)
             raise LLMError(f"synthesise: {prompt.name} prompt over the context budget")
         key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
-        return self.llm.ask(schema, prompt, values, stage="synthesise", key=key)
+        return self.llm.ask(schema, prompt, values, stage="synthesise", key=key,
+                            validate=lambda answer: answer_problem(answer, prompt))
 
     def checked(self, schema, prompt_name: str, values: dict, section: str):
         """Ask; if the answer cites unknown keys, ask once more naming them; then strip what is still bad."""

@@ -47,6 +47,8 @@ class RunState(BaseModel):
     timings: Annotated[dict[str, float], merge_timings] = Field(
         default_factory=dict, description="wall seconds per node, in the order they ran")
     outputs: list[str] = Field(default_factory=list)
+    partial: Annotated[list[str], operator.add] = Field(
+        default_factory=list, description="reasons the run is partial (the CLI exits 3 when any)")
 
 
 def timed(name: str, node: Callable) -> Callable:
