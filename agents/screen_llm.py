@@ -146,7 +146,7 @@ def _name_key(name: str) -> str:
 
 def match_topic(answer: str, topics: list[str]) -> str | None:
     """The topic name an answer means: exact, case/space/punctuation-insensitive, by number ("2", "2. Name"),
-    or a conservative fuzzy match (one close name, similarity ≥ 0.85). None: no topic ("none") or unmatched;
+    or a conservative fuzzy match (one close name only, similarity ≥ 0.8). None: no topic ("none") or unmatched;
     `is_no_topic` tells them apart."""
     if answer in topics:
         return answer
@@ -157,9 +157,9 @@ def match_topic(answer: str, topics: list[str]) -> str | None:
     numbered = re.match(r"^(?:topic\s*)?#?(\d{1,2})\b[.):]?\s*(.*)$", key, re.I)
     if numbered and 1 <= int(numbered.group(1)) <= len(topics):
         rest, named = numbered.group(2), topics[int(numbered.group(1)) - 1]
-        if not rest or _name_key(named).startswith(rest) or rest.startswith(_name_key(named)):
-            return named
-    close = difflib.get_close_matches(key, list(by_key), n=2, cutoff=0.85)
+        agrees = not rest or _name_key(named).startswith(rest) or rest.startswith(_name_key(named))
+        return named if agrees else None  # a number and a name that disagree: no guess
+    close = difflib.get_close_matches(key, list(by_key), n=2, cutoff=0.8)
     return by_key[close[0]] if len(close) == 1 else None
 
 

@@ -363,7 +363,7 @@ def thin_cuts(weights: np.ndarray, judged: np.ndarray | None = None) -> tuple[np
 def screen_note(stats: ScreenStats) -> str:
     """One line for the briefing: what stage 1 sent, and what the audit says it missed."""
     if not stats.prefilter:
-        return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)."
+        return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)" + _answers_note(stats) + "."
     text = (f"Screening: stage 1 ({stats.ranker}, {stats.trained_on} earlier decisions) sent {stats.sent} of "
             f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_n} of them a random audit "
             f"of the papers below its cut")
@@ -373,12 +373,15 @@ def screen_note(stats: ScreenStats) -> str:
         lo, hi = stats.recall_ci
         text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
                  f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
-    if stats.unscreened:
-        text += f". {stats.unscreened} papers are unscreened (see the rejected list for why)"
+    return text + _answers_note(stats) + "."
+
+
+def _answers_note(stats: ScreenStats) -> str:
+    text = f". {stats.unscreened} papers are unscreened (see the rejected list for why)" if stats.unscreened else ""
     if stats.hallucinated_ids or stats.unmatched_topics:
         text += (f". Answers that matched nothing: {stats.hallucinated_ids} named no paper of their batch, "
                  f"{stats.unmatched_topics} named no topic (re-asked once; never read as rejects)")
-    return text + "."
+    return text
 
 
 def topics_text(topics: list[Topic]) -> str:
