@@ -142,7 +142,7 @@ class ReviewWriter:
             keep -= 1
         if keep < len(items):
             self.writer.notes.append(f"review: {len(items) - keep} of {len(items)} papers left out of one "
-                                     f"{prompt_name} call to stay within {self.cfg.context_budget_tokens} tokens")
+                                     f"{prompt_name} call to stay within {self.writer.budget_tokens} tokens")
         return render_items(items[:keep], room) or []
 
     # -- agreements, contradictions, open questions -----------------------------------------------------

@@ -115,6 +115,7 @@ class BatchStats(BaseModel):
 
 _ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:abs|pdf)/)?(?:arxiv\s*:\s*)?", re.I)
 _INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.I)
+ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 
@@ -235,7 +236,7 @@ class BatchScreener:
             if hits:
                 finished([p for p in papers if p.id in hits], hits, kind)
             step = size * 3 if kind == "first look" else size  # short blocks: more per call, less overhead
-            batches = [(todo[i:i + step], kind, False) for i in range(0, len(todo), step)]
+            batches = [(batch, kind, False) for batch in self._batches(todo, step)]
             if kind == "reread":  # the last step of its papers: ahead of full reads that can wait a round
                 queue.extendleft(reversed(batches))
             else:
@@ -265,6 +266,24 @@ class BatchScreener:
                     if verdicts:
                         finished([p for p in batch if p.id in verdicts], verdicts, kind)
         return out, reread
+
+    def _batches(self, papers: list[Paper], step: int) -> list[list[Paper]]:
+        """Up to `step` papers a batch, fewer when `[llm] context_tokens` is set and the prompt with its
+        answer would not fit the server's window (a server may cut an overlong prompt silently)."""
+        window = getattr(self.llm.cfg, "context_tokens", None)
+        if not window:
+            return [papers[i:i + step] for i in range(0, len(papers), step)]
+        fixed = (len(self.prompt.system) + len(self.prompt.render_user(**dict(self.values, count=0, papers="")))) / 4
+        out: list[list[Paper]] = []
+        used = fixed
+        for paper in papers:
+            cost = len(paper_block(paper)) / 4 + ANSWER_TOKENS
+            if not out or len(out[-1]) >= step or used + cost > window:
+                out.append([])
+                used = fixed
+            out[-1].append(paper)
+            used += cost
+        return out
 
     def _from_cache(self, papers: list[Paper]) -> tuple[dict[str, PaperVerdict], list[Paper]]:
         """Verdicts this model gave these papers (this prompt version, criteria, abstract length) before."""

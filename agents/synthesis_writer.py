@@ -99,6 +99,13 @@ def trend_line(trend: Trend | None) -> str:
     return f"{trend.direction} (nearby papers / papers seen per week: {counts})"
 
 
+def call_budget(cfg: SynthesisConfig, context_tokens: int | None) -> tuple[int, int]:
+    """(tokens per call, of which the prompt may use): `[synthesis] context_budget_tokens`, capped by the
+    server's window (`[llm] context_tokens`), keeping the answer's reserve (at most a third of a small window)."""
+    budget = min(cfg.context_budget_tokens, context_tokens or cfg.context_budget_tokens)
+    return budget, budget - min(cfg.output_reserve_tokens, budget // 3)
+
+
 class LLMWriter:
     """Writes the prose of a synthesis with one LLM client; collects repairs and notes (thread-safe)."""
 
@@ -106,7 +113,8 @@ class LLMWriter:
         self.llm = llm
         self.cfg = cfg
         self.checker = checker
-        self.budget_chars = (cfg.context_budget_tokens - cfg.output_reserve_tokens) * CHARS_PER_TOKEN - 16
+        self.budget_tokens, self.prompt_limit = call_budget(cfg, getattr(llm.cfg, "context_tokens", None))
+        self.budget_chars = self.prompt_limit * CHARS_PER_TOKEN - 16
         self.repairs: list[CitationRepair] = []
         self.notes: list[str] = []
         self.fallbacks: list[str] = []  # sections shown as offline text: the run is partial (WeeklyState.partial)
@@ -128,7 +136,7 @@ class LLMWriter:
         return self.budget_chars - fixed - _FEEDBACK_ROOM
 
     def _ask(self, schema, prompt: Prompt, values: dict):
-        limit = self.cfg.context_budget_tokens - self.cfg.output_reserve_tokens
+        limit = self.prompt_limit
         if prompt_tokens(prompt, values) > limit:  # fitting is exact, so this is a bug; the caller falls back
             log.error("%s prompt of %d tokens exceeds the budget of %d", prompt.name, prompt_tokens(prompt, values), limit)
             raise LLMError(f"synthesise: {prompt.name} prompt over the context budget")
@@ -201,7 +209,7 @@ class LLMWriter:
             own += [repair] if repair else []
             with self._lock:
                 self.notes.append(f"synthesis: theme “{theme.name}” ({len(items)} papers) was drafted in {parts} parts "
-                                  f"and merged, within {self.cfg.context_budget_tokens} tokens per call")
+                                  f"and merged, within {self.budget_tokens} tokens per call")
         name = " ".join(draft.name.split())[:80] or theme.name
         for repair in own:  # sections are known by the theme's final name
             repair.section = repair.section.replace(theme.name, name, 1)

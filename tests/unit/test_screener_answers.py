@@ -92,3 +92,18 @@ def test_a_low_relevance_verdict_with_an_odd_topic_is_a_reject(tmp_path):
         assert srv.calls == 1, "its topic can't change a reject: not re-asked"
     assert all(d.stage == "llm" and not d.accepted and d.topic is None for d in result.decisions)
     assert result.stats.unmatched_topics == 0
+
+
+def test_context_tokens_size_screening_batches_to_the_servers_window(tmp_path):
+    papers = make_papers(12)
+    for p in papers:
+        p.abstract = "A long abstract about dwarf galaxies and their satellites. " * 40  # ~2,400 characters
+    window = 2048
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)}) as srv:
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                            llm_client(srv, tmp_path, batch_size=8, context_tokens=window))
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        asked = list(srv.requests)
+    assert all(r.prompt_chars / 4 + 80 * len(r.paper_ids) <= window for r in asked), [r.prompt_chars for r in asked]
+    assert len(asked) > 12 / 8 + 1 and max(len(r.paper_ids) for r in asked) > 1, "smaller batches, still batched"
+    assert all(d.stage == "llm" and d.accepted for d in result.decisions)

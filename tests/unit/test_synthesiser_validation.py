@@ -60,3 +60,21 @@ def test_junk_prose_is_retried_once_then_the_offline_text_is_shown_and_labelled(
         again, _ = run(fixed, tmp_path / "cache.sqlite")
         assert fixed.calls == 2, "nothing invalid was cached: the fixed server is asked again"
     assert again.themes[0].name == "Scripted theme" and not again.fallbacks
+
+
+def test_context_tokens_cap_every_synthesis_call():
+    from brief.agents.synthesis_writer import call_budget
+
+    assert call_budget(SynthesisConfig(), None) == (16000, 16000 - 1200)
+    assert call_budget(SynthesisConfig(), 4096) == (4096, 4096 - 1200)
+    assert call_budget(SynthesisConfig(), 2048) == (2048, 2048 - 682), "a small window keeps two thirds for the prompt"
+    papers, vectors, decisions, reviews = week(120, np.random.default_rng(3))
+    largest = {}
+    for window in (None, 4096):
+        with ScriptedLLMServer(handlers={"ThemeDraft": honest, "Overview": overview}) as srv:
+            llm = LLMClient(client(srv).cfg.model_copy(update={"context_tokens": window}), cache_path=None)
+            result = Synthesiser(llm, SynthesisConfig(max_themes=2)).synthesise(
+                "2026-W24", papers, vectors, decisions, reviews, {}, [p.text_for_embedding() for p in papers])
+            largest[window] = max(r.prompt_chars / 4 for r in srv.requests)
+        assert not result.fallbacks and all(t.prose for t in result.themes)
+    assert largest[None] > 4096 >= largest[4096] + 1200, largest
