@@ -22,7 +22,6 @@ import re
 from typing import Protocol
 
 import numpy as np
-
 from brief.untrusted import fold
 
 # -- rankers -----------------------------------------------------------------------------------------------

@@ -27,11 +27,10 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from pydantic import BaseModel, Field
-
 from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
 from brief.models import Paper
 from brief.prompts import load as load_prompt
+from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +112,8 @@ class BatchStats(BaseModel):
     cached: int = 0
 
 
-_ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:abs|pdf)/)?(?:arxiv\s*:\s*)?", re.I)
-_INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.I)
+_ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:abs|pdf)/)?(?:arxiv\s*:\s*)?", re.IGNORECASE)
+_INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
@@ -123,7 +122,7 @@ def norm_id(answer: str) -> str:
     """An id as models write it, reduced to the bare form: `arXiv:2606.01234v2`, a URL, spaces → `2606.01234`."""
     text = "".join(str(answer).split()).strip("\"'[]()<>.,;")
     text = _ID_NOISE.sub("", text)
-    text = re.sub(r"\.pdf$", "", text, flags=re.I)
+    text = re.sub(r"\.pdf$", "", text, flags=re.IGNORECASE)
     return re.sub(r"v\d+$", "", text).lower()
 
 
@@ -155,7 +154,7 @@ def match_topic(answer: str, topics: list[str]) -> str | None:
     key = _name_key(answer)
     if key in by_key:
         return by_key[key]
-    numbered = re.match(r"^(?:topic\s*)?#?(\d{1,2})\b[.):]?\s*(.*)$", key, re.I)
+    numbered = re.match(r"^(?:topic\s*)?#?(\d{1,2})\b[.):]?\s*(.*)$", key, re.IGNORECASE)
     if numbered and 1 <= int(numbered.group(1)) <= len(topics):
         rest, named = numbered.group(2), topics[int(numbered.group(1)) - 1]
         agrees = not rest or _name_key(named).startswith(rest) or rest.startswith(_name_key(named))

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 PAPER_ID_RE = re.compile(r'<paper id="([^"]+)"')
 # Ways a prompt may name a topic; the first match wins. The screening prompt numbers its topics under

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
-try:  # as a module of the test suite, or run as a script from this directory
-    from tests.scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401 (re-exported)
-    from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401 (re-exported)
+try:  # as a module of the test suite, or run as a script from this directory (names re-exported)
+    from tests.scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401
+    from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
 except ImportError:  # pragma: no cover - `python tests/scripted_llm.py`
     from scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401
     from scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401

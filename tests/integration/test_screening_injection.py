@@ -12,6 +12,7 @@ import json
 from brief.runner import run_weekly
 from brief.sources.snapshot import sample_path
 from brief.sources.window import parse_week
+
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import TOPIC, screening_settings
 from tests.scripted_llm import ScriptedLLMServer
@@ -120,6 +121,7 @@ def test_disguised_injections_are_escaped_in_the_review_graph(tmp_path, cache_di
     from brief.memory.commands import import_library
     from brief.progress import QuietReporter
     from brief.runner import run_review
+
     from tests.handlers import review_handlers
     from tests.integration.test_weekly_llm import llm_settings
 

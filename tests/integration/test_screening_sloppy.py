@@ -10,6 +10,7 @@ from collections import Counter
 
 from brief.runner import run_weekly
 from brief.sources.window import parse_week
+
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import llm_accepted
 from tests.integration.test_weekly_llm import llm_settings, week_labels  # noqa: F401 (a fixture)
@@ -31,7 +32,7 @@ def run(settings, tmp_path, name: str, labels: dict[str, int], sloppy: Sloppy | 
     return state, answers
 
 
-def test_sloppy_answers_accept_what_clean_answers_accept(settings, tmp_path, week_labels):
+def test_sloppy_answers_accept_what_clean_answers_accept(settings, tmp_path, week_labels):  # noqa: F811 (a fixture)
     clean, _ = run(settings, tmp_path, "clean", week_labels, None)
     sloppy, asked = run(settings, tmp_path, "sloppy", week_labels, SLOPPY)
 

@@ -6,13 +6,20 @@ re-asked."""
 from __future__ import annotations
 
 import pytest
-
 from brief.agents.screen_llm import match_ids, match_topic, norm_id
 from brief.agents.screener import Screener, screen_note
 from brief.config import ScreeningConfig
 from brief.models import Paper
+
 from tests.scripted_llm import ScriptedLLMServer, labels_screen_handler
-from tests.unit.test_screener import CRITERIA, TOPIC, TOPICS, llm_client, make_papers, vectors_of
+from tests.unit.test_screener import (
+    CRITERIA,
+    TOPIC,
+    TOPICS,
+    llm_client,
+    make_papers,
+    vectors_of,
+)
 
 TOPIC_NAMES = [t.name for t in CRITERIA.topics]  # "Dwarf galaxies", "Robot grasping"
 
