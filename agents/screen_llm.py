@@ -322,7 +322,7 @@ class BatchScreener:
         if left and not retry and not self._stopped:
             self._count("retried_alone", len(left))
             return usable, [left]
-        return {**usable, **{p.id: verdicts.get(p.id, "missing from the answer") + (" twice" if retry else "")
+        return {**usable, **{p.id: verdicts.get(p.id, "missing from the answer") + (" (asked twice)" if retry else "")
                              for p in left}}, []
 
     def _read(self, answer: ScreenBatch, batch: list[Paper]) -> dict[str, PaperVerdict | str]:
