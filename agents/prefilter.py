@@ -22,6 +22,7 @@ import re
 from typing import Protocol
 
 import numpy as np
+
 from brief.untrusted import fold
 
 # -- rankers -----------------------------------------------------------------------------------------------

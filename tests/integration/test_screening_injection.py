@@ -12,7 +12,6 @@ import json
 from brief.runner import run_weekly
 from brief.sources.snapshot import sample_path
 from brief.sources.window import parse_week
-
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import TOPIC, screening_settings
 from tests.scripted_llm import ScriptedLLMServer

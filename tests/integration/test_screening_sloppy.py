@@ -10,7 +10,6 @@ from collections import Counter
 
 from brief.runner import run_weekly
 from brief.sources.window import parse_week
-
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import llm_accepted
 from tests.integration.test_weekly_llm import llm_settings, week_labels  # noqa: F401 (a fixture)

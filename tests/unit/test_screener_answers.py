@@ -5,12 +5,14 @@ re-asked."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
 from brief.agents.screen_llm import match_ids, match_topic, norm_id
 from brief.agents.screener import Screener, screen_note
 from brief.config import ScreeningConfig
 from brief.models import Paper
-
 from tests.scripted_llm import ScriptedLLMServer, labels_screen_handler
 from tests.unit.test_screener import (
     CRITERIA,
@@ -114,3 +116,29 @@ def test_context_tokens_size_screening_batches_to_the_servers_window(tmp_path):
     assert all(r.prompt_chars / 4 + 80 * len(r.paper_ids) <= window for r in asked), [r.prompt_chars for r in asked]
     assert len(asked) > 12 / 8 + 1 and max(len(r.paper_ids) for r in asked) > 1, "smaller batches, still batched"
     assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+
+
+def test_llm_facing_schemas_have_no_defaults_and_ask_the_reason_first():
+    from brief.agents.planner import ReviewPlan
+    from brief.agents.review_writer import ReviewFindings
+    from brief.agents.reviewer import ReviewVerdict
+    from brief.agents.screen_llm import PaperVerdict, ScreenBatch
+    from brief.agents.synthesis_writer import Overview, ThemeDraft
+    from brief.evals.judge import GroundingVerdict, SentenceVerdict
+
+    for schema in (ScreenBatch, ReviewVerdict, ThemeDraft, Overview, ReviewPlan, ReviewFindings, GroundingVerdict):
+        text = json.dumps(schema.model_json_schema())
+        assert '"default"' not in text, schema.__name__
+    for schema, decision in ((PaperVerdict, "relevance"), (ReviewVerdict, "confirmed"), (SentenceVerdict, "supported")):
+        fields = list(schema.model_fields)
+        assert fields.index("reason") < fields.index(decision), schema.__name__
+
+
+def test_the_screening_prompt_states_the_configured_thresholds(tmp_path):
+    papers = make_papers(2)
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, topic=TOPIC)}) as srv:
+        Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False, accept_relevance=8), TOPICS,
+                 llm_client(srv, tmp_path)).run(papers, vectors_of(papers), seed="w")
+        (request,) = srv.requests
+    assert "accepted at relevance 8 or more" in request.user and "re-read in full at relevance\n6 or more" in request.user
+    assert "4 or more" not in request.system

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from brief.agents.llm import LLMClient
 from brief.agents.synthesis_writer import name_problem, prose_problem
 from brief.agents.synthesiser import Synthesiser, offline_overview
 from brief.config import SynthesisConfig
 from brief.prompts import load as load_prompt
-
 from tests.scripted_llm import ScriptedLLMServer
 from tests.unit.test_synthesiser_llm import client, honest, overview, week
 
