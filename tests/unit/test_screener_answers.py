@@ -142,3 +142,21 @@ def test_the_screening_prompt_states_the_configured_thresholds(tmp_path):
         (request,) = srv.requests
     assert "accepted at relevance 8 or more" in request.user and "re-read in full at relevance\n6 or more" in request.user
     assert "4 or more" not in request.system
+
+
+def test_a_failed_batch_is_re_asked_paper_by_paper_concurrently(tmp_path):
+    import time
+
+    papers = make_papers(8)
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)},
+                           faults=["malformed", "malformed"], latency=0.4) as srv:
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                            llm_client(srv, tmp_path, batch_size=8, concurrency=4, requests_per_minute=6000))
+        started = time.perf_counter()
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        seconds = time.perf_counter() - started
+        sizes = [len(r.paper_ids) for r in srv.requests]
+    assert sizes == [8, 8] + [1] * 8, "the batch twice (malformed), then each paper alone"
+    assert all(d.stage == "llm" for d in result.decisions) and result.stats.retried_alone == 8
+    serial = 2 * 0.4 + 8 * 0.4  # 4.0 s one after another; 4 at a time needs about 1.6 s
+    assert seconds < 0.75 * serial, f"{seconds:.1f} s: the 8 re-asks ran concurrently, not one after another"
