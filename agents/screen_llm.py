@@ -314,16 +314,21 @@ class BatchScreener:
             self._count("retried_alone", len(batch))
             return {}, [[paper] for paper in batch]  # alone: one paper that breaks the answer takes no other down
         verdicts = self._read(got, batch)
-        usable = {pid: v for pid, v in verdicts.items() if isinstance(v, PaperVerdict)}
+        usable: dict[str, PaperVerdict | str] = {}
         for paper in batch:
-            if paper.id in usable:
-                self.llm.cache.put(self._paper_key(paper), usable[paper.id].model_dump_json())
+            verdict = verdicts.get(paper.id)
+            if isinstance(verdict, PaperVerdict):  # only a matched verdict is cached
+                self.llm.cache.put(self._paper_key(paper), verdict.model_dump_json())
+                usable[paper.id] = verdict
         left = [p for p in batch if p.id not in usable]
         if left and not retry and not self._stopped:
             self._count("retried_alone", len(left))
             return usable, [left]
-        return {**usable, **{p.id: verdicts.get(p.id, "missing from the answer") + (" (asked twice)" if retry else "")
-                             for p in left}}, []
+        for paper in left:
+            problem = verdicts.get(paper.id)
+            reason = problem if isinstance(problem, str) else "missing from the answer"
+            usable[paper.id] = reason + (" (asked twice)" if retry else "")
+        return usable, []
 
     def _read(self, answer: ScreenBatch, batch: list[Paper]) -> dict[str, PaperVerdict | str]:
         """The answer's verdicts by batch paper id, ids and topics matched leniently; a paper whose answered

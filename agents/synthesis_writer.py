@@ -75,7 +75,7 @@ def name_problem(name: str) -> str | None:
 def answer_problem(answer: BaseModel, prompt: Prompt) -> str | None:
     """Validation of a prose answer (ThemeDraft, Overview): its name, if any, then its text."""
     name = getattr(answer, "name", None)
-    return (name_problem(name) if name is not None else None) or prose_problem(answer.text, prompt)
+    return (name_problem(name) if name is not None else None) or prose_problem(getattr(answer, "text", ""), prompt)
 
 
 class ThemeDraft(BaseModel):
