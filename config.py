@@ -123,6 +123,9 @@ class LLMConfig(_Strict):
     )
     max_cost_usd: float | None = Field(None, gt=0)
     tokens_per_minute: float | None = Field(None, gt=0, description="token rate limit (prompt estimated at 4 chars a token)")
+    context_tokens: int | None = Field(None, ge=2048, description="the server's context window: screening batches and "
+                                       "synthesis calls are sized to fit it (Ollama's OpenAI endpoint defaults to 4096)")
+    judge_model: str | None = Field(None, description="the evals' grounding judge, when it should differ from `model`")
 
 
 class ScreeningConfig(_Strict):

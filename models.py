@@ -165,6 +165,7 @@ class ScreenStats(BaseModel):
     unscreened: int = 0
     hallucinated_ids: int = 0
     retried_alone: int = 0
+    unmatched_topics: int = Field(0, description="verdicts whose topic matched none of the criteria's (not rejects)")
     injection_flags: int = Field(0, description="papers whose text addressed the screener (neutralised)")
     brief_looks: int = Field(0, description="papers first screened on a shortened abstract (low stage-1 scores)")
     rescreened: int = Field(0, description="of those, re-read in full because they might match")

@@ -8,12 +8,12 @@ server URL, so re-running a week costs no calls and moving servers keeps the cac
 from __future__ import annotations
 
 import hashlib
-import html
 import sqlite3
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from collections.abc import Callable
 from typing import TypeVar
 
 from langchain_core.callbacks import UsageMetadataCallbackHandler
@@ -22,12 +22,17 @@ from pydantic import BaseModel, ValidationError
 from brief.config import LLMConfig
 from brief.models import Paper, StageUsage, Usage
 from brief.prompts import Prompt
+from brief.untrusted import for_prompt
 
 T = TypeVar("T", bound=BaseModel)
 
 
 class LLMError(RuntimeError):
     """A call failed after its retries; the message names the cause (never the API key)."""
+
+
+class InvalidAnswer(LLMError):
+    """The answer failed its caller's validation twice; it was not cached."""
 
 
 class BudgetExceeded(LLMError):
@@ -38,11 +43,11 @@ def paper_block(paper: Paper, max_chars: int = 2500) -> str:
     """A paper as delimited, escaped data: its text cannot close the element it sits in."""
     abstract = paper.abstract if len(paper.abstract) <= max_chars else paper.abstract[:max_chars] + " …"
     return (
-        f'<paper id="{html.escape(paper.id, quote=True)}">\n'
-        f"<title>{html.escape(paper.title)}</title>\n"
-        f"<authors>{html.escape(', '.join(paper.authors[:8]))}</authors>\n"
-        f"<categories>{html.escape(' '.join(paper.categories))}</categories>\n"
-        f"<abstract>{html.escape(abstract)}</abstract>\n"
+        f'<paper id="{for_prompt(paper.id, quote=True)}">\n'
+        f"<title>{for_prompt(paper.title)}</title>\n"
+        f"<authors>{for_prompt(', '.join(paper.authors[:8]))}</authors>\n"
+        f"<categories>{for_prompt(' '.join(paper.categories))}</categories>\n"
+        f"<abstract>{for_prompt(abstract)}</abstract>\n"
         "</paper>"
     )
 
@@ -171,7 +176,8 @@ class LLMClient:
     def cache_key(self, prompt: Prompt, key: str) -> str:
         return hashlib.sha256(f"{self.model_name}\x00{prompt.tag}\x00{key}".encode()).hexdigest()
 
-    def ask(self, schema: type[T], prompt: Prompt, values: dict, *, stage: str, key: str) -> T:
+    def ask(self, schema: type[T], prompt: Prompt, values: dict, *, stage: str, key: str,
+            validate: Callable[[T], str | None] | None = None) -> T:
         """One structured call: from cache when this model answered this prompt version for this key.
 
         Malformed output is retried once; HTTP errors (429 with Retry-After, 5xx, timeouts) are retried by
@@ -186,7 +192,7 @@ class LLMClient:
             raise BudgetExceeded(f"--max-cost {self.cfg.max_cost_usd} USD reached")
         messages = [("system", prompt.system), ("human", prompt.render_user(**values))]
         runnable = self._structured(schema)
-        last_problem = "no answer"
+        last_problem, error = "no answer", LLMError
         for _attempt in range(2):
             spent = UsageMetadataCallbackHandler()  # the response's usage, also when its parsing fails
             try:
@@ -200,11 +206,12 @@ class LLMClient:
             except Exception as exc:  # the openai client's errors after its own retries
                 raise LLMError(f"{stage}: {type(exc).__name__}: {_redact(str(exc), self.cfg)}") from None
             self.meter.add(stage, *_tokens(spent))
-            if parsed is not None:
+            problem = "malformed output (no structured answer)" if parsed is None else validate and validate(parsed)
+            if not problem:  # only a valid answer is cached
                 self.cache.put(cache_key, parsed.model_dump_json())
                 return parsed
-            last_problem = "malformed output (no structured answer)"
-        raise LLMError(f"{stage}: {last_problem} twice")
+            last_problem, error = problem, (LLMError if parsed is None else InvalidAnswer)
+        raise error(f"{stage}: {last_problem} twice")
 
 
 def _tokens(spent) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from brief.agents.llm import LLMClient, LLMError
 from brief.models import QueryPlan
 from brief.prompts import load as load_prompt
 from brief.text import distinctive_terms, document_frequencies, terms, tokens
+from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
 MAX_QUERIES = 6
@@ -34,10 +35,10 @@ class ReviewPlan(BaseModel):
     """The LLM's answer (see prompts/plan_review.md)."""
 
     description: str = Field(description="one or two sentences: what a paper must be about to belong")
-    relevant: str = Field("", description="the kinds of work that count")
-    not_relevant: str = Field("", description="nearby work that does not count, or empty")
+    relevant: str = Field(description="the kinds of work that count")
+    not_relevant: str = Field(description="nearby work that does not count, or empty")
     queries: list[str] = Field(description="3-6 search phrases of 2-6 words; the first is the theme itself")
-    keywords: list[str] = Field(default_factory=list, description="up to 8 terms a matching abstract would use")
+    keywords: list[str] = Field(description="up to 8 terms a matching abstract would use")
 
 
 _JOINS = frozenset({"for", "in", "on", "with", "via", "using", "under", "from", "of", "across", "within", "to"})
@@ -119,8 +120,8 @@ class Planner:
         nearest, titles = self.nearest(theme)
         if self.llm is None:
             return self.offline(theme, nearest), []
-        values = {"theme": theme, "terms": ", ".join(nearest) or "(the library is empty)",
-                  "titles": "\n".join(f"- {' '.join(t.split())[:200]}" for t in titles) or "(none)"}
+        values = {"theme": flat_for_prompt(theme), "terms": flat_for_prompt(", ".join(nearest)) or "(the library is empty)",
+                  "titles": "\n".join(f"- {flat_for_prompt(t[:200])}" for t in titles) or "(none)"}
         key = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()
         try:
             draft = self.llm.ask(ReviewPlan, load_prompt("plan_review"), values, stage="plan", key=key)

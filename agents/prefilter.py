@@ -23,6 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
+from brief.untrusted import fold
+
 # -- rankers -----------------------------------------------------------------------------------------------
 
 
@@ -343,7 +345,8 @@ _ADDRESSING = re.compile(
     r"|^(please\s+)?you\s+are\s+(now\s+)?(\w+\s+){0,3}(ai|assistant|language model|llm|reviewer|screener|chatbot)\b"
     r"|\b(dear|attention|note to)\s+(the\s+)?(\w+\s+)?(ai|llm|language model|reviewer|screener|assistant)\s*[:,]"
     r"|\bnew\s+instructions?\s*:"
-    r"|</?\s*(paper|abstract|title|authors|categories|system|user|assistant|instructions?)\b[^>]*>",
+    r"|</?\s*(paper|abstract|title|authors|categories|system|user|assistant|instructions?)\b[^>]*>"
+    r"|<\|[^|<>]{1,40}\|>|\[/?INST\]|<<\s*/?\s*SYS\s*>>",  # chat-template tokens
     re.IGNORECASE,
 )
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
@@ -351,7 +354,7 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+")
 # ~99% of abstracts that address nobody.
 _MAYBE_ADDRESSING = re.compile(
     r"\b(ignore|disregard|forget|override|you\s+are|dear|attention|note\s+to|new\s+instruction)"
-    r"|\b(rate|score|grade|rank|mark|classify)\s+(this|the)\s+(paper|abstract|article|submission|work)\b|<",
+    r"|\b(rate|score|grade|rank|mark|classify)\s+(this|the)\s+(paper|abstract|article|submission|work)\b|<|\[/?inst\]",
     re.IGNORECASE,
 )
 
@@ -365,8 +368,8 @@ def neutralise(text: str) -> tuple[str, bool]:
     Returns (text, whether anything was dropped).
     """
     flat = " ".join(text.split())
-    if not _MAYBE_ADDRESSING.search(flat):
+    if not _MAYBE_ADDRESSING.search(fold(flat)):  # fold: fullwidth, zero-width and look-alike disguises off
         return flat, False
     parts = _SPLIT.split(flat)
-    kept = [s for s in parts if not _ADDRESSING.search(s)]
+    kept = [s for s in parts if not _ADDRESSING.search(fold(s))]
     return " ".join(kept), len(kept) != len(parts)

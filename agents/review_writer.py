@@ -27,11 +27,12 @@ from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMClient, LLMError
 from brief.agents.reviewer import NOT_STATED
-from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft
+from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, citations, cite_key
 from brief.prompts import load as load_prompt
 from brief.text import shared_terms
+from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
 MAX_FINDINGS = 6
@@ -40,13 +41,16 @@ MAX_FINDINGS = 6
 class ReviewFindings(BaseModel):
     """The LLM's answer (prompts/review_findings.md)."""
 
-    agreements: list[str] = Field(default_factory=list, description="one sentence each, citing ≥ 2 papers")
-    contradictions: list[str] = Field(default_factory=list, description="one sentence each, citing each side")
-    open_questions: list[str] = Field(default_factory=list, description="one sentence each, citing the papers raising it")
+    agreements: list[str] = Field(description="one sentence each, citing ≥ 2 papers")
+    contradictions: list[str] = Field(description="one sentence each, citing each side")
+    open_questions: list[str] = Field(description="one sentence each, citing the papers raising it")
 
 
 def _flat(text: str) -> str:
     return " ".join(str(text).split())
+
+
+_inert = flat_for_prompt  # paper text (or the user's theme) as one inert line for a prompt
 
 
 def _claim(text: str) -> Claim:
@@ -73,6 +77,10 @@ class ReviewWriter:
     def notes(self) -> list[str]:
         return list(self.writer.notes) if self.writer else []
 
+    @property
+    def fallbacks(self) -> list[str]:
+        return list(self.writer.fallbacks) if self.writer else []
+
     # -- sub-theme sections -----------------------------------------------------------------------------
 
     def sections(self, theme: str, themes: list[ThemeBrief], by_id: dict[str, Paper], reviews: dict[str, Review],
@@ -85,7 +93,7 @@ class ReviewWriter:
                 return self._llm_section(theme, t, by_id, reviews, when)
             except LLMError as exc:
                 log.warning("review section failed (%s): templated prose used", exc)
-                self.writer.notes.append(f"review: the LLM failed on sub-theme “{t.name}”; its prose is templated")
+                self.writer.fell_back(f"review: sub-theme “{t.name}”", exc)
                 return self._with_prose(t, offline_section(t, by_id, reviews, when))
 
         with ThreadPoolExecutor(max_workers=max(1, min(len(themes), self.llm.cfg.concurrency))) as pool:
@@ -96,10 +104,10 @@ class ReviewWriter:
         return t.model_copy(update={"prose": text, "citations": citations(text)})
 
     def _llm_section(self, theme: str, t: ThemeBrief, by_id, reviews, when) -> ThemeBrief:
-        values = {"theme": _flat(theme), "terms": ", ".join(t.terms) or "(none)", "span": span_text(t.paper_ids, when)}
-        items = [Item(head=f"- [{cite_key(pid)}] {_flat(by_id[pid].title)[:200]} ({by_id[pid].primary_category}; "
+        values = {"theme": _inert(theme), "terms": _inert(", ".join(t.terms)) or "(none)", "span": span_text(t.paper_ids, when)}
+        items = [Item(head=f"- [{cite_key(pid)}] {_inert(by_id[pid].title)[:200]} ({by_id[pid].primary_category}; "
                            f"{when.get(pid, 'date unknown')})",
-                      detail=_flat(reviews[pid].summary.tldr if pid in reviews else by_id[pid].abstract))
+                      detail=_inert(reviews[pid].summary.tldr if pid in reviews else by_id[pid].abstract))
                  for pid in t.paper_ids]
         lines = self._fit("review_subtheme", values, "papers", items)
         draft, _ = self.writer.checked(ThemeDraft, "review_subtheme", {**values, "papers": "\n".join(lines)}, t.name)
@@ -117,7 +125,7 @@ class ReviewWriter:
             keep -= 1
         if keep < len(items):
             self.writer.notes.append(f"review: {len(items) - keep} of {len(items)} papers left out of one "
-                                     f"{prompt_name} call to stay within {self.cfg.context_budget_tokens} tokens")
+                                     f"{prompt_name} call to stay within {self.writer.budget_tokens} tokens")
         return render_items(items[:keep], room) or []
 
     # -- agreements, contradictions, open questions -----------------------------------------------------
@@ -132,21 +140,22 @@ class ReviewWriter:
                 return self._llm_findings(theme, papers, reviews)
             except LLMError as exc:
                 log.warning("review findings failed (%s): computed offline", exc)
-                self.writer.notes.append("review: the LLM failed on agreements and contradictions; they are computed offline")
+                self.writer.fell_back("review: agreements and contradictions", exc)
         return self._offline_findings(papers, reviews, themes, vectors)
 
     def _llm_findings(self, theme: str, papers: list[Paper], reviews: dict[str, Review]) -> Findings:
-        values = {"theme": _flat(theme), "feedback": ""}
+        values = {"theme": _inert(theme), "feedback": ""}
         items = []
         for p in papers:
             s = reviews[p.id].summary if p.id in reviews else None
-            parts = [f"{label}: {_flat(v)}" for label, v in (("problem", s.problem), ("method", s.method), ("results", s.results),
-                                                            ("limitations", s.limitations)) if s and v] if s else [_flat(p.abstract)]
-            items.append(Item(head=f"- [{cite_key(p.id)}] {_flat(p.title)[:200]}", detail=" / ".join(parts)))
+            parts = [f"{label}: {_inert(v)}" for label, v in (("problem", s.problem), ("method", s.method), ("results", s.results),
+                                                            ("limitations", s.limitations)) if s and v] if s else [_inert(p.abstract)]
+            items.append(Item(head=f"- [{cite_key(p.id)}] {_inert(p.title)[:200]}", detail=" / ".join(parts)))
         values["papers"] = "\n".join(self._fit("review_findings", values, "papers", items))
         prompt = load_prompt("review_findings")
         key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
-        answer = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise", key=key)
+        answer = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise", key=key,
+                              validate=lambda found: findings_problem(found, prompt))
         lists = _normalised(answer)
         invalid = list(dict.fromkeys(k for items_ in lists.values() for t in items_ for k in self.checker.invalid(t)))
         regenerated = False
@@ -154,7 +163,8 @@ class ReviewWriter:
             values["feedback"] = FEEDBACK.format(keys=", ".join(invalid[:10]))
             try:
                 retry = self.llm.ask(ReviewFindings, prompt, values, stage="synthesise",
-                                     key=hashlib.sha256(prompt.render_user(**values).encode()).hexdigest())
+                                     key=hashlib.sha256(prompt.render_user(**values).encode()).hexdigest(),
+                                     validate=lambda found: findings_problem(found, prompt))
                 lists, regenerated = _normalised(retry), True
             except LLMError as exc:
                 log.warning("regenerating the findings failed (%s): invalid citations removed instead", exc)
@@ -228,8 +238,8 @@ class ReviewWriter:
     def overview(self, theme: str, themes: list[ThemeBrief], findings: Findings, coverage: str, lead: Paper | None,
                  lead_similarity: float | None) -> str:
         if self.writer is not None and themes:
-            found = "\n".join(f"- {kind}: {text}" for kind, text in findings.all_text()) or "(none)"
-            values = {"theme": _flat(theme), "coverage": coverage, "findings": found}
+            found = "\n".join(f"- {kind}: {_inert(text)}" for kind, text in findings.all_text()) or "(none)"
+            values = {"theme": _inert(theme), "coverage": coverage, "findings": found}
             room = self.writer._room(load_prompt("review_overview"), values, "drafts")  # noqa: SLF001
             drafts = "\n\n".join(fit_texts([f"## {t.name} ({len(t.paper_ids)} papers)\n{t.prose}" for t in themes], room))
             try:
@@ -238,8 +248,19 @@ class ReviewWriter:
                 return text
             except LLMError as exc:
                 log.warning("review overview failed (%s): templated", exc)
+                self.writer.fell_back("review: the overview", exc)
         text, _ = self.checker.clean(offline_overview(theme, themes, coverage, lead, lead_similarity))
         return text
+
+
+def findings_problem(answer: ReviewFindings, prompt) -> str | None:
+    """Each finding must be a sentence of its own words (not "x", not the prompt's instructions)."""
+    for kind in ("agreements", "contradictions", "open_questions"):
+        for text in getattr(answer, kind):
+            problem = prose_problem(text, prompt, min_chars=20, min_words=3)
+            if problem:
+                return f"{kind}: {problem}"
+    return None
 
 
 def _normalised(answer: ReviewFindings) -> dict[str, list[str]]:

@@ -7,6 +7,7 @@ Bounded by construction: one review per accepted paper, no loops.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -66,10 +67,22 @@ def _cue(sentence: str, kind: str) -> bool:
     return bool(re.search(_CUES[kind], sentence, re.IGNORECASE))
 
 
+class SummaryAnswer(BaseModel):
+    """The summary as the model is asked for it: every field required (no defaults, for strict mode)."""
+
+    tldr: str
+    problem: str
+    method: str
+    results: str
+    limitations: str
+
+
 class ReviewVerdict(BaseModel):
-    confirmed: bool
+    """The reason before the decision it supports; no defaults (strict structured output rejects them)."""
+
     reason: str
-    summary: Summary
+    confirmed: bool
+    summary: SummaryAnswer
 
 
 def extract_summary(paper: Paper) -> Summary:
@@ -169,22 +182,35 @@ class Reviewer:
             "topic_not_relevant": topic.not_relevant if topic else "",
             "paper": paper_block(paper),
         }
-        key = f"{paper.id}v{paper.version or 0}|{decision.topic}"
+        # the topic's notes are part of the question: editing them asks again
+        asked = "\x00".join(str(values[k]) for k in ("topic_description", "topic_relevant", "topic_not_relevant"))
+        notes = hashlib.sha256(asked.encode()).hexdigest()[:16]
+        key = f"{paper.id}v{paper.version or 0}|{decision.topic}|{notes}"
         rate = token_rate(self.llm)
         if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review", self.language), key)) is None:
             rate.take(sum(len(str(v)) for v in values.values()) / 4 + 700)  # + the system prompt and the answer
         try:
-            verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key)
+            verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key,
+                                   validate=review_problem)
         except LLMError as exc:
             log.warning("review of %s failed (%s): kept with an extracted summary", paper.id, exc)
             return Review(paper_id=paper.id, confirmed=True, reason=f"review failed ({exc}); kept on the screener's word",
                           summary=extract_summary(paper))
         if decision.stage == "author" and not verdict.confirmed:
             verdict.confirmed, verdict.reason = True, "kept: author on the watch-list (reviewer: " + verdict.reason + ")"
-        summary, replaced = ground_summary(verdict.summary, paper, self.language)
+        summary, replaced = ground_summary(Summary(**verdict.summary.model_dump()), paper, self.language)
         reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: they "
                                    "stated numbers the abstract does not, or results without an outcome]" if replaced else "")
         return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=reason, summary=summary)
+
+
+def review_problem(verdict: ReviewVerdict) -> str | None:
+    """A review is shown only with a reason and a tldr that is a sentence (not "x", not empty)."""
+    if not verdict.reason.strip():
+        return "no reason given"
+    if len(re.findall(r"[^\W\d_]{2,}", verdict.summary.tldr)) < 3:
+        return f"the tldr {verdict.summary.tldr[:40]!r} is not a sentence"
+    return None
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

@@ -1,39 +1,49 @@
 """Stage 2's transport: batched, structured, cached, rate-limited LLM screening that never drops a paper.
 
-Several papers go in one call, each keyed by its id inside a delimited, escaped `<paper>` element. An id in
-the answer that was not in the batch is ignored and counted as hallucinated; a paper missing from the
-answer is retried alone, once; a batch that fails (after the client's own retries with backoff, which
-honour Retry-After, and one retry of malformed output) is split and each paper retried alone, once. A
-paper that still has no verdict gets the reason why, and the screener marks it `unscreened: <reason>`.
+Several papers go in one call, each keyed by its id inside a delimited, escaped `<paper>` element. Answers
+are read leniently, as real models write them: an id is matched after normalising (`arXiv:` prefix, a
+version, a URL, whitespace) or as the paper's number in the batch, a topic by case- and space-insensitive
+name, by number, or to the closest name. What still can't be matched is counted (an answer naming no paper
+of the batch as a hallucinated id; a paper whose topic matched none at an accepting relevance as an
+unmatched topic), never read as a reject. The papers of a batch left without a usable verdict are re-asked
+once, together in one batch; a batch that fails (after the client's own retries with backoff and one retry
+of malformed output) is re-asked paper by paper; these retries join the same pool, so they run
+concurrently (within the client's limiter), not one after another. A paper that still has no verdict gets the reason why, and
+the screener marks it `unscreened: <reason>`.
 
-Verdicts are cached per paper (model, prompt version, paper id and version, criteria), so re-running a
-week costs no calls even when stage 1's cut has moved and the batches are composed differently.
+Verdicts are cached per paper (model, prompt version, paper id and version, criteria), matched verdicts
+only, so re-running a week costs no calls even when stage 1's cut has moved and the batches are composed
+differently.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
+import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
-from pydantic import BaseModel, Field
-
 from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
 from brief.models import Paper
 from brief.prompts import load as load_prompt
+from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 
 
 class PaperVerdict(BaseModel):
-    id: str
+    """One paper's verdict, as the model is asked for it: no defaults (strict structured output rejects
+    them), the reason before the scores (a model that has said why scores more consistently)."""
+
+    id: str = Field(description="the paper's id, copied exactly")
+    reason: str = Field(description="one sentence")
+    topic: str = Field(description="exact topic name, or 'none'")
     relevance: int = Field(description="1-10, per the rubric")
     novelty: int = Field(description="1-10, per the rubric")
-    topic: str = Field(description="exact topic name, or 'none'")
-    reason: str = Field(description="one sentence")
 
 
 class ScreenBatch(BaseModel):
@@ -96,18 +106,87 @@ def brief_copy(paper: Paper, chars: int) -> Paper:
 
 
 class BatchStats(BaseModel):
-    hallucinated_ids: int = 0
-    retried_alone: int = 0
+    hallucinated_ids: int = 0  # answers whose id matched no paper of their batch
+    unmatched_topics: int = 0  # papers whose answered topic matched none, at an accepting relevance
+    retried_alone: int = 0  # papers re-asked (without their batch's other papers)
     cached: int = 0
+
+
+_ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:abs|pdf)/)?(?:arxiv\s*:\s*)?", re.IGNORECASE)
+_INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
+ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
+NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
+
+
+def norm_id(answer: str) -> str:
+    """An id as models write it, reduced to the bare form: `arXiv:2606.01234v2`, a URL, spaces → `2606.01234`."""
+    text = "".join(str(answer).split()).strip("\"'[]()<>.,;")
+    text = _ID_NOISE.sub("", text)
+    text = re.sub(r"\.pdf$", "", text, flags=re.IGNORECASE)
+    return re.sub(r"v\d+$", "", text).lower()
+
+
+def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
+    """The batch paper each answered id names, or None: exact, normalised, or its number in the batch."""
+    exact = {p.id: p.id for p in batch}
+    normal = {norm_id(p.id): p.id for p in batch}
+    found: list[str | None] = []
+    for answer in answers:
+        hit = exact.get(answer) or normal.get(norm_id(answer))
+        index = _INDEX.match(str(answer).strip())
+        if hit is None and index and 1 <= int(index.group(1)) <= len(batch):
+            hit = batch[int(index.group(1)) - 1].id
+        found.append(hit)
+    return found
+
+
+def _name_key(name: str) -> str:
+    return " ".join(re.sub(r"[^\w ]", " ", name.casefold()).split())
+
+
+def match_topic(answer: str, topics: list[str]) -> str | None:
+    """The topic name an answer means: exact, case/space/punctuation-insensitive, by number ("2", "2. Name"),
+    or a conservative fuzzy match (one close name only, similarity ≥ 0.8). None: no topic ("none") or unmatched;
+    `is_no_topic` tells them apart."""
+    if answer in topics:
+        return answer
+    by_key = {_name_key(t): t for t in topics}
+    key = _name_key(answer)
+    if key in by_key:
+        return by_key[key]
+    numbered = re.match(r"^(?:topic\s*)?#?(\d{1,2})\b[.):]?\s*(.*)$", key, re.IGNORECASE)
+    if numbered and 1 <= int(numbered.group(1)) <= len(topics):
+        rest, named = numbered.group(2), topics[int(numbered.group(1)) - 1]
+        agrees = not rest or _name_key(named).startswith(rest) or rest.startswith(_name_key(named))
+        return named if agrees else None  # a number and a name that disagree: no guess
+    close = difflib.get_close_matches(key, list(by_key), n=2, cutoff=0.8)
+    return by_key[close[0]] if len(close) == 1 else None
+
+
+def is_no_topic(answer: str) -> bool:
+    return _name_key(answer) in NO_TOPIC
+
+
+def _names_a_paper(answer: ScreenBatch, batch: list[Paper]) -> str | None:
+    """An answer naming no paper of its batch is no answer (and is not cached)."""
+    if any(pid is not None for pid in match_ids([v.id for v in answer.results], batch)):
+        return None
+    return "its verdicts name no paper of the batch"
 
 
 class BatchScreener:
     """Screens papers in batches through one LLMClient; returns a verdict or a failure reason per paper."""
 
-    def __init__(self, llm: LLMClient, values: dict, criteria_key: str):
+    def __init__(self, llm: LLMClient, values: dict, criteria_key: str, topics: list[str] | None = None,
+                 accept_relevance: int = 6):
+        """`topics`: the names a verdict's topic must match (None: any answer is taken as given);
+        `accept_relevance`: below it a verdict rejects whatever its topic, so an unmatched topic is harmless."""
         self.llm = llm
-        self.values = values  # interests and topics, the same for every batch
+        # interests, topics and the thresholds the prompt states: the same for every batch
+        self.values = {"accept": accept_relevance, "reread": max(1, accept_relevance - 2), **values}
         self.criteria_key = criteria_key
+        self.topics = topics
+        self.accept_relevance = accept_relevance
         self.prompt = load_prompt("screen")
         self.stats = BatchStats()
         self._lock = threading.Lock()
@@ -127,16 +206,16 @@ class BatchScreener:
         a first-look paper that `needs_full_read` is re-read whole, in a batch sent as soon as it fills.
 
         One pool and no waiting between passes: each pass that waited for the previous one would cost a
-        whole model latency at the tail. Returns the verdicts (a re-read's replaces the first look's) and
-        the ids re-read.
+        whole model latency at the tail. Re-asks of unmatched or failed papers join the same pool. Returns
+        the verdicts (a re-read's replaces the first look's) and the ids re-read.
         """
         out: dict[str, PaperVerdict | str] = {}
         originals = {p.id: p for p in brief}
         size, slots = self.llm.cfg.batch_size, self.llm.cfg.concurrency
         waiting: list[Paper] = []  # first looks that need a full read, until they fill a batch
         reread: list[str] = []
-        queue: deque[tuple[list[Paper], str]] = deque()  # batches not sent yet; re-reads go first
-        pending: dict[Future, tuple[list[Paper], str]] = {}
+        queue: deque[tuple[list[Paper], str, bool]] = deque()  # (papers, kind, a retry?) not sent yet
+        pending: dict[Future, tuple[list[Paper], str, bool]] = {}
 
         def finished(batch: list[Paper], verdicts: dict[str, PaperVerdict | str], kind: str) -> None:
             out.update(verdicts)
@@ -156,14 +235,14 @@ class BatchScreener:
             if hits:
                 finished([p for p in papers if p.id in hits], hits, kind)
             step = size * 3 if kind == "first look" else size  # short blocks: more per call, less overhead
-            batches = [(todo[i:i + step], kind) for i in range(0, len(todo), step)]
+            batches = [(batch, kind, False) for batch in self._batches(todo, step)]
             if kind == "reread":  # the last step of its papers: ahead of full reads that can wait a round
                 queue.extendleft(reversed(batches))
             else:
                 queue.extend(batches)
 
         def first_looks_left() -> bool:
-            return any(kind == "first look" for _, kind in (*pending.values(), *queue))
+            return any(kind == "first look" for _, kind, _ in (*pending.values(), *queue))
 
         with ThreadPoolExecutor(max_workers=slots) as pool:
             send([brief_copy(p, brief_chars) for p in brief], "first look")  # first: they may make more work
@@ -173,15 +252,37 @@ class BatchScreener:
                     send(waiting[:], "reread")  # no first look is left to fill the batch
                     waiting.clear()
                 while queue and len(pending) < slots:  # never more in flight than the pool runs
-                    batch, kind = queue.popleft()
-                    pending[pool.submit(self._batch, batch)] = (batch, kind)
+                    batch, kind, retry = queue.popleft()
+                    pending[pool.submit(self._batch, batch, retry)] = (batch, kind, retry)
                 if not pending:
                     continue
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    batch, kind = pending.pop(future)
-                    finished(batch, future.result(), kind)
+                    batch, kind, _ = pending.pop(future)
+                    verdicts, again = future.result()
+                    # retries go first: they are the last step of their papers
+                    queue.extendleft(reversed([(part, kind, True) for part in again]))
+                    if verdicts:
+                        finished([p for p in batch if p.id in verdicts], verdicts, kind)
         return out, reread
+
+    def _batches(self, papers: list[Paper], step: int) -> list[list[Paper]]:
+        """Up to `step` papers a batch, fewer when `[llm] context_tokens` is set and the prompt with its
+        answer would not fit the server's window (a server may cut an overlong prompt silently)."""
+        window = getattr(self.llm.cfg, "context_tokens", None)
+        if not window:
+            return [papers[i:i + step] for i in range(0, len(papers), step)]
+        fixed = (len(self.prompt.system) + len(self.prompt.render_user(**dict(self.values, count=0, papers="")))) / 4
+        out: list[list[Paper]] = []
+        used = fixed
+        for paper in papers:
+            cost = len(paper_block(paper)) / 4 + ANSWER_TOKENS
+            if not out or len(out[-1]) >= step or used + cost > window:
+                out.append([])
+                used = fixed
+            out[-1].append(paper)
+            used += cost
+        return out
 
     def _from_cache(self, papers: list[Paper]) -> tuple[dict[str, PaperVerdict], list[Paper]]:
         """Verdicts this model gave these papers (this prompt version, criteria, abstract length) before."""
@@ -203,46 +304,63 @@ class BatchScreener:
         brief = "|brief" if paper.abstract.endswith(BRIEF_MARK) else ""
         return self.llm.cache_key(self.prompt, f"paper|{paper.id}v{paper.version or 0}|{self.criteria_key}{brief}")
 
-    def _batch(self, batch: list[Paper]) -> dict[str, PaperVerdict | str]:
-        got = self._ask(batch)
+    def _batch(self, batch: list[Paper], retry: bool) -> tuple[dict[str, PaperVerdict | str], list[list[Paper]]]:
+        """(final verdicts or failure reasons, batches to re-ask): on a first try, a failed batch comes back
+        as one batch per paper and the papers without a usable verdict as one batch; on a retry, nothing does."""
+        got = self._ask(batch, retry)
         if isinstance(got, str):
-            if len(batch) == 1 or self._stopped:
-                return {p.id: got for p in batch}
-            with self._lock:
-                self.stats.retried_alone += len(batch)
-            results: dict[str, PaperVerdict | str] = {}
-            for paper in batch:
-                alone = self._ask([paper])
-                results[paper.id] = alone if isinstance(alone, str) else self._pick(alone, paper, "missing from its answer alone")
-            return results
-        wanted = {p.id for p in batch}
-        strays = {v.id for v in got.results} - wanted
+            if retry or self._stopped:
+                return {p.id: got for p in batch}, []
+            self._count("retried_alone", len(batch))
+            return {}, [[paper] for paper in batch]  # alone: one paper that breaks the answer takes no other down
+        verdicts = self._read(got, batch)
+        usable: dict[str, PaperVerdict | str] = {}
+        for paper in batch:
+            verdict = verdicts.get(paper.id)
+            if isinstance(verdict, PaperVerdict):  # only a matched verdict is cached
+                self.llm.cache.put(self._paper_key(paper), verdict.model_dump_json())
+                usable[paper.id] = verdict
+        left = [p for p in batch if p.id not in usable]
+        if left and not retry and not self._stopped:
+            self._count("retried_alone", len(left))
+            return usable, [left]
+        for paper in left:
+            problem = verdicts.get(paper.id)
+            reason = problem if isinstance(problem, str) else "missing from the answer"
+            usable[paper.id] = reason + (" (asked twice)" if retry else "")
+        return usable, []
+
+    def _read(self, answer: ScreenBatch, batch: list[Paper]) -> dict[str, PaperVerdict | str]:
+        """The answer's verdicts by batch paper id, ids and topics matched leniently; a paper whose answered
+        topic matched none (at an accepting relevance) gets the reason instead."""
+        out: dict[str, PaperVerdict | str] = {}
+        strays = []
+        for verdict, pid in zip(answer.results, match_ids([v.id for v in answer.results], batch)):
+            if pid is None:
+                strays.append(verdict.id)
+            elif not isinstance(out.get(pid), PaperVerdict):
+                out[pid] = self._topic_checked(verdict.model_copy(update={"id": pid}))
         if strays:
-            log.warning("screener answered for ids %s not in its batch: ignored (hallucinated)", sorted(strays))
-            with self._lock:
-                self.stats.hallucinated_ids += len(strays)
-        verdicts: dict[str, PaperVerdict | str] = {}
-        for paper in batch:
-            found = next((v for v in got.results if v.id == paper.id), None)
-            if found is not None:
-                verdicts[paper.id] = found
-            elif len(batch) > 1 and not self._stopped:
-                with self._lock:
-                    self.stats.retried_alone += 1
-                alone = self._ask([paper])
-                verdicts[paper.id] = alone if isinstance(alone, str) else self._pick(alone, paper, "missing from the answer twice")
-            else:
-                verdicts[paper.id] = "missing from the answer"
-        for paper in batch:
-            if isinstance(verdicts[paper.id], PaperVerdict):
-                self.llm.cache.put(self._paper_key(paper), verdicts[paper.id].model_dump_json())
-        return verdicts
+            log.warning("screener answered for ids %s not in its batch: ignored (hallucinated)", sorted(strays)[:10])
+            self._count("hallucinated_ids", len(strays))
+        return out
 
-    @staticmethod
-    def _pick(answer: ScreenBatch, paper: Paper, problem: str) -> PaperVerdict | str:
-        return next((v for v in answer.results if v.id == paper.id), problem)
+    def _topic_checked(self, verdict: PaperVerdict) -> PaperVerdict | str:
+        if self.topics is None:
+            return verdict
+        named = match_topic(verdict.topic, self.topics)
+        if named is not None:
+            return verdict.model_copy(update={"topic": named})
+        if is_no_topic(verdict.topic) or verdict.relevance < self.accept_relevance:
+            return verdict.model_copy(update={"topic": "none"})
+        self._count("unmatched_topics", 1)
+        return f"answered topic {verdict.topic[:60]!r}, which matches no topic"
 
-    def _ask(self, batch: list[Paper]) -> ScreenBatch | str:
+    def _count(self, field: str, n: int) -> None:
+        with self._lock:
+            setattr(self.stats, field, getattr(self.stats, field) + n)
+
+    def _ask(self, batch: list[Paper], retry: bool = False) -> ScreenBatch | str:
         if self._stopped:
             return self._stopped
         values = dict(self.values, count=len(batch), papers="\n\n".join(paper_block(p) for p in batch))
@@ -250,9 +368,10 @@ class BatchScreener:
             chars = len(self.prompt.system) + len(self.prompt.render_user(**values))
             self.rate.take(chars / 4 + 60 * len(batch))
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
-        key += "|" + self.criteria_key
+        key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
-            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key)
+            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key,
+                                validate=lambda answer: _names_a_paper(answer, batch))
         except BudgetExceeded as exc:
             self._stopped = f"{exc}: not sent"
             return self._stopped

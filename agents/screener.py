@@ -21,11 +21,10 @@ from pydantic import BaseModel, Field
 from brief.agents import budget, offline_screen
 from brief.agents.llm import LLMClient
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
-from brief.agents.screen_llm import BatchScreener, PaperVerdict
+from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Topic
-from brief.models import Labels
-from brief.models import Decision, Paper, Score, ScreenStats, TopicCount
+from brief.models import Decision, Labels, Paper, Score, ScreenStats, TopicCount
 
 KEYWORD_BONUS = {"topic-similarity": 0.03}  # per keyword hit, max 3; learned rankers score in log-odds
 LEARNED_KEYWORD_BONUS = 0.5
@@ -96,7 +95,7 @@ class Screener:
         if not papers:
             return []
         cleaned = [neutralise(p.text_for_embedding()) for p in papers]
-        self._flagged = {p.id for p, (_, flagged) in zip(papers, cleaned) if flagged}
+        self._flagged = {p.id for p, (_, flagged) in zip(papers, cleaned) if flagged or neutralise(", ".join(p.authors))[1]}
         texts = [c for c, _ in cleaned]
         sims = np.asarray(vectors) @ self.topic_vectors.T
         self._evidence = self.evidence.score(vectors)
@@ -206,7 +205,9 @@ class Screener:
         score_of = {s.paper_id: s for s in scores}
         plan = self.plan(papers, scores, seed)
         batcher = BatchScreener(self.llm, {"interests": self.criteria.interests or "(none given)",
-                                           "topics": topics_text(self.criteria.topics)}, self._criteria_key())
+                                           "topics": topics_text(self.criteria.topics), **self._thresholds()},
+                                self._criteria_key(), topics=[t.name for t in self.criteria.topics],
+                                accept_relevance=self.cfg.accept_relevance)
         first = plan.send + plan.audit
         self._brief_only, self._rescreened = set(), 0
         ranked = [pid for pid in plan.send if pid not in set(plan.forced)]
@@ -262,6 +263,7 @@ class Screener:
             recall_target=self.cfg.recall_target, recall_estimate=recall, recall_ci=ci,
             unscreened=sum(d.stage == "unscreened" for d in decisions.values()), hallucinated_ids=batcher.stats.hallucinated_ids,
             retried_alone=batcher.stats.retried_alone, injection_flags=len(self._flagged),
+            unmatched_topics=batcher.stats.unmatched_topics,
             brief_looks=len(self._brief_only) + self._rescreened, rescreened=self._rescreened,
         )
         ordered = self._cap([decisions[p.id] for p in papers])
@@ -272,7 +274,7 @@ class Screener:
         """`full` papers are screened on their whole abstract; `brief` ones (low stage-1 scores) first on its
         opening, and re-read in full, once, when that first look finds they might match (or fails)."""
         chars = self.cfg.brief_chars
-        floor = max(1, self.cfg.accept_relevance - 2)
+        floor = self._reread_floor()
 
         def needs_full_read(paper: Paper, verdict: PaperVerdict | str) -> bool:
             return len(paper.abstract) > chars and (not isinstance(verdict, PaperVerdict) or verdict.relevance >= floor)
@@ -282,6 +284,13 @@ class Screener:
         self._brief_only |= {pid for pid in brief if pid not in set(again) and len(by_id[pid].abstract) > chars}
         self._rescreened += len(again)
         return verdicts
+
+    def _reread_floor(self) -> int:
+        return max(1, self.cfg.accept_relevance - 2)
+
+    def _thresholds(self) -> dict[str, int]:
+        """The numbers the screening prompt states, from config: the accept bar and the first look's re-read floor."""
+        return {"accept": self.cfg.accept_relevance, "reread": self._reread_floor()}
 
     def _recall(self, above, below, audit, decisions) -> tuple[float | None, tuple[float, float] | None]:
         screened_audit = [p for p in audit if decisions[p].stage == "llm"]
@@ -298,7 +307,11 @@ class Screener:
             return Decision(paper_id=paper.id, accepted=False, stage="unscreened", relevance=0, novelty=0,
                             reason=f"unscreened: {verdict or 'no verdict'}", score=score.score)
         relevance, novelty = int(np.clip(verdict.relevance, 1, 10)), int(np.clip(verdict.novelty, 1, 10))
-        topic = verdict.topic if any(t.name == verdict.topic for t in self.criteria.topics) else None
+        topic = match_topic(verdict.topic, [t.name for t in self.criteria.topics])
+        if topic is None and relevance >= self.cfg.accept_relevance and not is_no_topic(verdict.topic):
+            # the transport re-asks such answers; one that got here is reported, never a silent reject
+            return Decision(paper_id=paper.id, accepted=False, stage="unscreened", relevance=0, novelty=0, score=score.score,
+                            reason=f"unscreened: answered topic {verdict.topic[:60]!r}, which matches no topic")
         accepted = relevance >= self.cfg.accept_relevance and topic is not None
         return Decision(paper_id=paper.id, accepted=accepted, stage="llm", relevance=relevance, novelty=novelty,
                         topic=topic, reason=verdict.reason[:400], score=score.score)
@@ -346,7 +359,7 @@ def thin_cuts(weights: np.ndarray, judged: np.ndarray | None = None) -> tuple[np
 def screen_note(stats: ScreenStats) -> str:
     """One line for the briefing: what stage 1 sent, and what the audit says it missed."""
     if not stats.prefilter:
-        return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)."
+        return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)" + _answers_note(stats) + "."
     text = (f"Screening: stage 1 ({stats.ranker}, {stats.trained_on} earlier decisions) sent {stats.sent} of "
             f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_n} of them a random audit "
             f"of the papers below its cut")
@@ -356,9 +369,15 @@ def screen_note(stats: ScreenStats) -> str:
         lo, hi = stats.recall_ci
         text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
                  f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
-    if stats.unscreened:
-        text += f". {stats.unscreened} papers are unscreened (see the rejected list for why)"
-    return text + "."
+    return text + _answers_note(stats) + "."
+
+
+def _answers_note(stats: ScreenStats) -> str:
+    text = f". {stats.unscreened} papers are unscreened (see the rejected list for why)" if stats.unscreened else ""
+    if stats.hallucinated_ids or stats.unmatched_topics:
+        text += (f". Answers that matched nothing: {stats.hallucinated_ids} named no paper of their batch, "
+                 f"{stats.unmatched_topics} named no topic (re-asked once; never read as rejects)")
+    return text
 
 
 def topics_text(topics: list[Topic]) -> str:

@@ -1,5 +1,8 @@
 """The LLM side of synthesis: theme sections and the overview, map-reduced within the context budget.
 
+Every answer is validated before it is used or cached (`answer_problem`): its prose must be at least a
+sentence long and not echo the prompt, and a theme's name must be words. An invalid answer is asked again
+once; a second invalid one raises `InvalidAnswer`, and the caller shows the offline text, labelled.
 Every call's prompt is fitted to `context_budget_tokens - output_reserve_tokens` (chars/4): paper lines
 are trimmed evenly first; a theme whose bare paper list still does not fit is drafted in parts (map) and
 the parts merged (reduce, recursively when the drafts themselves are too long). Every answer's citations
@@ -10,8 +13,8 @@ named, then any key still invalid is removed, and both steps are recorded as a C
 from __future__ import annotations
 
 import hashlib
-import html
 import logging
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -19,16 +22,59 @@ from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip, fit_texts, prompt_tokens, render_items
-from brief.agents.llm import LLMClient, LLMError
+from brief.agents.llm import InvalidAnswer, LLMClient, LLMError
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Paper, Review, ThemeBrief, Trend, citations, cite_key
 from brief.prompts import Prompt
 from brief.prompts import load as load_prompt
+from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
 FEEDBACK = "\nYour previous answer cited keys that do not exist: {keys}. Cite only keys listed above."
 _FEEDBACK_ROOM = len(FEEDBACK) + 10 * 32  # room kept for feedback naming up to ten bad keys
 _MIN_DRAFT_SHARE = 600  # a partial draft trimmed below this loses its substance: merge in stages instead
+
+
+MIN_PROSE_CHARS = 30  # shorter "prose" says nothing (a model answering "x", "N/A", "No papers.")
+MIN_PROSE_WORDS = 5
+_ECHO_WORDS = 8  # an answer sharing this many consecutive words with the prompt's own wording echoes it
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = [w.lower() for w in _WORDS.findall(text)]
+    return {tuple(words[i:i + _ECHO_WORDS]) for i in range(len(words) - _ECHO_WORDS + 1)}
+
+
+def prompt_wording(prompt: Prompt) -> str:
+    """The prompt's own words: its system part and the fixed lines of its user template (no paper text)."""
+    return prompt.system + "\n" + "\n".join(line for line in prompt.user.splitlines() if "{" not in line)
+
+
+def prose_problem(text: str, prompt: Prompt, min_chars: int = MIN_PROSE_CHARS, min_words: int = MIN_PROSE_WORDS) -> str | None:
+    """Why `text` can't be published as prose, or None."""
+    flat = " ".join(str(text).split())
+    if len(flat) < min_chars or len(_WORDS.findall(flat)) < min_words:
+        return f"too short to be prose ({len(flat)} characters: {flat[:40]!r})"
+    if _shingles(flat) & _shingles(prompt_wording(prompt)):
+        return "it repeats the prompt's instructions"
+    return None
+
+
+def name_problem(name: str) -> str | None:
+    """A theme name must be words: at least one word of 3+ letters (or an acronym), not mostly symbols."""
+    flat = " ".join(str(name).split())
+    words = _WORDS.findall(flat)
+    letters = sum(len(w) for w in words)
+    if not any(len(w) >= 3 or (len(w) >= 2 and w.isupper()) for w in words) or letters < 0.4 * len(flat.replace(" ", "")):
+        return f"the name {flat[:40]!r} is not words"
+    return None
+
+
+def answer_problem(answer: BaseModel, prompt: Prompt) -> str | None:
+    """Validation of a prose answer (ThemeDraft, Overview): its name, if any, then its text."""
+    name = getattr(answer, "name", None)
+    return (name_problem(name) if name is not None else None) or prose_problem(getattr(answer, "text", ""), prompt)
 
 
 class ThemeDraft(BaseModel):
@@ -42,7 +88,7 @@ class Overview(BaseModel):
 
 def _flat(text: str) -> str:
     """Paper text as one inert line: no newlines to fake prompt structure, no markup."""
-    return html.escape(" ".join(str(text).split()), quote=False)
+    return flat_for_prompt(text)
 
 
 def trend_line(trend: Trend | None) -> str:
@@ -50,6 +96,13 @@ def trend_line(trend: Trend | None) -> str:
         return "no earlier weeks in memory"
     counts = " → ".join(f"{w}: {c}/{t}" for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t)
     return f"{trend.direction} (nearby papers / papers seen per week: {counts})"
+
+
+def call_budget(cfg: SynthesisConfig, context_tokens: int | None) -> tuple[int, int]:
+    """(tokens per call, of which the prompt may use): `[synthesis] context_budget_tokens`, capped by the
+    server's window (`[llm] context_tokens`), keeping the answer's reserve (at most a third of a small window)."""
+    budget = min(cfg.context_budget_tokens, context_tokens or cfg.context_budget_tokens)
+    return budget, budget - min(cfg.output_reserve_tokens, budget // 3)
 
 
 class LLMWriter:
@@ -60,10 +113,20 @@ class LLMWriter:
         self.cfg = cfg
         self.checker = checker
         self.language = language  # [report] language: the prose is written in it
-        self.budget_chars = (cfg.context_budget_tokens - cfg.output_reserve_tokens) * CHARS_PER_TOKEN - 16
+        self.budget_tokens, self.prompt_limit = call_budget(cfg, getattr(llm.cfg, "context_tokens", None))
+        self.budget_chars = self.prompt_limit * CHARS_PER_TOKEN - 16
         self.repairs: list[CitationRepair] = []
         self.notes: list[str] = []
+        self.fallbacks: list[str] = []  # sections shown as offline text: the run is partial (WeeklyState.partial)
         self._lock = threading.Lock()
+
+    def fell_back(self, what: str, exc: LLMError) -> None:
+        """Record that `what` shows the offline text instead of the LLM's, and why, for the report."""
+        why = "its answer failed validation twice" if isinstance(exc, InvalidAnswer) else "the LLM failed"
+        line = f"{what}: {why} ({str(exc)[:160]}); the offline text is shown instead (fallback)"
+        with self._lock:
+            self.notes.append(line)
+            self.fallbacks.append(line)
 
     # -- one checked call ------------------------------------------------------------------------------
 
@@ -73,12 +136,13 @@ class LLMWriter:
         return self.budget_chars - fixed - _FEEDBACK_ROOM
 
     def _ask(self, schema, prompt: Prompt, values: dict):
-        limit = self.cfg.context_budget_tokens - self.cfg.output_reserve_tokens
+        limit = self.prompt_limit
         if prompt_tokens(prompt, values) > limit:  # fitting is exact, so this is a bug; the caller falls back
             log.error("%s prompt of %d tokens exceeds the budget of %d", prompt.name, prompt_tokens(prompt, values), limit)
             raise LLMError(f"synthesise: {prompt.name} prompt over the context budget")
         key = hashlib.sha256(prompt.render_user(**values).encode()).hexdigest()
-        return self.llm.ask(schema, prompt, values, stage="synthesise", key=key)
+        return self.llm.ask(schema, prompt, values, stage="synthesise", key=key,
+                            validate=lambda answer: answer_problem(answer, prompt))
 
     def checked(self, schema, prompt_name: str, values: dict, section: str):
         """Ask; if the answer cites unknown keys, ask once more naming them; then strip what is still bad."""
@@ -145,7 +209,7 @@ class LLMWriter:
             own += [repair] if repair else []
             with self._lock:
                 self.notes.append(f"synthesis: theme “{theme.name}” ({len(items)} papers) was drafted in {parts} parts "
-                                  f"and merged, within {self.cfg.context_budget_tokens} tokens per call")
+                                  f"and merged, within {self.budget_tokens} tokens per call")
         name = " ".join(draft.name.split())[:80] or theme.name
         for repair in own:  # sections are known by the theme's final name
             repair.section = repair.section.replace(theme.name, name, 1)

@@ -45,6 +45,7 @@ class Synthesis(BaseModel):
     overview: str
     repairs: list[CitationRepair] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    fallbacks: list[str] = Field(default_factory=list, description="sections whose LLM prose fell back to offline text")
 
 
 def theme_counts(n: int, max_themes: int) -> range:
@@ -172,7 +173,7 @@ class Synthesiser:
                 return writer.draft_theme(theme, by_id, reviews)
             except LLMError as exc:
                 log.warning("theme draft failed (%s): offline prose used", exc)
-                writer.notes.append(f"synthesis: the LLM failed on theme “{theme.name}”; its prose is templated")
+                writer.fell_back(f"synthesis: theme “{theme.name}”", exc)
                 return _with_prose(theme, offline_prose(theme, by_id, reviews), checker), []
 
         with ThreadPoolExecutor(max_workers=max(1, min(len(themes), self.llm.cfg.concurrency))) as pool:
@@ -181,10 +182,12 @@ class Synthesiser:
             overview = writer.overview(week, themes) if themes else offline_overview(week, themes)
         except LLMError as exc:
             log.warning("overview failed (%s): offline overview used", exc)
+            writer.fell_back("synthesis: the overview", exc)
             overview = offline_overview(week, themes)
         overview, _ = checker.clean(normalise(overview))
         self._list_cited_memory(themes, by_id, overview)
-        return Synthesis(themes=themes, overview=overview, repairs=writer.repairs, notes=writer.notes)
+        return Synthesis(themes=themes, overview=overview, repairs=writer.repairs, notes=writer.notes,
+                         fallbacks=writer.fallbacks)
 
     def _offline(self, week, themes, by_id, reviews, checker) -> Synthesis:
         themes = [_with_prose(t, offline_prose(t, by_id, reviews), checker) for t in themes]

@@ -19,8 +19,8 @@ from brief.prompts import load as load_prompt
 
 class SentenceVerdict(BaseModel):
     index: int = Field(description="the sentence's number as given")
+    reason: str = Field(description="one short sentence")  # before the verdict it supports
     supported: bool
-    reason: str = Field(description="one short sentence")
 
 
 class GroundingVerdict(BaseModel):

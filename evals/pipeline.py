@@ -91,6 +91,7 @@ class Replay:
     synthesis: SynthesisConfig | None = None
     time_split: bool = False
     judge_limit: int = 40
+    judge: object | None = None  # the grounding judge's LLMClient (`[llm] judge_model`); None: `llm`
     reporter: Reporter = field(default_factory=QuietReporter)
 
 
@@ -154,6 +155,8 @@ def run(dataset: Dataset, replay: Replay, steps: set[str], history: list[Item], 
             trace.judged = _judge(trace, replay)
         if replay.llm is not None:
             trace.usage = replay.llm.meter.take()
+        if replay.judge is not None and replay.judge is not replay.llm:
+            trace.usage = replay.judge.meter.take().merged(trace.usage)  # the graded model named, the judge's stage counted
     finally:
         if memory_dir is not None:
             del memory
@@ -257,7 +260,7 @@ def _judge(trace: Trace, replay: Replay) -> list[Judged]:
     jobs = [(paper, sentences) for paper, sentences in jobs if sentences]
     with replay.reporter.stage("judge", len(jobs)) as advance, ThreadPoolExecutor(replay.llm.cfg.concurrency) as pool:
         out = []
-        for judged in pool.map(lambda job: judge_grounding(replay.llm, *job), jobs):
+        for judged in pool.map(lambda job: judge_grounding(replay.judge or replay.llm, *job), jobs):
             out.append(judged)
             advance(1)
     if len(ids) > len(chosen):

@@ -103,11 +103,13 @@ def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None
     started = time.monotonic()
     datasets, history = load_datasets(settings, request)
     embedder = embedder or open_embedder(settings)
-    llm = None
+    llm = judge = None
     if settings.llm_enabled:
         from brief.agents.llm import LLMClient
 
-        llm = LLMClient(settings.llm, None)  # no answer cache: the cost suite measures real spending
+        llm = judge = LLMClient(settings.llm, None)  # no answer cache: the cost suite measures real spending
+        if settings.llm.judge_model and settings.llm.judge_model != settings.llm.model:  # a model grading itself is lenient
+            judge = LLMClient(settings.llm.model_copy(update={"model": settings.llm.judge_model}), None)
     steps = set().union(*(pipeline.NEEDS[s] for s in request.suites))
     results: dict[str, DatasetResult] = {}
     for dataset in datasets:
@@ -115,7 +117,7 @@ def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None
         replay = pipeline.Replay(screening=screening, embedder=embedder, llm=llm, link_k=settings.memory.link_k,
                                  link_threshold=settings.memory.link_threshold,
                                  synthesis=settings.synthesis, time_split=request.time_split,
-                                 judge_limit=request.judge_limit, reporter=reporter)
+                                 judge_limit=request.judge_limit, judge=judge, reporter=reporter)
         plants = choose_plants(dataset, embedder, request.plants) if "review" in steps else []
         trace = pipeline.run(dataset, replay, steps, history, plants)
         metrics: dict = {}
@@ -150,7 +152,8 @@ def choose_plants(dataset: ds.Dataset, embedder, n: int) -> list[Paper]:
 def run_info(settings: Settings, request: EvalRequest, embedder, results: dict[str, DatasetResult]) -> RunInfo:
     llm = settings.llm
     config = {
-        "llm": {"model": llm.model, "method": llm.method, "batch_size": llm.batch_size} if settings.llm_enabled else None,
+        "llm": {"model": llm.model, "method": llm.method, "batch_size": llm.batch_size,
+                **({"judge_model": llm.judge_model} if llm.judge_model else {})} if settings.llm_enabled else None,
         "memory": {"embedder": settings.memory.embedder, "link_k": settings.memory.link_k,
                    "link_threshold": settings.memory.link_threshold},
         "datasets": {name: {"criteria": r.dataset["criteria_hash"], "screening": r.dataset["screening"]}

@@ -289,7 +289,7 @@ def synthesise(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
         overview = writer.overview(state.theme, themes, found, coverage(state), lead,
                                    state.similarity.get(lead.id) if lead else None)
     return {"themes": themes, "overview": overview, "findings": found, "repairs": writer.repairs, "notes": writer.notes,
-            "usage": _spent(ctx)}
+            "partial": writer.fallbacks, "usage": _spent(ctx)}
 
 
 def write(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:

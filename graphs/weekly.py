@@ -143,7 +143,7 @@ def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
             background=[p.text_for_embedding() for p in state.papers], memory_week=state.memory_week,
         )
     return {"themes": result.themes, "overview": result.overview, "repairs": result.repairs, "notes": result.notes,
-            "usage": _spent(ctx)}
+            "partial": result.fallbacks, "usage": _spent(ctx)}
 
 
 def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:

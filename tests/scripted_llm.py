@@ -18,7 +18,6 @@ import hashlib
 import json
 import math
 import random
-import re
 import struct
 import sys
 import threading
@@ -29,15 +28,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable
 from typing import Any
 
-try:  # as a module of the test suite, or run as a script from this directory
-    from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401 (re-exported)
+try:  # as a module of the test suite, or run as a script from this directory (names re-exported)
+    from tests.scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401
+    from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
 except ImportError:  # pragma: no cover - `python tests/scripted_llm.py`
+    from scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401
     from scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
-
-PAPER_ID_RE = re.compile(r'<paper id="([^"]+)"')
-# Ways a prompt may name a topic; the first match wins (used by labels_screen_handler).
-TOPIC_RES = [re.compile(p) for p in (r'<topic[^>]*\bname="([^"]+)"', r"<topic>\s*([^<\n]+?)\s*</topic>",
-                                     r"(?mi)^\W*topic(?: name)?:\s*(\S[^\n]*?)\s*$")]
 
 
 @dataclass
@@ -144,23 +140,6 @@ def schema_instance(schema: dict, root: dict | None = None, depth: int = 0) -> A
     return "x" * max(1, schema.get("minLength", 1))
 
 
-def labels_screen_handler(labels: dict[str, int], default: int = 2, topic: str | None = None) -> Callable:
-    """Handler for the screener's "ScreenBatch" schema: relevance from a paper_id -> int labels dict.
-
-    Papers are found as ``<paper id="ID">`` blocks in the user text; the topic is ``topic`` or the first
-    topic named in the prompt (``<topic name="T">``, ``<topic>T</topic>``, ``Topic: T``) or "topic"."""
-    def handler(req: ScriptedRequest) -> dict:
-        found = topic
-        for rx in TOPIC_RES if found is None else []:
-            m = rx.search(req.system + "\n" + req.user)
-            if m:
-                found = m.group(1)
-                break
-        return {"results": [{"id": pid, "relevance": int(labels.get(pid, default)), "novelty": 5,
-                             "topic": found or "topic", "reason": "scripted"} for pid in req.paper_ids]}
-    return handler
-
-
 def embed_text(text: str, dim: int = 64) -> list[float]:
     """Deterministic unit vector for a text (same text, same vector, across runs and processes)."""
     rng = random.Random(hashlib.sha256(text.encode()).digest())
@@ -175,13 +154,15 @@ class ScriptedLLMServer:
     handlers: {schema_name: fn(ScriptedRequest) -> dict | str}; a str is sent raw (e.g. malformed JSON).
     default: fallback handler; without it, a minimal instance of the requested schema (or a text reply).
     faults: a list consumed one entry per chat attempt (Fault, kind str or None), or fn(attempt, req).
-    latency: seconds from a chat request's arrival to its answer, the server's own work included (benchmarks)."""
+    latency: seconds from a chat request's arrival to its answer, the server's own work included (benchmarks).
+    sloppy: a Sloppy (or True for its defaults): answers shaped like real models' (tests/scripted_answers.py)."""
 
     def __init__(self, handlers: dict[str, Callable] | None = None, default: Callable | None = None,
                  faults: list | Callable | None = None, latency: float = 0.0, model: str = "scripted",
-                 embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0):
+                 embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0, sloppy: Sloppy | bool = False):
         self.handlers, self.default, self.latency, self.model = dict(handlers or {}), default, latency, model
         self.embedding_dim = embedding_dim
+        self.sloppy = Sloppy() if sloppy is True else sloppy or None
         self._faults = list(faults) if isinstance(faults, (list, tuple)) else faults
         self._lock, self._stopping = threading.Lock(), threading.Event()
         self.requests: list[ScriptedRequest] = []
@@ -247,15 +228,17 @@ class ScriptedLLMServer:
             out = {} if req.mode == "json_object" else f"Scripted reply to {len(req.user)} chars."
         return out if isinstance(out, str) else json.dumps(out)
 
-    def _count(self, req: ScriptedRequest, content: str) -> dict:
-        """Usage of a 200 answer (~4 chars a token), added to the server's totals."""
+    def _count(self, req: ScriptedRequest, content: str) -> dict | None:
+        """Usage of a 200 answer (~4 chars a token), added to the server's totals; None when the answer
+        reports none (sloppy), and then the totals hold only what answers reported."""
         usage = {"prompt_tokens": max(1, req.prompt_chars // 4), "completion_tokens": max(1, len(content) // 4)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        reported = not (self.sloppy and self.sloppy.drops_usage(req))
         with self._lock:
             self.calls += 1
-            self.prompt_tokens += usage["prompt_tokens"]
-            self.completion_tokens += usage["completion_tokens"]
-        return usage
+            self.prompt_tokens += usage["prompt_tokens"] if reported else 0
+            self.completion_tokens += usage["completion_tokens"] if reported else 0
+        return usage if reported else None
 
 
 def _make_handler(srv: ScriptedLLMServer) -> type:
@@ -310,6 +293,9 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                 return self._send(int(fault.kind), {"error": {
                     "message": "scripted fault", "type": "rate_limit_error" if rate else "server_error",
                     "code": "rate_limit_exceeded" if rate else None}}, headers)
+            if srv.sloppy and srv.sloppy.rejects(req):
+                return self._send(400, {"error": {"message": "response_format: Input should be 'text' or 'json_object'",
+                                                  "type": "invalid_request_error", "code": None}})
             if fault and fault.kind == "drop":
                 self._wait_latency()
                 self.close_connection = True
@@ -317,6 +303,7 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
             if fault and fault.kind == "slow":
                 srv._sleep(fault.seconds)
             content = fault.body if fault and fault.kind == "malformed" else srv._content(req)
+            content = srv.sloppy.answer(req, content) if srv.sloppy else content
             usage = srv._count(req, content)
             msg: dict = {"role": "assistant", "content": content, "refusal": None}
             finish = "stop"
@@ -329,7 +316,7 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                     "model": body.get("model", srv.model), "system_fingerprint": None}
             if body.get("stream"):
                 return self._stream(base, msg, finish, usage)
-            self._send(200, {**base, "object": "chat.completion", "usage": usage, "choices": [
+            self._send(200, {**base, "object": "chat.completion", **({"usage": usage} if usage else {}), "choices": [
                 {"index": 0, "message": msg, "logprobs": None, "finish_reason": finish}]})
 
         def _wait_latency(self) -> None:
@@ -351,7 +338,7 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                                       "finish_reason": None}], {}),
                                    ([{"index": 0, "delta": delta, "finish_reason": None}], {}),
                                    ([{"index": 0, "delta": {}, "finish_reason": finish}], {}),
-                                   ([], {"usage": usage})):
+                                   ([], {"usage": usage} if usage else {})):
                 self.wfile.write(f"data: {json.dumps({**chunk, 'choices': choices, **extra})}\n\n".encode())
             self.wfile.write(b"data: [DONE]\n\n")
 

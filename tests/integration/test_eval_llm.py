@@ -51,3 +51,23 @@ def test_llm_judge_and_cost_with_the_scripted_server(tmp_path, cache_dir, monkey
     # the scripted screener answers the labels, so whatever it accepted is a labelled positive
     assert metrics["screening.precision"] == 1.0
     assert metrics["reviewer.agreement"] == 1.0, "the scripted reviewer confirms everything"
+
+
+def test_the_judge_can_be_another_model(tmp_path, cache_dir, monkeypatch, capsys):
+    from brief.config import demo_config_text
+
+    path, items = shipped_subset(tmp_path / "small.jsonl", per_week=8)
+    config = tmp_path / "brief.toml"
+    config.write_text(demo_config_text().replace('# judge_model = "gpt-4o"', 'judge_model = "judge-model"'), encoding="utf-8")
+    handlers = brief_handlers({i.paper.id: 8 if i.label else 2 for i in items}, "New VLLMs and MLLMs") | {
+        "GroundingVerdict": judge_handler}
+    with ScriptedLLMServer(handlers=handlers) as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        code, out, err = run_brief(monkeypatch, capsys, "eval", "--dataset", path, "--criteria", DATA / "cs.criteria.toml",
+                                   "--config", config, "--json", "-q", "--memory-dir", cache_dir)
+        assert code == 0, err
+    models = {(r.schema_name == "GroundingVerdict", r["model"]) for r in srv.requests if r.mode != "embeddings"}
+    assert models == {(True, "judge-model"), (False, "gpt-4o-mini")}, models
+    report = json.loads(out)
+    assert report["results"]["small"]["details"]["usage"]["judge"]["calls"] > 0, "the judge's calls are counted"

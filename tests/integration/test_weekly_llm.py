@@ -58,3 +58,16 @@ def test_llm_backend_counts_the_servers_usage(settings, week_labels):
         assert srv.calls == calls_before, "a rerun is served from the LLM cache"
         assert again.state.usage.total.calls == 0 and again.state.usage.total.cached_calls > 0
         assert [p.id for p in again.state.accepted] == [p.id for p in result.state.accepted]
+
+
+def test_junk_prose_falls_back_to_the_offline_text_labelled_and_the_run_is_partial(settings, week_labels):
+    junk = {**brief_handlers(week_labels, TOPIC), "ThemeDraft": lambda req: {"name": "x", "text": "x"},
+            "Overview": lambda req: {"text": "x"}}
+    with ScriptedLLMServer(handlers=junk) as srv:
+        s = llm_settings(settings, srv.base_url)
+        state = run_weekly(s, parse_week("2026-W24"), ["sample"]).state
+    assert state.themes and all(t.name != "x" and t.prose != "x" for t in state.themes)
+    assert state.overview != "x" and state.overview.startswith("2026-W24: ")
+    assert len(state.partial) == len(state.themes) + 1, state.partial
+    page = (s.out_dir / "2026-W24.md").read_text()
+    assert page.count("the offline text is shown instead") == len(state.partial) and "failed validation twice" in page

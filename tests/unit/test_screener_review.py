@@ -70,3 +70,30 @@ def test_watch_list_papers_stay_and_a_failed_review_keeps_the_screeners_word(tmp
         failed = reviewer(srv, tmp_path / "other").review_all([PAPER], accept())[PAPER.id]
     assert failed.confirmed and "kept on the screener's word" in failed.reason
     assert failed.summary.method.startswith("We propose GlassGrasp"), "the extracted summary stands in"
+
+
+def test_editing_a_topics_notes_asks_the_reviewer_again_and_a_junk_tldr_is_not_shown(tmp_path):
+    from brief.agents.reviewer import Reviewer
+    from brief.models import Decision, Paper
+    from tests.handlers import review_handler
+    from tests.scripted_llm import ScriptedLLMServer
+    from tests.unit.test_screener import CRITERIA, TOPIC, llm_client
+
+    paper = Paper(id="2606.00001", version=1, title="Dwarf galaxies", abstract="We propose a survey of dwarf galaxies.")
+    decision = {paper.id: Decision(paper_id=paper.id, accepted=True, stage="llm", relevance=8, novelty=5, topic=TOPIC, reason="r")}
+    with ScriptedLLMServer(handlers={"ReviewVerdict": review_handler}) as srv:
+        llm = llm_client(srv, tmp_path)
+        Reviewer(CRITERIA, llm).review_all([paper], decision)
+        Reviewer(CRITERIA, llm).review_all([paper], decision)
+        assert srv.calls == 1, "the same question: from the cache"
+        edited = CRITERIA.model_copy(deep=True)
+        edited.topics[0].not_relevant = "Galactic centre and globular clusters"
+        Reviewer(edited, llm).review_all([paper], decision)
+        assert srv.calls == 2, "the topic's notes changed: asked again"
+
+    junk = {"confirmed": False, "reason": "x", "summary": {"tldr": "x", "problem": "", "method": "", "results": "",
+                                                          "limitations": ""}}
+    with ScriptedLLMServer(handlers={"ReviewVerdict": lambda req: junk}) as srv:
+        (review,) = Reviewer(CRITERIA, llm_client(srv, tmp_path / "junk")).review_all([paper], decision).values()
+        assert srv.calls == 2, "asked once more, then not used"
+    assert review.confirmed and review.summary.tldr == "We propose a survey of dwarf galaxies."

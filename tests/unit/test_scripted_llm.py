@@ -248,3 +248,35 @@ def test_cli_with_labels(tmp_path):
 def test_unknown_fault_kind_is_rejected():
     with pytest.raises(ValueError):
         Fault("timeout")
+
+
+def _post(srv: ScriptedLLMServer, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{srv.base_url}/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_sloppy_mode_answers_like_real_models():
+    from tests.scripted_answers import Sloppy
+
+    user = 'Topics:\n1. Robot grasping: learning to grasp\n\n<paper id="2606.00001">a</paper><paper id="2606.00002">b</paper>'
+    body = {"model": "m", "messages": [{"role": "user", "content": user}], "response_format": {"type": "json_object"}}
+    with ScriptedLLMServer(default=labels_screen_handler({"2606.00001": 9}),
+                           sloppy=Sloppy(no_usage_every=2, truncate_every=3, reject_json_schema=True)) as srv:
+        replies = [_post(srv, body) for _ in range(3)]
+        rejected = _post(srv, {**body, "response_format": {"type": "json_schema", "json_schema": {"name": "S", "schema": {}}}})
+        again = [_post(srv, body) for _ in range(2)][-1]  # attempt 5, which would be cut short
+    first = replies[0][1]["choices"][0]["message"]["content"]
+    assert first.startswith("```json\n") and first.endswith("\n```"), "fenced JSON outside json_schema mode"
+    verdicts = json.loads(first.removeprefix("```json\n").removesuffix("\n```"))["results"]
+    assert [v["id"] for v in verdicts] == ["arXiv:2606.00001", "2606.00002v2"]
+    assert [v["topic"] for v in verdicts] == ["ROBOT GRASPING", "robot grasping"], "the prompt's numbered topic, recased"
+    assert "usage" in replies[0][1] and "usage" not in replies[1][1]
+    third = replies[2][1]["choices"][0]["message"]["content"]
+    assert not third.rstrip().endswith("```"), "the third answer is cut short"
+    assert rejected[0] == 400 and "json_object" in rejected[1]["error"]["message"]
+    assert srv.attempts == 6 and again[1]["choices"][0]["message"]["content"].endswith("```"), "asked again: whole"

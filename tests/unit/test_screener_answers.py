@@ -1,0 +1,162 @@
+"""Screening answers read leniently, as real models write them (issue 14): ids with `arXiv:` prefixes,
+versions, URLs, spaces or the paper's number; topics in other casing, by number or slightly misspelt. What
+still can't be matched is counted and reported, never a reject, never cached, and only those papers are
+re-asked."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from brief.agents.screen_llm import match_ids, match_topic, norm_id
+from brief.agents.screener import Screener, screen_note
+from brief.config import ScreeningConfig
+from brief.models import Paper
+from tests.scripted_llm import ScriptedLLMServer, labels_screen_handler
+from tests.unit.test_screener import (
+    CRITERIA,
+    TOPIC,
+    TOPICS,
+    llm_client,
+    make_papers,
+    vectors_of,
+)
+
+TOPIC_NAMES = [t.name for t in CRITERIA.topics]  # "Dwarf galaxies", "Robot grasping"
+
+
+@pytest.mark.parametrize("answer", ["2606.01234", "arXiv:2606.01234", "ARXIV: 2606.01234v3", " 2606.01234 ",
+                                    "2606.01234v2", "https://arxiv.org/abs/2606.01234v1", "[2606.01234]",
+                                    "http://arxiv.org/pdf/2606.01234.pdf"])
+def test_ids_are_matched_after_normalising(answer):
+    assert norm_id(answer) == "2606.01234"
+    batch = [Paper(id="2606.00001", title="a", abstract="a"), Paper(id="2606.01234", title="b", abstract="b")]
+    assert match_ids([answer], batch) == ["2606.01234"]
+
+
+def test_ids_are_matched_by_their_number_in_the_batch_and_strays_stay_unmatched():
+    batch = [Paper(id=f"2606.0000{i}", title="t", abstract="a") for i in range(1, 4)]
+    assert match_ids(["2", "#3", "paper 1", "4", "2606.99999", "0"], batch) == ["2606.00002", "2606.00003", "2606.00001",
+                                                                               None, None, None]
+
+
+@pytest.mark.parametrize("answer, expected", [
+    ("Dwarf galaxies", "Dwarf galaxies"), ("DWARF GALAXIES", "Dwarf galaxies"), ("  dwarf   galaxies ", "Dwarf galaxies"),
+    ("2", "Robot grasping"), ("2. Robot grasping", "Robot grasping"), ("Topic 1", "Dwarf galaxies"),
+    ("Dwarf galaxy", "Dwarf galaxies"), ("robot-grasping", "Robot grasping"),
+    ("Galaxies", None), ("3", None), ("2. Dwarf galaxies", None), ("none", None), ("Astrophysics", None),
+])
+def test_topics_are_matched_by_case_number_or_a_close_name(answer, expected):
+    assert match_topic(answer, TOPIC_NAMES) == expected
+
+
+def test_an_unmatched_answer_is_re_asked_alone_then_reported_not_rejected_nor_cached(tmp_path):
+    papers = make_papers(8)
+    odd = {papers[1].id: "Astrophysics", papers[5].id: "galaxies, dwarf"}  # unmatched topics at relevance 9
+    sloppy = {papers[2].id: f"arXiv:{papers[2].id}v1", papers[6].id: "paper 99"}  # one fixable id, one stray
+
+    def handler(req):
+        answer = labels_screen_handler({p.id: 9 for p in papers}, topic=TOPIC)(req)
+        for verdict in answer["results"]:
+            verdict["topic"] = odd.get(verdict["id"], "dwarf GALAXIES")
+            verdict["id"] = sloppy.get(verdict["id"], verdict["id"])
+        return answer
+
+    def screen(srv):
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                            llm_client(srv, tmp_path, batch_size=8))
+        return screener.run(papers, vectors_of(papers), seed="w")
+
+    with ScriptedLLMServer(handlers={"ScreenBatch": handler}) as srv:
+        result = screen(srv)
+        asked = [sorted(r.paper_ids) for r in srv.requests]
+    unmatched = sorted([*odd, papers[6].id])
+    assert asked == [sorted(p.id for p in papers), unmatched], "one batch, then only the unmatched papers, together"
+    by_id = {d.paper_id: d for d in result.decisions}
+    for pid in unmatched:
+        assert by_id[pid].stage == "unscreened" and not by_id[pid].accepted, by_id[pid]
+    assert "matches no topic" in by_id[papers[1].id].reason and "missing from the answer" in by_id[papers[6].id].reason
+    assert all(by_id[p.id].accepted and by_id[p.id].topic == TOPIC for p in papers if p.id not in unmatched)
+    assert result.stats.unmatched_topics == 4 and result.stats.hallucinated_ids == 2  # each asked twice
+    assert "named no topic" in screen_note(result.stats) and "never read as rejects" in screen_note(result.stats)
+
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({p.id: 9 for p in papers}, topic=TOPIC)}) as fixed:
+        again = screen(fixed)
+        assert [sorted(r.paper_ids) for r in fixed.requests] == [unmatched], "the rest came from the cache"
+    assert all(d.accepted for d in again.decisions)
+
+
+def test_a_low_relevance_verdict_with_an_odd_topic_is_a_reject(tmp_path):
+    papers = make_papers(4)
+
+    def handler(req):
+        answer = labels_screen_handler({}, default=2, topic="Cosmology")(req)
+        return answer
+
+    with ScriptedLLMServer(handlers={"ScreenBatch": handler}) as srv:
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                            llm_client(srv, tmp_path, batch_size=4))
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        assert srv.calls == 1, "its topic can't change a reject: not re-asked"
+    assert all(d.stage == "llm" and not d.accepted and d.topic is None for d in result.decisions)
+    assert result.stats.unmatched_topics == 0
+
+
+def test_context_tokens_size_screening_batches_to_the_servers_window(tmp_path):
+    papers = make_papers(12)
+    for p in papers:
+        p.abstract = "A long abstract about dwarf galaxies and their satellites. " * 40  # ~2,400 characters
+    window = 2048
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)}) as srv:
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                            llm_client(srv, tmp_path, batch_size=8, context_tokens=window))
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        asked = list(srv.requests)
+    assert all(r.prompt_chars / 4 + 80 * len(r.paper_ids) <= window for r in asked), [r.prompt_chars for r in asked]
+    assert len(asked) > 12 / 8 + 1 and max(len(r.paper_ids) for r in asked) > 1, "smaller batches, still batched"
+    assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+
+
+def test_llm_facing_schemas_have_no_defaults_and_ask_the_reason_first():
+    from brief.agents.planner import ReviewPlan
+    from brief.agents.review_writer import ReviewFindings
+    from brief.agents.reviewer import ReviewVerdict
+    from brief.agents.screen_llm import PaperVerdict, ScreenBatch
+    from brief.agents.synthesis_writer import Overview, ThemeDraft
+    from brief.evals.judge import GroundingVerdict, SentenceVerdict
+
+    for schema in (ScreenBatch, ReviewVerdict, ThemeDraft, Overview, ReviewPlan, ReviewFindings, GroundingVerdict):
+        text = json.dumps(schema.model_json_schema())
+        assert '"default"' not in text, schema.__name__
+    for schema, decision in ((PaperVerdict, "relevance"), (ReviewVerdict, "confirmed"), (SentenceVerdict, "supported")):
+        fields = list(schema.model_fields)
+        assert fields.index("reason") < fields.index(decision), schema.__name__
+
+
+def test_the_screening_prompt_states_the_configured_thresholds(tmp_path):
+    papers = make_papers(2)
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, topic=TOPIC)}) as srv:
+        Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False, accept_relevance=8), TOPICS,
+                 llm_client(srv, tmp_path)).run(papers, vectors_of(papers), seed="w")
+        (request,) = srv.requests
+    assert "accepted at relevance 8 or more" in request.user and "re-read in full at relevance\n6 or more" in request.user
+    assert "4 or more" not in request.system
+
+
+def test_a_failed_batch_is_re_asked_paper_by_paper_concurrently(tmp_path):
+    import time
+
+    papers = make_papers(8)
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)},
+                           faults=["malformed", "malformed"], latency=0.4) as srv:
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                            llm_client(srv, tmp_path, batch_size=8, concurrency=4, requests_per_minute=6000))
+        started = time.perf_counter()
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        seconds = time.perf_counter() - started
+        sizes = [len(r.paper_ids) for r in srv.requests]
+    assert sizes == [8, 8] + [1] * 8, "the batch twice (malformed), then each paper alone"
+    assert all(d.stage == "llm" for d in result.decisions) and result.stats.retried_alone == 8
+    serial = 2 * 0.4 + 8 * 0.4  # 4.0 s one after another; 4 at a time needs about 1.6 s
+    assert seconds < 0.75 * serial, f"{seconds:.1f} s: the 8 re-asks ran concurrently, not one after another"
