@@ -15,6 +15,7 @@ Every embedder returns float32 rows, L2-normalised, so a dot product is a cosine
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -25,6 +26,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from . import onnx_minilm
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -76,7 +79,10 @@ class FastLocalEmbedder:
             if self._runner is None:
                 t0 = time.perf_counter()
                 path = self.artifact_path()
-                if not path.exists():
+                if not onnx_minilm.artifact_intact(path):
+                    if path.exists():
+                        log.warning("the cached embedding model %s does not match the hash recorded when it was "
+                                    "built (damaged, or left by an older brief): rebuilt it", path)
                     self.build_seconds = onnx_minilm.build_int8_onnx(onnx_minilm.bundled_model_dir(), path)
                     t0 = time.perf_counter()
                 tok = onnx_minilm.bundled_model_dir() / "tokenizer.json"
