@@ -48,6 +48,10 @@ def open_memory(settings: Settings, embedder_name: str, read_only: bool = False)
     """The configured memory, checked against `embedder_name`; `read_only` opens one another embedder
     built, for reading records only (see Memory)."""
     path: Path = settings.data_dir / "chroma"
+    if not read_only:  # searches and writes would meet a damaged index: segfault or wrong answers
+        from brief.memory.check import preflight
+
+        preflight(settings)
     return Memory(path, embedder_name, host=settings.memory.chroma_host, port=settings.memory.chroma_port,
                   read_only=read_only)
 
