@@ -172,7 +172,10 @@ def check(settings: Settings, repair: bool = False, reporter: Reporter | None = 
     found = full_findings(settings)
     if not repair or not found:
         return CheckReport(location=location, checked=checked, findings=found)
-    repaired = repairs.repair(settings, found, reporter, stamp=time.strftime("%Y%m%dT%H%M%S"))
+    from brief.memory.lock import RunLock
+
+    with RunLock(settings.data_dir):  # a repair writes memory: never beside a running weekly or import
+        repaired = repairs.repair(settings, found, reporter, stamp=time.strftime("%Y%m%dT%H%M%S"))
     return CheckReport(location=location, checked=checked, findings=full_findings(settings), repaired=repaired)
 
 

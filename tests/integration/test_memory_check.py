@@ -103,3 +103,23 @@ def test_an_intact_memory_checks_clean(intact):
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads(out.stdout)
     assert report["findings"] == [] and any(p.endswith("chroma.sqlite3") for p in report["checked"])
+
+
+@pytest.mark.parametrize("name", ["chroma/chroma.sqlite3", "cache/embeddings.sqlite", "llm-cache.sqlite", "checkpoints.sqlite"])
+def test_a_database_file_that_is_not_a_database_is_named_with_its_fix(tmp_path, name):
+    """Finding 7: "file is not a database" did not say which of the four database files, nor what to do."""
+    from tests.integration.cli_helpers import week_snapshot
+
+    memory_dir = tmp_path / "memory"
+    broken = memory_dir / name
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"garbage, not SQLite " * 200)
+    config = tmp_path / "brief.toml"
+    config.write_text((SAMPLE.parent / "demo.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = brief("weekly", "--week", "2026-W24", "--source", f"snapshot:{week_snapshot(tmp_path / 'snap', 10)}",
+                "--offline", "--config", str(config), "--memory-dir", str(memory_dir), "--out", str(tmp_path / "out"), "-q")
+    assert out.returncode == 2, out.stderr
+    line = out.stderr.strip()
+    assert len(line.splitlines()) == 1 and str(broken) in line and "not a SQLite database" in line, line
+    assert ("restore" if name.startswith("chroma") else "delete it") in line
+    assert not (tmp_path / "out").exists()
