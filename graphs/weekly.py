@@ -20,6 +20,7 @@ from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_te
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.state import RunContext, WeeklyState, timed
 from brief.memory.links import find_links
+from brief.memory.presence import ensure_on_disk
 from brief.models import Usage
 from brief.report import publish
 
@@ -109,6 +110,7 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
         ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut", run_id=run)
         advance(len(cut))
+    ensure_on_disk(ctx.memory)  # written into a memory dir deleted meanwhile: nothing was saved
     added = len(kept - set(state.in_memory))  # upserts are idempotent: a redone node adds nothing twice
     return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": _spent(ctx)}
 

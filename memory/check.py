@@ -166,6 +166,9 @@ def check(settings: Settings, repair: bool = False, reporter: Reporter | None = 
     """Run every check; with `repair`, fix what can be fixed and check again."""
     from brief.memory import repair as repairs
 
+    from brief.memory.presence import require_memory
+
+    require_memory(settings)
     reporter = reporter or QuietReporter()
     location = settings.memory.chroma_host or str(chroma_dir(settings))
     checked = [str(p) for p in sqlite_files(settings) if p.exists()]
