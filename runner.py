@@ -45,9 +45,10 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.weekly import build_weekly_graph
     from brief.memory.lock import RunLock
+    from brief.memory.diskfull import disk_full_errors
     from brief.memory.presence import ensure_on_disk
 
-    with RunLock(settings.data_dir, command):
+    with RunLock(settings.data_dir, command), disk_full_errors(settings.data_dir):
         ctx = open_context(settings, reporter)
         with open_checkpointer(settings, WeeklyState) as saver:
             graph = build_weekly_graph().compile(checkpointer=saver)

@@ -97,7 +97,7 @@ def quick_findings(settings: Settings) -> list[Finding]:
 
 
 def _collections(db: Path) -> list[str]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True)
     try:
         return [name for (name,) in conn.execute("SELECT name FROM collections ORDER BY name")]
     finally:
@@ -126,7 +126,7 @@ def full_findings(settings: Settings) -> list[Finding]:
 
 def _quick_check(path: Path) -> str | None:
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30)
         try:
             rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
         finally:
@@ -177,7 +177,9 @@ def check(settings: Settings, repair: bool = False, reporter: Reporter | None = 
         return CheckReport(location=location, checked=checked, findings=found)
     from brief.memory.lock import RunLock
 
-    with RunLock(settings.data_dir):  # a repair writes memory: never beside a running weekly or import
+    from brief.memory.diskfull import disk_full_errors
+
+    with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):  # never beside a running weekly or import
         repaired = repairs.repair(settings, found, reporter, stamp=time.strftime("%Y%m%dT%H%M%S"))
     return CheckReport(location=location, checked=checked, findings=full_findings(settings), repaired=repaired)
 

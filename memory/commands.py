@@ -166,8 +166,10 @@ def forget(settings: Settings, raw_id: str) -> str:
     from brief.memory.presence import ensure_on_disk, require_memory
 
     pid = canonical(raw_id)
+    from brief.memory.diskfull import disk_full_errors
+
     require_memory(settings)  # before the lock, which would create the dir
-    with RunLock(settings.data_dir):
+    with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):
         _, memory = open_all(settings)
         if not memory.forget(pid):
             raise MemoryCommandError(f"{raw_id} is not in memory at {memory.location}")
@@ -187,9 +189,10 @@ def import_library(settings: Settings, path: Path, week: str | None, online: boo
         from brief.sources.arxiv_api import ArxivSource
 
         arxiv = ArxivSource.from_config(settings.arxiv)
+    from brief.memory.diskfull import disk_full_errors
     from brief.memory.presence import ensure_on_disk
 
-    with RunLock(settings.data_dir):
+    with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):
         embedder, memory = open_all(settings, create=True)
         result = import_path(memory, embedder, path, import_week, arxiv=arxiv, reporter=reporter, today=today)
         ensure_on_disk(memory)

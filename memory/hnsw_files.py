@@ -36,7 +36,9 @@ class IndexProblem:
 def vector_segments(chroma_dir: Path) -> dict[Path, str]:
     """segment dir → collection name, for every persisted vector index memory's catalogue lists."""
     db = chroma_dir / "chroma.sqlite3"
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    # read-write (never creating it): a database left with a hot journal by a failed write needs SQLite to roll
+    # it back before it can be read, which a read-only connection refuses ("attempt to write a readonly database")
+    conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True)
     try:
         rows = conn.execute("SELECT s.id, c.name FROM segments s JOIN collections c ON c.id = s.collection "
                             "WHERE s.type = ?", (_VECTOR_SEGMENT,)).fetchall()

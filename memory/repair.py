@@ -72,7 +72,7 @@ def _rebuild_all(settings: Settings, collections: list[str], reporter: Reporter)
 
 def _embedders(db: Path) -> dict[str, str]:
     """collection name → the embedder stamped on it (collection metadata, read without opening Chroma)."""
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn = sqlite3.connect(f"file:{db}?mode=rw", uri=True)
     try:
         rows = conn.execute("SELECT c.name, m.str_value FROM collections c JOIN collection_metadata m "
                             "ON m.collection_id = c.id WHERE m.key = 'embedder'").fetchall()
