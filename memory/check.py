@@ -51,7 +51,7 @@ class CheckReport(BaseModel):
     location: str
     checked: list[str]
     findings: list[Finding]
-    repaired: list[str] = []
+    actions: list[str] = []  # what --repair did (or why it could not)
 
     @property
     def ok(self) -> bool:
@@ -140,7 +140,7 @@ def _probe(directory: Path, name: str) -> str | None:
     """Query collection `name` in a child process; what went wrong, or None."""
     try:
         done = subprocess.run([sys.executable, "-m", "brief.memory.probe", str(directory), name],
-                              capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+                              capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return f"does not answer a query on collection {name!r} within {PROBE_TIMEOUT} s"
     if done.returncode < 0:
@@ -180,13 +180,13 @@ def check(settings: Settings, repair: bool = False, reporter: Reporter | None = 
     from brief.memory.diskfull import disk_full_errors
 
     with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):  # never beside a running weekly or import
-        repaired = repairs.repair(settings, found, reporter, stamp=time.strftime("%Y%m%dT%H%M%S"))
-    return CheckReport(location=location, checked=checked, findings=full_findings(settings), repaired=repaired)
+        actions = repairs.repair(settings, found, reporter, stamp=time.strftime("%Y%m%dT%H%M%S"))
+    return CheckReport(location=location, checked=checked, findings=full_findings(settings), actions=actions)
 
 
 def check_text(report: CheckReport) -> str:
     lines = [f"memory at {report.location}: checked {len(report.checked)} database files and every collection"]
-    lines += [f"  repaired: {r}" for r in report.repaired]
+    lines += [f"  {action}" for action in report.actions]
     lines += [f"  {f.line()}" for f in report.findings]
     lines.append("  all good" if report.ok else f"  {len(report.findings)} problems left")
     return "\n".join(lines)

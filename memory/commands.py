@@ -180,10 +180,11 @@ def forget(settings: Settings, raw_id: str) -> str:
 def import_library(settings: Settings, path: Path, week: str | None, online: bool, reporter: Reporter,
                    today: date | None = None):
     """Import `path` (see importer.py); `online` looks arXiv ids up through the configured arXiv client."""
-    from brief.memory.importer import import_path
+    from brief.memory.importer import detect_kind, import_path
     from brief.memory.lock import RunLock
 
     import_week = _week(week, "--week")
+    detect_kind(path)  # a path that is no library fails before memory is touched (or created)
     arxiv = None
     if online:
         from brief.sources.arxiv_api import ArxivSource

@@ -4,7 +4,7 @@ Why: a damaged index file makes Chroma segfault (garbage in `data_level0.bin`: e
 silently answer wrong (a truncated file). Chroma's native code never validates these files, so brief reads
 them itself: the header says how many elements the index holds and how big each is; the data file must hold
 that many, each element's level-0 neighbour list must point inside the index, and every vector must be
-finite. Reading ~1.7 KB per paper costs ~0.1 s at 20k papers, so `brief weekly` runs it at every start.
+finite. Reading ~1.7 KB per paper took 0.24-0.47 s at 20k papers here, so `brief weekly` runs it at every start.
 
 Layout (Chroma's hnswlib fork, persist version 1): header.bin is 100 bytes: int32 version, then uint64
 offset_level0, max_elements, cur_element_count, size_data_per_element, label_offset, offset_data, int32

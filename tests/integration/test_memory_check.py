@@ -123,3 +123,17 @@ def test_a_database_file_that_is_not_a_database_is_named_with_its_fix(tmp_path, 
     assert len(line.splitlines()) == 1 and str(broken) in line and "not a SQLite database" in line, line
     assert ("restore" if name.startswith("chroma") else "delete it") in line
     assert not (tmp_path / "out").exists()
+
+
+def test_repair_moves_a_damaged_cache_aside(intact, tmp_path):
+    config, original, _ = intact
+    memory_dir = tmp_path / "memory"
+    shutil.copytree(original, memory_dir)
+    (memory_dir / "llm-cache.sqlite").write_bytes(b"not a database " * 100)
+    common = ("--config", str(config), "--memory-dir", str(memory_dir))
+    out = brief("memory", "check", *common)
+    assert out.returncode == 2 and f"{memory_dir / 'llm-cache.sqlite'} is not a SQLite database" in out.stdout, out.stdout
+    assert "delete it and run again" in out.stdout
+    out = brief("memory", "check", "--repair", *common)
+    assert out.returncode == 0 and "moved" in out.stdout and "all good" in out.stdout, out.stdout
+    assert not (memory_dir / "llm-cache.sqlite").exists() and list(memory_dir.glob("llm-cache.sqlite.damaged-*"))
