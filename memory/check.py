@@ -158,6 +158,9 @@ def _probe(directory: Path, name: str) -> str | None:
 def preflight(settings: Settings) -> None:
     """The cheap check `brief weekly` runs before it opens memory: raises MemoryDamaged naming the first problem."""
     found = quick_findings(settings)
+    if found:  # look again: a run writing its index files at this very moment can look truncated for an instant
+        time.sleep(0.5)
+        found = quick_findings(settings)
     if found:
         raise MemoryDamaged(found[0].line() + (f" (and {len(found) - 1} more: `brief memory check`)" if len(found) > 1 else ""))
 
@@ -188,5 +191,6 @@ def check_text(report: CheckReport) -> str:
     lines = [f"memory at {report.location}: checked {len(report.checked)} database files and every collection"]
     lines += [f"  {action}" for action in report.actions]
     lines += [f"  {f.line()}" for f in report.findings]
-    lines.append("  all good" if report.ok else f"  {len(report.findings)} problems left")
+    n = len(report.findings)
+    lines.append("  all good" if report.ok else f"  {n} problem{'s' if n > 1 else ''} left")
     return "\n".join(lines)
