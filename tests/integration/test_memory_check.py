@@ -137,3 +137,17 @@ def test_repair_moves_a_damaged_cache_aside(intact, tmp_path):
     out = brief("memory", "check", "--repair", *common)
     assert out.returncode == 0 and "moved" in out.stdout and "all good" in out.stdout, out.stdout
     assert not (memory_dir / "llm-cache.sqlite").exists() and list(memory_dir.glob("llm-cache.sqlite.damaged-*"))
+
+
+def test_a_database_path_that_is_a_directory_is_named(tmp_path):
+    """Finding 2 (paths of the kind expected): a directory where brief keeps a database file is named, exit 2."""
+    from tests.integration.cli_helpers import week_snapshot
+
+    memory_dir = tmp_path / "memory"
+    (memory_dir / "checkpoints.sqlite").mkdir(parents=True)
+    config = tmp_path / "brief.toml"
+    config.write_text((SAMPLE.parent / "demo.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = brief("weekly", "--week", "2026-W24", "--source", f"snapshot:{week_snapshot(tmp_path / 'snap', 10)}",
+                "--offline", "--config", str(config), "--memory-dir", str(memory_dir), "--out", str(tmp_path / "out"), "-q")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"{memory_dir / 'checkpoints.sqlite'} is not a regular file" in out.stderr
