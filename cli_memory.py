@@ -10,7 +10,7 @@ import typer
 
 from brief.cli_common import ConfigOpt, JsonOpt, MemoryDirOpt, QuietOpt, reporter, settings_for
 
-memory_app = typer.Typer(no_args_is_help=True, help="Look into memory and seed it: stats, search, show, forget, import, export.")
+memory_app = typer.Typer(no_args_is_help=True, help="Look into memory and seed it: stats, search, show, forget, import, export, check.")
 
 
 @memory_app.command("stats")
@@ -89,3 +89,17 @@ def memory_export(
 
     written, stubs = commands.export_bibtex(settings_for(config, memory_dir=memory_dir), bibtex, rejected)
     typer.echo(f"wrote {written} entries to {bibtex}" + (f" ({stubs} id-only stubs left out)" if stubs else ""))
+
+
+@memory_app.command("check")
+def memory_check(
+    repair: Annotated[bool, typer.Option("--repair", help="rebuild damaged vector indexes from the stored records; move damaged caches aside")] = False,
+    config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False,
+) -> None:
+    """Check memory (a query per collection, in a child process), its caches and checkpoints; exit 2 if damaged."""
+    from brief.memory import check
+
+    report = check.check(settings_for(config, memory_dir=memory_dir), repair, reporter(quiet or as_json))
+    typer.echo(report.model_dump_json(indent=2) if as_json else check.check_text(report))
+    if not report.ok:
+        raise typer.Exit(2)

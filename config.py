@@ -170,6 +170,14 @@ class MemoryConfig(_Strict):
     link_threshold: float = Field(0.55, ge=-1.0, le=1.0, description="cosine a link needs; calibrated with bench/link_threshold.py (README: Memory)")
     link_k: int = Field(2, ge=1, le=20, description="links a paper at most: fewer, better links (README: Memory)")
 
+    @field_validator("dir", "cache_dir", mode="before")
+    @classmethod
+    def _not_blank(cls, value):
+        """`dir = ""` would mean the current directory: a memory created wherever brief happens to run."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty: leave the line out for the default location, or name a directory")
+        return value
+
     @field_validator("dir", "cache_dir")
     @classmethod
     def _expand_home(cls, path: Path | None) -> Path | None:

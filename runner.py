@@ -36,8 +36,10 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.weekly import build_weekly_graph
     from brief.memory.lock import RunLock
+    from brief.memory.diskfull import disk_full_errors
+    from brief.memory.presence import ensure_on_disk
 
-    with RunLock(settings.data_dir, command):
+    with RunLock(settings.data_dir, command), disk_full_errors(settings.data_dir):
         ctx = open_context(settings, reporter)
         with open_checkpointer(settings, WeeklyState) as saver:
             graph = build_weekly_graph().compile(checkpointer=saver)
@@ -45,6 +47,7 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
             run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
             final = run.run(WeeklyState(window=window, sources=sources, notes=list(notes or [])), restart=restart,
                             resume_note="resumed an interrupted run: {nodes} and what follows were redone")
+        ensure_on_disk(ctx.memory)  # a memory dir deleted mid-run swallowed every write: say so, loudly
     state = WeeklyState.model_validate(final)
     return WeeklyResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))
 

@@ -23,6 +23,7 @@ from brief.agents.synthesiser import Synthesiser
 from brief.graphs.state import RunContext, WeeklyState, timed
 from brief.memory.labels import OFFLINE, judged_labels
 from brief.memory.links import find_links
+from brief.memory.presence import ensure_on_disk
 from brief.models import Paper, Usage
 from brief.report import publish
 
@@ -118,6 +119,7 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
         ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut", run_id=run)
         advance(len(cut))
+    ensure_on_disk(ctx.memory)  # written into a memory dir deleted meanwhile: nothing was saved
     added = len(kept - set(state.in_memory))  # upserts are idempotent: a redone node adds nothing twice
     return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": _spent(ctx)}
 

@@ -48,12 +48,29 @@ def open_embedder(settings: Settings) -> RunEmbedder:
     return RunEmbedder(CachedEmbedder(inner, cache_dir / "embeddings.sqlite"))
 
 
-def open_memory(settings: Settings, embedder_name: str, read_only: bool = False) -> Memory:
+def open_memory(settings: Settings, embedder_name: str, read_only: bool = False, create: bool = True) -> Memory:
     """The configured memory, checked against `embedder_name`; `read_only` opens one another embedder
-    built, for reading records only (see Memory)."""
-    path: Path = settings.data_dir / "chroma"
-    return Memory(path, embedder_name, host=settings.memory.chroma_host, port=settings.memory.chroma_port,
-                  read_only=read_only)
+    built, for reading records only (see Memory). Without `create`, a missing memory is an error
+    (MemoryMissing); with it, a new one is made with a warning (see presence.py)."""
+    from brief.memory import presence
+
+    path: Path = presence.chroma_path(settings)
+    local = not settings.memory.chroma_host
+    new = local and not (path / presence.DB_NAME).exists()
+    if local:
+        presence.refuse_lost_database(path)
+        if new and not create:
+            presence.require_memory(settings)
+    if not read_only:  # searches and writes would meet a damaged index: segfault or wrong answers
+        from brief.memory.check import preflight
+
+        preflight(settings)
+    memory = Memory(path, embedder_name, host=settings.memory.chroma_host, port=settings.memory.chroma_port,
+                    read_only=read_only)
+    memory.disk_identity = presence.identity(memory.path)
+    if new:
+        presence.log.warning("no memory at %s yet: created a new, empty one", settings.data_dir)
+    return memory
 
 
 __all__ = ["Memory", "MemoryStoreError", "Record", "RunEmbedder", "open_embedder", "open_memory"]

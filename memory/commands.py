@@ -32,13 +32,17 @@ class MemoryCommandError(UserError, ValueError):
     """A user error in a `brief memory` command (unknown id, bad week): one line, exit 2."""
 
 
-def open_all(settings: Settings, read_only: bool = False) -> tuple[RunEmbedder, Memory]:
+def open_all(settings: Settings, read_only: bool = False, create: bool = False) -> tuple[RunEmbedder, Memory]:
     """(embedder, memory) as a weekly run opens them, so the collections' embedder check applies;
-    `read_only` for commands that read records only: they open a memory another embedder built."""
+    `read_only` for commands that read records only: they open a memory another embedder built.
+    Only `create` (import) makes a new memory; the others refuse a missing one before touching the dir."""
     from brief.memory import open_embedder, open_memory
+    from brief.memory.presence import require_memory
 
+    if not create:
+        require_memory(settings)
     embedder = open_embedder(settings)
-    return embedder, open_memory(settings, embedder.name, read_only=read_only)
+    return embedder, open_memory(settings, embedder.name, read_only=read_only, create=create)
 
 
 def canonical(raw: str) -> str:
@@ -171,29 +175,41 @@ def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) ->
 def forget(settings: Settings, raw_id: str) -> str:
     from brief.memory.lock import RunLock
 
+    from brief.memory.presence import ensure_on_disk, require_memory
+
     pid = canonical(raw_id)
-    with RunLock(settings.data_dir):
+    from brief.memory.diskfull import disk_full_errors
+
+    require_memory(settings)  # before the lock, which would create the dir
+    with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):
         _, memory = open_all(settings)
         if not memory.forget(pid):
             raise MemoryCommandError(f"{raw_id} is not in memory at {memory.location}")
+        ensure_on_disk(memory)
     return pid
 
 
 def import_library(settings: Settings, path: Path, week: str | None, online: bool, reporter: Reporter,
                    today: date | None = None) -> ImportResult:
     """Import `path` (see importer.py); `online` looks arXiv ids up through the configured arXiv client."""
-    from brief.memory.importer import import_path
+    from brief.memory.importer import detect_kind, import_path
     from brief.memory.lock import RunLock
 
     import_week = _week(week, "--week")
+    detect_kind(path)  # a path that is no library fails before memory is touched (or created)
     arxiv = None
     if online:
         from brief.sources.arxiv_api import ArxivSource
 
         arxiv = ArxivSource.from_config(settings.arxiv)
-    with RunLock(settings.data_dir):
-        embedder, memory = open_all(settings)
-        return import_path(memory, embedder, path, import_week, arxiv=arxiv, reporter=reporter, today=today)
+    from brief.memory.diskfull import disk_full_errors
+    from brief.memory.presence import ensure_on_disk
+
+    with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):
+        embedder, memory = open_all(settings, create=True)
+        result = import_path(memory, embedder, path, import_week, arxiv=arxiv, reporter=reporter, today=today)
+        ensure_on_disk(memory)
+        return result
 
 
 def import_text(r: ImportResult) -> str:

@@ -15,6 +15,7 @@ Every embedder returns float32 rows, L2-normalised, so a dot product is a cosine
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -25,7 +26,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from brief.errors import UserError
 
-from . import onnx_minilm
+from . import dbfiles, onnx_minilm
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -79,7 +82,10 @@ class FastLocalEmbedder:
             if self._runner is None:
                 t0 = time.perf_counter()
                 path = self.artifact_path()
-                if not path.exists():
+                if not onnx_minilm.artifact_intact(path):
+                    if path.exists():
+                        log.warning("the cached embedding model %s does not match the hash recorded when it was "
+                                    "built (damaged, or left by an older brief): rebuilt it", path)
                     self.build_seconds = onnx_minilm.build_int8_onnx(onnx_minilm.bundled_model_dir(), path)
                     t0 = time.perf_counter()
                 tok = onnx_minilm.bundled_model_dir() / "tokenizer.json"
@@ -167,6 +173,10 @@ class OpenAIEmbedder:
         return vecs
 
 
+class EmbedderError(RuntimeError):
+    """The embedder answered with vectors that can't be used (never cached)."""
+
+
 class CachedEmbedder:
     """Content-addressed cache: key = sha256(inner.name + NUL + text), value = float32 bytes in SQLite.
 
@@ -182,17 +192,26 @@ class CachedEmbedder:
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.db_path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        self._db.commit()
+        self._db = dbfiles.connect(self.db_path, check_same_thread=False, timeout=30)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            self._db.commit()
+        except sqlite3.DatabaseError as exc:
+            raise dbfiles.damaged(self.db_path, f"is not a usable SQLite database ({exc})") from None
         self.hits = 0
         self.misses = 0
 
     @property
     def dim(self) -> int:
         return self.inner.dim
+
+    def _usable(self, vector: np.ndarray) -> bool:
+        """A cached row is served only if it has the embedder's dimension, is finite and is not zero."""
+        dim = getattr(self.inner, "_dim", None) if hasattr(self.inner, "_dim") else self.inner.dim
+        return ((dim is None or vector.size == dim) and vector.size > 0 and bool(np.isfinite(vector).all())
+                and float(np.linalg.norm(vector)) > 1e-6)
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.inner.name}\0{text}".encode()).hexdigest()
@@ -208,10 +227,19 @@ class CachedEmbedder:
                 rows = self._db.execute(
                     f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(chunk))})", chunk)
                 for k, blob in rows:
-                    found[k] = np.frombuffer(blob, dtype=np.float32)
+                    found[k] = np.frombuffer(blob, dtype=np.float32) if len(blob) % 4 == 0 else np.zeros(0, np.float32)
+        bad = [k for k, v in found.items() if not self._usable(v)]
+        if bad:  # dropped here, recomputed and overwritten below
+            log.warning("%d unusable vectors in the embedding cache %s (wrong size, NaN, infinite or zero): "
+                        "recomputed", len(bad), self.db_path)
+            for k in bad:
+                del found[k]
         todo = {k: t for k, t in zip(keys, texts) if k not in found}  # dict: one entry per distinct text
         if todo:
             vecs = _normalise(self.inner.embed(list(todo.values())))
+            if len(vecs) != len(todo) or not all(self._usable(v) for v in vecs):
+                raise EmbedderError(f"embedder {self.inner.name} returned unusable vectors (wrong count or size, "
+                                    "NaN, infinite or zero): none were cached; check the embedding model or server")
             new = dict(zip(todo, vecs))
             with self._lock:
                 self._db.executemany("INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import sys
 import time
 from datetime import datetime, timezone
@@ -29,6 +30,10 @@ LOCK_NAME = "brief.lock"
 
 class LockHeld(UserError, RuntimeError):
     """Another run holds the memory dir; the message names it (a user error: exit 2)."""
+
+
+class UnsafeLockPath(UserError, OSError):
+    """The lock path is a symlink, a directory or anything but a regular file: brief won't open it (exit 2)."""
 
 
 class LockHolder(BaseModel):
@@ -61,6 +66,37 @@ def command_line(argv: list[str] | None = None) -> str:
     return " ".join(argv)[:300]
 
 
+def open_regular_file(path: Path) -> int:
+    """A read-write descriptor of the regular file `path`, created (exclusively) if missing; never through a
+    symlink. Why: the memory dir may live on a shared disk, where anyone could plant `brief.lock -> ~/victim`,
+    and opening that for writing would truncate the victim. Raises UnsafeLockPath naming what is there."""
+    flags = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(3):  # a racing creator may win between the two opens: then open what it made
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            try:
+                fd = os.open(path, flags | os.O_NONBLOCK)  # O_NONBLOCK: a FIFO planted there must not hang us
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise UnsafeLockPath(f"{path} {_kind(path)} ({exc.strerror}): brief only opens a regular file "
+                                     "there; remove it and run again") from None
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+        os.close(fd)
+        raise UnsafeLockPath(f"{path} {_kind(path)}: brief only opens a regular file there; remove it and run again")
+    raise UnsafeLockPath(f"{path} keeps appearing and disappearing: is another program creating it?")
+
+
+def _kind(path: Path) -> str:
+    if path.is_symlink():
+        return "is a symbolic link"
+    if path.is_dir():
+        return "is a directory"
+    return "exists but is not a regular file" if path.exists() else "cannot be opened"
+
+
 class RunLock:
     """`with RunLock(data_dir, command):` — raises LockHeld when another live run holds it.
 
@@ -75,7 +111,7 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_regular_file(self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -113,7 +149,7 @@ class RunLock:
             self._fd = None
 
     def holder(self) -> LockHolder | None:
-        fd = os.open(self.path, os.O_RDONLY)
+        fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
             return self._read_holder(fd)
         finally:

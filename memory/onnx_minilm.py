@@ -73,6 +73,30 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def digest_path(artifact: Path) -> Path:
+    """Where the artifact's sha256 is recorded when it is built."""
+    return artifact.with_name(artifact.name + ".sha256")
+
+
+def artifact_intact(artifact: Path) -> bool:
+    """True when `artifact` exists and matches the hash recorded at its build. Why: a cached model that
+    changed on disk (a bad sector, a stray write) still loads and returns plausible but wrong vectors,
+    which would then be kept in memory and the embedding cache for good. ~0.05 s for the 23 MB file."""
+    try:
+        recorded = digest_path(artifact).read_text(encoding="ascii").strip()
+        return file_sha256(artifact) == recorded
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
     """The safetensors format is an 8-byte header length, a JSON header, raw little-endian tensors."""
     dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
@@ -191,6 +215,7 @@ def build_int8_onnx(model_dir: Path, out_path: Path) -> float:
         finally:
             logging.disable(logging.NOTSET)
             root.removeHandler(quiet)
+        _atomic_write(digest_path(out_path), file_sha256(int8).encode())  # the hash first: no window
         os.replace(int8, out_path)  # atomic: a concurrent reader sees no file or a whole one
     return time.perf_counter() - t0
 

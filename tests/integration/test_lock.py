@@ -14,13 +14,16 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
-from brief.memory.lock import LockHeld, LockHolder, RunLock
+from brief.memory.lock import LockHeld, LockHolder, RunLock, UnsafeLockPath
 from tests.handlers import brief_handlers
 from tests.integration.cli_helpers import TOPIC, brief, brief_cmd, brief_env, labels_for, week_snapshot, write_config
 from tests.scripted_llm import ScriptedLLMServer
+
+LIBRARY = Path(__file__).resolve().parents[1] / "fixtures" / "library.bib"
 
 
 def test_a_second_weekly_on_the_same_memory_exits_2_naming_the_first(tmp_path, cache_dir):
@@ -117,3 +120,32 @@ def test_the_lock_holds_across_processes_and_dies_with_its_holder(tmp_path):
     lock = RunLock(tmp_path, "third").acquire()  # the holder is reaped: the kernel has dropped its flock
     assert lock.took_over is not None and lock.took_over.pid == holder.pid
     lock.release()
+
+
+def test_a_symlinked_lock_is_refused_and_its_target_is_left_intact(tmp_path):
+    """Issue 18, finding 2: `ln -s ~/victim.txt md/brief.lock` must not let any brief command (here `brief memory
+    import`, which takes the lock before it opens memory) truncate victim.txt."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    memory_dir = tmp_path / "md"
+    memory_dir.mkdir()
+    (memory_dir / "brief.lock").symlink_to(victim)
+    with pytest.raises(UnsafeLockPath, match=r"brief\.lock is a symbolic link.*remove it"):
+        RunLock(memory_dir, "brief memory forget").acquire()
+    assert victim.read_text() == "precious\n"
+
+    out = brief("memory", "import", str(LIBRARY), "--memory-dir", str(memory_dir))
+    assert out.returncode == 2, out.stderr
+    line = out.stderr.strip()
+    assert len(line.splitlines()) == 1 and str(memory_dir / "brief.lock") in line and "symbolic link" in line
+    assert victim.read_text() == "precious\n", "the symlink's target is untouched"
+
+
+def test_a_lock_path_that_is_a_directory_is_a_one_line_error(tmp_path):
+    memory_dir = tmp_path / "md"
+    (memory_dir / "brief.lock").mkdir(parents=True)
+    with pytest.raises(UnsafeLockPath, match=r"brief\.lock is a directory"):
+        RunLock(memory_dir, "brief weekly").acquire()
+    out = brief("memory", "import", str(LIBRARY), "--memory-dir", str(memory_dir))
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert str(memory_dir / "brief.lock") in out.stderr and "is a directory" in out.stderr and "Traceback" not in out.stderr
