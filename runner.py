@@ -20,14 +20,22 @@ from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window
 
 
-def open_context(settings: Settings, reporter: Reporter | None = None) -> RunContext:
+def llm_client(settings: Settings):
+    """The run's LLM client (None offline); its answer cache and state live beside memory."""
+    if not settings.llm_enabled:
+        return None
+    from brief.agents.llm import LLMClient
+
+    return LLMClient(settings.llm, settings.data_dir / LLM_CACHE)
+
+
+LLM_CACHE = "llm-cache.sqlite"
+
+
+def open_context(settings: Settings, reporter: Reporter | None = None, llm=None) -> RunContext:
     embedder = open_embedder(settings)
     memory = open_memory(settings, embedder.name)
-    llm = None
-    if settings.llm_enabled:
-        from brief.agents.llm import LLMClient
-
-        llm = LLMClient(settings.llm, settings.data_dir / "llm-cache.sqlite")
+    llm = llm if llm is not None else llm_client(settings)
     return RunContext(settings=settings, embedder=embedder, memory=memory, llm=llm, reporter=reporter or QuietReporter())
 
 
@@ -38,8 +46,23 @@ class WeeklyResult:
     resumed_before: list[str] = field(default_factory=list)  # nodes an interrupted run still had to do
 
 
+def bind_spend(ctx, graph, thread: str, restart: bool) -> None:
+    """Charge the LLM's spend to this run in the data dir's ledger: a resumed run starts from what its earlier
+    processes paid (so --max-cost holds across kills), a fresh run from zero."""
+    if ctx.llm is None:
+        return
+    from brief.models import Usage
+
+    snapshot = None if restart else graph.get_state({"configurable": {"thread_id": thread}})
+    resuming = snapshot is not None and bool(snapshot.next) and bool(snapshot.values)
+    recorded = snapshot.values.get("usage") if resuming else None
+    if resuming and not isinstance(recorded, Usage):
+        recorded = Usage.model_validate(recorded or {})
+    ctx.llm.meter.bind_run(thread, recorded.total if resuming else None)
+
+
 def run_weekly(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,
-               command: str | None = None, restart: bool = False) -> WeeklyResult:
+               command: str | None = None, restart: bool = False, llm=None) -> WeeklyResult:
     """Run (or resume) the week under the memory dir's lock. Raises LockHeld if another run holds it.
     `restart` discards an interrupted run of the same command instead of resuming it."""
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
@@ -47,10 +70,11 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     from brief.memory.lock import RunLock
 
     with RunLock(settings.data_dir, command):
-        ctx = open_context(settings, reporter)
+        ctx = open_context(settings, reporter, llm)
         with open_checkpointer(settings, WeeklyState) as saver:
             graph = build_weekly_graph().compile(checkpointer=saver)
             thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
+            bind_spend(ctx, graph, thread, restart)
             run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
             final = run.run(WeeklyState(window=window, sources=sources), restart=restart,
                             resume_note="resumed an interrupted run: {nodes} and what follows were redone")
@@ -70,7 +94,7 @@ class ReviewResult:
 
 
 def run_review(settings: Settings, request, reporter: Reporter | None = None, command: str | None = None,
-               restart: bool = False, search=None) -> ReviewResult:
+               restart: bool = False, search=None, llm=None) -> ReviewResult:
     """Run (or resume) a themed review (`request`: graphs/review_state.ReviewRequest) under the memory dir's
     lock; it only reads memory. `search` is the arXiv client for --fresh (default: built from [arxiv])."""
     from dataclasses import fields
@@ -81,7 +105,7 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
     from brief.memory.lock import RunLock
 
     with RunLock(settings.data_dir, command):
-        base = open_context(settings, reporter)
+        base = open_context(settings, reporter, llm)
         if not request.fresh and base.memory.count() == 0:
             raise NothingToReview(f"memory at {base.memory.location} holds no papers: run `brief weekly` (or import a "
                                   "library) first, or add --fresh to search arXiv")
@@ -89,6 +113,7 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
         with open_checkpointer(settings, ReviewState) as saver:
             graph = build_review_graph().compile(checkpointer=saver)
             thread = thread_id("review", settings, request.slug, ReviewState, request=request.model_dump(mode="json"))
+            bind_spend(ctx, graph, thread, restart)
             run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
             final = run.run(ReviewState(request=request), restart=restart,
                             resume_note="resumed an interrupted review: {nodes} and what follows were redone")

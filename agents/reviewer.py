@@ -7,6 +7,8 @@ Bounded by construction: one review per accepted paper, no loops.
 
 from __future__ import annotations
 
+import hashlib
+
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +17,6 @@ import numpy as np
 from pydantic import BaseModel
 
 from brief.agents.llm import LLMClient, LLMError, paper_block
-from brief.agents.screen_llm import token_rate
 from brief.config import Criteria, Topic
 from brief.models import Decision, Paper, Review, Summary
 from brief.prompts import load as load_prompt
@@ -130,10 +131,9 @@ class Reviewer:
             "topic_not_relevant": topic.not_relevant if topic else "",
             "paper": paper_block(paper),
         }
-        key = f"{paper.id}v{paper.version or 0}|{decision.topic}"
-        rate = token_rate(self.llm)
-        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review"), key)) is None:
-            rate.take(sum(len(str(v)) for v in values.values()) / 4 + 700)  # + the system prompt and the answer
+        # the topic's text is part of the key: editing a topic's notes re-reviews its papers
+        criteria = hashlib.sha256("\x00".join(str(values[k]) for k in values if k.startswith("topic_")).encode()).hexdigest()[:16]
+        key = f"{paper.id}v{paper.version or 0}|{decision.topic}|{criteria}"
         try:
             verdict = self.llm.ask(ReviewVerdict, load_prompt("review"), values, stage="review", key=key)
         except LLMError as exc:

@@ -150,7 +150,7 @@ def choose_plants(dataset: ds.Dataset, embedder, n: int) -> list[Paper]:
 def run_info(settings: Settings, request: EvalRequest, embedder, results: dict[str, DatasetResult]) -> RunInfo:
     llm = settings.llm
     config = {
-        "llm": {"model": llm.model, "method": llm.method, "batch_size": llm.batch_size} if settings.llm_enabled else None,
+        "llm": {"model": llm.model, "structured_output": llm.structured_output, "batch_size": llm.batch_size} if settings.llm_enabled else None,
         "memory": {"embedder": settings.memory.embedder, "link_k": settings.memory.link_k,
                    "link_threshold": settings.memory.link_threshold},
         "datasets": {name: {"criteria": r.dataset["criteria_hash"], "screening": r.dataset["screening"]}
