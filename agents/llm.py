@@ -233,7 +233,9 @@ class LLMClient:
     def _ask_once(self, schema: type[BaseModel], method: str, messages: list, stage: str, retries: int | None = None) -> Any:
         """One answer's plain value, read by `method`; its usage is counted before it is read."""
         kwargs = bind_kwargs(method, schema)
-        kwargs["max_tokens"] = self.cfg.max_tokens.get(stage, self.cfg.max_tokens.get("default", 1500))
+        kwargs["max_tokens"] = self.cfg.max_tokens.get(stage, self.cfg.max_tokens.get("default", 1000))
+        if self.cfg.base_url:  # langchain sends max_completion_tokens, which llama-cpp-python's server ignores
+            kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}
         message = self._send(messages, kwargs, stage, retries=self.cfg.max_retries if retries is None else retries,
                              breaker=stage != "preflight")
         return read_answer(method, message, schema)
