@@ -253,7 +253,9 @@ class LLMClient:
                 detail = f"{type(exc).__name__}: {self._redact(str(exc))}"
                 if breaker:
                     self.breaker.failure(kind, detail)
-                if kind in (limits.TRANSIENT, limits.TIMEOUT) and attempt < retries and not self.breaker.reason:
+                # a preflight that times out is not retried: a hung server would double the wait
+                retry = kind == limits.TRANSIENT or (kind == limits.TIMEOUT and breaker)
+                if retry and attempt < retries and not self.breaker.reason:
                     self._backoff(exc, attempt, stage)
                     continue
                 raise _CallFailed(kind, detail) from None
