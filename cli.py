@@ -16,11 +16,24 @@ from datetime import date
 from typing import Annotated
 
 import typer
-
-from brief.cli_common import (ConfigOpt, JsonOpt, MemoryDirOpt, OfflineOpt, OutOpt, QuietOpt, Redactor, SinceOpt,
-                              SourceOpt, UntilOpt, WeekOpt, one_line, reporter, settings_for)
-from brief.cli_eval import eval_
 from brief.cli_cache import NoCacheOpt, cache_app
+from brief.cli_common import (
+    ConfigOpt,
+    JsonOpt,
+    MemoryDirOpt,
+    OfflineOpt,
+    OutOpt,
+    QuietOpt,
+    Redactor,
+    SinceOpt,
+    SourceOpt,
+    UntilOpt,
+    WeekOpt,
+    one_line,
+    reporter,
+    settings_for,
+)
+from brief.cli_eval import eval_
 from brief.cli_memory import memory_app
 from brief.cli_setup import feedback, init
 from brief.config import Settings
@@ -189,10 +202,9 @@ def review(
     """Review one theme across everything memory has seen (plus arXiv with --fresh): sub-themes, a timeline,
     key papers, agreements and contradictions, open questions; written to review-SLUG.{md,html,json,bib}, SLUG
     being the theme in file-name form. An interrupted review resumes when the same command runs again."""
-    from pydantic import ValidationError
-
     from brief.graphs.review_state import ReviewRequest
     from brief.runner import run_review
+    from pydantic import ValidationError
 
     if not theme.strip():
         raise UserError('review needs a theme, e.g. brief review "KV cache compression"')

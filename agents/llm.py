@@ -18,15 +18,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
-from pydantic import BaseModel, ValidationError
-
 from brief.agents import llm_limits as limits
 from brief.agents.llm_cache import AnswerCache
 from brief.agents.llm_meter import UsageMeter
-from brief.agents.llm_protocol import METHODS, STATE_FILE, ClientState, bind_kwargs, read_answer, schema_instruction
+from brief.agents.llm_protocol import (
+    METHODS,
+    STATE_FILE,
+    ClientState,
+    bind_kwargs,
+    read_answer,
+    schema_instruction,
+)
 from brief.config import LLMConfig
 from brief.models import Paper
 from brief.prompts import Prompt
+from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -128,7 +134,8 @@ class LLMClient:
         with self._method_lock:
             if self._method is None:
                 self._method = self._negotiate()
-                self.meter.method = self._method
+                # a server that never answered has no method to report
+                self.meter.method = None if self.breaker.reason else self._method
             return self._method
 
     def _negotiate(self) -> str:

@@ -137,5 +137,6 @@ class ClientState:
         with self._lock:
             db = self._conn()
             if db is not None:
-                db.execute("DELETE FROM spend WHERE run = ?", (run,))
+                # and what finished runs paid more than 30 days ago: a ledger, not an archive
+                db.execute("DELETE FROM spend WHERE run = ? OR at < ?", (run, time.time() - 30 * 86400))
                 db.commit()

@@ -9,10 +9,9 @@ from __future__ import annotations
 import functools
 import operator
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Callable
-
-from pydantic import BaseModel, Field
+from typing import Annotated
 
 from brief.agents.fetcher import FetchCounts
 from brief.agents.llm import LLMClient
@@ -22,6 +21,7 @@ from brief.memory.store import Memory
 from brief.models import Decision, Link, Paper, Review, Score, ScreenStats, Usage
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window, week_of
+from pydantic import BaseModel, Field
 
 
 def merge_usage(left: Usage, right: Usage) -> Usage:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 MALFORMED = '{"results": ['
 FAULT_KINDS = ("429", "500", "malformed", "slow", "drop", "401", "quota", "404", "reject", "hang")

@@ -30,7 +30,7 @@ class UsageProxy:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
-    def __enter__(self) -> "UsageProxy":
+    def __enter__(self) -> UsageProxy:
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), daemon=True)
         self._thread.start()
         return self

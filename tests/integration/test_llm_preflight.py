@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.integration.cli_helpers import brief, brief_env, labels_for, llm_config as _llm_config, week_snapshot
+from tests.integration.cli_helpers import brief, brief_env, labels_for, week_snapshot
+from tests.integration.cli_helpers import llm_config as _llm_config
 from tests.scripted_faults import Fault, reject_modes
 from tests.scripted_llm import ScriptedLLMServer, labels_screen_handler
 

@@ -12,7 +12,13 @@ import sqlite3
 
 import pytest
 
-from tests.integration.cli_helpers import brief, brief_env, llm_config, snapshot_ids, week_snapshot
+from tests.integration.cli_helpers import (
+    brief,
+    brief_env,
+    llm_config,
+    snapshot_ids,
+    week_snapshot,
+)
 from tests.integration.real_model_server import ALIAS, llama_server  # noqa: F401 (the fixture)
 from tests.usage_proxy import UsageProxy
 

@@ -7,12 +7,12 @@ import threading
 import time
 
 import pytest
-from pydantic import BaseModel, SecretStr
-
 from brief.agents.llm import InvalidAnswer, LLMClient, LLMError, ServerRefused
 from brief.agents.llm_limits import price_of
 from brief.config import LLMConfig
 from brief.prompts import Prompt
+from pydantic import BaseModel, SecretStr
+
 from tests.scripted_faults import Fault, reject_modes
 from tests.scripted_llm import ScriptedLLMServer
 
@@ -52,9 +52,9 @@ def test_negotiation_picks_the_first_accepted_method_and_remembers_it(tmp_path, 
 
 
 def test_a_server_rejecting_every_method_is_refused_with_one_line(tmp_path):
-    with ScriptedLLMServer(faults=reject_modes({"json_schema", "tools", "json_object", "text"}, 400)) as srv:
-        with pytest.raises(ServerRefused) as err:
-            client(srv, tmp_path).negotiate()
+    refusing = ScriptedLLMServer(faults=reject_modes({"json_schema", "tools", "json_object", "text"}, 400))
+    with refusing as srv, pytest.raises(ServerRefused) as err:
+        client(srv, tmp_path).negotiate()
     assert err.value.kind == "unsupported" and "rejected every structured-output method" in str(err.value)
     assert "\n" not in str(err.value)
     assert not (tmp_path / "llm-state.sqlite").exists() and not (tmp_path / "llm-cache.sqlite").exists()

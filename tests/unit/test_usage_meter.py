@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from brief.agents import llm
 from brief.agents.llm import UsageMeter
 
