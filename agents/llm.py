@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -156,10 +157,11 @@ class LLMClient:
                 if exc.kind == limits.TRANSIENT and "Connection" in exc.detail:
                     raise ServerRefused("unreachable", f"can't reach {self.endpoint} ({exc.detail}): start the server "
                                         "or fix [llm] base_url / OPENAI_BASE_URL") from None
-                refused.append(f"{method}: {exc.detail[:80]}")
+                status = re.search(r"Error code: (\d+)", exc.detail)  # the status is enough; the fix is the point
+                refused.append(f"{method} {status.group(1) if status else exc.kind}")
                 continue
             except (ValueError, ValidationError) as exc:
-                refused.append(f"{method}: {type(exc).__name__}")
+                refused.append(f"{method} unreadable")
                 continue
             if chosen == "auto":
                 self.state.remember_method(self.endpoint, self.model_name, method)
@@ -167,7 +169,7 @@ class LLMClient:
         fix = ("set [llm] structured_output = \"auto\"" if chosen != "auto"
                else "use a server or model that supports JSON output (see README, Using a local model)")
         raise ServerRefused(limits.UNSUPPORTED, f"the server at {self.endpoint} rejected every structured-output method "
-                            f"for {self.model_name} ({'; '.join(refused)}): {fix}")
+                            f"for {self.model_name} ({', '.join(refused)}): {fix}")
 
     # -- asking -----------------------------------------------------------------------------------------------
 
