@@ -44,6 +44,10 @@ def week(tmp_path_factory, llama_server, cache_dir):  # noqa: F811
         report = json.loads((tmp / "out" / f"{WEEK}.json").read_text()) if (tmp / "out" / f"{WEEK}.json").exists() else None
         second = brief(*args, env=env, timeout=1800)
         again = proxy.chat_requests - sums[0]
+        # the review reads memory's papers: a weak model may accept none, so a library is imported first
+        imported = brief("memory", "import", REPO / "tests" / "fixtures" / "library.bib", "--config", config,
+                         "--memory-dir", tmp / "memory", "-q", env=env)
+        assert imported.returncode == 0, imported.stderr
         review = brief("review", "robot manipulation", "--max-papers", "4", "--config", config, "--memory-dir",
                        tmp / "memory", "--out", tmp / "out", "--json", env=env, timeout=1800)
     return {"tmp": tmp, "snapshot": snapshot, "first": first, "report": report, "sums": sums, "second": second,
@@ -76,9 +80,12 @@ def test_usage_equals_the_servers_usage_fields(week):
 
 
 def test_a_second_run_asks_nothing_but_the_preflight(week):
+    """Every valid answer is cached: the repeat makes the preflight's one call, plus calls for the papers the
+    first run left unscreened (which a complete first run doesn't have)."""
     assert week["second"].returncode in (0, 3), week["second"].stderr[-3000:]
-    assert week["again"] == 1, "the remembered method is checked by one tiny call; every answer comes from the cache"
-    assert json.loads(week["second"].stdout)["llm_calls"] == 1
+    unscreened = week["report"]["counts"]["unscreened"]
+    assert week["again"] == 1 if not unscreened else 1 <= week["again"] <= 1 + 2 * unscreened
+    assert json.loads(week["second"].stdout)["llm_calls"] <= week["again"]
 
 
 def test_the_themed_review_runs_on_the_real_model(week):
