@@ -13,6 +13,7 @@ import sqlite3
 import pytest
 
 from tests.integration.cli_helpers import (
+    REPO,
     brief,
     brief_env,
     llm_config,
