@@ -1,7 +1,8 @@
 """The `brief` command line: parses arguments, loads settings, calls the runner. No logic of its own.
 
 Exit codes: 0 done, 2 a user error (one line on stderr says what and how to fix it), 1 a failure, 3 the run
-finished but is partial (papers unscreened, prose fell back, a delivery failed): the report is written and says so.
+finished but is partial (papers unscreened, prose fell back, LLM calls stopped, a delivery failed): the report
+is written and says so.
 Here: the app, weekly, fetch, review and main(); init/feedback in cli_setup.py, eval in cli_eval.py, the `memory`
 sub-app in cli_memory.py, shared options and helpers in cli_common.py. Those never import this module (it also
 runs as `python -m brief.cli`), so the command table at the bottom registers them.
@@ -19,6 +20,7 @@ import typer
 
 from brief.cli_common import (ConfigOpt, JsonOpt, MemoryDirOpt, OfflineOpt, OutOpt, QuietOpt, Redactor, SinceOpt,
                               SourceOpt, UntilOpt, WeekOpt, one_line, reporter, settings_for, terminal_safe)
+from brief.cli_cache import NoCacheOpt, cache_app
 from brief.cli_eval import eval_
 from brief.cli_memory import memory_app
 from brief.cli_setup import feedback, init
@@ -130,6 +132,7 @@ def weekly(
     max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="stop LLM calls once this many USD are spent; the rest is listed as unscreened")] = None,
     no_prefilter: Annotated[bool, typer.Option("--no-prefilter", help="send every paper to the LLM (no stage-1 cut; ~3x the tokens)")] = False,
     restart: Annotated[bool, typer.Option("--restart", help="start afresh instead of resuming an interrupted run of the same command")] = False,
+    no_cache: NoCacheOpt = False,
 ) -> int:
     """Fetch the week's papers, screen, review, remember, link and write the briefing.
 
@@ -137,19 +140,20 @@ def weekly(
     from brief.runner import run_weekly
 
     settings = _report_settings(settings_for(config, out, memory_dir, offline), formats, bibtex, email)
-    settings = _screening_settings(settings, max_cost, no_prefilter)
+    settings = _cache_settings(_screening_settings(settings, max_cost, no_prefilter), no_cache)
     sources = source or []
     window = _window(week, since, until, settings, sources)
-    from brief.preflight import check_weekly
+    from brief.preflight import check_llm, check_weekly
 
     check_weekly(settings, sources, window)  # bad input fails here, before memory is locked or opened
+    llm = check_llm(settings)  # so does a bad key, no quota, an unknown model or no structured output
     if is_demo(config, memory_dir, settings, sources):
         from brief.runner import demo_settings, run_demo
 
         settings = demo_settings(settings)
-        result = run_demo(settings, window, sources, reporter(quiet or as_json), restart=restart)
+        result = run_demo(settings, window, sources, reporter(quiet or as_json), restart=restart, llm=llm)
     else:
-        result = run_weekly(settings, window, sources, reporter(quiet or as_json), restart=restart)
+        result = run_weekly(settings, window, sources, reporter(quiet or as_json), restart=restart, llm=llm)
     state = result.state
     summary = {
         "week": state.week,
@@ -179,15 +183,6 @@ def weekly(
         for path in result.outputs:
             typer.echo(f"  wrote {path}")
     return partial_exit(state.partial, quiet or as_json)
-
-
-def partial_exit(partial: list[str], quiet: bool) -> int:
-    """Exit 3 when the run is partial (the report says why), after saying so on stderr."""
-    if not partial:
-        return 0
-    if not quiet:
-        typer.echo("partial run (exit 3): " + "; ".join(partial), err=True)
-    return 3
 
 
 def fetch(
@@ -237,14 +232,14 @@ def review(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     restart: Annotated[bool, typer.Option("--restart", help="start afresh instead of resuming an interrupted review")] = False,
-) -> None:
+    no_cache: NoCacheOpt = False,
+) -> int:
     """Review one theme across everything memory has seen (plus arXiv with --fresh): sub-themes, a timeline,
     key papers, agreements and contradictions, open questions; written to review-SLUG.{md,html,json,bib}, SLUG
     being the theme in file-name form. An interrupted review resumes when the same command runs again."""
-    from pydantic import ValidationError
-
     from brief.graphs.review_state import ReviewRequest
     from brief.runner import run_review
+    from pydantic import ValidationError
 
     if not theme.strip():
         raise UserError('review needs a theme, e.g. brief review "KV cache compression"')
@@ -258,8 +253,11 @@ def review(
         request = ReviewRequest(theme=theme, fresh=fresh, limit=limit, max_papers=max_papers, **dates)
     except ValidationError as exc:  # --until before --since, a theme over 300 characters
         raise UserError(f"review: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
-    settings = settings_for(config, out, memory_dir, offline)
-    result = run_review(settings, request, reporter(quiet or as_json), restart=restart)
+    settings = _cache_settings(settings_for(config, out, memory_dir, offline), no_cache)
+    from brief.preflight import check_llm
+
+    llm = check_llm(settings)
+    result = run_review(settings, request, reporter(quiet or as_json), restart=restart, llm=llm)
     state = result.state
     accepted = state.accepted
     summary = {
@@ -271,6 +269,7 @@ def review(
         "first_seen_weeks": sorted({state.first_seen[p.id] for p in accepted if p.id in state.first_seen}),
         "top": [{"id": p.id, "title": p.title, "similarity": state.similarity.get(p.id)} for p in accepted[:10]],
         "llm_calls": state.usage.total.calls, "outputs": result.outputs, "notes": state.notes,
+        "partial": state.partial,
     }
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -282,6 +281,20 @@ def review(
                    + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else ""))
         for path in result.outputs:
             typer.echo(f"  wrote {path}")
+    return partial_exit(state.partial, quiet or as_json)
+
+
+def _cache_settings(settings: Settings, no_cache: bool) -> Settings:
+    return settings.model_copy(update={"llm": settings.llm.model_copy(update={"use_cache": False})}) if no_cache else settings
+
+
+def partial_exit(partial: list[str], quiet: bool) -> int:
+    """Exit 3 when the run is partial (the report says why), after saying so on stderr."""
+    if not partial:
+        return 0
+    if not quiet:
+        typer.echo("partial run (exit 3): " + "; ".join(partial), err=True)
+    return 3
 
 
 # -- the command table, in the order `brief --help` lists them -------------------------------------------------
@@ -293,6 +306,7 @@ app.command()(feedback)
 app.command("eval")(eval_)
 app.command()(review)
 app.add_typer(memory_app, name="memory")
+app.add_typer(cache_app, name="cache")
 
 
 def main() -> None:

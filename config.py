@@ -109,8 +109,17 @@ class LLMConfig(_Strict):
     concurrency: int = Field(8, ge=1, le=64)
     requests_per_minute: float = Field(300.0, gt=0)
     batch_size: int = Field(8, ge=1, le=50, description="papers per screening call")
-    method: Literal["json_schema", "function_calling"] = "json_schema"
-    # USD per million tokens (input, output); unknown models cost 0 and the report says so.
+    structured_output: Literal["auto", "json_schema", "function_calling", "json_object", "text"] = Field(
+        "auto", description="how answers are constrained to a schema; auto negotiates once per server + model")
+    max_tokens: dict[str, int] = Field(
+        default_factory=lambda: {"screen": 1200, "review": 800, "plan": 800, "synthesise": 1200, "judge": 600,
+                                 "preflight": 20, "default": 1000},
+        description="answer tokens per call kind (stage); 'default' for the others")
+    stage_deadline_seconds: float = Field(900.0, gt=0, description="a stage makes no new LLM calls after this")
+    breaker_failures: int = Field(3, ge=1, description="consecutive non-transient failures (or timeouts) that stop all calls")
+    use_cache: bool = Field(True, description="false (--no-cache): ask again instead of reading cached answers")
+    # USD per million tokens (input, output); dated names (gpt-4o-mini-2024-07-18) take their family's price;
+    # a model without a price shows "cost unknown", and --max-cost then refuses to run.
     prices: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {
             "gpt-4o-mini": (0.15, 0.60),
@@ -126,6 +135,15 @@ class LLMConfig(_Strict):
     context_tokens: int | None = Field(None, ge=2048, description="the server's context window: screening batches and "
                                        "synthesis calls are sized to fit it (Ollama's OpenAI endpoint defaults to 4096)")
     judge_model: str | None = Field(None, description="the evals' grounding judge, when it should differ from `model`")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_method_key(cls, data):
+        """`[llm] method` (before 0.x) is `structured_output` now."""
+        if isinstance(data, dict) and "method" in data and "structured_output" not in data:
+            data = {**data, "structured_output": data["method"]}
+            del data["method"]
+        return data
 
 
 class ScreeningConfig(_Strict):

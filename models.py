@@ -242,6 +242,8 @@ class Usage(BaseModel):
     stages: dict[str, StageUsage] = Field(default_factory=dict)
     embedded: int = Field(0, description="texts embedded this run (cache misses)")
     embed_cache_hits: int = 0
+    method: str | None = Field(None, description="the structured-output method the LLM client negotiated")
+    price_known: bool = Field(True, description="false: the model has no price in [llm] prices (cost unknown)")
 
     @property
     def total(self) -> StageUsage:
@@ -259,6 +261,8 @@ class Usage(BaseModel):
             stages=stages,
             embedded=self.embedded + other.embedded,
             embed_cache_hits=self.embed_cache_hits + other.embed_cache_hits,
+            method=other.method or self.method,
+            price_known=self.price_known and other.price_known,
         )
 
 

@@ -96,3 +96,29 @@ def check_weekly(settings: Settings, specs: list[str], window: Window, today: da
     check_writable_dir(settings.out_dir, "the report directory (--out)")
     check_writable_dir(settings.data_dir, "the memory directory (--memory-dir)")
     check_writable_dir(settings.cache_dir, "the cache directory ([memory] cache_dir)")
+
+
+class LLMPreflightError(UserError, RuntimeError):
+    """The LLM server refused the preflight (bad key, no quota, unknown model, no structured output): exit 2."""
+
+
+def check_llm(settings: Settings):
+    """One tiny call, before anything is fetched, locked or written: the key, the quota, the model name, and the
+    structured-output method (negotiated, or the remembered one re-checked). Returns the LLM client the run
+    goes on with (None offline). `--max-cost` needs a known price."""
+    if not settings.llm_enabled:
+        return None
+    from brief.agents.llm import ServerRefused
+    from brief.agents.llm_limits import price_of
+    from brief.graphs.context import llm_client
+
+    cfg = settings.llm
+    if cfg.max_cost_usd is not None and price_of(cfg.model, cfg.prices) is None:
+        raise InputError(f"--max-cost needs the price of {cfg.model!r}, which [llm] prices doesn't list: add "
+                         f'"{cfg.model}" = [input, output] (USD per million tokens) to [llm.prices], or drop --max-cost')
+    client = llm_client(settings)
+    try:
+        client.negotiate()
+    except ServerRefused as exc:
+        raise LLMPreflightError(f"LLM preflight failed: {exc}") from None
+    return client

@@ -28,8 +28,24 @@ class WeeklyResult:
     resumed_before: list[str] = field(default_factory=list)  # nodes an interrupted run still had to do
 
 
+def bind_spend(ctx, graph, thread: str, restart: bool) -> None:
+    """Charge the LLM's spend to this run in the data dir's ledger: a resumed run starts from what its earlier
+    processes paid (so --max-cost holds across kills), a fresh run from zero."""
+    if ctx.llm is None:
+        return
+    from brief.models import Usage
+
+    snapshot = None if restart else graph.get_state({"configurable": {"thread_id": thread}})
+    resuming = snapshot is not None and bool(snapshot.next) and bool(snapshot.values)
+    recorded = snapshot.values.get("usage") if resuming else None
+    if resuming and not isinstance(recorded, Usage):
+        recorded = Usage.model_validate(recorded or {})
+    ctx.llm.meter.bind_run(thread, recorded.total if resuming else None)
+
+
 def run_weekly(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,
-               command: str | None = None, restart: bool = False, notes: list[str] | None = None) -> WeeklyResult:
+               command: str | None = None, restart: bool = False, notes: list[str] | None = None,
+               llm=None) -> WeeklyResult:
     """Run (or resume) the week under the memory dir's lock. Raises LockHeld if another run holds it.
     `restart` discards an interrupted run of the same command instead of resuming it; `notes` open the
     briefing's notes."""
@@ -40,10 +56,11 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     from brief.memory.presence import ensure_on_disk
 
     with RunLock(settings.data_dir, command), disk_full_errors(settings.data_dir):
-        ctx = open_context(settings, reporter)
+        ctx = open_context(settings, reporter, llm)
         with open_checkpointer(settings, WeeklyState) as saver:
             graph = build_weekly_graph().compile(checkpointer=saver)
             thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
+            bind_spend(ctx, graph, thread, restart)
             run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
             final = run.run(WeeklyState(window=window, sources=sources, notes=list(notes or [])), restart=restart,
                             resume_note="resumed an interrupted run: {nodes} and what follows were redone")
@@ -63,7 +80,7 @@ def demo_settings(settings: Settings) -> Settings:
 
 
 def run_demo(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,
-             restart: bool = False) -> WeeklyResult:
+             restart: bool = False, llm=None) -> WeeklyResult:
     """The quick start (`brief weekly` with no config, on the bundled sample): fill the demo memory with the
     week before `window` (once; its briefing goes to <memory>/briefings), then brief `window` against it, so
     links, trends and "builds on earlier weeks" show. `settings` are `demo_settings(...)`."""
@@ -73,10 +90,10 @@ def run_demo(settings: Settings, window: Window, sources: list[str], reporter: R
     warm = settings.data_dir / "briefings" / f"{earlier.label}.json"
     if not warm.exists() and any(earlier.since <= d <= earlier.until for d in available_days(sample_path())):
         warm_settings = settings.model_copy(update={"out_dir": settings.data_dir / "briefings", "email": None})
-        run_weekly(warm_settings, earlier, sources, QuietReporter())
+        run_weekly(warm_settings, earlier, sources, QuietReporter(), llm=llm)
     note = (f"This is the demo: its memory ({settings.data_dir}) was filled with the sample's {earlier.label}, "
             f"so {window.label} links to it. Your own runs use your memory dir (`brief init`, then --config).")
-    return run_weekly(settings, window, sources, reporter, restart=restart, notes=[note])
+    return run_weekly(settings, window, sources, reporter, restart=restart, notes=[note], llm=llm)
 
 
 class NothingToReview(UserError, ValueError):
@@ -91,7 +108,7 @@ class ReviewResult:
 
 
 def run_review(settings: Settings, request, reporter: Reporter | None = None, command: str | None = None,
-               restart: bool = False, search=None) -> ReviewResult:
+               restart: bool = False, search=None, llm=None) -> ReviewResult:
     """Run (or resume) a themed review (`request`: graphs/review_state.ReviewRequest) under the memory dir's
     lock; it only reads memory. `search` is the arXiv client for --fresh (default: built from [arxiv])."""
     from dataclasses import fields
@@ -102,7 +119,7 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
     from brief.memory.lock import RunLock
 
     with RunLock(settings.data_dir, command):
-        base = open_context(settings, reporter)
+        base = open_context(settings, reporter, llm)
         if not request.fresh and base.memory.count() == 0:
             raise NothingToReview(f"memory at {base.memory.location} holds no papers: run `brief weekly` (or import a "
                                   "library) first, or add --fresh to search arXiv")
@@ -110,6 +127,7 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
         with open_checkpointer(settings, ReviewState) as saver:
             graph = build_review_graph().compile(checkpointer=saver)
             thread = thread_id("review", settings, request.slug, ReviewState, request=request.model_dump(mode="json"))
+            bind_spend(ctx, graph, thread, restart)
             run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
             final = run.run(ReviewState(request=request), restart=restart,
                             resume_note="resumed an interrupted review: {nodes} and what follows were redone")

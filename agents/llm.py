@@ -1,42 +1,80 @@
-"""The one LLM layer: builds the chat model from config, caches answers, limits rate, counts usage and cost.
+"""The one LLM layer: builds the chat model from config, negotiates structured output, caches validated answers,
+limits rate (every attempt, retries included), bounds time, counts usage and cost.
 
 Every agent goes through `LLMClient.ask`; nothing else imports langchain_openai. The cache key is the
-model, the prompt's name and version, and the agent's own key (e.g. paper ids and versions), never the
-server URL, so re-running a week costs no calls and moving servers keeps the cache.
+model, the prompt (name, version and text) and the agent's own key (e.g. paper ids and versions, criteria),
+never the server URL, so re-running a week costs no calls and moving servers keeps the cache.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
+import logging
+import re
 import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
 from collections.abc import Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
-from langchain_core.callbacks import UsageMetadataCallbackHandler
-from pydantic import BaseModel, ValidationError
-
+import openai
+from brief.agents import llm_limits as limits
+from brief.agents.llm_cache import AnswerCache
+from brief.agents.llm_meter import UsageMeter
+from brief.agents.llm_protocol import (
+    METHODS,
+    STATE_FILE,
+    ClientState,
+    bind_kwargs,
+    read_answer,
+    schema_instruction,
+)
 from brief.config import LLMConfig
-from brief.models import Paper, StageUsage, Usage
+from brief.models import Paper
 from brief.prompts import Prompt
 from brief.untrusted import for_prompt
+from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+__all__ = ["AnswerCache", "BudgetExceeded", "InvalidAnswer", "LLMClient", "LLMError", "ServerRefused", "UsageMeter",
+           "paper_block"]
 
 
 class LLMError(RuntimeError):
     """A call failed after its retries; the message names the cause (never the API key)."""
 
 
-class InvalidAnswer(LLMError):
-    """The answer failed its caller's validation twice; it was not cached."""
-
-
 class BudgetExceeded(LLMError):
     """`--max-cost` was reached: no further calls are made this run."""
+
+
+class InvalidAnswer(LLMError):
+    """The model answered twice, and neither answer passed the schema and the caller's validation."""
+
+
+class ServerRefused(LLMError):
+    """The server refused the preflight for a reason retrying can't fix; `kind` is one of llm_limits.FATAL
+    (or "unreachable"), the message names the cause and the fix."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class _CallFailed(Exception):
+    def __init__(self, kind: str, detail: str):
+        super().__init__(detail)
+        self.kind, self.detail = kind, detail
+
+
+class Ping(BaseModel):
+    ok: bool
+
+
+PING_SYSTEM = "You are a JSON API. Reply with JSON only."
+PING_USER = 'Reply with this JSON: {"ok": true}'
 
 
 def paper_block(paper: Paper, max_chars: int = 2500) -> str:
@@ -52,178 +90,240 @@ def paper_block(paper: Paper, max_chars: int = 2500) -> str:
     )
 
 
-class AnswerCache:
-    """SQLite cache of parsed structured answers, shared by threads."""
-
-    def __init__(self, path: Path | None):
-        self._lock = threading.Lock()
-        self._db = None
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # A cache: a commit need not wait for the disk (WAL keeps it consistent if the process dies).
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            self._db.commit()
-
-    def get(self, key: str) -> str | None:
-        if self._db is None:
-            return None
-        with self._lock:
-            row = self._db.execute("SELECT value FROM answers WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def put(self, key: str, value: str) -> None:
-        if self._db is None:
-            return
-        with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?)", (key, value))
-            self._db.commit()
-
-
-class UsageMeter:
-    """Thread-safe per-stage counts of calls, tokens and dollars."""
-
-    def __init__(self, model: str, prices: dict[str, tuple[float, float]]):
-        self.model = model
-        self._price = prices.get(model, (0.0, 0.0))
-        self._lock = threading.Lock()
-        self._stages: dict[str, StageUsage] = {}
-        self._in_flight: dict[str, tuple[int, float]] = {}  # stage → (calls in flight, since when)
-        self._spent_before = 0.0  # dollars already handed over by take(), for --max-cost
-
-    def add(self, stage: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
-        cost = 0.0 if cached else (input_tokens * self._price[0] + output_tokens * self._price[1]) / 1e6
-        delta = StageUsage(
-            calls=0 if cached else 1,
-            cached_calls=1 if cached else 0,
-            input_tokens=0 if cached else input_tokens,
-            output_tokens=0 if cached else output_tokens,
-            cost_usd=round(cost, 6),
-        )
-        with self._lock:
-            self._stages[stage] = self._stages.get(stage, StageUsage()) + delta
-
-    @contextmanager
-    def in_flight(self, stage: str):
-        """Counts the wall time a stage has calls in flight: with 16 concurrent calls, 16 calls of 1 s in one
-        second count 1 s. The model's share of a run's wall time, comparable across concurrency levels."""
-        with self._lock:
-            n, since = self._in_flight.get(stage, (0, time.perf_counter()))
-            self._in_flight[stage] = (n + 1, since)
-        try:
-            yield
-        finally:
-            with self._lock:
-                n, since = self._in_flight[stage]
-                if n > 1:
-                    self._in_flight[stage] = (n - 1, since)
-                else:
-                    del self._in_flight[stage]
-                    busy = StageUsage(seconds=round(time.perf_counter() - since, 3))
-                    self._stages[stage] = self._stages.get(stage, StageUsage()) + busy
-
-    @property
-    def cost(self) -> float:
-        with self._lock:
-            return self._spent_before + sum(s.cost_usd for s in self._stages.values())
-
-    def take(self) -> Usage:
-        """Usage since the last take: each graph node returns its own share, so resumed runs add up."""
-        with self._lock:
-            usage = Usage(model=self.model, stages=self._stages)
-            self._stages = {}
-            self._spent_before += sum(s.cost_usd for s in usage.stages.values())
-            return usage
-
-
 class LLMClient:
-    def __init__(self, cfg: LLMConfig, cache_path: Path | None):
-        from langchain_core.rate_limiters import InMemoryRateLimiter
+    def __init__(self, cfg: LLMConfig, cache_path: Path | None, state_path: Path | None = None):
         from langchain_openai import ChatOpenAI
 
         self.cfg = cfg
         self.model_name = cfg.model
-        self.meter = UsageMeter(cfg.model, cfg.prices)
+        self.endpoint = cfg.base_url or "https://api.openai.com/v1"
+        self.state = ClientState(state_path if state_path is not None
+                                 else cache_path.parent / STATE_FILE if cache_path is not None else None)
+        self.meter = UsageMeter(cfg.model, cfg.prices, self.state)
         self.cache = AnswerCache(cache_path)
-        limiter = InMemoryRateLimiter(
-            requests_per_second=cfg.requests_per_minute / 60.0,
-            check_every_n_seconds=0.05,
-            max_bucket_size=max(1, cfg.concurrency),
-        )
-        self._runnables: dict[type, object] = {}
-        self._runnables_lock = threading.Lock()
+        self.requests = limits.RequestRate(cfg.requests_per_minute, cfg.concurrency)
+        self.tokens = limits.TokenRate(cfg.tokens_per_minute) if cfg.tokens_per_minute else None
+        self.breaker = limits.Breaker(cfg.breaker_failures)
+        self.deadlines = limits.Deadlines(cfg.stage_deadline_seconds)
+        self._method: str | None = None
+        self._method_lock = threading.Lock()
+        self._failed: dict[str, int] = {}  # stage → asks that raised (the caller fell back)
+        self._reported: set[str] = set()
+        self._lock = threading.Lock()
         self.chat = ChatOpenAI(
             model=cfg.model,
             base_url=cfg.base_url,
             api_key=cfg.api_key.get_secret_value() if cfg.api_key else "not-needed",
             timeout=cfg.timeout_seconds,
-            max_retries=cfg.max_retries,
+            max_retries=0,  # retries are ours, through the same limiter (see _send)
             temperature=0,
-            rate_limiter=limiter,
         )
 
-    def _structured(self, schema: type[T]):
-        """The chat model bound to `schema`, built once per schema (building it converts the schema each time)."""
-        with self._runnables_lock:
-            if schema not in self._runnables:
-                # Not include_raw=True: that wraps the call in RunnableParallels, which start and join threads on
-                # every call; the usage comes from a callback instead.
-                self._runnables[schema] = self.chat.with_structured_output(schema, method=self.cfg.method)
-            return self._runnables[schema]
+    # -- structured-output negotiation ----------------------------------------------------------------------
+
+    @property
+    def method(self) -> str | None:
+        """The structured-output method in use (None until negotiated)."""
+        return self._method
+
+    def negotiate(self) -> str:
+        """The method this endpoint + model accepts: the configured one, or (auto) the remembered one, else the
+        first of json_schema → function_calling → json_object → text that answers a tiny call with valid JSON.
+        One call when it is remembered. Raises ServerRefused for a bad key, no quota, an unknown model, an
+        unreachable server or a server that rejects every method. A server that doesn't answer in time trips
+        the breaker instead: the run goes on without the LLM and is labelled partial."""
+        with self._method_lock:
+            if self._method is None:
+                self._method = self._negotiate()
+                # a server that never answered has no method to report
+                self.meter.method = None if self.breaker.reason else self._method
+            return self._method
+
+    def _negotiate(self) -> str:
+        chosen = self.cfg.structured_output
+        remembered = self.state.method(self.endpoint, self.model_name) if chosen == "auto" else None
+        order = [chosen] if chosen != "auto" else [m for m in (remembered, *METHODS) if m][:5]
+        order = list(dict.fromkeys(order))
+        refused: list[str] = []
+        for method in order:
+            try:
+                self._ask_once(Ping, method, [("system", PING_SYSTEM), ("human", PING_USER)], "preflight", retries=1)
+            except _CallFailed as exc:
+                if exc.kind in (limits.AUTH, limits.QUOTA, limits.MODEL):
+                    raise ServerRefused(exc.kind, f"{self.endpoint}: {limits.FIXES[exc.kind].format(model=self.model_name)}") from None
+                if exc.kind == limits.TIMEOUT:
+                    self.breaker.trip(f"the server at {self.endpoint} did not answer within {self.cfg.timeout_seconds:g} s")
+                    return order[0]
+                if exc.kind == limits.TRANSIENT and "Connection" in exc.detail:
+                    raise ServerRefused("unreachable", f"can't reach {self.endpoint} ({exc.detail}): start the server "
+                                        "or fix [llm] base_url / OPENAI_BASE_URL") from None
+                status = re.search(r"Error code: (\d+)", exc.detail)  # the status is enough; the fix is the point
+                refused.append(f"{method} {status.group(1) if status else exc.kind}")
+                continue
+            except (ValueError, ValidationError):
+                refused.append(f"{method} unreadable")
+                continue
+            if chosen == "auto":
+                self.state.remember_method(self.endpoint, self.model_name, method)
+            return method
+        fix = ("set [llm] structured_output = \"auto\"" if chosen != "auto"
+               else "use a server or model that supports JSON output (see README, Using a local model)")
+        raise ServerRefused(limits.UNSUPPORTED, f"the server at {self.endpoint} rejected every structured-output method "
+                            f"for {self.model_name} ({', '.join(refused)}): {fix}")
+
+    # -- asking -----------------------------------------------------------------------------------------------
 
     def cache_key(self, prompt: Prompt, key: str) -> str:
-        return hashlib.sha256(f"{self.model_name}\x00{prompt.tag}\x00{key}".encode()).hexdigest()
+        text = hashlib.sha256(f"{prompt.system}\x00{prompt.user}".encode()).hexdigest()[:12]
+        return hashlib.sha256(f"{self.model_name}\x00{prompt.tag}\x00{text}\x00{key}".encode()).hexdigest()
+
+    def cached(self, schema: type[T], cache_key: str, validate: Callable[[T], str | None] | None = None) -> T | None:
+        """A cached answer that still parses and validates; a bad row is ignored and logged, never fatal."""
+        if not self.cfg.use_cache:
+            return None
+        raw = self.cache.get(cache_key)
+        if raw is None:
+            return None
+        try:
+            answer = schema.model_validate_json(raw)
+            problem = validate(answer) if validate else None
+        except (ValidationError, ValueError) as exc:
+            problem = type(exc).__name__
+        if problem:
+            log.warning("ignored a cached %s answer that no longer validates (%s): asking again", schema.__name__, problem)
+            return None
+        return answer
+
+    def remember(self, cache_key: str, answer: BaseModel) -> None:
+        """Cache an answer the caller has validated."""
+        self.cache.put(cache_key, answer.model_dump_json())
 
     def ask(self, schema: type[T], prompt: Prompt, values: dict, *, stage: str, key: str,
             validate: Callable[[T], str | None] | None = None) -> T:
-        """One structured call: from cache when this model answered this prompt version for this key.
+        """One structured answer: from cache when this model answered this prompt for this key before.
 
-        Malformed output is retried once; HTTP errors (429 with Retry-After, 5xx, timeouts) are retried by
-        the client with backoff, `max_retries` times. Raises LLMError when it still fails.
+        An answer that fails the schema or `validate` (which returns a problem or None) is counted, asked once
+        more, then raises InvalidAnswer; only valid answers are cached. Transient HTTP errors are retried here
+        (429 honouring Retry-After, 5xx, timeouts) through the rate limiter. Raises LLMError when it fails.
         """
         cache_key = self.cache_key(prompt, key)
-        cached = self.cache.get(cache_key)
-        if cached is not None:
+        hit = self.cached(schema, cache_key, validate)
+        if hit is not None:
             self.meter.add(stage, 0, 0, cached=True)
-            return schema.model_validate_json(cached)
-        if self.cfg.max_cost_usd is not None and self.meter.cost >= self.cfg.max_cost_usd:
-            raise BudgetExceeded(f"--max-cost {self.cfg.max_cost_usd} USD reached")
-        messages = [("system", prompt.system), ("human", prompt.render_user(**values))]
-        runnable = self._structured(schema)
-        last_problem, error = "no answer", LLMError
+            return hit
+        try:
+            answer = self._ask_valid(schema, prompt, values, stage, validate)
+        except LLMError:
+            with self._lock:
+                self._failed[stage] = self._failed.get(stage, 0) + 1
+            raise
+        self.remember(cache_key, answer)
+        return answer
+
+    def _ask_valid(self, schema: type[T], prompt: Prompt, values: dict, stage: str,
+                   validate: Callable[[T], str | None] | None) -> T:
+        # A configured method needs no negotiating: the preflight (if any) has checked it
+        method = self._method or (self.cfg.structured_output if self.cfg.structured_output != "auto" else self.negotiate())
+        messages = [("system", prompt.system + schema_instruction(method, schema)), ("human", prompt.render_user(**values))]
+        problem = "no answer"
         for _attempt in range(2):
-            spent = UsageMetadataCallbackHandler()  # the response's usage, also when its parsing fails
+            try:
+                answer = schema.model_validate(self._ask_once(schema, method, messages, stage))
+                problem = validate(answer) if validate else None
+            except _CallFailed as exc:
+                raise LLMError(f"{stage}: {exc.detail}") from None
+            except (ValidationError, ValueError) as exc:
+                problem = f"malformed output ({type(exc).__name__})"
+                continue
+            if problem is None:
+                return answer
+        raise InvalidAnswer(f"{stage}: invalid answer twice ({problem})")
+
+    def _ask_once(self, schema: type[BaseModel], method: str, messages: list, stage: str, retries: int | None = None) -> Any:
+        """One answer's plain value, read by `method`; its usage is counted before it is read."""
+        kwargs = bind_kwargs(method, schema)
+        kwargs["max_tokens"] = self.cfg.max_tokens.get(stage, self.cfg.max_tokens.get("default", 1000))
+        if self.cfg.base_url:  # langchain sends max_completion_tokens, which llama-cpp-python's server ignores
+            kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}
+        message = self._send(messages, kwargs, stage, retries=self.cfg.max_retries if retries is None else retries,
+                             breaker=stage != "preflight")
+        return read_answer(method, message, schema)
+
+    def _send(self, messages: list, kwargs: dict, stage: str, retries: int, breaker: bool = True):
+        """POST one chat completion; transient failures retried with backoff, each attempt through the limiter."""
+        chars = sum(len(text) for _, text in messages)
+        for attempt in range(retries + 1):
+            timeout = self._gate(stage, chars // 4 + 100)
             try:
                 with self.meter.in_flight(stage):
-                    parsed = runnable.invoke(messages, config={"callbacks": [spent]})
-            except (ValidationError, ValueError) as exc:  # OutputParserException is a ValueError
-                # json_schema mode: the openai client parses the reply itself and raises on bad JSON.
-                self.meter.add(stage, *_tokens(spent))
-                last_problem = f"malformed output ({type(exc).__name__})"
-                continue
-            except Exception as exc:  # the openai client's errors after its own retries
-                raise LLMError(f"{stage}: {type(exc).__name__}: {_redact(str(exc), self.cfg)}") from None
-            self.meter.add(stage, *_tokens(spent))
-            problem = "malformed output (no structured answer)" if parsed is None else validate and validate(parsed)
-            if not problem:  # only a valid answer is cached
-                self.cache.put(cache_key, parsed.model_dump_json())
-                return parsed
-            last_problem, error = problem, (LLMError if parsed is None else InvalidAnswer)
-        raise error(f"{stage}: {last_problem} twice")
+                    message = self.chat.bind(**kwargs, timeout=timeout).invoke(messages)
+            except openai.APIError as exc:
+                kind = limits.classify(exc)
+                detail = f"{type(exc).__name__}: {self._redact(str(exc))}"
+                if breaker:
+                    self.breaker.failure(kind, detail)
+                # a preflight that times out is not retried: a hung server would double the wait
+                retry = kind == limits.TRANSIENT or (kind == limits.TIMEOUT and breaker)
+                if retry and attempt < retries and not self.breaker.reason:
+                    self._backoff(exc, attempt, stage)
+                    continue
+                raise _CallFailed(kind, detail) from None
+            self.breaker.success()
+            used_in, used_out = _tokens(message)
+            self.meter.add(stage, used_in, used_out)
+            if self.tokens is not None:
+                self.tokens.charge(max(0, used_in + used_out - (chars // 4 + 100)))
+            return message
+        raise _CallFailed(limits.TRANSIENT, "no attempt made")  # pragma: no cover - the loop always returns or raises
+
+    def _gate(self, stage: str, estimate: int) -> float:
+        """Wait for the rate limits; refuse when the breaker is open, the budget spent or the stage's time up.
+        Returns the attempt's timeout (never past the stage deadline)."""
+        for check in (self.breaker.reason, self._over_budget()):
+            if check:
+                raise check if isinstance(check, LLMError) else _CallFailed("stopped", check)
+        left = self.deadlines.remaining(stage)
+        if left <= 0:
+            raise _CallFailed("deadline", f"the {stage} stage's deadline ({self.cfg.stage_deadline_seconds:g} s) passed")
+        self.requests.take(1)
+        if self.tokens is not None:
+            self.tokens.take(estimate)
+        return max(1.0, min(self.cfg.timeout_seconds, left))
+
+    def _over_budget(self) -> BudgetExceeded | None:
+        cap = self.cfg.max_cost_usd
+        if cap is not None and self.meter.cost >= cap:
+            return BudgetExceeded(f"--max-cost {cap} USD reached")
+        return None
+
+    def _backoff(self, exc: BaseException, attempt: int, stage: str) -> None:
+        pause = limits.retry_after(exc)
+        pause = min(30.0, pause if pause is not None else 0.5 * 2 ** attempt)
+        time.sleep(max(0.0, min(pause, self.deadlines.remaining(stage))))
+
+    def take_partial(self) -> list[str]:
+        """Why the run is partial, said once each: the breaker, stage deadlines, asks that fell back."""
+        reasons = []
+        if self.breaker.reason:
+            reasons.append(self.breaker.reason)
+        reasons += [f"the {s} stage hit its deadline ({self.cfg.stage_deadline_seconds:g} s): its remaining calls were not made"
+                    for s in sorted(self.deadlines.hit)]
+        new = [r for r in reasons if r not in self._reported]
+        self._reported.update(new)
+        # screening's failures show as unscreened papers, synthesis names each section that fell back
+        with self._lock:
+            failed, self._failed = self._failed, {}
+        return new + [f"{stage}: {n} LLM answer(s) failed; offline text was used instead"
+                      for stage, n in sorted(failed.items()) if stage not in ("screen", "synthesise")]
+
+    def _redact(self, text: str) -> str:
+        if self.cfg.api_key:
+            secret = self.cfg.api_key.get_secret_value()
+            if secret:
+                text = text.replace(secret, "***")
+        return text[:300]
 
 
-def _tokens(spent) -> tuple[int, int]:
-    """(input, output) tokens a UsageMetadataCallbackHandler saw, over whatever model names answered."""
-    usage = spent.usage_metadata.values()
-    return sum(u.get("input_tokens", 0) for u in usage), sum(u.get("output_tokens", 0) for u in usage)
-
-
-def _redact(text: str, cfg: LLMConfig) -> str:
-    if cfg.api_key:
-        secret = cfg.api_key.get_secret_value()
-        if secret:
-            text = text.replace(secret, "***")
-    return text[:300]
-
+def _tokens(message) -> tuple[int, int]:
+    usage = getattr(message, "usage_metadata", None) or {}
+    return int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))

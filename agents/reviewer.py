@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pydantic import BaseModel
 
 from brief.agents.llm import LLMClient, LLMError, paper_block
-from brief.agents.screen_llm import token_rate
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
 from brief.models import Decision, Paper, Review, Summary
@@ -186,9 +185,6 @@ class Reviewer:
         asked = "\x00".join(str(values[k]) for k in ("topic_description", "topic_relevant", "topic_not_relevant"))
         notes = hashlib.sha256(asked.encode()).hexdigest()[:16]
         key = f"{paper.id}v{paper.version or 0}|{decision.topic}|{notes}"
-        rate = token_rate(self.llm)
-        if rate is not None and self.llm.cache.get(self.llm.cache_key(load_prompt("review", self.language), key)) is None:
-            rate.take(sum(len(str(v)) for v in values.values()) / 4 + 700)  # + the system prompt and the answer
         try:
             verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key,
                                    validate=review_problem)

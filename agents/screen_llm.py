@@ -22,7 +22,6 @@ import difflib
 import logging
 import re
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -48,49 +47,6 @@ class PaperVerdict(BaseModel):
 
 class ScreenBatch(BaseModel):
     results: list[PaperVerdict]
-
-
-class TokenRate:
-    """A token bucket for tokens per minute (prompt tokens estimated at 4 characters each).
-
-    The chat client's own limiter counts requests; this one keeps big batches under a provider's token
-    quota. Shared by every agent using the same LLMClient (see `token_rate`).
-    """
-
-    def __init__(self, per_minute: float):
-        self.rate = per_minute / 60.0
-        self.capacity = per_minute
-        self.level = per_minute
-        self.last = time.monotonic()
-        self.lock = threading.Lock()
-
-    def take(self, tokens: float) -> float:
-        """Wait until `tokens` fit; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                self.level = min(self.capacity, self.level + (now - self.last) * self.rate)
-                self.last = now
-                if self.level >= min(tokens, self.capacity):
-                    self.level -= tokens
-                    return waited
-                pause = (min(tokens, self.capacity) - self.level) / self.rate
-            pause = min(pause, 1.0)
-            time.sleep(pause)
-            waited += pause
-
-
-def token_rate(llm: LLMClient) -> TokenRate | None:
-    """The client's token bucket, made on first use, when `llm.tokens_per_minute` is set."""
-    per_minute = getattr(llm.cfg, "tokens_per_minute", None)
-    if not per_minute:
-        return None
-    bucket = getattr(llm, "_token_rate", None)
-    if bucket is None:
-        bucket = TokenRate(per_minute)
-        llm._token_rate = bucket
-    return bucket
 
 
 BRIEF_MARK = " … [abstract cut short]"
@@ -191,7 +147,6 @@ class BatchScreener:
         self.stats = BatchStats()
         self._lock = threading.Lock()
         self._stopped: str | None = None
-        self.rate = token_rate(llm)
 
     def screen(self, papers: list[Paper], progress=lambda n=1: None, brief_chars: int | None = None) -> dict[str, PaperVerdict | str]:
         """Verdicts for `papers`; with `brief_chars`, each abstract is cut to its opening (a cheap first look)."""
@@ -289,11 +244,11 @@ class BatchScreener:
         hits: dict[str, PaperVerdict] = {}
         todo = []
         for paper in papers:
-            hit = self.llm.cache.get(self._paper_key(paper))
+            hit = self.llm.cached(PaperVerdict, self._paper_key(paper))
             if hit is None:
                 todo.append(paper)
             else:
-                hits[paper.id] = PaperVerdict.model_validate_json(hit)
+                hits[paper.id] = hit
         if hits:
             with self._lock:
                 self.stats.cached += len(hits)
@@ -318,7 +273,7 @@ class BatchScreener:
         for paper in batch:
             verdict = verdicts.get(paper.id)
             if isinstance(verdict, PaperVerdict):  # only a matched verdict is cached
-                self.llm.cache.put(self._paper_key(paper), verdict.model_dump_json())
+                self.llm.remember(self._paper_key(paper), verdict)
                 usable[paper.id] = verdict
         left = [p for p in batch if p.id not in usable]
         if left and not retry and not self._stopped:
@@ -364,9 +319,6 @@ class BatchScreener:
         if self._stopped:
             return self._stopped
         values = dict(self.values, count=len(batch), papers="\n\n".join(paper_block(p) for p in batch))
-        if self.rate is not None:
-            chars = len(self.prompt.system) + len(self.prompt.render_user(**values))
-            self.rate.take(chars / 4 + 60 * len(batch))
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:

@@ -124,8 +124,7 @@ class LLMWriter:
         """Record that `what` shows the offline text instead of the LLM's, and why, for the report."""
         why = "its answer failed validation twice" if isinstance(exc, InvalidAnswer) else "the LLM failed"
         line = f"{what}: {why} ({str(exc)[:160]}); the offline text is shown instead (fallback)"
-        with self._lock:
-            self.notes.append(line)
+        with self._lock:  # shown once, in the report's partial-run label
             self.fallbacks.append(line)
 
     # -- one checked call ------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def choose_plants(dataset: ds.Dataset, embedder, n: int) -> list[Paper]:
 def run_info(settings: Settings, request: EvalRequest, embedder, results: dict[str, DatasetResult]) -> RunInfo:
     llm = settings.llm
     config = {
-        "llm": {"model": llm.model, "method": llm.method, "batch_size": llm.batch_size,
+        "llm": {"model": llm.model, "structured_output": llm.structured_output, "batch_size": llm.batch_size,
                 **({"judge_model": llm.judge_model} if llm.judge_model else {})} if settings.llm_enabled else None,
         "memory": {"embedder": settings.memory.embedder, "link_k": settings.memory.link_k,
                    "link_threshold": settings.memory.link_threshold},

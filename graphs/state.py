@@ -9,12 +9,11 @@ from __future__ import annotations
 import functools
 import operator
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from brief.config import Settings
 from brief.memory.store import Memory
@@ -32,6 +31,7 @@ from brief.models import (
 )
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window, week_of
+from pydantic import BaseModel, Field
 
 if TYPE_CHECKING:  # the state layer sits below the agents: it names the client's type, never imports it
     from brief.agents.llm import LLMClient
@@ -56,6 +56,9 @@ class RunState(BaseModel):
     overview: str = ""
     repairs: list[CitationRepair] = Field(default_factory=list)
     notes: Annotated[list[str], operator.add] = Field(default_factory=list)
+    partial: Annotated[list[str], operator.add] = Field(
+        default_factory=list, description="why the run is partial (papers unscreened, prose fell back, LLM stopped); "
+                                          "non-empty: the report says partial and the command exits 3")
     usage: Annotated[Usage, merge_usage] = Field(default_factory=Usage)
     timings: Annotated[dict[str, float], merge_timings] = Field(
         default_factory=dict, description="wall seconds per node, in the order they ran")
@@ -72,9 +75,21 @@ def timed(name: str, node: Callable) -> Callable:
     def run(state: Any, runtime: Any) -> Any:
         started = time.perf_counter()
         update = node(state, runtime) or {}
-        return {**update, "timings": {name: round(time.perf_counter() - started, 3)}}
+        update = {**update, "timings": {name: round(time.perf_counter() - started, 3)}}
+        partial = partial_reasons(update, getattr(runtime.context, "llm", None))
+        return {**update, "partial": [*update.get("partial", []), *partial]} if partial else update
 
     return run
+
+
+def partial_reasons(update: dict, llm: LLMClient | None) -> list[str]:
+    """Why the node's result is partial: papers it left unscreened, and what the LLM client had to give up."""
+    reasons = list(llm.take_partial()) if llm is not None and hasattr(llm, "take_partial") else []
+    decisions = update.get("decisions") or {}
+    unscreened = sum(1 for d in decisions.values() if getattr(d, "stage", "") == "unscreened")
+    if unscreened:
+        reasons.insert(0, f"{unscreened} of {len(decisions)} papers were left unscreened (reasons in the list of rejects)")
+    return reasons
 
 
 class WeeklyState(RunState):

@@ -85,6 +85,7 @@ class Briefing(BaseModel):
     context_budget_tokens: int | None = None
     screening: ScreenStats | None = Field(None, description="stage 1's cut and the audit's recall estimate")
     usage: Usage
+    partial: list[str] = Field(default_factory=list, description="why the run is partial; empty when complete")
     timings: dict[str, float] = Field(default_factory=dict, description="wall seconds per graph node, in run order")
 
     @property
@@ -193,5 +194,6 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         context_budget_tokens=synthesis.context_budget_tokens if synthesis and model else None,
         screening=getattr(state, "screen_stats", None),
         usage=state.usage.model_copy(update={"model": model}),
+        partial=list(getattr(state, "partial", [])),
         timings=dict(state.timings),
     )

@@ -13,7 +13,7 @@ from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
-from brief.report.markdown import USAGE_HEADER, cite_url, timings_text, trend_text, usage_rows
+from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
 from brief.report.topics import topic_table_html
 
@@ -227,9 +227,10 @@ def render_html(b: Briefing) -> str:
 <div style="margin-top:.4rem"><span class="chip {'off' if offline else 'llm'}">written by: {esc(b.mode)}</span>
 <span class="chip">criteria {esc(b.criteria_version)}</span><span class="chip">{c.accepted} accepted of {c.fetched}</span></div>
 <p class="meta">seen before {c.seen_before} · screened {c.screened} · sent to the LLM {c.sent_to_llm} · memory +{c.memory_added} → {c.memory_total}{budget}</p>
-</div><div class="scroll"><table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table></div></div>
+</div><div class="scroll"><table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table></div>
+<p class="meta">{esc(usage_note(b))}</p></div>
 </header>
-{note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
+{f'<p class="note"><b>{esc(partial_text(b))}</b></p>' if partial_text(b) else ''}{note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
 <nav class="meta"><a href="#overview">Overview</a><a href="#chart">Chart</a><a href="#cross-field">Cross-field</a><a href="#themes">Themes</a><a href="#citations">Citations</a></nav>
 {topic_table_html(b)}<h2 id="overview">Overview</h2>{prose(b.overview, linker) or "<p>Nothing this week matched your criteria.</p>"}
 <figure id="chart">{chart + themes_bars(b.themes) if chart else '<p class="meta">No themes to chart.</p>'}<figcaption>Theme sizes this week and their trend over the previous weeks in memory.</figcaption></figure>

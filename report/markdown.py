@@ -49,17 +49,37 @@ USAGE_HEADER = ("stage", "LLM calls", "cached", "tokens in", "tokens out", "cost
 
 def usage_rows(b: Briefing) -> list[tuple]:
     """One row per LLM stage and a total; model time = wall time with a call of that stage in flight."""
-    rows = [(name, s.calls, s.cached_calls, s.input_tokens, s.output_tokens, f"${s.cost_usd:.4f}", f"{s.seconds:.1f} s")
+    def cost(s) -> str:
+        return f"${s.cost_usd:.4f}" if b.usage.price_known or not s.calls else "unknown"
+
+    rows = [(name, s.calls, s.cached_calls, s.input_tokens, s.output_tokens, cost(s), f"{s.seconds:.1f} s")
             for name, s in sorted(b.usage.stages.items())]
     t = b.usage.total
-    rows.append(("total", t.calls, t.cached_calls, t.input_tokens, t.output_tokens, f"${t.cost_usd:.4f}", f"{t.seconds:.1f} s"))
+    rows.append(("total", t.calls, t.cached_calls, t.input_tokens, t.output_tokens, cost(t), f"{t.seconds:.1f} s"))
     return rows
 
 
+def usage_note(b) -> str:
+    """The line under the usage table: how answers were structured, and whether the cost is known."""
+    parts = []
+    if b.usage.method:
+        parts.append(f"Structured output: {b.usage.method}.")
+    if not b.usage.price_known and b.usage.total.calls:
+        parts.append(f"Cost unknown: [llm] prices has no price for {b.usage.model or 'this model'}.")
+    return " ".join(parts)
+
+
+def partial_text(b) -> str:
+    """The partial-run label (empty for a complete run)."""
+    return ("Partial run (exit 3): " + "; ".join(b.partial) + ".") if getattr(b, "partial", None) else ""
+
+
 def usage_table(b) -> list[str]:
-    """The usage table's markdown lines (a briefing or a review)."""
+    """The usage table's markdown lines (a briefing or a review), then its note."""
     lines = ["| " + " | ".join(USAGE_HEADER) + " |", "|---" + "|---:" * (len(USAGE_HEADER) - 1) + "|"]
-    return lines + ["| " + " | ".join(str(v) for v in r) + " |" for r in usage_rows(b)]
+    lines += ["| " + " | ".join(str(v) for v in r) + " |" for r in usage_rows(b)]
+    note = usage_note(b)
+    return lines + (["", md(note)] if note else [])
 
 
 def timings_text(b: Briefing) -> str:
@@ -155,6 +175,8 @@ def render_markdown(b: Briefing) -> str:
                   "summaries are sentences extracted from the abstracts, themes are clusters named by their "
                   "distinctive terms, and the prose is templated. Set `OPENAI_API_KEY` or `OPENAI_BASE_URL` for LLM "
                   "screening and prose."]
+    if partial_text(b):
+        lines += ["", f"> **{md(partial_text(b))}**"]
     sources = ", ".join(f"{md(k)} ({v})" for k, v in b.sources.items())
     lines += ["", f"**Sources:** {sources or 'none'} · **fetched** {c.fetched} unique ({c.duplicates_merged} duplicates merged)"
               f" · **seen before** {c.seen_before} · **screened** {c.screened} · **accepted** {c.accepted}"

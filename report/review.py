@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage, citations, cite_key
 from brief.report.briefing import AcceptedPaper, SectionCitations
-from brief.report.markdown import cite_link, md, md_prose, usage_table
+from brief.report.markdown import cite_link, md, md_prose, partial_text, usage_table
 from brief.sources.window import parse_week, week_of, week_ordinal
 
 KEY_PAPERS = 10
@@ -91,6 +91,7 @@ class ReviewReport(BaseModel):
     earlier_reports: dict[str, str] = Field(default_factory=dict, description="unused by reviews (the HTML linker reads it)")
     screening: ScreenStats | None = None
     usage: Usage = Field(default_factory=Usage)
+    partial: list[str] = Field(default_factory=list, description="why the run is partial; empty when complete")
 
     @property
     def week(self) -> str:
@@ -174,7 +175,7 @@ def build_review(state, settings, model: str | None) -> ReviewReport:
         overview=state.overview, themes=list(state.themes), timeline=build_timeline(papers),
         key_papers=[p.id for p in papers[:KEY_PAPERS]], accepted=papers, findings=findings, citations=sections,
         unresolved_citations=unresolved, citation_repairs=list(state.repairs), screening=state.screen_stats,
-        usage=state.usage.model_copy(update={"model": model}))
+        usage=state.usage.model_copy(update={"model": model}), partial=list(getattr(state, "partial", [])))
 
 
 # -- Markdown ------------------------------------------------------------------------------------------
@@ -208,6 +209,8 @@ def render_review_markdown(r: ReviewReport) -> str:
         lines += ["> Made offline, without an LLM: papers were retrieved and screened by embedding similarity to the "
                   "theme, summaries are sentences extracted from the abstracts, sub-themes are clusters named by their "
                   "terms, and the prose is templated.", ""]
+    if partial_text(r):
+        lines += [f"> **{md(partial_text(r))}**", ""]
     lines.append(f"**Searched:** memory {c.memory} candidates" + (f" · fresh arXiv search {c.fresh} unique ({c.overlap} "
                  f"also in memory, merged)" if r.fresh else "") + f" · pool {c.pool} · screened {c.screened}"
                  f" · accepted {c.accepted} ({c.reviewer_rejected} rejected by the reviewer)")

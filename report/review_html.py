@@ -9,7 +9,7 @@ from brief.models import cite_key
 from brief.report import atomic_write
 from brief.report.chart import colour
 from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url
-from brief.report.markdown import USAGE_HEADER, cite_url, usage_rows
+from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, usage_note, usage_rows
 from brief.report.review import (
     FINDING_TITLES,
     OFFLINE_FINDINGS_NOTE,
@@ -100,7 +100,7 @@ def render_review_html(r: ReviewReport) -> str:
 <span class="chip">{c.accepted} papers</span></div>
 <p class="meta">memory {c.memory} candidates{fresh} · pool {c.pool} · screened {c.screened} · reviewer rejected {c.reviewer_rejected}</p>
 {plan}</header>
-{note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
+{f'<p class="note"><b>{esc(partial_text(r))}</b></p>' if partial_text(r) else ''}{note}{f'<ul class="meta">{notes}</ul>' if notes else ''}
 <nav class="meta"><a href="#overview">Overview</a><a href="#timeline">Timeline</a><a href="#subthemes">Sub-themes</a><a href="#key">Key papers</a><a href="#findings">Agreements and contradictions</a><a href="#references">References</a></nav>
 <h2 id="overview">Overview</h2>{prose(r.overview, linker) or "<p>No paper matched the theme.</p>"}
 <h2 id="timeline">Timeline</h2>{_timeline(r)}
@@ -110,6 +110,7 @@ def render_review_html(r: ReviewReport) -> str:
 <h2 id="references">References</h2><ol>{refs}</ol>
 <h2 id="citations">Citations</h2><p>{n} distinct citations across sections; {status}.</p>
 <table><tr>{"".join(f"<th>{esc(h)}</th>" for h in USAGE_HEADER)}</tr>{usage}</table>
+<p class="meta">{esc(usage_note(r))}</p>
 <p class="meta">Embeddings this run: {r.usage.embedded} computed, {r.usage.embed_cache_hits} from cache.</p>
 </body></html>
 """

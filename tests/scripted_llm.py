@@ -30,10 +30,10 @@ from typing import Any
 
 try:  # as a module of the test suite, or run as a script from this directory (names re-exported)
     from tests.scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401
-    from tests.scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
+    from tests.scripted_faults import ERROR_KINDS, FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
 except ImportError:  # pragma: no cover - `python tests/scripted_llm.py`
     from scripted_answers import PAPER_ID_RE, TOPIC_RES, Sloppy, labels_screen_handler  # noqa: F401
-    from scripted_faults import FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
+    from scripted_faults import ERROR_KINDS, FAULT_KINDS, MALFORMED, Fault, random_faults  # noqa: F401
 
 
 @dataclass
@@ -81,8 +81,9 @@ class ScriptedRequest:
             wanted = choice.get("function", {}).get("name") if isinstance(choice, dict) else None
             fn = next((f for f in fns if f.get("name") == wanted), fns[0])
             req.mode, req.schema_name, req.schema = "tools", fn.get("name"), fn.get("parameters") or {}
-        elif rf.get("type") == "json_object":
-            req.mode = "json_object"
+        elif rf.get("type") == "json_object":  # llama-cpp-python's server takes the schema here
+            req.mode, req.schema = "json_object", rf.get("schema")
+            req.schema_name = (req.schema or {}).get("title")
         return req
 
 
@@ -285,6 +286,10 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
 
         def _chat(self, body: dict) -> None:
             req, fault = srv._admit(body, self.path)
+            if fault and fault.kind in ERROR_KINDS:
+                return self._send(*fault.error(req.mode))
+            if fault and fault.kind == "hang":  # accepts the request, never answers (until the server stops)
+                return srv._sleep(3600)
             if fault and fault.kind in ("429", "500"):
                 self._wait_latency()
                 rate = fault.kind == "429"

@@ -39,6 +39,21 @@ def write_config(path: Path, cache_dir: Path, extra: str = "") -> Path:
     return path
 
 
+def llm_config(path: Path, cache_dir: Path, **llm) -> Path:
+    """The demo config (see write_config) with these [llm] settings replaced or added."""
+    config = write_config(path, cache_dir)
+    text = config.read_text(encoding="utf-8")
+    for key in llm:
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(f"{key} ="))
+    lines = [f"{key} = {json.dumps(value) if not isinstance(value, dict) else _inline(value)}" for key, value in llm.items()]
+    config.write_text(text.replace("[llm]\n", "[llm]\n" + "\n".join(lines) + "\n", 1), encoding="utf-8")
+    return config
+
+
+def _inline(table: dict) -> str:
+    return "{" + ", ".join(f"{k} = {json.dumps(v)}" for k, v in table.items()) + "}"
+
+
 def week_snapshot(directory: Path, n: int, week_days: tuple[str, ...] = ("2026-06-08", "2026-06-10", "2026-06-11",
                                                                              "2026-06-12", "2026-06-13")) -> Path:
     """A daily-JSONL snapshot of the first `n` papers of the bundled W24 sample."""

@@ -59,7 +59,7 @@ def test_a_canary_key_appears_in_no_file_and_no_output(tmp_path, cache_dir):
 
     with ScriptedLLMServer(handlers=brief_handlers(labels, TOPIC), faults=random_faults(7, p429=0, p500=0.5)) as srv:
         faulty = weekly("faulty", brief_env(OPENAI_API_KEY=canary, OPENAI_BASE_URL=srv.base_url, BRIEF_MODEL="scripted"))
-        assert faulty.returncode in (0, 1), faulty.stderr
+        assert faulty.returncode in (0, 1, 3), faulty.stderr  # 3: a partial run (papers left unscreened)
         assert "warning:" in faulty.stderr, "server errors were reported"
 
     keyed = tmp_path / "keyed.toml"  # a key in the file, and a mistake elsewhere in it
@@ -70,7 +70,8 @@ def test_a_canary_key_appears_in_no_file_and_no_output(tmp_path, cache_dir):
     assert bad.returncode == 2 and "llm.modle" in bad.stderr
 
     pg = weekly("pg", brief_env(OPENAI_API_KEY=canary, OPENAI_BASE_URL="http://127.0.0.1:9/v1",
-                                BRIEF_CHECKPOINT_URL=f"postgresql://brief:{db_password}@127.0.0.1:9/brief"), "-q")
+                                BRIEF_CHECKPOINT_URL=f"postgresql://brief:{db_password}@127.0.0.1:9/brief"), "-q",
+                "--offline")  # else the LLM preflight (nothing at :9) stops it before the checkpoint store is opened
     assert pg.returncode in (1, 2) and ("langgraph-checkpoint-postgres" in pg.stderr or "Postgres" in pg.stderr)
 
     written = [p for p in files_under(tmp_path, cache_dir) if p != keyed]

@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from brief.agents.llm import LLMClient
-from brief.agents.screen_llm import TokenRate
+from brief.agents.llm_limits import TokenRate
 from brief.agents.screener import Screener, stage1_text
 from brief.config import Criteria, LLMConfig, ScreeningConfig, Topic
 from brief.models import Paper
@@ -67,7 +67,7 @@ def vectors_of(papers):
 
 
 def llm_client(srv, tmp_path, **kw) -> LLMClient:
-    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), model="scripted", max_retries=0,
+    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), model="scripted", max_retries=0, structured_output="json_schema",
                     timeout_seconds=10, batch_size=kw.pop("batch_size", 4), concurrency=kw.pop("concurrency", 2), **kw)
     return LLMClient(cfg, tmp_path / "llm-cache.sqlite")
 

@@ -39,7 +39,8 @@ def review_answer(confirmed: bool, results: str):
 
 
 def reviewer(srv, tmp_path) -> Reviewer:
-    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), model="scripted", max_retries=0, timeout_seconds=10)
+    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), model="scripted", max_retries=0, timeout_seconds=10,
+                    structured_output="json_schema")
     return Reviewer(CRITERIA, LLMClient(cfg, tmp_path / "llm.sqlite"))
 
 

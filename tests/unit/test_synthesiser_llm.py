@@ -63,7 +63,7 @@ def week(n: int, rng, themes: int = 2):
 
 def client(srv) -> LLMClient:
     cfg = LLMConfig(model="scripted", base_url=srv.base_url, api_key=SecretStr("k"), max_retries=0, timeout_seconds=20,
-                    requests_per_minute=100000, concurrency=4)
+                    requests_per_minute=100000, concurrency=4, structured_output="json_schema")
     return LLMClient(cfg, cache_path=None)
 
 

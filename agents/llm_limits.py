@@ -1,0 +1,164 @@
+"""What keeps the LLM client inside its bounds: request and token rates, the circuit breaker, stage deadlines,
+the kind of each failure, and prices.
+
+Every attempt (retries included) takes a request from `RequestRate` and its tokens from `TokenRate` before it
+is sent, so a 429 storm can never push the client over the configured rate.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import openai
+
+# What a failure means for the run: retry it, stop calling, or (while negotiating) try another method.
+TRANSIENT, AUTH, QUOTA, MODEL, UNSUPPORTED, TIMEOUT = "transient", "auth", "quota", "model", "unsupported", "timeout"
+FATAL = (AUTH, QUOTA, MODEL, UNSUPPORTED)
+
+FIXES = {
+    AUTH: "the server refused the API key (401/403): set OPENAI_API_KEY (or [llm] api_key) to a valid key",
+    QUOTA: "the account has no quota left (429 insufficient_quota): add credit or use another key",
+    MODEL: "the server does not serve model {model!r} (404): set [llm] model (or BRIEF_MODEL) to a model it lists at /v1/models",
+    UNSUPPORTED: "the server rejected the request (400): check [llm] structured_output and model",
+}
+
+
+class TokenRate:
+    """A token bucket: `per_minute` capacity, refilled continuously. Shared by every call of one client."""
+
+    def __init__(self, per_minute: float):
+        self.rate = per_minute / 60.0
+        self.capacity = per_minute
+        self.level = per_minute
+        self.last = time.monotonic()
+        self.lock = threading.Lock()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self.last) * self.rate)
+        self.last = now
+
+    def take(self, amount: float) -> float:
+        """Wait until `amount` fits (an amount above capacity waits for a full bucket); returns seconds waited."""
+        waited, need = 0.0, min(amount, self.capacity)
+        while True:
+            with self.lock:
+                self._refill()
+                if self.level >= need:
+                    self.level -= amount  # may go below 0 for an oversized amount: the next ones wait it off
+                    return waited
+                pause = min(1.0, (need - self.level) / self.rate)
+            time.sleep(pause)
+            waited += pause
+
+    def charge(self, amount: float) -> None:
+        """Take `amount` without waiting (tokens an answer used beyond the estimate): later calls pay it off."""
+        with self.lock:
+            self._refill()
+            self.level -= amount
+
+
+class RequestRate(TokenRate):
+    """Requests per minute as a bucket of `burst` requests (the client's concurrency) refilled at the rate."""
+
+    def __init__(self, per_minute: float, burst: int):
+        super().__init__(per_minute)
+        self.capacity = self.level = float(max(1, burst))
+
+
+class Breaker:
+    """Opens after `threshold` consecutive failures that retrying can't fix (a bad key, no quota, an unknown
+    model, a rejected request) or that say the server has stopped answering (timeouts); a success resets it.
+    Once open, every call fails at once: the run finishes without the LLM and is labelled partial."""
+
+    def __init__(self, threshold: int):
+        self.threshold = threshold
+        self.reason: str | None = None
+        self._streak = 0
+        self._lock = threading.Lock()
+
+    def success(self) -> None:
+        with self._lock:
+            self._streak = 0
+
+    def failure(self, kind: str, detail: str) -> None:
+        if kind not in (*FATAL, TIMEOUT):
+            return
+        with self._lock:
+            self._streak += 1
+            if self._streak >= self.threshold and self.reason is None:
+                self.reason = f"LLM calls stopped after {self._streak} failures in a row ({detail})"
+
+    def trip(self, reason: str) -> None:
+        with self._lock:
+            self.reason = self.reason or reason
+
+
+class Deadlines:
+    """Each stage's clock starts at its first call; past `seconds`, the stage makes no new calls."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._started: dict[str, float] = {}
+        self.hit: set[str] = set()
+        self._lock = threading.Lock()
+
+    def remaining(self, stage: str) -> float:
+        with self._lock:
+            started = self._started.setdefault(stage, time.monotonic())
+            left = self.seconds - (time.monotonic() - started)
+            if left <= 0:
+                self.hit.add(stage)
+            return left
+
+
+def classify(exc: BaseException) -> str:
+    """The kind of an openai client error (see the constants above)."""
+    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        return AUTH
+    if isinstance(exc, openai.RateLimitError):
+        return QUOTA if "insufficient_quota" in _body_text(exc) else TRANSIENT
+    if isinstance(exc, openai.NotFoundError):
+        return MODEL
+    if isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError)):
+        return UNSUPPORTED
+    if isinstance(exc, openai.APITimeoutError):
+        return TIMEOUT
+    if isinstance(exc, (openai.APIConnectionError, openai.InternalServerError)):
+        return TRANSIENT
+    if isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 409) or (
+            isinstance(exc, openai.APIStatusError) and exc.status_code >= 500):
+        return TRANSIENT
+    return UNSUPPORTED if isinstance(exc, openai.APIStatusError) else TRANSIENT
+
+
+def _body_text(exc: openai.APIStatusError) -> str:
+    return f"{exc.body} {exc.message} {getattr(exc, 'code', '')}"
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (Retry-After / retry-after-ms), if it said."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if headers.get("retry-after-ms"):
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after"):
+            return float(headers["retry-after"])
+    except ValueError:
+        return None
+    return None
+
+
+_DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
+
+
+def price_of(model: str, prices: dict[str, tuple[float, float]]) -> tuple[float, float] | None:
+    """USD per million (input, output) tokens: the model's own price, else its family's for a dated
+    snapshot (`gpt-4o-mini-2024-07-18` → `gpt-4o-mini`); None when unknown (the report says "cost unknown")."""
+    if model in prices:
+        return prices[model]
+    family = _DATED.sub("", model)
+    return prices.get(family)

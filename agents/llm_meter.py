@@ -1,0 +1,102 @@
+"""Counts LLM usage per stage (calls, tokens, dollars, model time) for the run's report and `--max-cost`.
+
+Each response's cost also goes to the spend ledger (agents/llm_protocol.ClientState) under the run's id, so a
+resumed run counts what its killed processes paid, including calls whose node never finished."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+
+from brief.agents.llm_limits import price_of
+from brief.models import StageUsage, Usage
+
+
+class UsageMeter:
+    """Thread-safe per-stage counts of calls, tokens and dollars."""
+
+    def __init__(self, model: str, prices: dict[str, tuple[float, float]], ledger=None):
+        self.model = model
+        self.price = price_of(model, prices)  # None: unknown, the report says "cost unknown"
+        self.method: str | None = None  # the structured-output method, for the report
+        self._ledger = ledger
+        self._run: str | None = None
+        self._unbound: list[tuple[int, int, float]] = []  # spends before the run id is known (the preflight)
+        self._lock = threading.Lock()
+        self._stages: dict[str, StageUsage] = {}
+        self._in_flight: dict[str, tuple[int, float]] = {}  # stage → (calls in flight, since when)
+        self._spent_before = 0.0  # dollars already handed over by take() or paid by earlier processes
+
+    def add(self, stage: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
+        price = self.price or (0.0, 0.0)
+        cost = 0.0 if cached else (input_tokens * price[0] + output_tokens * price[1]) / 1e6
+        delta = StageUsage(
+            calls=0 if cached else 1,
+            cached_calls=1 if cached else 0,
+            input_tokens=0 if cached else input_tokens,
+            output_tokens=0 if cached else output_tokens,
+            cost_usd=round(cost, 6),
+        )
+        with self._lock:
+            self._stages[stage] = self._stages.get(stage, StageUsage()) + delta
+            if not cached:
+                if self._run is None:
+                    self._unbound.append((input_tokens, output_tokens, cost))
+                elif self._ledger is not None:
+                    self._ledger.record_spend(self._run, input_tokens, output_tokens, cost)
+
+    def bind_run(self, run: str, recorded: StageUsage | None) -> None:
+        """Charge this run's spend to the ledger under `run`. `recorded`: the usage the run's checkpoint holds
+        when resuming (None for a fresh run, which starts the ledger afresh). What earlier processes paid beyond
+        the checkpoint (calls of a node that was killed) is added as the stage "interrupted"."""
+        ledger = self._ledger
+        with self._lock:
+            self._run = run
+            if ledger is None:
+                return
+            if recorded is None:
+                ledger.forget_run(run)
+            else:
+                calls, tin, tout, cost = ledger.spent(run)
+                self._spent_before = recorded.cost_usd
+                if calls > recorded.calls:
+                    lost = StageUsage(calls=calls - recorded.calls, input_tokens=max(0, tin - recorded.input_tokens),
+                                      output_tokens=max(0, tout - recorded.output_tokens),
+                                      cost_usd=round(max(0.0, cost - recorded.cost_usd), 6))
+                    self._stages["interrupted"] = self._stages.get("interrupted", StageUsage()) + lost
+            for tin, tout, cost in self._unbound:
+                ledger.record_spend(run, tin, tout, cost)
+            self._unbound.clear()
+
+    @contextmanager
+    def in_flight(self, stage: str):
+        """Counts the wall time a stage has calls in flight: with 16 concurrent calls, 16 calls of 1 s in one
+        second count 1 s. The model's share of a run's wall time, comparable across concurrency levels."""
+        with self._lock:
+            n, since = self._in_flight.get(stage, (0, time.perf_counter()))
+            self._in_flight[stage] = (n + 1, since)
+        try:
+            yield
+        finally:
+            with self._lock:
+                n, since = self._in_flight[stage]
+                if n > 1:
+                    self._in_flight[stage] = (n - 1, since)
+                else:
+                    del self._in_flight[stage]
+                    busy = StageUsage(seconds=round(time.perf_counter() - since, 3))
+                    self._stages[stage] = self._stages.get(stage, StageUsage()) + busy
+
+    @property
+    def cost(self) -> float:
+        with self._lock:
+            return self._spent_before + sum(s.cost_usd for s in self._stages.values())
+
+    def take(self) -> Usage:
+        """Usage since the last take: each graph node returns its own share, so resumed runs add up."""
+        with self._lock:
+            usage = Usage(model=self.model, stages=self._stages, method=self.method, price_known=self.price is not None)
+            self._stages = {}
+            self._spent_before += sum(s.cost_usd for s in usage.stages.values())
+            return usage

