@@ -9,6 +9,7 @@ which llama-cpp-python's server enforces), `text` (instructions only; the JSON i
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -22,6 +23,8 @@ from pydantic import BaseModel
 METHODS = ("json_schema", "function_calling", "json_object", "text")
 STATE_FILE = "llm-state.sqlite"
 
+
+log = logging.getLogger(__name__)
 
 def openai_schema(schema: type[BaseModel]) -> dict:
     """{"name", "description", "parameters"} as langchain sends it for tools and json_schema."""
@@ -90,6 +93,7 @@ class ClientState:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self._ledger_failed = False
 
     def _conn(self) -> sqlite3.Connection | None:
         if self.path is None:
@@ -119,11 +123,19 @@ class ClientState:
                 db.commit()
 
     def record_spend(self, run: str, input_tokens: int, output_tokens: int, cost: float) -> None:
+        """Never fatal: the process still counts what it paid; only a later resume would miss this call."""
         with self._lock:
-            db = self._conn()
-            if db is not None:
-                db.execute("INSERT INTO spend VALUES (?, 1, ?, ?, ?, ?)", (run, input_tokens, output_tokens, cost, time.time()))
-                db.commit()
+            try:
+                db = self._conn()
+                if db is not None:
+                    db.execute("INSERT INTO spend VALUES (?, 1, ?, ?, ?, ?)",
+                               (run, input_tokens, output_tokens, cost, time.time()))
+                    db.commit()
+            except (sqlite3.Error, OSError) as exc:
+                if not self._ledger_failed:
+                    log.warning("the spend ledger %s can't be written (%s): a resumed run won't count this process's "
+                                "calls against --max-cost", self.path, exc)
+                self._ledger_failed = True
 
     def spent(self, run: str) -> tuple[int, int, int, float]:
         """(calls, input tokens, output tokens, USD) the run's processes have paid so far."""

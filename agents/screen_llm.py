@@ -25,11 +25,12 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Annotated
 
 from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
 from brief.models import Paper
 from brief.prompts import load as load_prompt
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model, field_validator
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,27 @@ class PaperVerdict(BaseModel):
 
 class ScreenBatch(BaseModel):
     results: list[PaperVerdict]
+
+    @field_validator("results", mode="before")
+    @classmethod
+    def _scores_in_range(cls, results: object) -> object:
+        """Scores outside 1-10 are read as the nearest end of the scale, not as a broken answer."""
+        for verdict in results if isinstance(results, list) else []:
+            for name in ("relevance", "novelty"):
+                if isinstance(verdict, dict) and isinstance(verdict.get(name), int | float):
+                    verdict[name] = min(10, max(1, int(verdict[name])))
+        return results
+
+
+def batch_schema(batch: list[Paper]) -> type[ScreenBatch]:
+    """ScreenBatch whose JSON schema names this batch's ids and asks one verdict a paper. Servers that decode
+    under the schema (llama.cpp's grammars, strict OpenAI) then can't invent an id or skip a paper; validation
+    stays as lenient as ScreenBatch's, so an answer from a server that ignores the schema is read as before."""
+    ids = [p.id for p in batch]
+    verdict = create_model("PaperVerdict", __base__=PaperVerdict,
+                           id=(str, Field(description="the paper's id, copied exactly", json_schema_extra={"enum": ids})))
+    results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]  # type: ignore[valid-type]
+    return create_model("ScreenBatch", __base__=ScreenBatch, results=(results, ...))
 
 
 BRIEF_MARK = " … [abstract cut short]"
@@ -83,7 +105,9 @@ def norm_id(answer: str) -> str:
 
 
 def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
-    """The batch paper each answered id names, or None: exact, normalised, or its number in the batch."""
+    """The batch paper each answered id names, or None: exact, normalised, or its number in the batch. When
+    no id names a paper but there is one verdict per paper, they are read in the batch's order: weak models
+    keep the order of the papers but garble every id."""
     exact = {p.id: p.id for p in batch}
     normal = {norm_id(p.id): p.id for p in batch}
     found: list[str | None] = []
@@ -93,6 +117,8 @@ def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
         if hit is None and index and 1 <= int(index.group(1)) <= len(batch):
             hit = batch[int(index.group(1)) - 1].id
         found.append(hit)
+    if len(answers) == len(batch) and not any(found):
+        return [p.id for p in batch]
     return found
 
 
@@ -322,7 +348,7 @@ class BatchScreener:
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
-            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key,
+            return self.llm.ask(batch_schema(batch), self.prompt, values, stage="screen", key=key,
                                 validate=lambda answer: _names_a_paper(answer, batch))
         except BudgetExceeded as exc:
             self._stopped = f"{exc}: not sent"

@@ -41,6 +41,14 @@ def test_ids_are_matched_by_their_number_in_the_batch_and_strays_stay_unmatched(
                                                                                None, None, None]
 
 
+def test_one_verdict_per_paper_with_every_id_garbled_is_read_in_the_batchs_order():
+    batch = [Paper(id=f"2606.0000{i}", title="t", abstract="a") for i in range(1, 4)]
+    assert match_ids(["2606.1", "paper x", "2606.77777"], batch) == ["2606.00001", "2606.00002", "2606.00003"]
+    assert match_ids(["2606.00002", "garbled", "2606.77777"], batch) == ["2606.00002", None, None], "one id matched"
+    assert match_ids(["garbled", "2606.77777"], batch) == [None, None], "fewer verdicts than papers: no guess"
+    assert match_ids(["2606.77777"], batch[:1]) == ["2606.00001"], "a batch of one: its only verdict is about it"
+
+
 @pytest.mark.parametrize("answer, expected", [
     ("Dwarf galaxies", "Dwarf galaxies"), ("DWARF GALAXIES", "Dwarf galaxies"), ("  dwarf   galaxies ", "Dwarf galaxies"),
     ("2", "Robot grasping"), ("2. Robot grasping", "Robot grasping"), ("Topic 1", "Dwarf galaxies"),
