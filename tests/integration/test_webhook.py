@@ -99,11 +99,17 @@ def test_backoff_and_permanent_4xx_and_unreachable(hook_server):
     assert not result.sent and result.attempts == 2 and "Connection" in result.error
 
 
+def report_config(tmp_path, lines: str):
+    """The demo config with `lines` added to its [report] table."""
+    config = write_config(tmp_path / "brief.toml", tmp_path / "cache")
+    config.write_text(config.read_text(encoding="utf-8").replace("[report]\n", "[report]\n" + lines, 1), encoding="utf-8")
+    return config
+
+
 def test_permanent_failure_is_noted_files_written_and_exit_3(tmp_path, hook_server):
     hook = Hook(statuses=[500] * 10)
     url = hook_server(hook)
-    config = write_config(tmp_path / "brief.toml", tmp_path / "cache",
-                          "[report]\nwebhook_retries = 1\nwebhook_backoff_seconds = 0.01\n")
+    config = report_config(tmp_path, "webhook_retries = 1\nwebhook_backoff_seconds = 0.01\n")
     out_dir = tmp_path / "out"
     run = brief("weekly", "--config", config, "--source", f"snapshot:{week_snapshot(tmp_path / 'snap', 25)}",
                 "--memory-dir", tmp_path / "m", "--out", out_dir, env=brief_env(BRIEF_WEBHOOK_URL=url))
@@ -118,6 +124,6 @@ def test_permanent_failure_is_noted_files_written_and_exit_3(tmp_path, hook_serv
 
 
 def test_webhook_url_must_be_http(tmp_path):
-    config = write_config(tmp_path / "brief.toml", tmp_path / "cache", '[report]\nwebhook_url = "file:///etc/passwd"\n')
+    config = report_config(tmp_path, 'webhook_url = "file:///etc/passwd"\n')
     with pytest.raises(ConfigError, match="webhook_url"):
         load_settings(config, env={})
