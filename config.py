@@ -12,7 +12,7 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Annotated, Literal
 
 import platformdirs
 from pydantic import (
@@ -138,7 +138,7 @@ class LLMConfig(_Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _old_method_key(cls, data):
+    def _old_method_key(cls, data: Any) -> Any:
         """`[llm] method` (before 0.x) is `structured_output` now."""
         if isinstance(data, dict) and "method" in data and "structured_output" not in data:
             data = {**data, "structured_output": data["method"]}
@@ -190,7 +190,7 @@ class MemoryConfig(_Strict):
 
     @field_validator("dir", "cache_dir", mode="before")
     @classmethod
-    def _not_blank(cls, value):
+    def _not_blank(cls, value: Any) -> Any:
         """`dir = ""` would mean the current directory: a memory created wherever brief happens to run."""
         if isinstance(value, str) and not value.strip():
             raise ValueError("is empty: leave the line out for the default location, or name a directory")

@@ -117,6 +117,8 @@ def check_llm(settings: Settings):
         raise InputError(f"--max-cost needs the price of {cfg.model!r}, which [llm] prices doesn't list: add "
                          f'"{cfg.model}" = [input, output] (USD per million tokens) to [llm.prices], or drop --max-cost')
     client = llm_client(settings)
+    if client is None:
+        return None
     try:
         client.negotiate()
     except ServerRefused as exc:

@@ -35,12 +35,12 @@ def bind_spend(ctx, graph, thread: str, restart: bool) -> None:
         return
     from brief.models import Usage
 
+    recorded: Usage | None = None
     snapshot = None if restart else graph.get_state({"configurable": {"thread_id": thread}})
-    resuming = snapshot is not None and bool(snapshot.next) and bool(snapshot.values)
-    recorded = snapshot.values.get("usage") if resuming else None
-    if resuming and not isinstance(recorded, Usage):
-        recorded = Usage.model_validate(recorded or {})
-    ctx.llm.meter.bind_run(thread, recorded.total if resuming else None)
+    if snapshot is not None and snapshot.next and snapshot.values:  # resuming: what earlier processes paid
+        raw = snapshot.values.get("usage")
+        recorded = raw if isinstance(raw, Usage) else Usage.model_validate(raw or {})
+    ctx.llm.meter.bind_run(thread, recorded.total if recorded is not None else None)
 
 
 def run_weekly(settings: Settings, window: Window, sources: list[str], reporter: Reporter | None = None,

@@ -225,7 +225,7 @@ class LLMClient:
         # A configured method needs no negotiating: the preflight (if any) has checked it
         method = self._method or (self.cfg.structured_output if self.cfg.structured_output != "auto" else self.negotiate())
         messages = [("system", prompt.system + schema_instruction(method, schema)), ("human", prompt.render_user(**values))]
-        problem = "no answer"
+        problem: str | None = "no answer"
         for _attempt in range(2):
             try:
                 answer = schema.model_validate(self._ask_once(schema, method, messages, stage))

@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Annotated
+from typing import Annotated, Any
 
 from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
 from brief.models import Paper
@@ -60,14 +60,17 @@ class ScreenBatch(BaseModel):
         return results
 
 
-def batch_schema(batch: list[Paper]) -> type[ScreenBatch]:
-    """ScreenBatch whose JSON schema names this batch's ids and asks one verdict a paper. Servers that decode
+def batch_schema(batch: list[Paper], topics: list[str] | None = None) -> type[ScreenBatch]:
+    """ScreenBatch whose JSON schema names this batch's ids and the topics, and asks one verdict a paper. Servers that decode
     under the schema (llama.cpp's grammars, strict OpenAI) then can't invent an id or skip a paper; validation
     stays as lenient as ScreenBatch's, so an answer from a server that ignores the schema is read as before."""
     ids = [p.id for p in batch]
-    verdict = create_model("PaperVerdict", __base__=PaperVerdict,
-                           id=(str, Field(description="the paper's id, copied exactly", json_schema_extra={"enum": ids})))
-    results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]  # type: ignore[valid-type]
+    fields: dict[str, Any] = {"id": (str, Field(description="the paper's id, copied exactly",
+                                                json_schema_extra={"enum": list(ids)}))}
+    if topics:
+        fields["topic"] = (str, Field(description="exact topic name, or 'none'", json_schema_extra={"enum": [*topics, "none"]}))
+    verdict = create_model("PaperVerdict", __base__=PaperVerdict, **fields)
+    results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]
     return create_model("ScreenBatch", __base__=ScreenBatch, results=(results, ...))
 
 
@@ -348,7 +351,7 @@ class BatchScreener:
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
-            return self.llm.ask(batch_schema(batch), self.prompt, values, stage="screen", key=key,
+            return self.llm.ask(batch_schema(batch, self.topics), self.prompt, values, stage="screen", key=key,
                                 validate=lambda answer: _names_a_paper(answer, batch))
         except BudgetExceeded as exc:
             self._stopped = f"{exc}: not sent"

@@ -57,15 +57,13 @@ class RunState(BaseModel):
     repairs: list[CitationRepair] = Field(default_factory=list)
     notes: Annotated[list[str], operator.add] = Field(default_factory=list)
     partial: Annotated[list[str], operator.add] = Field(
-        default_factory=list, description="why the run is partial (papers unscreened, prose fell back, LLM stopped); "
+        default_factory=list, description="why the run is partial (papers unscreened, prose fell back, LLM stopped, a "
+                                          "delivery failed); "
                                           "non-empty: the report says partial and the command exits 3")
     usage: Annotated[Usage, merge_usage] = Field(default_factory=Usage)
     timings: Annotated[dict[str, float], merge_timings] = Field(
         default_factory=dict, description="wall seconds per node, in the order they ran")
     outputs: list[str] = Field(default_factory=list)
-    partial: Annotated[list[str], operator.add] = Field(
-        default_factory=list, description="why the run is partial (papers unscreened, prose fell back, a delivery "
-                                          "failed); non-empty: the command exits 3")
 
 
 def timed(name: str, node: Callable) -> Callable:

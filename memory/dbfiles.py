@@ -8,6 +8,7 @@ the file and the way out, which differs: a cache can simply be deleted, memory i
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 from pathlib import Path
 
 from brief.errors import UserError
@@ -52,7 +53,7 @@ def header_problem(path: Path) -> str | None:
     return None
 
 
-def connect(path: Path, **kwargs) -> sqlite3.Connection:
+def connect(path: Path, **kwargs: Any) -> sqlite3.Connection:
     """`sqlite3.connect` that names the file and its fix when it is not a usable database."""
     problem = header_problem(Path(path))
     if problem:

@@ -4,6 +4,8 @@ are not labels: learning from them would only teach it its own mistakes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from brief.memory.chroma import pages
@@ -28,7 +30,7 @@ def label_of(meta: dict) -> tuple[str, int] | None:
     return None
 
 
-def judged_labels(memory, before_week: str | None = None, limit: int = 8000) -> Labels:
+def judged_labels(memory: Any, before_week: str | None = None, limit: int = 8000) -> Labels:
     """Embeddings of the judged papers memory holds (first seen before `before_week`), newest first."""
     where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
     rows = []

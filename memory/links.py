@@ -12,6 +12,8 @@ the same size, i.e. be more than "the least bad of many papers". See README, "Ho
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 import unicodedata
 from collections import Counter
@@ -82,7 +84,7 @@ class _Candidate(BaseModel):
     strong: bool
 
 
-def _evidence(paper: Paper, record, topic: str | None, freq: tuple, area: tuple,
+def _evidence(paper: Paper, record: Any, topic: str | None, freq: tuple, area: tuple,
               excess: float) -> tuple[float, Link, bool]:
     """(score, link, same authors): the cosine plus what else the two share, minus the hub penalty."""
     sim = record.similarity or 0.0

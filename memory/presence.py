@@ -11,6 +11,8 @@ still the one on disk.
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 import os
 from pathlib import Path
@@ -64,7 +66,7 @@ def identity(path: Path | None) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def ensure_on_disk(memory) -> None:
+def ensure_on_disk(memory: Any) -> None:
     """Raise MemoryLost when the database memory was opened on is no longer the one at its path: what this
     process wrote went into a deleted file and is gone."""
     opened = getattr(memory, "disk_identity", None)

@@ -10,6 +10,8 @@ only when complete; an interrupted repair is finished (or redone) by the next on
 
 from __future__ import annotations
 
+from typing import Any
+
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +30,7 @@ def embedding_text(pid: str, meta: dict, document: str | None) -> str:
     return pid if meta.get("stub") else f"{meta.get('title', '')}. {document or ''}"
 
 
-def finish_interrupted(client) -> list[str]:
+def finish_interrupted(client: Any) -> list[str]:
     """Complete swaps an interrupted repair left: a full `X.rebuild` without `X` is renamed to `X`;
     one beside `X` was never finished and is dropped. Returns the names it renamed."""
     names = {c.name for c in client.list_collections()}

@@ -40,6 +40,7 @@ class Memory:
         `read_only` (stats, show, export) opens it whatever embedder built it, as `embedder_name` then says:
         records and metadata can be read; writes, searches and vectors raise MemoryStoreError."""
         self.path = None if host else path
+        self.disk_identity: object = None  # set by open_memory: which database file this process wrote to
         self.client, self.location = open_client(path, host, port)
         try:
             self.papers = open_collection(self.client, "papers", embedder_name, self.location, read_only)

@@ -26,7 +26,7 @@ from tests.usage_proxy import UsageProxy
 pytestmark = pytest.mark.real_model
 WEEK = "2026-W24"
 PAPERS = 8
-LLM = {"concurrency": 1, "timeout_seconds": 600, "max_retries": 1, "batch_size": 4,
+LLM = {"concurrency": 1, "timeout_seconds": 600, "max_retries": 1, "batch_size": 1,
        "max_tokens": {"screen": 900, "review": 300, "plan": 200, "synthesise": 300, "preflight": 20, "default": 300}}
 
 
