@@ -131,6 +131,10 @@ def _quick_check(path: Path) -> str | None:
             rows = [r[0] for r in conn.execute("PRAGMA quick_check")]
         finally:
             conn.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):  # in use by another run: busy, not damaged
+            return None
+        return f"is not a usable SQLite database ({exc})"
     except sqlite3.DatabaseError as exc:
         return f"is not a usable SQLite database ({exc})"
     return None if rows == ["ok"] else f"fails SQLite's integrity check ({'; '.join(rows[:3])})"

@@ -37,8 +37,10 @@ def repair(settings: Settings, findings: list, reporter: Reporter, stamp: str) -
 def _move_aside(path: Path, stamp: str) -> str:
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     path.rename(aside)
-    for extra in ("-wal", "-shm"):  # SQLite's journal files belong to the damaged database
-        Path(f"{path}{extra}").unlink(missing_ok=True)
+    for extra in ("-wal", "-shm"):  # SQLite's journal files belong to the damaged database: they go with it
+        journal = Path(f"{path}{extra}")
+        if journal.exists():
+            journal.rename(aside.with_name(aside.name + extra))
     return f"moved {path} aside to {aside.name}: brief starts a new one on the next run"
 
 

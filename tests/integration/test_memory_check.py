@@ -54,13 +54,14 @@ def _results(config: Path, memory_dir: Path) -> list[list[tuple[str, float]]]:
 
 
 @pytest.fixture(scope="module")
-def intact(tmp_path_factory, cache_dir):
+def intact(tmp_path_factory):
     root = tmp_path_factory.mktemp("check")
     library = root / "library"
     library.mkdir()
     for day in sorted(SAMPLE.glob("*.jsonl"))[:5]:
         shutil.copy(day, library / day.name)
-    config = write_config(root / "brief.toml", cache_dir)
+    # a cache of its own: repairs may move damaged caches aside, never the session's shared one
+    config = write_config(root / "brief.toml", root / "cache")
     memory_dir = root / "intact"
     _persisted_memory(config, memory_dir, library)
     return config, memory_dir, _results(config, memory_dir)
