@@ -73,8 +73,9 @@ def threshold_for(configured: float, memory_size: int) -> float:
     """The link threshold for a memory of `memory_size` papers: the configured one (calibrated at ~3,000 papers),
     raised as memory grows because chance matches rise with it (bench/link_threshold.py: the chance level
     was 0.43 at 300 papers, 0.51 at 1,000, 0.53 at 2,945, about +0.10 per tenfold)."""
-    chance = 0.53 + 0.10 * np.log10(max(memory_size, 1) / 2945)
-    return round(max(configured, float(chance) + 0.02), 3)
+    # Only raised, relative to the configured value: another embedder scores on its own scale, and a threshold
+    # the user lowered stays theirs.
+    return round(configured + max(0.0, 0.10 * float(np.log10(max(memory_size, 1) / 2945))), 3)
 
 
 class _Candidate(BaseModel):
