@@ -21,7 +21,7 @@ from tests.handlers import brief_handlers
 from tests.scripted_llm import ScriptedLLMServer
 
 KEY = re.compile(r"\[(arXiv:[^\]\s]+)\]")
-BUDGET = 3000
+BUDGET = 2000  # small enough that the biggest theme of a 250-paper week is drafted in parts
 WORDS = ("robot", "manipulat", "grasp", "locomotion", "navigation", "gaussian splatting", "slam", "world model",
          "point cloud", "embodied", "vision-language-action")
 
