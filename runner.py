@@ -117,7 +117,12 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
     from brief.graphs.review import build_review_graph
     from brief.graphs.review_state import ReviewContext, ReviewState
     from brief.memory.lock import RunLock
+    from brief.memory.presence import DB_NAME, chroma_path
 
+    no_memory = not settings.memory.chroma_host and not (chroma_path(settings) / DB_NAME).exists()
+    if not request.fresh and no_memory:  # a review only reads memory: it never creates one
+        raise NothingToReview(f"memory at {settings.data_dir} holds no papers: run `brief weekly` (or import a "
+                              "library) first, or add --fresh to search arXiv")
     with RunLock(settings.data_dir, command):
         base = open_context(settings, reporter, llm)
         if not request.fresh and base.memory.count() == 0:

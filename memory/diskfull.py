@@ -20,8 +20,9 @@ _FULL_WORDS = ("database or disk is full", "no space left on device", "disk quot
                "error in compaction", "failed to apply logs")
 
 
-class DiskFull(RuntimeError):
-    """A write failed because the disk is full; the message names where and how to go on."""
+class DiskFull(OSError):
+    """A write failed because the disk is full; the message names where and how to go on. An OSError still,
+    like the ENOSPC it stands for."""
 
 
 def disk_full(exc: BaseException) -> bool:
