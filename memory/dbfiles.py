@@ -13,7 +13,6 @@ from pathlib import Path
 
 from brief.errors import UserError
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 FIXES = {
     "chroma.sqlite3": "it is memory itself: restore the memory dir from a backup, or move it aside and re-import "
@@ -43,13 +42,22 @@ def header_problem(path: Path) -> str | None:
         return None
     if not path.is_file():
         return "is not a regular file"
+    if path.stat().st_size == 0:
+        return None
+    # Read through SQLite, never by opening the file ourselves: closing any other descriptor of a database
+    # drops every POSIX lock this process's connections hold on it, and concurrent writers then corrupt it.
     try:
-        with open(path, "rb") as f:
-            head = f.read(len(SQLITE_MAGIC))
-    except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
-    if head and head != SQLITE_MAGIC:
-        return "is not a SQLite database (file is not a database)"
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return None
+        return f"cannot be read ({exc})"
+    except sqlite3.DatabaseError as exc:
+        return f"is not a SQLite database ({exc})"
     return None
 
 
