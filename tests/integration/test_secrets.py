@@ -5,8 +5,12 @@ meets server errors or stops on a config error.
 
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from brief.cli import Redactor
 from tests.handlers import brief_handlers
@@ -16,6 +20,16 @@ from tests.scripted_llm import ScriptedLLMServer, random_faults
 
 def files_under(*roots):
     return [p for root in roots for p in sorted(root.rglob("*")) if p.is_file()]
+
+
+def files_containing(paths, needles: list[str]) -> dict[str, list[str]]:
+    """The files holding each needle, read by a child process: opening and closing a SQLite file here would drop
+    the locks this process's own connections hold on it (the shared embedding cache), and corrupt it."""
+    script = ("import json, sys\npaths, needles = json.load(sys.stdin)\nblobs = {p: open(p, 'rb').read() for p in paths}\n"
+              "print(json.dumps({n: [p for p, b in blobs.items() if n.encode() in b] for n in needles}))")
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps([[str(p) for p in paths], needles]),
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def with_auth_log(srv: ScriptedLLMServer) -> list[str]:
@@ -78,12 +92,12 @@ def test_a_canary_key_appears_in_no_file_and_no_output(tmp_path, cache_dir):
     names = {p.name for p in written}
     assert {"2026-W24.json", "2026-W24.md", "2026-W24.html", "chroma.sqlite3", "llm-cache.sqlite",
             "checkpoints.sqlite", "brief.lock"} <= names, names
-    blobs = {p: p.read_bytes() for p in written}
-    checkpointed = b"".join(b for p, b in blobs.items() if p.name.startswith("checkpoints.sqlite") and "killed" in str(p))
-    paper_id = next(iter(labels))  # positive control: the grep does see what the killed run checkpointed
-    assert paper_id.encode() in checkpointed
+    paper_id = next(iter(labels))
+    found = files_containing(written, [paper_id, canary, db_password])
+    # positive control: the grep does see what the killed run checkpointed
+    assert any(Path(p).name.startswith("checkpoints.sqlite") and "killed" in p for p in found[paper_id])
     for secret in (canary, db_password):
-        leaks = [str(p) for p, data in blobs.items() if secret.encode() in data]
+        leaks = found[secret]
         assert leaks == [], f"the secret is in {leaks}"
         assert not any(secret in text for text in outputs), "the secret is on stdout or stderr"
 
