@@ -46,15 +46,18 @@ def header_problem(path: Path) -> str | None:
         return None
     # Read through SQLite, never by opening the file ourselves: closing any other descriptor of a database
     # drops every POSIX lock this process's connections hold on it, and concurrent writers then corrupt it.
+    # Read-write (never creating): a write cut off by a full disk leaves a hot journal that SQLite must roll
+    # back before the file can be read, which a read-only connection refuses ("attempt to write a readonly
+    # database") although nothing is damaged.
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=30)
         try:
             conn.execute("PRAGMA schema_version").fetchone()
         finally:
             conn.close()
     except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            return None
+        if any(word in str(exc) for word in ("locked", "busy", "readonly")):
+            return None  # in use, or a file we may only read: the connection that uses it will say
         return f"cannot be read ({exc})"
     except sqlite3.DatabaseError as exc:
         return f"is not a SQLite database ({exc})"
