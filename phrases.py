@@ -75,6 +75,20 @@ _ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well
                                  .split())
 
 
+# words ending like adjectives ("-ic", "-al") that are nouns and may end a phrase or stand alone
+_NOUNS_ENDING_LIKE_ADJECTIVES = frozenset("""retrieval signal interval proposal removal trial animal terminal
+    material manual tutorial arrival survival rehearsal journal crystal metal portal rival approval renewal reversal
+    disposal withdrawal denial potential residual integral functional polynomial differential principal referral
+    logic topic traffic music clinic critic heuristic metric rubric fabric arithmetic tactic graphic""".split())
+
+
+def adjective_like(word: str) -> bool:
+    """Ends as an adjective or participle does ("robotic", "visual", "adaptive", "organized"): no name ends on it."""
+    low = word.lower().rsplit("-", 1)[-1]
+    return (low.endswith(_ADJECTIVE_ENDINGS) or (low.endswith(("ic", "al")) and low not in _NOUNS_ENDING_LIKE_ADJECTIVES)
+            or (low.endswith("ed") and len(low) >= 6))  # "subfields organized": a participle
+
+
 def _technical(word: str) -> bool:
     """A single word that names something on its own: an acronym (VLA, SLAM) or a hyphenated noun compound."""
     if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
@@ -90,8 +104,8 @@ def single_word_ok(word: str) -> bool:
     if _technical(word):
         return True
     low = word.lower()
-    return (_content(word) and "-" not in low and len(low) >= 4
-            and not low.endswith((*_ADJECTIVE_ENDINGS, "ing", "ed", "ize", "ise")))
+    return (_content(word) and "-" not in low and len(low) >= 4 and not adjective_like(low)
+            and not low.endswith(("ing", "ed", "ize", "ise")))
 
 
 def _chunks(text: str) -> list[list[str]]:
@@ -118,7 +132,7 @@ def phrases(text: str, max_words: int = 4) -> dict[Phrase, str]:
                 words = run[i:i + n]
                 if n == 1 and not _technical(words[0]):
                     continue
-                if n > 1 and (words[-1].lower().endswith(_ADJECTIVE_ENDINGS) or len({stem(w) for w in words}) < n):
+                if n > 1 and (adjective_like(words[-1]) or len({stem(w) for w in words}) < n):
                     continue
                 found.setdefault(tuple(stem(w) for w in words), " ".join(words))
     return found
@@ -137,10 +151,15 @@ def phrase_frequencies(docs: list[str]) -> tuple[Counter, int]:
     return df, len(docs)
 
 
+_ACROSTIC = re.compile(r"[A-Z]{2}[a-z]{4,}")  # "COverage" in "Semantic Scene COverage (SSCO)": an acronym's spelling
+
+
 def display(spellings: Counter) -> str:
     """The most frequent spelling, each lower-case word capitalised (acronyms and CamelCase kept)."""
     best = spellings.most_common(1)[0][0]
-    return " ".join(w.upper() if any(c.isdigit() for c in w) and len(w) <= 4 else w if any(c.isupper() for c in w)
+    return " ".join(w.upper() if any(c.isdigit() for c in w) and len(w) <= 4
+                    else w[0] + w[1:].lower() if _ACROSTIC.fullmatch(w)
+                    else w if any(c.isupper() for c in w)
                     else w[:1].upper() + w[1:] for w in best.split())
 
 
@@ -176,9 +195,12 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
     acronyms = set()
     for _, key in sorted(scored, key=lambda s: (-s[0], s[1])):
         written = display(spellings[key])
-        if word_stems(key) & used or written.upper() in acronyms:
+        # "3DGS" beside "3D Gaussian": one thing named twice (an acronym that extends a chosen phrase's initials)
+        if word_stems(key) & used or " " not in written and any(
+                written.upper().startswith(a) and len(written) <= len(a) + 2 for a in acronyms):
             continue
-        acronyms.add(_initials(written))
+        if len(initials := _initials(written)) >= 2:
+            acronyms.add(initials)
         chosen.append(key)
         used |= word_stems(key)
         if len(chosen) == k:
@@ -187,7 +209,7 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
 
 
 def _keeps_case(written: str) -> bool:
-    return any(sum(c.isupper() for c in w) >= 2 for w in written.split())
+    return any(sum(c.isupper() for c in w) >= 2 and not _ACROSTIC.fullmatch(w) for w in written.split())
 
 
 @functools.lru_cache(maxsize=16384)

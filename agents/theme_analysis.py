@@ -13,6 +13,7 @@ briefings carry the same facts and the LLM only puts them into words.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -27,22 +28,30 @@ from brief.phrases import distinctive_phrases, phrase_frequencies, shared_phrase
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
                 background: list[str]) -> list[ThemeBrief]:
     """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
-    heaviest theme first. A theme with no phrase two of its papers share is named by its lead's title."""
+    heaviest theme first. A name's phrases are each shared by two of its papers (one paper's quirk is no
+    theme); a group sharing none is named for what it is: the rest of the topic most of its papers were
+    accepted for ("Legged robot navigation: assorted"). A single paper is named by its title."""
     bg = phrase_frequencies(background)
     themes = []
     for group in groups:
         members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
-        # a small theme's name comes from its titles alone: one abstract's quirks are no name
-        docs = [p.text_for_embedding() for p in members] if len(members) >= 3 else [p.title for p in members]
-        found = distinctive_phrases(docs, [p.title for p in members], bg, k=4,
-                                    min_support=2 if len(members) >= 3 else 1)
-        name = " · ".join(found[:2]) if found else _short_title(strip_latex(members[0].title))
+        if len(members) == 1:
+            found, name = [], _short_title(strip_latex(members[0].title))
+        else:
+            found = distinctive_phrases([p.text_for_embedding() for p in members], [p.title for p in members], bg,
+                                        k=4, min_support=2)
+            name = " · ".join(found[:2]) if found else _assorted(members, decisions)
         themes.append(ThemeBrief(
             name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found],
             categories=sorted({p.primary_category for p in members}),
             weight=round(sum(decisions[p.id].relevance for p in members) / 10, 2),
         ))
     return sorted(themes, key=lambda t: (-t.weight, t.paper_ids[0]))
+
+
+def _assorted(members: list[Paper], decisions: dict[str, Decision]) -> str:
+    topics = Counter(decisions[p.id].topic for p in members if decisions[p.id].topic)
+    return f"{topics.most_common(1)[0][0]}: assorted" if topics else "Assorted"
 
 
 def _short_title(title: str, n: int = 60) -> str:

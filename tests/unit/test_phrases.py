@@ -52,3 +52,43 @@ def test_a_falling_count_is_not_called_steady():
     text = trend_sentence(trend)
     assert "47 of 1200 (3.9%)" in text and "26 of 640 (4.1%)" in text
     assert "share" in text and "falling" in text, text
+
+
+def _named(texts: list[str], topic: str = "Robot manipulation learning") -> list[str]:
+    from brief.agents.theme_analysis import name_themes
+    from brief.models import Decision, Paper
+
+    papers = [Paper(id=f"2606.{i:05d}", title=t.split(". ")[0], abstract=t.split(". ", 1)[1], categories=["cs.RO"])
+              for i, t in enumerate(texts)]
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=7, novelty=5, topic=topic,
+                                reason="r") for p in papers}
+    background = [p.title + ". " + p.abstract for p in papers] + WEEK
+    return [t.name for t in name_themes([list(range(len(papers)))], papers, decisions, background)]
+
+
+def test_a_theme_name_never_opens_on_a_verb_nor_ends_on_an_adjective():
+    names = _named([
+        "Improving Robotic Manipulation with Tactile Sensing. We study tactile sensing for robotic manipulation.",
+        "Improving Robotic Grasping via Tactile Sensing. Tactile sensing improves robotic grasping of objects.",
+        "Robotic Manipulation from Tactile Sensing Alone. A policy reads tactile sensing during robotic manipulation.",
+    ])
+    words = names[0].replace(" · ", " ").split()
+    assert "Improving" not in words and not names[0].split(" · ")[0].endswith("Robotic"), names
+    assert "Tactile Sensing" in names[0] or "Robotic Manipulation" in names[0], names
+
+
+def test_papers_that_share_no_phrase_are_named_as_their_topics_rest_not_by_one_title():
+    names = _named([
+        "Quadruped Parkour over Gaps. A quadruped jumps gaps with a learned controller.",
+        "Semantic Scene COverage for Drones. Drones plan routes for coverage of semantic maps.",
+    ], topic="Legged and mobile robot navigation")
+    assert names == ["Legged and mobile robot navigation: assorted"], names
+
+
+def test_an_acronym_spelled_into_a_word_reads_as_a_word():
+    from collections import Counter
+
+    from brief.phrases import display
+
+    assert display(Counter({"Semantic Scene COverage": 2})) == "Semantic Scene Coverage"
+    assert display(Counter({"VLA Policies": 1})) == "VLA Policies"
