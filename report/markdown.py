@@ -187,10 +187,10 @@ def render_markdown(b: Briefing) -> str:
     lines += topic_table_md(b)
     lines += ["", "## Overview", "", md_prose(b.overview) or "Nothing this week matched your criteria."]
     if b.themes:
-        lines += ["", "## Themes at a glance", "", "| # | theme | papers | fields | trend | linked earlier | bridges |",
+        lines += ["", "## Themes at a glance", "", "| # | theme | papers | fields | trend | build on earlier weeks | bridges |",
                   "|---:|---|---:|---|---|---:|---:|"]
         lines += [f"| {i} | {md(t.name)} | {len(t.paper_ids)} | {md(', '.join(t.categories))} | {md(trend_text(t.trend)) or '—'}"
-                  f" | {len(t.earlier)} | {len(t.bridges)} |" for i, t in enumerate(b.themes, 1)]
+                  f" | {len(t.paper_ids) - len(t.new_ids)} | {len(t.bridges)} |" for i, t in enumerate(b.themes, 1)]
     lines += ["", "## Cross-field", ""]
     if b.bridges:
         lines += [_bridge_line(x) + f" (theme: {md(t.name)})" for t, x in b.bridges[:12]]

@@ -23,6 +23,10 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
     md = (work / "briefings" / "2026-W24.md").read_text()
     assert "This is the demo" in md
     assert "no earlier weeks in memory" not in md and "0 papers link to work seen in earlier weeks" not in md
+    with_links = {p["id"] for p in linked}
+    glance = [row.split(" | ") for row in md.split("## Themes at a glance")[1].split("\n\n")[1].splitlines()[2:]]
+    assert [int(row[5]) for row in glance] == [len(set(t["paper_ids"]) & with_links) for t in report["themes"]], \
+        "the table counts each theme's papers that build on earlier weeks, as its prose does"
     assert (work / "briefings" / ".brief-demo" / "briefings" / "2026-W23.json").exists()
     assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is untouched"
 
