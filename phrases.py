@@ -71,7 +71,7 @@ _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time 
 
 
 # the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
-_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi"
+_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi whole"
                                  .split())
 
 
@@ -82,10 +82,13 @@ _NOUNS_ENDING_LIKE_ADJECTIVES = frozenset("""retrieval signal interval proposal 
     logic topic traffic music clinic critic heuristic metric rubric fabric arithmetic tactic graphic""".split())
 
 
+_PLAIN_ADJECTIVES = frozenset("slow fast hard soft easy rigid dense sparse deep wide narrow strong weak".split())
+
+
 def adjective_like(word: str) -> bool:
     """Ends as an adjective or participle does ("robotic", "visual", "adaptive", "organized"): no name ends on it."""
     low = word.lower().rsplit("-", 1)[-1]
-    return (low.endswith(_ADJECTIVE_ENDINGS) or (low.endswith(("ic", "al")) and low not in _NOUNS_ENDING_LIKE_ADJECTIVES)
+    return (low.endswith(_ADJECTIVE_ENDINGS) or low in _ADJECTIVE_MODIFIERS or low in _PLAIN_ADJECTIVES or (low.endswith(("ic", "al")) and low not in _NOUNS_ENDING_LIKE_ADJECTIVES)
             or (low.endswith("ed") and len(low) >= 6))  # "subfields organized": a participle
 
 
@@ -192,16 +195,20 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
         scored.append(((count + 0.5 * in_titles[key]) * idf * (1 + 0.2 * (len(key) - 1)), key))
     chosen: list[Phrase] = []
     used: set[str] = set()
-    acronyms = set()
+    acronyms: set[str] = set()
+    alone: set[str] = set()  # the chosen phrases, upper-cased: an acronym among them names its expansion already
     for _, key in sorted(scored, key=lambda s: (-s[0], s[1])):
         written = display(spellings[key])
         # "3DGS" beside "3D Gaussian": one thing named twice (an acronym that extends a chosen phrase's initials)
         if word_stems(key) & used or " " not in written and any(
                 written.upper().startswith(a) and len(written) <= len(a) + 2 for a in acronyms):
             continue
+        if _initials(written) in alone:  # "Vision-language-action" after "VLA"
+            continue
         if len(initials := _initials(written)) >= 2:
             acronyms.add(initials)
         chosen.append(key)
+        alone.add(written.upper())
         used |= word_stems(key)
         if len(chosen) == k:
             break

@@ -92,3 +92,11 @@ def test_an_acronym_spelled_into_a_word_reads_as_a_word():
 
     assert display(Counter({"Semantic Scene COverage": 2})) == "Semantic Scene Coverage"
     assert display(Counter({"VLA Policies": 1})) == "VLA Policies"
+
+
+def test_an_acronym_and_its_expansion_are_one_name_not_two():
+    docs = ["VLA models map images to actions. Vision-language-action (VLA) policies for robots.",
+            "A VLA for grasping. Our vision-language-action VLA policy grasps cups.",
+            "Scaling VLA training. Vision-language-action VLA models need data."]
+    names = distinctive_phrases(docs, [d.split(". ")[0] for d in docs], phrase_frequencies(docs + WEEK), k=3)
+    assert len([n for n in names if n.upper() in ("VLA", "VISION-LANGUAGE-ACTION")]) == 1, names
