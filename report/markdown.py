@@ -124,10 +124,11 @@ def _paper(p: AcceptedPaper) -> list[str]:
     lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
     for link in p.links:
         why = [md(link.reason)] if link.reason else []
-        if link.shared_authors:
-            why.append("shared authors: " + md(", ".join(link.shared_authors)))
-        if link.shared_terms:
-            why.append("shared: " + md(", ".join(link.shared_terms)))
+        # the reason often names them already ("both on dexterous robotics"): say each once
+        if authors := [a for a in link.shared_authors if a not in (link.reason or "")]:
+            why.append("shared authors: " + md(", ".join(authors)))
+        if terms := [t for t in link.shared_terms if t not in (link.reason or "")]:
+            why.append("shared: " + md(", ".join(terms)))
         if link.cross_field:
             why.append("cross-field")
         lines.append(f"  - ↩ earlier: **{md(link.title)}** {cite_link(cite_key(link.id))}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.integration.cli_helpers import brief, brief_env
 
@@ -27,6 +28,7 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
     glance = [row.split(" | ") for row in md.split("## Themes at a glance")[1].split("\n\n")[1].splitlines()[2:]]
     assert [int(row[5]) for row in glance] == [len(set(t["paper_ids"]) & with_links) for t in report["themes"]], \
         "the table counts each theme's papers that build on earlier weeks, as its prose does"
+    assert not re.search(r"both on ([^;)]+); shared: \1\)", md), "a link's shared terms are said once"
     assert (work / "briefings" / ".brief-demo" / "briefings" / "2026-W23.json").exists()
     assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is untouched"
 
