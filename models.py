@@ -223,6 +223,8 @@ class StageUsage(BaseModel):
     output_tokens: int = 0
     cost_usd: float = 0.0
     seconds: float = Field(0.0, description="wall time with at least one call of the stage in flight")
+    timed_out: int = Field(0, description="calls given up at their timeout: the server may still have run (and billed) them")
+    timed_out_input_tokens: int = Field(0, description="those calls' prompt tokens, estimated (characters / 4)")
 
     def __add__(self, other: StageUsage) -> StageUsage:
         return StageUsage(
@@ -232,6 +234,8 @@ class StageUsage(BaseModel):
             output_tokens=self.output_tokens + other.output_tokens,
             cost_usd=round(self.cost_usd + other.cost_usd, 6),
             seconds=round(self.seconds + other.seconds, 3),
+            timed_out=self.timed_out + other.timed_out,
+            timed_out_input_tokens=self.timed_out_input_tokens + other.timed_out_input_tokens,
         )
 
 

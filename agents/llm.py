@@ -259,6 +259,8 @@ class LLMClient:
                     message = self.chat.bind(**kwargs, timeout=timeout).invoke(messages)
             except openai.APIError as exc:
                 kind = limits.classify(exc)
+                if kind == limits.TIMEOUT:
+                    self.meter.time_out(stage, chars // 4)
                 detail = f"{type(exc).__name__}: {self._redact(str(exc))}"
                 if breaker:
                     self.breaker.failure(kind, detail)
@@ -292,7 +294,7 @@ class LLMClient:
 
     def _over_budget(self) -> BudgetExceeded | None:
         cap = self.cfg.max_cost_usd
-        if cap is not None and self.meter.cost >= cap:
+        if cap is not None and self.meter.cost + self.meter.timed_out_cost >= cap:
             return BudgetExceeded(f"--max-cost {cap} USD reached")
         return None
 

@@ -27,6 +27,7 @@ class UsageMeter:
         self._stages: dict[str, StageUsage] = {}
         self._in_flight: dict[str, tuple[int, float]] = {}  # stage → (calls in flight, since when)
         self._spent_before = 0.0  # dollars already handed over by take() or paid by earlier processes
+        self._timed_out_tokens = 0  # prompt tokens of calls given up at their timeout, estimated
 
     def add(self, stage: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
         price = self.price or (0.0, 0.0)
@@ -45,6 +46,19 @@ class UsageMeter:
                     self._unbound.append((input_tokens, output_tokens, cost))
                 elif self._ledger is not None:
                     self._ledger.record_spend(self._run, input_tokens, output_tokens, cost)
+
+    def time_out(self, stage: str, estimated_input_tokens: int) -> None:
+        """A call given up at its timeout: no usage came back, but the server may have run it to the end."""
+        with self._lock:
+            self._stages[stage] = self._stages.get(stage, StageUsage()) + StageUsage(
+                timed_out=1, timed_out_input_tokens=estimated_input_tokens)
+            self._timed_out_tokens += estimated_input_tokens
+
+    @property
+    def timed_out_cost(self) -> float:
+        """What this process's timed-out calls' prompts may have cost (their answers' length is unknown)."""
+        with self._lock:
+            return self._timed_out_tokens * (self.price or (0.0, 0.0))[0] / 1e6
 
     def bind_run(self, run: str, recorded: StageUsage | None) -> None:
         """Charge this run's spend to the ledger under `run`. `recorded`: the usage the run's checkpoint holds

@@ -80,7 +80,13 @@ def test_a_server_that_hangs_after_the_preflight_ends_partial_with_exit_3(tmp_pa
     report = json.loads((tmp_path / "run" / "out" / f"{WEEK}.json").read_text())
     assert report["partial"] and any("stopped after" in r for r in report["partial"]), report["partial"]
     assert report["counts"]["unscreened"] > 0
-    assert "Partial run \\(exit 3\\)" in (tmp_path / "run" / "out" / f"{WEEK}.md").read_text()
+    md = (tmp_path / "run" / "out" / f"{WEEK}.md").read_text()
+    assert "Partial run \\(exit 3\\)" in md
+    # every hung request was given up at its timeout: counted, its prompt estimated, said under the usage table
+    stages = report["usage"]["stages"].values()
+    assert sum(s["timed_out"] for s in stages) == srv.attempts - 1, (srv.attempts, report["usage"])
+    assert sum(s["timed_out_input_tokens"] for s in stages) > 0
+    assert "timed out: the server may still have run" in md
 
 
 def test_max_cost_counts_what_a_killed_process_paid(tmp_path, cache_dir):
