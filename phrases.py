@@ -67,7 +67,7 @@ def _content(word: str) -> bool:
 # the last part of an adjectival compound ("embodiment-agnostic", "contact-rich", "training-free")
 _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time driven conditioned specific guided
     efficient robust like wise centric grained independent dependent invariant consistent grounded shot tuned
-    oriented intensive critical friendly ready end only heavy light native""".split())
+    oriented intensive critical friendly ready end only heavy light native style""".split())
 
 
 # the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
