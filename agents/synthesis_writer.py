@@ -61,6 +61,9 @@ def prose_problem(text: str, prompt: Prompt, min_chars: int = MIN_PROSE_CHARS, m
     return None
 
 
+MAX_NAME_WORDS = 9
+
+
 def name_problem(name: str) -> str | None:
     """A theme name must be words: at least one word of 3+ letters (or an acronym), not mostly symbols."""
     flat = " ".join(str(name).split())
@@ -68,6 +71,8 @@ def name_problem(name: str) -> str | None:
     letters = sum(len(w) for w in words)
     if not any(len(w) >= 3 or (len(w) >= 2 and w.isupper()) for w in words) or letters < 0.4 * len(flat.replace(" ", "")):
         return f"the name {flat[:40]!r} is not words"
+    if len(flat.split()) > MAX_NAME_WORDS:  # the schema asks for 6: more is a title or a sentence, not a name
+        return f"the name {flat[:40]!r}… is {len(flat.split())} words, not a name"
     return None
 
 

@@ -20,7 +20,10 @@ ECHO = ("Cite papers ONLY with the exact citation keys given, one key per pair o
 
 
 @pytest.mark.parametrize("name, bad", [("x", True), ("...", True), ("— —", True), ("RL", False),
-                                       ("Diffusion policies for grasping", False), ("3D scene graphs", False)])
+                                       ("Diffusion policies for grasping", False), ("3D scene graphs", False),
+                                       # a real small model's answer: a paper's title, cut mid-word
+                                       ("RhinoVLA Technical Report (cs.RO): RhinoVLA: A deployment-oriented VLM model co-",
+                                        True)])
 def test_a_theme_name_must_be_words(name, bad):
     assert (name_problem(name) is not None) == bad
 
