@@ -71,7 +71,7 @@ _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time 
 
 
 # the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
-_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi whole"
+_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi whole general"
                                  .split())
 
 
@@ -98,7 +98,7 @@ def _technical(word: str) -> bool:
         return True
     first, head = word.split("-", 1)[0].lower(), word.rsplit("-", 1)[-1].lower()
     return ("-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and head not in _ADJECTIVE_HEADS
-            and not head.endswith(_ADJECTIVE_ENDINGS))
+            and not head.endswith((*_ADJECTIVE_ENDINGS, "ed")))  # "retrieval-augmented" modifies a noun
 
 
 def single_word_ok(word: str) -> bool:
@@ -166,7 +166,7 @@ def display(spellings: Counter) -> str:
                     else w[:1].upper() + w[1:] for w in best.split())
 
 
-def _initials(written: str) -> str:
+def initials(written: str) -> str:
     """"3D Gaussian Splatting" → "3DGS", "Vision-Language-Action" → "VLA": the phrase's acronym."""
     words = [part for w in written.split() for part in w.split("-") if part]
     return "".join(w if any(c.isdigit() for c in w) else w[0] for w in words).upper()
@@ -199,14 +199,16 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
     alone: set[str] = set()  # the chosen phrases, upper-cased: an acronym among them names its expansion already
     for _, key in sorted(scored, key=lambda s: (-s[0], s[1])):
         written = display(spellings[key])
-        # "3DGS" beside "3D Gaussian": one thing named twice (an acronym that extends a chosen phrase's initials)
+        # one thing named twice: an acronym that extends a chosen phrase's initials ("3DGS" beside "3D Gaussian",
+        # "ASR" beside "Speech Recognition"), or a phrase whose initials begin or end a chosen acronym
         if word_stems(key) & used or " " not in written and any(
-                written.upper().startswith(a) and len(written) <= len(a) + 2 for a in acronyms):
+                (written.upper().startswith(a) or written.upper().endswith(a)) and len(written) <= len(a) + 2
+                for a in acronyms):
             continue
-        if _initials(written) in alone:  # "Vision-language-action" after "VLA"
+        if len(short := initials(written)) >= 2 and any(a.startswith(short) or a.endswith(short) for a in alone):
             continue
-        if len(initials := _initials(written)) >= 2:
-            acronyms.add(initials)
+        if len(short) >= 2:
+            acronyms.add(short)
         chosen.append(key)
         alone.add(written.upper())
         used |= word_stems(key)

@@ -22,7 +22,7 @@ import numpy as np
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
-from brief.phrases import distinctive_phrases, phrase_frequencies, shared_phrases, strip_latex
+from brief.phrases import distinctive_phrases, initials, phrase_frequencies, shared_phrases, strip_latex
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
@@ -30,23 +30,29 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
     """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
     heaviest theme first. A name's phrases are each shared by two of its papers (one paper's quirk is no
     theme); a group sharing none is named for what it is: the rest of the topic most of its papers were
-    accepted for ("Legged robot navigation: assorted"). A single paper is named by its title."""
+    accepted for ("Legged robot navigation: assorted"). A single paper is named by its title. A phrase a
+    heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice); a theme
+    whose phrases all name heavier themes is "More on" its first."""
     bg = phrase_frequencies(background)
-    themes = []
+    drafts = []
     for group in groups:
         members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
+        found = [] if len(members) == 1 else distinctive_phrases(
+            [p.text_for_embedding() for p in members], [p.title for p in members], bg, k=6, min_support=2)
+        drafts.append((round(sum(decisions[p.id].relevance for p in members) / 10, 2), members, found))
+    themes = []
+    named: set[str] = set()
+    for weight, members, found in sorted(drafts, key=lambda d: (-d[0], d[1][0].id)):
+        fresh = [f for f in found if f.lower() not in named and initials(f).lower() not in named]
         if len(members) == 1:
-            found, name = [], _short_title(strip_latex(members[0].title))
+            name = _short_title(strip_latex(members[0].title))
         else:
-            found = distinctive_phrases([p.text_for_embedding() for p in members], [p.title for p in members], bg,
-                                        k=4, min_support=2)
-            name = " · ".join(found[:2]) if found else _assorted(members, decisions)
-        themes.append(ThemeBrief(
-            name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found],
-            categories=sorted({p.primary_category for p in members}),
-            weight=round(sum(decisions[p.id].relevance for p in members) / 10, 2),
-        ))
-    return sorted(themes, key=lambda t: (-t.weight, t.paper_ids[0]))
+            # every phrase names a heavier theme already: the same subject again, said so
+            name = " · ".join(fresh[:2]) if fresh else f"More on {found[0]}" if found else _assorted(members, decisions)
+        named |= {f.lower() for f in fresh[:2]} | {initials(f).lower() for f in fresh[:2] if " " in f or "-" in f}
+        themes.append(ThemeBrief(name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found[:4]],
+                                 categories=sorted({p.primary_category for p in members}), weight=weight))
+    return themes
 
 
 def _assorted(members: list[Paper], decisions: dict[str, Decision]) -> str:

@@ -100,3 +100,20 @@ def test_an_acronym_and_its_expansion_are_one_name_not_two():
             "Scaling VLA training. Vision-language-action VLA models need data."]
     names = distinctive_phrases(docs, [d.split(". ")[0] for d in docs], phrase_frequencies(docs + WEEK), k=3)
     assert len([n for n in names if n.upper() in ("VLA", "VISION-LANGUAGE-ACTION")]) == 1, names
+
+
+def test_two_themes_never_share_a_name():
+    from brief.agents.theme_analysis import name_themes
+    from brief.models import Decision, Paper
+
+    texts = ["LLM agents plan tools. LLM agents call web tools with a planner.",
+             "LLM agents for code. LLM agents write code with tools.",
+             "LLM agents in games. LLM agents play games with memory.",
+             "LLM agents debate. LLM agents argue and vote.",
+             "LLM agents negotiate. LLM agents trade and negotiate prices."]
+    papers = [Paper(id=f"2606.{i:05d}", title=t.split(". ")[0], abstract=t.split(". ", 1)[1]) for i, t in enumerate(texts)]
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=7, novelty=5, topic="Agents",
+                                reason="r") for p in papers}
+    names = [t.name for t in name_themes([[0, 1, 2], [3, 4]], papers, decisions, texts + WEEK[len(AGENTS):])]
+    assert len(set(names)) == 2 and names[0] == "LLM Agents", names
+    assert names[1] == "More on LLM Agents", names
