@@ -66,6 +66,10 @@ def usage_note(b) -> str:
         parts.append(f"Structured output: {b.usage.method}.")
     if not b.usage.price_known and b.usage.total.calls:
         parts.append(f"Cost unknown: [llm] prices has no price for {b.usage.model or 'this model'}.")
+    if lost := b.usage.total.timed_out:
+        parts.append(f"{lost} call{'s' if lost > 1 else ''} timed out: the server may still have run "
+                     f"{'them' if lost > 1 else 'it'} (about {b.usage.total.timed_out_input_tokens:,} prompt tokens, "
+                     "estimated, not in the totals above; --max-cost counts them).")
     return " ".join(parts)
 
 
