@@ -1,6 +1,6 @@
 """Builds a run's live context once from Settings: the embedder, memory and (when enabled) the LLM client.
 
-Every entry point that runs a graph (runner.py, graphs/studio.py) opens its context here.
+Every entry point that runs a graph (app/runner.py, graphs/studio.py) opens its context here.
 """
 
 from __future__ import annotations

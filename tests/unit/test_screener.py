@@ -300,7 +300,7 @@ def test_screen_stats_serialise_for_the_briefing(tmp_path):
 
 
 def test_weekly_flags_map_to_the_screening_settings():
-    from brief.cli import UserError, _screening_settings
+    from brief.app.cli_run import UserError, _screening_settings
     from brief.config import load_settings
 
     base = load_settings(None, env={})

@@ -16,6 +16,7 @@ from datetime import timedelta
 from brief.config import Settings
 from brief.errors import UserError
 from brief.graphs.context import open_context
+from brief.graphs.review_state import ReviewState
 from brief.graphs.state import WeeklyState
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window
@@ -102,7 +103,7 @@ class NothingToReview(UserError, ValueError):
 
 @dataclass
 class ReviewResult:
-    state: object  # brief.graphs.review_state.ReviewState
+    state: ReviewState
     outputs: list[str]
     resumed_before: list[str] = field(default_factory=list)
 
@@ -115,7 +116,7 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
 
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.review import build_review_graph
-    from brief.graphs.review_state import ReviewContext, ReviewState
+    from brief.graphs.review_state import ReviewContext
     from brief.memory.lock import RunLock
     from brief.memory.presence import DB_NAME, chroma_path
 

@@ -157,7 +157,7 @@ def record_text(rec: Record) -> str:
 
 def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
     """Write memory's papers (and with `include_seen` the rejected ones) to `path`: (written, stubs left out)."""
-    from brief.memory.export import render
+    from brief.app.memory_export import render
     from brief.report import atomic_write
 
     if path.is_dir():
