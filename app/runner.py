@@ -112,8 +112,6 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
                restart: bool = False, search=None, llm=None) -> ReviewResult:
     """Run (or resume) a themed review (`request`: graphs/review_state.ReviewRequest) under the memory dir's
     lock; it only reads memory. `search` is the arXiv client for --fresh (default: built from [arxiv])."""
-    from dataclasses import fields
-
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.review import build_review_graph
     from brief.graphs.review_state import ReviewContext
@@ -125,11 +123,10 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
         raise NothingToReview(f"memory at {settings.data_dir} holds no papers: run `brief weekly` (or import a "
                               "library) first, or add --fresh to search arXiv")
     with RunLock(settings.data_dir, command):
-        base = open_context(settings, reporter, llm)
-        if not request.fresh and base.memory.count() == 0:
-            raise NothingToReview(f"memory at {base.memory.location} holds no papers: run `brief weekly` (or import a "
+        ctx = open_context(settings, reporter, llm, kind=ReviewContext, search=search)
+        if not request.fresh and ctx.memory.count() == 0:
+            raise NothingToReview(f"memory at {ctx.memory.location} holds no papers: run `brief weekly` (or import a "
                                   "library) first, or add --fresh to search arXiv")
-        ctx = ReviewContext(**{f.name: getattr(base, f.name) for f in fields(base)}, search=search)
         with open_checkpointer(settings, ReviewState) as saver:
             graph = build_review_graph().compile(checkpointer=saver)
             thread = thread_id("review", settings, request.slug, ReviewState, request=request.model_dump(mode="json"))

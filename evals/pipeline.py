@@ -28,6 +28,7 @@ from brief.evals.judge import Judged, judge_grounding
 from brief.evals.metrics import summary_sentences
 from brief.models import Decision, Link, Paper, Review, Usage, citations
 from brief.progress import QuietReporter, Reporter
+from brief.protocols import LLM, Embedder
 
 NEEDS = {  # what each suite needs run
     "prefilter": {"rank"},
@@ -84,14 +85,14 @@ class Replay:
     """Everything a replay needs that is not the dataset: agents' config, embedder, LLM, options."""
 
     screening: ScreeningConfig
-    embedder: object  # has .embed(texts) -> (n, d) unit vectors
-    llm: object | None = None  # brief.agents.llm.LLMClient
+    embedder: Embedder
+    llm: LLM | None = None
     link_k: int = 3
     link_threshold: float = 0.55
     synthesis: SynthesisConfig | None = None
     time_split: bool = False
     judge_limit: int = 40
-    judge: object | None = None  # the grounding judge's LLMClient (`[llm] judge_model`); None: `llm`
+    judge: LLM | None = None  # the grounding judge's client (`[llm] judge_model`); None: `llm`
     reporter: Reporter = field(default_factory=QuietReporter)
 
 
@@ -141,7 +142,7 @@ def run(dataset: Dataset, replay: Replay, steps: set[str], history: list[Item], 
     if memory_dir is not None:
         from brief.memory.store import Memory
 
-        memory = Memory(Path(memory_dir.name) / "chroma", getattr(replay.embedder, "name", "eval"))
+        memory = Memory(Path(memory_dir.name) / "chroma", replay.embedder.name)
     try:
         with replay.reporter.stage(f"replay {dataset.name}", len(dataset.items)) as advance:
             for week in weeks:
@@ -258,9 +259,11 @@ def _judge(trace: Trace, replay: Replay) -> list[Judged]:
     papers = trace.papers
     jobs = [(papers[pid], summary_sentences(trace.reviews[pid].summary)) for pid in chosen]
     jobs = [(paper, sentences) for paper, sentences in jobs if sentences]
-    with replay.reporter.stage("judge", len(jobs)) as advance, ThreadPoolExecutor(replay.llm.cfg.concurrency) as pool:
+    llm = replay.llm
+    assert llm is not None  # run() judges only when a model is configured
+    with replay.reporter.stage("judge", len(jobs)) as advance, ThreadPoolExecutor(llm.cfg.concurrency) as pool:
         out = []
-        for judged in pool.map(lambda job: judge_grounding(replay.judge or replay.llm, *job), jobs):
+        for judged in pool.map(lambda job: judge_grounding(replay.judge or llm, *job), jobs):
             out.append(judged)
             advance(1)
     if len(ids) > len(chosen):

@@ -31,8 +31,9 @@ from brief.agents.synthesiser import Synthesiser
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
 from brief.graphs.state import timed
 from brief.graphs.weekly import _spent
-from brief.memory.store import Memory, Record
+from brief.memory.store import Record
 from brief.models import Paper, cite_key, title_key
+from brief.protocols import RunMemory
 from brief.sources.window import week_of, week_ordinal
 
 MAX_FRESH_QUERIES = 3  # phrases searched on arXiv (each twice: by relevance and by date)
@@ -69,7 +70,7 @@ def _in_weeks(week: str, since: date | None, until: date | None) -> bool:
             and (until is None or ordinal <= week_ordinal(week_of(until))))
 
 
-def nearest_records(memory: Memory, vector: np.ndarray, k: int, since_week: str | None = None) -> list[Record]:
+def nearest_records(memory: RunMemory, vector: np.ndarray, k: int, since_week: str | None = None) -> list[Record]:
     """The k remembered papers nearest `vector`, from both collections: a theme outside the weekly criteria
     lives mostly among the papers those criteria screened out. Stubs (a bare id, no text) are skipped."""
     found = memory.search(vector, k, since_week, True)
