@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from brief.agents.prefilter import fit_ranker
+from brief.agents.remember import sort_for_memory, writes
 from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, stage1_text
 from brief.models import Labels
@@ -229,19 +230,20 @@ def _planted_decision(paper, vec, topic_vectors, criteria, cfg) -> Decision:
 
 
 def _synthesise(week, papers, X, vectors, decisions, reviews, memory, replay) -> WeekSynthesis:
-    """Remember, link and synthesise as the weekly graph does: confirmed accepts to `papers`, the rest to `seen`."""
+    """Remember, link and synthesise as the weekly graph does (one rule: agents/remember.py)."""
     from brief.memory.links import find_links
 
     label = week if week != UNDATED else "1970-W01"  # memory orders weeks; an undated set is one early week
-    confirmed = [p for p in papers if decisions[p.id].accepted and reviews.get(p.id) and reviews[p.id].confirmed]
-    confirmed.sort(key=lambda p: (-decisions[p.id].relevance, -decisions[p.id].score))
+
+    def stacked(ps: list[Paper]) -> np.ndarray:
+        return np.stack([vectors[p.id] for p in ps]) if ps else np.zeros((0, X.shape[1]), np.float32)
+
+    week_papers = sort_for_memory(papers, decisions, reviews)  # the weekly run's rule (agents/remember.py)
+    for write in writes(week_papers, decisions, reviews):
+        memory.remember(write.papers, stacked(write.papers), label, status=write.status, **write.fields)
+    confirmed = week_papers.accepted
     kept = {p.id for p in confirmed}
-    rejected = [p for p in papers if p.id not in kept]
-    cv = np.stack([vectors[p.id] for p in confirmed]) if confirmed else np.zeros((0, X.shape[1]), np.float32)
-    memory.remember(confirmed, cv, label, status="accepted", topics={p.id: decisions[p.id].topic or "" for p in confirmed},
-                    tldrs={p.id: reviews[p.id].summary.tldr for p in confirmed})
-    if rejected:
-        memory.remember(rejected, np.stack([vectors[p.id] for p in rejected]), label, status="rejected")
+    cv = stacked(confirmed)
     links = find_links(memory, confirmed, cv, label, replay.link_k, replay.link_threshold) if confirmed else {}
     synthesiser = Synthesiser(replay.llm, replay.synthesis, memory=memory)
     result = synthesiser.synthesise(week, confirmed, cv, decisions, reviews, links,

@@ -29,7 +29,8 @@ from brief.graphs.context import open_context
 from brief.graphs.review import build_review_graph
 from brief.graphs.review_state import ReviewContext
 from brief.graphs.state import RunContext
-from brief.graphs.weekly import Node, build_weekly_graph
+from brief.graphs.nodes import Node
+from brief.graphs.weekly import build_weekly_graph
 
 
 @dataclass
