@@ -87,8 +87,7 @@ def theme_keywords(theme: str) -> list[str]:
 
 class Planner:
     def __init__(self, llm: LLM | None, embed, memory, k: int = 40, neighbourhood: int = 1000):
-        """`embed` maps texts to unit vectors; `memory` needs `search(vector, k, since_week, include_seen)`
-        (or, older, `neighbours(vectors, before_week, k)`).
+        """`embed` maps texts to unit vectors; `memory` is searched by `search(vector, k, since_week, include_seen)`.
         The k nearest papers give the terms; the `neighbourhood` nearest are what they must stand out from."""
         self.llm = llm
         self.embed = embed
