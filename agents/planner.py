@@ -20,7 +20,8 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from brief.agents.llm import LLMClient, LLMError
+from brief.agents.llm import LLMError
+from brief.protocols import LLM
 from brief.models import QueryPlan
 from brief.prompts import load as load_prompt
 from brief.text import distinctive_terms, document_frequencies, terms, tokens
@@ -85,9 +86,8 @@ def theme_keywords(theme: str) -> list[str]:
 
 
 class Planner:
-    def __init__(self, llm: LLMClient | None, embed, memory, k: int = 40, neighbourhood: int = 1000):
-        """`embed` maps texts to unit vectors; `memory` needs `search(vector, k, since_week, include_seen)`
-        (or, older, `neighbours(vectors, before_week, k)`).
+    def __init__(self, llm: LLM | None, embed, memory, k: int = 40, neighbourhood: int = 1000):
+        """`embed` maps texts to unit vectors; `memory` is searched by `search(vector, k, since_week, include_seen)`.
         The k nearest papers give the terms; the `neighbourhood` nearest are what they must stand out from."""
         self.llm = llm
         self.embed = embed

@@ -31,6 +31,8 @@ from brief.untrusted import fold
 class Ranker(Protocol):
     name: str
     cut: float | None
+    n_examples: int
+    keyword_bonus: float  # added to a paper's score per keyword hit (max 3), on the ranker's own scale
 
     def score(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray: ...
 
@@ -41,6 +43,7 @@ class SimilarityRanker:
     name = "topic-similarity"
     cut: float | None = None
     n_examples = 0
+    keyword_bonus = 0.03
 
     def __init__(self, topic_vectors: np.ndarray):
         self.topic_vectors = np.asarray(topic_vectors, dtype=np.float32)
@@ -61,6 +64,8 @@ class LearnedRanker:
     history, so the parts weigh alike and the cut found on the history applies to new weeks unchanged.
     Scoring without texts uses the vector parts alone, with their own cut.
     """
+
+    keyword_bonus = 0.5  # log-odds
 
     def __init__(self, topic_vectors: np.ndarray, n_examples: int, n_positives: int, k: int = 10):
         self.topic_vectors = np.asarray(topic_vectors, dtype=np.float32)

@@ -25,7 +25,8 @@ from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
-from brief.agents.llm import LLMClient, LLMError
+from brief.agents.llm import LLMError
+from brief.protocols import LLM
 from brief.agents.reviewer import NOT_STATED
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
@@ -60,7 +61,7 @@ def _claim(text: str) -> Claim:
 class ReviewWriter:
     """Writes one review's prose; `when[id]` says when a paper was first seen (or published, if fresh)."""
 
-    def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig, checker: CitationChecker,
+    def __init__(self, llm: LLM | None, cfg: SynthesisConfig, checker: CitationChecker,
                  embed: Callable[[list[str]], np.ndarray] | None = None):
         self.llm = llm
         self.cfg = cfg

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel
 
-from brief.agents.llm import LLMClient, LLMError, paper_block
+from brief.agents.llm import LLMError, paper_block
+from brief.protocols import LLM
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
 from brief.models import Decision, Paper, Review, Summary
@@ -114,7 +115,7 @@ def _clip(text: str, limit: int = 400) -> str:
 
 
 class Reviewer:
-    def __init__(self, criteria: Criteria, llm: LLMClient | None, embed=None, margin: float = 0.05,
+    def __init__(self, criteria: Criteria, llm: LLM | None, embed=None, margin: float = 0.05,
                  language: str | None = None):
         self.criteria = criteria
         self.language = language  # [report] language: the LLM's summary is written in it

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Annotated, Any
 
-from brief.agents.llm import BudgetExceeded, LLMClient, LLMError, paper_block
+from brief.agents.llm import BudgetExceeded, LLMError, paper_block
+from brief.protocols import LLM
 from brief.models import Paper
 from brief.prompts import load as load_prompt
 from pydantic import BaseModel, Field, create_model, field_validator
@@ -162,7 +163,7 @@ def _names_a_paper(answer: ScreenBatch, batch: list[Paper]) -> str | None:
 class BatchScreener:
     """Screens papers in batches through one LLMClient; returns a verdict or a failure reason per paper."""
 
-    def __init__(self, llm: LLMClient, values: dict, criteria_key: str, topics: list[str] | None = None,
+    def __init__(self, llm: LLM, values: dict, criteria_key: str, topics: list[str] | None = None,
                  accept_relevance: int = 6):
         """`topics`: the names a verdict's topic must match (None: any answer is taken as given);
         `accept_relevance`: below it a verdict rejects whatever its topic, so an unmatched topic is harmless."""

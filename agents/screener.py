@@ -19,15 +19,13 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from brief.agents import budget, offline_screen
-from brief.agents.llm import LLMClient
+from brief.protocols import LLM, RunMemory
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
 from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
 from brief.agents.topic_evidence import TopicEvidence
-from brief.config import Criteria, ScreeningConfig, Topic
+from brief.config import Criteria, ScreeningConfig, Settings, Topic
 from brief.models import Decision, Labels, Paper, Score, ScreenStats, TopicCount
 
-KEYWORD_BONUS = {"topic-similarity": 0.03}  # per keyword hit, max 3; learned rankers score in log-odds
-LEARNED_KEYWORD_BONUS = 0.5
 
 
 def _norm_name(name: str) -> str:
@@ -73,7 +71,7 @@ class ScreenResult(BaseModel):
 
 
 class Screener:
-    def __init__(self, criteria: Criteria, cfg: ScreeningConfig, topic_vectors: np.ndarray, llm: LLMClient | None,
+    def __init__(self, criteria: Criteria, cfg: ScreeningConfig, topic_vectors: np.ndarray, llm: LLM | None,
                  ranker: Ranker | None = None, embed=None, labels: Labels | None = None):
         self.criteria = criteria
         self.cfg = cfg
@@ -99,8 +97,8 @@ class Screener:
         texts = [c for c, _ in cleaned]
         sims = np.asarray(vectors) @ self.topic_vectors.T
         self._evidence = self.evidence.score(vectors)
-        base = self.ranker.score(vectors, texts) if self.ranker.name != SimilarityRanker.name else sims.max(axis=1)
-        bonus = KEYWORD_BONUS.get(self.ranker.name, LEARNED_KEYWORD_BONUS)
+        base = sims.max(axis=1) if isinstance(self.ranker, SimilarityRanker) else self.ranker.score(vectors, texts)
+        bonus = self.ranker.keyword_bonus
         scores = []
         for paper, text, value, best, support in zip(papers, texts, base, self._evidence.best, self._evidence.support):
             low = text.lower()
@@ -173,12 +171,12 @@ class Screener:
             plan.send, plan.cut_by = [s.paper_id for s in ranked], "no prefilter: every paper to the LLM"
             return plan
         n = len(ranked)
-        cut = getattr(self.ranker, "cut", None)
+        cut = self.ranker.cut
         if cut is not None and n:
             n_top = sum(1 for s in ranked if s.score >= round(cut, 4))  # scores are stored rounded
             lo, hi = math.ceil(self.cfg.min_share * n), max(1, math.floor(self.cfg.max_share * n))
             n_top = min(max(n_top, lo), hi)
-            plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({getattr(self.ranker, 'n_examples', 0)} "
+            plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({self.ranker.n_examples} "
                            f"decisions), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
         else:
             n_top = max(1, int(round(n * self.cfg.llm_share))) if n else 0
@@ -255,7 +253,7 @@ class Screener:
         recall, ci = self._recall(above, below, audit, decisions)
         sent = len(first) + extended
         stats = ScreenStats(
-            prefilter=self.cfg.prefilter, ranker=self.ranker.name, trained_on=getattr(self.ranker, "n_examples", 0),
+            prefilter=self.cfg.prefilter, ranker=self.ranker.name, trained_on=self.ranker.n_examples,
             candidates=len(papers), sent=sent, share_sent=round(sent / len(papers), 4) if papers else 0.0,
             cut_at=plan.cut, cut_by=plan.cut_by, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
             audit_n=len(audit), audit_positives=sum(decisions[p].accepted for p in audit),
@@ -320,17 +318,16 @@ class Screener:
         return hashlib.sha256(self.criteria.model_dump_json().encode()).hexdigest()[:16]
 
 
-def learn_ranker(memory, topic_vectors: np.ndarray, settings, before_week: str | None = None) -> Ranker:
+def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Settings, before_week: str | None = None) -> Ranker:
     """Stage 1's ranker from the decisions `memory` holds (first seen before `before_week`).
 
-    Topic similarity on a cold start, when learning is off, or when memory can't give its history.
+    Topic similarity on a cold start, or when learning is off.
     """
     cfg = settings.screening
-    history = getattr(memory, "labelled_history", None)
-    if not cfg.learn or not cfg.prefilter or history is None:
+    if not cfg.learn or not cfg.prefilter:
         return SimilarityRanker(topic_vectors)
-    _ids, vectors, labels, weights, texts = history(cfg.history_limit, before_week=before_week,
-                                                    feedback_weight=cfg.feedback_weight, cut_weight=cfg.cut_weight)
+    _ids, vectors, labels, weights, texts = memory.labelled_history(
+        cfg.history_limit, before_week=before_week, feedback_weight=cfg.feedback_weight, cut_weight=cfg.cut_weight)
     if len(labels) == 0 or vectors.shape[1] != topic_vectors.shape[1]:
         return SimilarityRanker(topic_vectors)
     judged = weights >= min(0.5, cfg.feedback_weight)  # LLM decisions, feedback, imports: not the unjudged cuts

@@ -22,7 +22,8 @@ from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip, fit_texts, prompt_tokens, render_items
-from brief.agents.llm import InvalidAnswer, LLMClient, LLMError
+from brief.agents.llm import InvalidAnswer, LLMError
+from brief.protocols import LLM
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Paper, Review, ThemeBrief, Trend, citations, cite_key
 from brief.prompts import Prompt
@@ -113,7 +114,7 @@ def call_budget(cfg: SynthesisConfig, context_tokens: int | None) -> tuple[int, 
 class LLMWriter:
     """Writes the prose of a synthesis with one LLM client; collects repairs and notes (thread-safe)."""
 
-    def __init__(self, llm: LLMClient, cfg: SynthesisConfig, checker: CitationChecker, language: str | None = None):
+    def __init__(self, llm: LLM, cfg: SynthesisConfig, checker: CitationChecker, language: str | None = None):
         self.llm = llm
         self.cfg = cfg
         self.checker = checker

@@ -19,7 +19,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
-from brief.agents.llm import LLMClient, LLMError
+from brief.agents.llm import LLMError
+from brief.protocols import LLM, RunMemory
 from brief.agents.synthesis_writer import LLMWriter
 from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, trends
 from brief.config import SynthesisConfig
@@ -114,7 +115,8 @@ def _split_large(vectors: np.ndarray, group: list[int], max_size: int) -> list[l
 
 
 class Synthesiser:
-    def __init__(self, llm: LLMClient | None, cfg: SynthesisConfig | None = None, memory=None, language: str | None = None):
+    def __init__(self, llm: LLM | None, cfg: SynthesisConfig | None = None, memory: RunMemory | None = None,
+                 language: str | None = None):
         """`memory` (memory/store.Memory, optional) resolves citations of earlier papers, gives their
         categories for bridges, and the weekly counts behind trends. `language`: the prose's, with a model."""
         self.llm = llm
@@ -137,7 +139,7 @@ class Synthesiser:
             theme.earlier = earlier_papers(theme, links, categories)
             theme.new_ids = [pid for pid in theme.paper_ids if not links.get(pid)]
             theme.bridges = bridges(theme, by_id, unit, theme.earlier, bg)
-        counts_near = getattr(self.memory, "weekly_counts_near", None)
+        counts_near = self.memory.weekly_counts_near if self.memory is not None else None
         try:
             found = trends(themes, unit, week, self.cfg.trend_weeks, counts_near)
         except ValueError as exc:  # a date-range label is not an ISO week: no trend
@@ -160,9 +162,10 @@ class Synthesiser:
     ) -> Synthesis:
         themes = self.themes(memory_week or week, papers, vectors, decisions, links, background)
         by_id = {p.id: p for p in papers}
+        memory = self.memory
         checker = CitationChecker(
             {cite_key(p.id) for p in papers} | {cite_key(e.id) for t in themes for e in t.earlier},
-            resolve=(lambda ids: self.memory.known(ids).keys()) if self.memory is not None else None,
+            resolve=(lambda ids: memory.known(ids).keys()) if memory is not None else None,
         )
         if self.llm is None:
             return self._offline(week, themes, by_id, reviews, checker)

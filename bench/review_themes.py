@@ -17,7 +17,7 @@ from pathlib import Path
 
 from brief.config import load_settings
 from brief.graphs.review_state import ReviewRequest
-from brief.runner import run_review
+from brief.app.runner import run_review
 
 THEMES = ["diffusion models for robot manipulation", "KV cache compression", "medical image segmentation"]
 

@@ -23,7 +23,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from brief.runner import run_weekly  # noqa: E402
+from brief.app.runner import run_weekly  # noqa: E402
 from brief.sources.window import parse_week  # noqa: E402
 from tests.handlers import brief_handlers  # noqa: E402
 from tests.integration.screening_weeks import TOPIC, llm_accepted, screen_tokens, screening_settings, write_weeks  # noqa: E402

@@ -140,7 +140,7 @@ def child(spec: dict) -> None:
     from pydantic import SecretStr
 
     from brief.config import load_settings
-    from brief.runner import run_weekly
+    from brief.app.runner import run_weekly
     from brief.sources.window import parse_week
 
     base = load_settings(None, env={})

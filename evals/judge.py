@@ -12,7 +12,8 @@ import html
 
 from pydantic import BaseModel, Field
 
-from brief.agents.llm import LLMClient, LLMError, paper_block
+from brief.agents.llm import LLMError, paper_block
+from brief.protocols import LLM
 from brief.models import Paper
 from brief.prompts import load as load_prompt
 
@@ -37,7 +38,7 @@ class Judged(BaseModel):
     error: str | None = None
 
 
-def judge_grounding(llm: LLMClient, paper: Paper, sentences: list[str]) -> Judged:
+def judge_grounding(llm: LLM, paper: Paper, sentences: list[str]) -> Judged:
     """Verdicts for `sentences` against `paper`'s abstract; a sentence the judge skips counts unsupported."""
     numbered = "\n".join(f"{i}. {html.escape(s)}" for i, s in enumerate(sentences, 1))
     key = f"{paper.id}v{paper.version or 0}|" + hashlib.sha256(numbered.encode()).hexdigest()[:16]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from brief.agents.prefilter import fit_ranker
+from brief.agents.remember import sort_for_memory, writes
 from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, stage1_text
 from brief.models import Labels
@@ -28,6 +29,7 @@ from brief.evals.judge import Judged, judge_grounding
 from brief.evals.metrics import summary_sentences
 from brief.models import Decision, Link, Paper, Review, Usage, citations
 from brief.progress import QuietReporter, Reporter
+from brief.protocols import LLM, Embedder
 
 NEEDS = {  # what each suite needs run
     "prefilter": {"rank"},
@@ -84,14 +86,14 @@ class Replay:
     """Everything a replay needs that is not the dataset: agents' config, embedder, LLM, options."""
 
     screening: ScreeningConfig
-    embedder: object  # has .embed(texts) -> (n, d) unit vectors
-    llm: object | None = None  # brief.agents.llm.LLMClient
+    embedder: Embedder
+    llm: LLM | None = None
     link_k: int = 3
     link_threshold: float = 0.55
     synthesis: SynthesisConfig | None = None
     time_split: bool = False
     judge_limit: int = 40
-    judge: object | None = None  # the grounding judge's LLMClient (`[llm] judge_model`); None: `llm`
+    judge: LLM | None = None  # the grounding judge's client (`[llm] judge_model`); None: `llm`
     reporter: Reporter = field(default_factory=QuietReporter)
 
 
@@ -141,7 +143,7 @@ def run(dataset: Dataset, replay: Replay, steps: set[str], history: list[Item], 
     if memory_dir is not None:
         from brief.memory.store import Memory
 
-        memory = Memory(Path(memory_dir.name) / "chroma", getattr(replay.embedder, "name", "eval"))
+        memory = Memory(Path(memory_dir.name) / "chroma", replay.embedder.name)
     try:
         with replay.reporter.stage(f"replay {dataset.name}", len(dataset.items)) as advance:
             for week in weeks:
@@ -228,19 +230,20 @@ def _planted_decision(paper, vec, topic_vectors, criteria, cfg) -> Decision:
 
 
 def _synthesise(week, papers, X, vectors, decisions, reviews, memory, replay) -> WeekSynthesis:
-    """Remember, link and synthesise as the weekly graph does: confirmed accepts to `papers`, the rest to `seen`."""
+    """Remember, link and synthesise as the weekly graph does (one rule: agents/remember.py)."""
     from brief.memory.links import find_links
 
     label = week if week != UNDATED else "1970-W01"  # memory orders weeks; an undated set is one early week
-    confirmed = [p for p in papers if decisions[p.id].accepted and reviews.get(p.id) and reviews[p.id].confirmed]
-    confirmed.sort(key=lambda p: (-decisions[p.id].relevance, -decisions[p.id].score))
+
+    def stacked(ps: list[Paper]) -> np.ndarray:
+        return np.stack([vectors[p.id] for p in ps]) if ps else np.zeros((0, X.shape[1]), np.float32)
+
+    week_papers = sort_for_memory(papers, decisions, reviews)  # the weekly run's rule (agents/remember.py)
+    for write in writes(week_papers, decisions, reviews):
+        memory.remember(write.papers, stacked(write.papers), label, status=write.status, **write.fields)
+    confirmed = week_papers.accepted
     kept = {p.id for p in confirmed}
-    rejected = [p for p in papers if p.id not in kept]
-    cv = np.stack([vectors[p.id] for p in confirmed]) if confirmed else np.zeros((0, X.shape[1]), np.float32)
-    memory.remember(confirmed, cv, label, status="accepted", topics={p.id: decisions[p.id].topic or "" for p in confirmed},
-                    tldrs={p.id: reviews[p.id].summary.tldr for p in confirmed})
-    if rejected:
-        memory.remember(rejected, np.stack([vectors[p.id] for p in rejected]), label, status="rejected")
+    cv = stacked(confirmed)
     links = find_links(memory, confirmed, cv, label, replay.link_k, replay.link_threshold) if confirmed else {}
     synthesiser = Synthesiser(replay.llm, replay.synthesis, memory=memory)
     result = synthesiser.synthesise(week, confirmed, cv, decisions, reviews, links,
@@ -258,9 +261,11 @@ def _judge(trace: Trace, replay: Replay) -> list[Judged]:
     papers = trace.papers
     jobs = [(papers[pid], summary_sentences(trace.reviews[pid].summary)) for pid in chosen]
     jobs = [(paper, sentences) for paper, sentences in jobs if sentences]
-    with replay.reporter.stage("judge", len(jobs)) as advance, ThreadPoolExecutor(replay.llm.cfg.concurrency) as pool:
+    llm = replay.llm
+    assert llm is not None  # run() judges only when a model is configured
+    with replay.reporter.stage("judge", len(jobs)) as advance, ThreadPoolExecutor(llm.cfg.concurrency) as pool:
         out = []
-        for judged in pool.map(lambda job: judge_grounding(replay.judge or replay.llm, *job), jobs):
+        for judged in pool.map(lambda job: judge_grounding(replay.judge or llm, *job), jobs):
             out.append(judged)
             advance(1)
     if len(ids) > len(chosen):

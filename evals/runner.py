@@ -21,6 +21,7 @@ from brief.evals import pipeline, suites
 from brief.evals.criteria import load_criteria
 from brief.models import Paper
 from brief.progress import QuietReporter, Reporter
+from brief.protocols import Embedder
 
 
 class EvalRequest(BaseModel):
@@ -96,7 +97,8 @@ def load_datasets(settings: Settings, request: EvalRequest) -> tuple[list[ds.Dat
     return [dataset], history
 
 
-def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None = None, embedder=None) -> EvalReport:
+def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None = None,
+             embedder: Embedder | None = None) -> EvalReport:
     from brief.memory import open_embedder
 
     reporter = reporter or QuietReporter()
@@ -132,7 +134,7 @@ def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None
     return EvalReport(run=info, results=results)
 
 
-def choose_plants(dataset: ds.Dataset, embedder, n: int) -> list[Paper]:
+def choose_plants(dataset: ds.Dataset, embedder: Embedder, n: int) -> list[Paper]:
     """`n` papers from the shipped collection farthest from this set's criteria: another field entirely."""
     if n == 0:
         return []
@@ -149,7 +151,7 @@ def choose_plants(dataset: ds.Dataset, embedder, n: int) -> list[Paper]:
     return [i.paper for i in random.Random(f"plants:{dataset.name}").sample(pool, min(n, len(pool)))]
 
 
-def run_info(settings: Settings, request: EvalRequest, embedder, results: dict[str, DatasetResult]) -> RunInfo:
+def run_info(settings: Settings, request: EvalRequest, embedder: Embedder, results: dict[str, DatasetResult]) -> RunInfo:
     llm = settings.llm
     config = {
         "llm": {"model": llm.model, "structured_output": llm.structured_output, "batch_size": llm.batch_size,
@@ -164,7 +166,7 @@ def run_info(settings: Settings, request: EvalRequest, embedder, results: dict[s
     return RunInfo(
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"), suites=request.suites,
         backend="llm" if settings.llm_enabled else "offline", model=llm.model if settings.llm_enabled else None,
-        embedder=getattr(embedder, "name", "unknown"), prompts=prompt_versions(), config_hash=_hash(config),
+        embedder=embedder.name, prompts=prompt_versions(), config_hash=_hash(config),
         git_commit=commit, git_dirty=dirty, time_split=request.time_split, history=request.history,
         positive_threshold=request.positive_threshold,
     )

@@ -1,11 +1,15 @@
-"""Builds a run's live context once from Settings: the embedder, memory and (when enabled) the LLM client.
+"""The composition root: builds a run's live context once from Settings (the embedder, memory and, when
+enabled, the LLM client).
 
-Every entry point that runs a graph (runner.py, graphs/studio.py) opens its context here.
+Every entry point that opens memory opens it here: the runs (app/runner.py), LangGraph Studio
+(graphs/studio.py), `brief memory …` (app/memory_commands.py) and `brief feedback` (app/cli_setup.py).
+An eval (evals/runner.py) is the one exception: it never opens the user's memory (it replays into a
+throwaway one) and its LLM clients keep no answer cache, so it opens only the embedder.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from brief.config import Settings
 from brief.graphs.state import RunContext
@@ -28,9 +32,15 @@ def llm_client(settings: Settings) -> LLMClient | None:
     return LLMClient(settings.llm, settings.data_dir / LLM_CACHE)
 
 
-def open_context(settings: Settings, reporter: Reporter | None = None, llm: LLMClient | None = None) -> RunContext:
-    """`llm`: a client already built (and negotiated) by the preflight; else one is built here."""
+def open_context(settings: Settings, reporter: Reporter | None = None, llm: LLMClient | None = None, *,
+                 kind: type[RunContext] = RunContext, read_only: bool = False, create: bool = True, with_llm: bool = True,
+                 **extra: Any) -> RunContext:
+    """The run context `kind` (RunContext, or a subclass given its own fields in `extra`).
+
+    `llm`: a client already built (and negotiated) by the preflight; else one is built here, unless
+    `with_llm` is off (commands that never ask the LLM). `read_only` and `create`: see memory.open_memory."""
     embedder = open_embedder(settings)
-    memory = open_memory(settings, embedder.name)
-    llm = llm if llm is not None else llm_client(settings)
-    return RunContext(settings=settings, embedder=embedder, memory=memory, llm=llm, reporter=reporter or QuietReporter())
+    memory = open_memory(settings, embedder.name, read_only=read_only, create=create)
+    client = (llm if llm is not None else llm_client(settings)) if with_llm else None
+    return kind(settings=settings, embedder=embedder, memory=memory, llm=client, reporter=reporter or QuietReporter(),
+                **extra)

@@ -11,12 +11,9 @@ import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
-
-import numpy as np
+from typing import Annotated, Any
 
 from brief.config import Settings
-from brief.memory.store import Memory
 from brief.models import (
     CitationRepair,
     Decision,
@@ -30,11 +27,10 @@ from brief.models import (
     Usage,
 )
 from brief.progress import QuietReporter, Reporter
+from brief.protocols import LLM, Embedder, RunMemory
 from brief.sources.window import Window, week_of
 from pydantic import BaseModel, Field
 
-if TYPE_CHECKING:  # the state layer sits below the agents: it names the client's type, never imports it
-    from brief.agents.llm import LLMClient
 
 
 def merge_usage(left: Usage, right: Usage) -> Usage:
@@ -74,15 +70,15 @@ def timed(name: str, node: Callable) -> Callable:
         started = time.perf_counter()
         update = node(state, runtime) or {}
         update = {**update, "timings": {name: round(time.perf_counter() - started, 3)}}
-        partial = partial_reasons(update, getattr(runtime.context, "llm", None))
+        partial = partial_reasons(update, runtime.context.llm)
         return {**update, "partial": [*update.get("partial", []), *partial]} if partial else update
 
     return run
 
 
-def partial_reasons(update: dict, llm: LLMClient | None) -> list[str]:
+def partial_reasons(update: dict, llm: LLM | None) -> list[str]:
     """Why the node's result is partial: papers it left unscreened, and what the LLM client had to give up."""
-    reasons = list(llm.take_partial()) if llm is not None and hasattr(llm, "take_partial") else []
+    reasons = list(llm.take_partial()) if llm is not None else []
     decisions = update.get("decisions") or {}
     unscreened = sum(1 for d in decisions.values() if getattr(d, "stage", "") == "unscreened")
     if unscreened:
@@ -119,21 +115,11 @@ class WeeklyState(RunState):
         return sorted(keep, key=lambda p: (-self.decisions[p.id].relevance, -self.decisions[p.id].score))
 
 
-class NodeEmbedder(Protocol):
-    """What graph nodes ask of the embedder (brief.memory.RunEmbedder): vectors, and what each node embedded."""
-
-    name: str
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
-
-    def take_counts(self) -> tuple[int, int]: ...
-
-
 @dataclass
 class RunContext:
     settings: Settings
-    embedder: NodeEmbedder
-    memory: Memory
-    llm: LLMClient | None = None
+    embedder: Embedder
+    memory: RunMemory
+    llm: LLM | None = None
     reporter: Reporter = field(default_factory=QuietReporter)
     formats: tuple[str, ...] = ("md", "json", "html")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from brief.graphs.context import open_context
 from brief.graphs.review import build_review_graph
 from brief.graphs.review_state import ReviewContext
 from brief.graphs.state import RunContext
-from brief.graphs.weekly import Node, build_weekly_graph
+from brief.graphs.nodes import Node
+from brief.graphs.weekly import build_weekly_graph
 
 
 @dataclass
@@ -65,8 +66,7 @@ class Contexts:
         key = (studio.config, studio.memory_dir, studio.offline, studio.out_dir)
         with self._lock:
             if key not in self._open:
-                base = open_context(studio_settings(studio))
-                self._open[key] = self.kind(**{f.name: getattr(base, f.name) for f in fields(base)})
+                self._open[key] = open_context(studio_settings(studio), kind=self.kind)
             return self._open[key]
 
 

@@ -9,7 +9,6 @@ memory, LLM client) come from the run context, never from globals.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from langgraph.graph import END, START, StateGraph
@@ -18,27 +17,15 @@ from langgraph.runtime import Runtime
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import learned_note
+from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_text
 from brief.agents.synthesiser import Synthesiser
-from brief.graphs.state import RunContext, WeeklyState, timed
+from brief.graphs.nodes import Node, graph_of, spent, vectors_of
+from brief.graphs.state import RunContext, WeeklyState
 from brief.memory.labels import OFFLINE, judged_labels
 from brief.memory.links import find_links
 from brief.memory.presence import ensure_on_disk
-from brief.models import Paper, Usage
 from brief.report import publish
-
-Node = Callable[..., Any]
-
-
-def _vectors(ctx: RunContext, papers: list[Paper]) -> np.ndarray:
-    return ctx.embedder.embed([p.text_for_embedding() for p in papers]) if papers else np.zeros((0, 1), np.float32)
-
-
-def _spent(ctx: RunContext) -> Usage:
-    """LLM and embedding usage since the previous node, so a resumed run's totals still add up."""
-    usage = ctx.llm.meter.take() if ctx.llm else Usage()
-    usage.embedded, usage.embed_cache_hits = ctx.embedder.take_counts()
-    return usage
 
 
 def _run_id(state: WeeklyState) -> str:
@@ -84,7 +71,7 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
     notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels)]) if candidates else []
     return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
-            "screen_stats": result.stats, "notes": notes, "usage": _spent(ctx)}
+            "screen_stats": result.stats, "notes": notes, "usage": spent(ctx)}
 
 
 def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
@@ -93,35 +80,24 @@ def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed, language=ctx.settings.report.language)
     with ctx.reporter.stage("review", n_accepted) as advance:
         reviews = reviewer.review_all([p for p in state.papers if p.id in state.decisions], state.decisions, advance)
-    return {"reviews": reviews, "usage": _spent(ctx)}
+    return {"reviews": reviews, "usage": spent(ctx)}
 
 
 def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     """The one node that writes memory: accepted papers to `papers`, screened-out ones to `seen`."""
     ctx = runtime.context
-    accepted = state.accepted
-    kept = {p.id for p in accepted}
-    rejected = [p for p in state.papers if p.id in state.decisions and p.id not in kept
-                and state.decisions[p.id].stage not in ("unscreened", "prefilter")]
-    cut = [p for p in state.papers if p.id in state.decisions and state.decisions[p.id].stage == "prefilter"]
+    week = sort_for_memory(state.papers, state.decisions, state.reviews)
     run = _run_id(state)  # each paper's decision history names the run (once, even if this node is redone)
     judged = {} if ctx.llm else {"judged_by": OFFLINE}  # stage 1's own offline decisions are not labels to learn from
-    with ctx.reporter.stage("remember", len(accepted) + len(rejected) + len(cut)) as advance:
-        ctx.memory.remember(
-            accepted, _vectors(ctx, accepted), state.memory_week, status="accepted",
-            topics={p.id: state.decisions[p.id].topic or "" for p in accepted},
-            tldrs={p.id: state.reviews[p.id].summary.tldr for p in accepted}, run_id=run, extra=judged,
-        )
-        advance(len(accepted))
-        ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected",
-                            topics={p.id: state.decisions[p.id].topic or "" for p in rejected}, run_id=run, extra=judged)
-        advance(len(rejected))
-        # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
-        ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut", run_id=run)
-        advance(len(cut))
+    with ctx.reporter.stage("remember", week.total) as advance:
+        for write in writes(week, state.decisions, state.reviews, run_id=run, extra=judged):
+            ctx.memory.remember(write.papers, vectors_of(ctx, write.papers), state.memory_week, status=write.status,
+                                **write.fields)
+            advance(len(write.papers))
+    kept = {p.id for p in week.accepted}
     ensure_on_disk(ctx.memory)  # written into a memory dir deleted meanwhile: nothing was saved
     added = len(kept - set(state.in_memory))  # upserts are idempotent: a redone node adds nothing twice
-    return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": _spent(ctx)}
+    return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": spent(ctx)}
 
 
 def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
@@ -129,10 +105,10 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     accepted = state.accepted
     cfg = ctx.settings.memory
     with ctx.reporter.stage("link", len(accepted)):
-        links = find_links(ctx.memory, accepted, _vectors(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold,
+        links = find_links(ctx.memory, accepted, vectors_of(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold,
                            background=[p.text_for_embedding() for p in state.papers],
                            topics={p.id: state.decisions[p.id].topic for p in accepted if p.id in state.decisions})
-    return {"links": links, "usage": _spent(ctx)}
+    return {"links": links, "usage": spent(ctx)}
 
 
 def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
@@ -141,11 +117,11 @@ def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory, language=ctx.settings.report.language)
     with ctx.reporter.stage("synthesise", None):
         result = synthesiser.synthesise(
-            state.week, accepted, _vectors(ctx, accepted), state.decisions, state.reviews, state.links,
+            state.week, accepted, vectors_of(ctx, accepted), state.decisions, state.reviews, state.links,
             background=[p.text_for_embedding() for p in state.papers], memory_week=state.memory_week,
         )
     return {"themes": result.themes, "overview": result.overview, "repairs": result.repairs, "notes": result.notes,
-            "partial": result.fallbacks, "usage": _spent(ctx)}
+            "partial": result.fallbacks, "usage": spent(ctx)}
 
 
 def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
@@ -157,14 +133,8 @@ def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
 
 
 def build_weekly_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = RunContext) -> StateGraph:
-    """The weekly StateGraph (uncompiled). `wrap`/`context_schema` let LangGraph Studio run it with a JSON
-    context instead of live objects (graphs/studio.py)."""
-    graph = StateGraph(WeeklyState, context_schema=context_schema)
-    nodes = {"fetch": fetch, "screen": screen, "review": review, "remember": remember, "link": link,
-             "synthesise": synthesise, "write": write}
-    names = list(nodes)
-    for name, node in nodes.items():
-        graph.add_node(name, wrap(timed(name, node)))
-    for before, after in zip([START, *names], [*names, END]):
-        graph.add_edge(before, after)
-    return graph
+    """The weekly StateGraph (uncompiled): the nodes in order. `wrap`/`context_schema`: see graphs/nodes.py.
+    The node table is read when the graph is built, so a test can swap a node for a failing one."""
+    nodes: dict[str, Node] = {"fetch": fetch, "screen": screen, "review": review, "remember": remember, "link": link,
+                              "synthesise": synthesise, "write": write}
+    return graph_of(WeeklyState, context_schema, nodes, wrap, [START, *nodes, END])

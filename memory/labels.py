@@ -4,12 +4,11 @@ are not labels: learning from them would only teach it its own mistakes."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from brief.memory.chroma import pages
 from brief.models import Labels
+from brief.protocols import RunMemory
 from brief.sources.window import week_ordinal
 
 KINDS = ("feedback", "imported", "llm")
@@ -30,13 +29,11 @@ def label_of(meta: dict) -> tuple[str, int] | None:
     return None
 
 
-def judged_labels(memory: Any, before_week: str | None = None, limit: int = 8000) -> Labels:
+def judged_labels(memory: RunMemory, before_week: str | None = None, limit: int = 8000) -> Labels:
     """Embeddings of the judged papers memory holds (first seen before `before_week`), newest first."""
     where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
     rows = []
-    for collection in (getattr(memory, "papers", None), getattr(memory, "seen", None)):
-        if collection is None:
-            continue
+    for collection in (memory.papers, memory.seen):
         for got in pages(collection, where=where, include=["metadatas", "embeddings"]):
             for meta, emb in zip(got["metadatas"], got["embeddings"]):
                 found = label_of(meta or {})

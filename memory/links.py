@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import numpy as np
 from pydantic import BaseModel, Field
 
-from brief.memory.store import Memory
+from brief.protocols import RunMemory
 from brief.models import Link, Paper
 from brief.fields import cross_field
 from brief.phrases import shared_phrases, text_frequencies
@@ -112,7 +112,7 @@ def _evidence(paper: Paper, record: Any, topic: str | None, freq: tuple, area: t
 
 
 def find_links(
-    memory: Memory,
+    memory: RunMemory,
     papers: list[Paper],
     embeddings: np.ndarray,
     week: str,

@@ -11,7 +11,7 @@ still the one on disk.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import logging
 import os
@@ -20,6 +20,9 @@ from pathlib import Path
 from brief.config import Settings
 from brief.errors import UserError
 from brief.memory.chroma import MemoryStoreError
+
+if TYPE_CHECKING:
+    from brief.protocols import RunMemory
 
 log = logging.getLogger(__name__)
 DB_NAME = "chroma.sqlite3"
@@ -66,7 +69,7 @@ def identity(path: Path | None) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def ensure_on_disk(memory: Any) -> None:
+def ensure_on_disk(memory: RunMemory) -> None:
     """Raise MemoryLost when the database memory was opened on is no longer the one at its path: what this
     process wrote went into a deleted file and is gone."""
     opened = getattr(memory, "disk_identity", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from brief.models import CitationRepair, Link, ScreenStats, Summary, ThemeBrief,
 from brief.report.latex import latex_to_text
 from brief.report.paper_view import Announce, paper_fields, readable_summary
 from brief.sources.urls import ResourceLink
+
+if TYPE_CHECKING:
+    from brief.config import Settings
+    from brief.graphs.state import WeeklyState
 
 
 class AcceptedPaper(BaseModel):
@@ -124,7 +129,7 @@ def _announce_note(accepted: list[AcceptedPaper]) -> list[str]:
             "from the primary category against [arxiv] categories, and nothing is shown where that can't tell"]
 
 
-def build_briefing(state, settings, model: str | None) -> Briefing:
+def build_briefing(state: WeeklyState, settings: Settings, model: str | None) -> Briefing:
     decisions, reviews = state.decisions, state.reviews
     scores = {s.paper_id: s for s in state.scores}
     categories = list(settings.arxiv.categories)
@@ -172,7 +177,7 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
     weeks = {link.week for p in accepted for link in p.links} | {e.week for t in themes for e in t.earlier}
     out = Path(settings.out_dir)
     earlier_reports = {w: f"{w}.html" for w in sorted(weeks) if w != state.week and (out / f"{w}.html").exists()}
-    synthesis = getattr(settings, "synthesis", None)
+    synthesis = settings.synthesis
     return Briefing(
         week=state.week,
         since=state.window.since.isoformat(),
@@ -191,9 +196,9 @@ def build_briefing(state, settings, model: str | None) -> Briefing:
         unresolved_citations=unresolved,
         citation_repairs=state.repairs,
         earlier_reports=earlier_reports,
-        context_budget_tokens=synthesis.context_budget_tokens if synthesis and model else None,
-        screening=getattr(state, "screen_stats", None),
+        context_budget_tokens=synthesis.context_budget_tokens if model else None,
+        screening=state.screen_stats,
         usage=state.usage.model_copy(update={"model": model}),
-        partial=list(getattr(state, "partial", [])),
+        partial=list(state.partial),
         timings=dict(state.timings),
     )

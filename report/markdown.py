@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from brief.models import CITATION, ThemeBrief, Trend, cite_key
@@ -11,6 +12,9 @@ from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
 from brief.report.topics import topic_table_md
+
+if TYPE_CHECKING:
+    from brief.report.review import ReviewReport
 
 
 def cite_url(key: str) -> str:
@@ -73,9 +77,9 @@ def usage_note(b) -> str:
     return " ".join(parts)
 
 
-def partial_text(b) -> str:
+def partial_text(b: Briefing | ReviewReport) -> str:
     """The partial-run label (empty for a complete run)."""
-    return ("Partial run (exit 3): " + "; ".join(b.partial) + ".") if getattr(b, "partial", None) else ""
+    return ("Partial run (exit 3): " + "; ".join(b.partial) + ".") if b.partial else ""
 
 
 def usage_table(b) -> list[str]:

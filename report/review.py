@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +18,10 @@ from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, Theme
 from brief.report.briefing import AcceptedPaper, SectionCitations
 from brief.report.markdown import cite_link, md, md_prose, partial_text, usage_table
 from brief.sources.window import parse_week, week_of, week_ordinal
+
+if TYPE_CHECKING:
+    from brief.config import Settings
+    from brief.graphs.review_state import ReviewState
 
 KEY_PAPERS = 10
 
@@ -138,7 +143,7 @@ def build_timeline(papers: list[ReviewPaper]) -> Timeline:
                     undated=[p.id for p in papers if not p.first_seen and p.origin != "fresh"])
 
 
-def build_review(state, settings, model: str | None) -> ReviewReport:
+def build_review(state: ReviewState, settings: Settings, model: str | None) -> ReviewReport:
     """The report from the review graph's final state (graphs/review_state.ReviewState)."""
     decisions, reviews = state.decisions, state.reviews
     subtheme = {pid: t.name for t in state.themes for pid in t.paper_ids}
@@ -175,7 +180,7 @@ def build_review(state, settings, model: str | None) -> ReviewReport:
         overview=state.overview, themes=list(state.themes), timeline=build_timeline(papers),
         key_papers=[p.id for p in papers[:KEY_PAPERS]], accepted=papers, findings=findings, citations=sections,
         unresolved_citations=unresolved, citation_repairs=list(state.repairs), screening=state.screen_stats,
-        usage=state.usage.model_copy(update={"model": model}), partial=list(getattr(state, "partial", [])))
+        usage=state.usage.model_copy(update={"model": model}), partial=list(state.partial))
 
 
 # -- Markdown ------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ CITED = re.compile(r"\[(arXiv:[^\]\s]+|doi:[^\]\s]+|title:[0-9a-f]+)\]")
 def seeded_settings(root: Path, cache_dir: Path, per_day: int = 30) -> Settings:
     """Demo settings on `root` whose memory holds the first `per_day` papers of every day of the bundled
     sample (2026-W23 and W24), imported as `brief memory import` does: each first seen in its announcement week."""
-    from brief.memory.commands import import_library
+    from brief.app.memory_commands import import_library
 
     snapshot = root / "snapshot"
     snapshot.mkdir()

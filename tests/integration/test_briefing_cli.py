@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from brief.cli import UserError, _report_settings
+from brief.app.cli_run import UserError, _report_settings
 from brief.config import EmailConfig
 
 

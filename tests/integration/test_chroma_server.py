@@ -16,7 +16,7 @@ import pytest
 
 from brief.memory import open_embedder
 from brief.memory.store import Memory, MemoryStoreError
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from brief.config import load_settings
-from brief.memory import commands, open_embedder
+from brief.app import memory_commands as commands
+from brief.memory import open_embedder
 from brief.memory.hnsw_files import vector_segments
 from tests.integration.cli_helpers import brief, write_config
 

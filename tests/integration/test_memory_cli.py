@@ -133,7 +133,7 @@ def test_an_old_recipe_memory_is_re_embedded_by_the_fix_its_message_gives(memory
 
 def test_a_weekly_run_links_to_the_imported_library(settings):
     from brief.memory.importer import import_path
-    from brief.runner import run_weekly
+    from brief.app.runner import run_weekly
     from brief.sources.window import parse_week
 
     # what is checked is that a library counts as seen before, not how strict links are: a looser threshold

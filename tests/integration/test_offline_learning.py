@@ -14,7 +14,7 @@ import numpy as np
 
 from brief.cli import app
 from brief.memory import open_embedder
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.integration.test_screening_feedback import write_toml
 

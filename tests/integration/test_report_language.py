@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.integration.test_weekly_llm import TOPIC, llm_settings, week_labels  # noqa: F401 (fixture)

@@ -16,7 +16,7 @@ from brief.graphs.checkpoint import model_types, open_checkpointer, serializer, 
 from brief.graphs.state import WeeklyState
 from brief.memory.store import Memory
 from brief.models import Decision, Paper
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.integration.cli_helpers import TOPIC, labels_for, week_snapshot

@@ -9,7 +9,7 @@ were written. Each start resumes the interrupted thread. At the end the chain mu
 the same accepted papers, the same memory, and at most one screening batch more of server calls
 (concurrency 1, so the one call in flight when the process died is the only one redone).
 
-The kill points use the documented test hook BRIEF_TEST_KILL_AFTER=<node> (runner.py), which SIGKILLs the
+The kill points use the documented test hook BRIEF_TEST_KILL_AFTER=<node> (app/runner.py), which SIGKILLs the
 process right after that node's checkpoint is written; mid-screening kills come from the server side.
 """
 
@@ -24,7 +24,7 @@ import threading
 import pytest
 
 from brief.config import load_settings
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.integration.cli_helpers import (TOPIC, brief_cmd, brief_env, labels_for, memory_contents, snapshot_ids,

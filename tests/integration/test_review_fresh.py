@@ -16,7 +16,7 @@ from brief.agents.planner import arxiv_query
 from brief.graphs.review_state import ReviewRequest
 from brief.memory import open_embedder, open_memory
 from brief.models import Paper
-from brief.runner import run_review
+from brief.app.runner import run_review
 from brief.sources._http import RateLimiter
 from brief.sources.arxiv_api import ArxivClient, ArxivSource
 from tests.arxiv_fixture import atom_feed, queries, serve, url_format

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from brief.graphs.review_state import ReviewRequest, slug
-from brief.runner import run_review
+from brief.app.runner import run_review
 from tests.integration.cli_helpers import brief, brief_env, write_config
 from tests.integration.review_helpers import check_written_review, memory_snapshot, seeded_settings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import TOPIC, screening_settings, write_weeks

@@ -6,7 +6,7 @@ import pytest
 
 from brief.cli import UserError, app
 from brief.memory import open_embedder, open_memory
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.integration.screening_weeks import screening_settings
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.snapshot import sample_path
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
@@ -117,9 +117,9 @@ def test_disguised_injections_are_escaped_in_the_weekly_graph_and_change_no_deci
 
 def test_disguised_injections_are_escaped_in_the_review_graph(tmp_path, cache_dir):
     from brief.graphs.review_state import ReviewRequest
-    from brief.memory.commands import import_library
+    from brief.app.memory_commands import import_library
     from brief.progress import QuietReporter
-    from brief.runner import run_review
+    from brief.app.runner import run_review
 
     from tests.handlers import review_handlers
     from tests.integration.test_weekly_llm import llm_settings

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import llm_accepted

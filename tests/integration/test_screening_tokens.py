@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.integration.screening_weeks import TOPIC, llm_accepted, screen_tokens, screening_settings, write_weeks

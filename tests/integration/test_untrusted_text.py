@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from markdown_it import MarkdownIt
 
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 
 WATCHED = "Sergey Levine"  # on the demo config's watch-list: these papers are accepted offline

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from brief.agents.fetcher import build_sources, fetch
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers
 from tests.scripted_llm import ScriptedLLMServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from brief.agents.reviewer import NOT_STATED
-from brief.runner import run_weekly
+from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 
 

@@ -172,7 +172,7 @@ def test_online_lookup_fills_bare_arxiv_ids(settings, tmp_path, arxiv_replay):
 
 
 def test_export_reads_back_with_tricky_text():
-    from brief.memory.export import render
+    from brief.app.memory_export import render
     from brief.memory.records import Record
     from brief.models import title_key
 

@@ -95,7 +95,7 @@ def test_plan_keeps_authors_forces_keywords_drops_excluded_and_audits_below_the_
 class FixedCut:
     """A ranker with its own cut (as a learned one has): the screener must use it, within the share limits."""
 
-    name, n_examples = "fixed", 100
+    name, n_examples, keyword_bonus = "fixed", 100, 0.5  # a learned ranker's keyword bonus (log-odds)
 
     def __init__(self, cut):
         self.cut = cut
@@ -300,7 +300,7 @@ def test_screen_stats_serialise_for_the_briefing(tmp_path):
 
 
 def test_weekly_flags_map_to_the_screening_settings():
-    from brief.cli import UserError, _screening_settings
+    from brief.app.cli_run import UserError, _screening_settings
     from brief.config import load_settings
 
     base = load_settings(None, env={})

@@ -23,7 +23,7 @@ from brief.report.escape import term
 from brief.sources.window import parse_week
 
 if TYPE_CHECKING:
-    from brief.memory import RunEmbedder
+    from brief.protocols import Embedder
     from brief.memory.importer import ImportResult
     from brief.memory.store import Memory
 
@@ -32,17 +32,20 @@ class MemoryCommandError(UserError, ValueError):
     """A user error in a `brief memory` command (unknown id, bad week): one line, exit 2."""
 
 
-def open_all(settings: Settings, read_only: bool = False, create: bool = False) -> tuple[RunEmbedder, Memory]:
+def open_all(settings: Settings, read_only: bool = False, create: bool = False) -> tuple[Embedder, Memory]:
     """(embedder, memory) as a weekly run opens them, so the collections' embedder check applies;
     `read_only` for commands that read records only: they open a memory another embedder built.
     Only `create` (import) makes a new memory; the others refuse a missing one before touching the dir."""
-    from brief.memory import open_embedder, open_memory
+    from brief.graphs.context import open_context
     from brief.memory.presence import require_memory
 
     if not create:
         require_memory(settings)
-    embedder = open_embedder(settings)
-    return embedder, open_memory(settings, embedder.name, read_only=read_only, create=create)
+    from brief.memory.store import Memory
+
+    ctx = open_context(settings, read_only=read_only, create=create, with_llm=False)
+    assert isinstance(ctx.memory, Memory)  # the store itself: these commands read its records and stats
+    return ctx.embedder, ctx.memory
 
 
 def canonical(raw: str) -> str:
@@ -157,7 +160,7 @@ def record_text(rec: Record) -> str:
 
 def export_bibtex(settings: Settings, path: Path, include_seen: bool = False) -> tuple[int, int]:
     """Write memory's papers (and with `include_seen` the rejected ones) to `path`: (written, stubs left out)."""
-    from brief.memory.export import render
+    from brief.app.memory_export import render
     from brief.report import atomic_write
 
     if path.is_dir():

@@ -16,6 +16,7 @@ from datetime import timedelta
 from brief.config import Settings
 from brief.errors import UserError
 from brief.graphs.context import open_context
+from brief.graphs.review_state import ReviewState
 from brief.graphs.state import WeeklyState
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window
@@ -102,7 +103,7 @@ class NothingToReview(UserError, ValueError):
 
 @dataclass
 class ReviewResult:
-    state: object  # brief.graphs.review_state.ReviewState
+    state: ReviewState
     outputs: list[str]
     resumed_before: list[str] = field(default_factory=list)
 
@@ -111,11 +112,9 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
                restart: bool = False, search=None, llm=None) -> ReviewResult:
     """Run (or resume) a themed review (`request`: graphs/review_state.ReviewRequest) under the memory dir's
     lock; it only reads memory. `search` is the arXiv client for --fresh (default: built from [arxiv])."""
-    from dataclasses import fields
-
     from brief.graphs.checkpoint import Resumable, open_checkpointer, thread_id
     from brief.graphs.review import build_review_graph
-    from brief.graphs.review_state import ReviewContext, ReviewState
+    from brief.graphs.review_state import ReviewContext
     from brief.memory.lock import RunLock
     from brief.memory.presence import DB_NAME, chroma_path
 
@@ -124,11 +123,10 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
         raise NothingToReview(f"memory at {settings.data_dir} holds no papers: run `brief weekly` (or import a "
                               "library) first, or add --fresh to search arXiv")
     with RunLock(settings.data_dir, command):
-        base = open_context(settings, reporter, llm)
-        if not request.fresh and base.memory.count() == 0:
-            raise NothingToReview(f"memory at {base.memory.location} holds no papers: run `brief weekly` (or import a "
+        ctx = open_context(settings, reporter, llm, kind=ReviewContext, search=search)
+        if not request.fresh and ctx.memory.count() == 0:
+            raise NothingToReview(f"memory at {ctx.memory.location} holds no papers: run `brief weekly` (or import a "
                                   "library) first, or add --fresh to search arXiv")
-        ctx = ReviewContext(**{f.name: getattr(base, f.name) for f in fields(base)}, search=search)
         with open_checkpointer(settings, ReviewState) as saver:
             graph = build_review_graph().compile(checkpointer=saver)
             thread = thread_id("review", settings, request.slug, ReviewState, request=request.model_dump(mode="json"))

@@ -6,7 +6,7 @@ import json
 from typing import Annotated
 
 import typer
-from brief.cli_common import ConfigOpt, JsonOpt, MemoryDirOpt, settings_for
+from brief.app.cli_common import ConfigOpt, JsonOpt, MemoryDirOpt, settings_for
 
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="ask the LLM again instead of using cached answers (new answers still refresh the cache)")]
 

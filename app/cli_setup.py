@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from brief.cli_common import ConfigOpt, MemoryDirOpt, settings_for
+from brief.app.cli_common import ConfigOpt, MemoryDirOpt, settings_for
 from brief.config import demo_config_text, load_settings
 from brief.errors import UserError
 
@@ -59,11 +59,13 @@ def feedback(
     except ValueError:
         pid = paper_id.strip()
     settings = settings_for(config, memory_dir=memory_dir)
-    from brief.memory import open_embedder, open_memory
+    from brief.graphs.context import open_context
     from brief.memory.lock import RunLock
+    from brief.memory.store import Memory
 
     with RunLock(settings.data_dir):
-        memory = open_memory(settings, open_embedder(settings).name)
+        memory = open_context(settings, with_llm=False).memory
+        assert isinstance(memory, Memory)  # the store itself: feedback is written to its records
         if not memory.set_feedback(pid, value):
             raise UserError(f"{pid} is not in memory at {memory.location}: feedback applies to papers a weekly run has seen")
     typer.echo(f"{pid}: marked {value}; stage 1 learns from it from the next weekly run on")

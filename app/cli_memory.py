@@ -1,4 +1,4 @@
-"""`brief memory …`: thin wrappers; the logic is in memory/commands.py. cli.py adds `memory_app` to the app."""
+"""`brief memory …`: thin wrappers; the logic is in app/memory_commands.py. cli.py adds `memory_app` to the app."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from brief.cli_common import ConfigOpt, JsonOpt, MemoryDirOpt, QuietOpt, reporter, settings_for
+from brief.app.cli_common import ConfigOpt, JsonOpt, MemoryDirOpt, QuietOpt, reporter, settings_for
 
 memory_app = typer.Typer(no_args_is_help=True, help="Look into memory and seed it: stats, search, show, forget, import, export, check.")
 
@@ -16,7 +16,7 @@ memory_app = typer.Typer(no_args_is_help=True, help="Look into memory and seed i
 @memory_app.command("stats")
 def memory_stats(config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: JsonOpt = False) -> None:
     """What memory holds: papers by status and first-seen week, where it lives, its size on disk."""
-    from brief.memory import commands
+    from brief.app import memory_commands as commands
 
     stats = commands.stats(settings_for(config, memory_dir=memory_dir))
     typer.echo(json.dumps(stats, indent=2) if as_json else commands.stats_text(stats))
@@ -31,7 +31,7 @@ def memory_search(
     config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """The remembered papers nearest a query, best first."""
-    from brief.memory import commands
+    from brief.app import memory_commands as commands
 
     hits = commands.search(settings_for(config, memory_dir=memory_dir), query, since, limit, rejected)
     typer.echo(commands.to_json(hits) if as_json else commands.hits_text(hits))
@@ -43,7 +43,7 @@ def memory_show(
     config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """One paper's record: weeks seen, versions, decisions, summary."""
-    from brief.memory import commands
+    from brief.app import memory_commands as commands
 
     rec = commands.show(settings_for(config, memory_dir=memory_dir), paper_id)
     typer.echo(commands.to_json(rec) if as_json else commands.record_text(rec))
@@ -55,7 +55,7 @@ def memory_forget(
     config: ConfigOpt = None, memory_dir: MemoryDirOpt = None,
 ) -> None:
     """Remove a paper from memory (it may then be screened and linked again)."""
-    from brief.memory import commands
+    from brief.app import memory_commands as commands
 
     pid = commands.forget(settings_for(config, memory_dir=memory_dir), paper_id)
     typer.echo(f"{pid}: forgotten")
@@ -69,7 +69,7 @@ def memory_import(
     config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, quiet: QuietOpt = False, as_json: JsonOpt = False,
 ) -> None:
     """Seed memory with papers you already know: they count as previously seen (linked to, never screened)."""
-    from brief.memory import commands
+    from brief.app import memory_commands as commands
 
     result = commands.import_library(settings_for(config, memory_dir=memory_dir), path, week, online, reporter(quiet or as_json))
     if as_json:
@@ -85,7 +85,7 @@ def memory_export(
     config: ConfigOpt = None, memory_dir: MemoryDirOpt = None,
 ) -> None:
     """Export memory's papers (accepted and imported) as BibTeX."""
-    from brief.memory import commands
+    from brief.app import memory_commands as commands
 
     written, stubs = commands.export_bibtex(settings_for(config, memory_dir=memory_dir), bibtex, rejected)
     typer.echo(f"wrote {written} entries to {bibtex}" + (f" ({stubs} id-only stubs left out)" if stubs else ""))

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from brief.cli_common import ConfigOpt, JsonOpt, OfflineOpt, QuietOpt, reporter, settings_for
+from brief.app.cli_common import ConfigOpt, JsonOpt, OfflineOpt, QuietOpt, reporter, settings_for
 
 
 def eval_(
