@@ -169,6 +169,9 @@ class ScreeningConfig(_Strict):
     feedback_weight: float = Field(5.0, gt=0, description="weight of a `brief feedback` label against an LLM decision's 1")
     cut_weight: float = Field(0.05, ge=0, lt=0.5, description="weight of a paper stage 1 cut unjudged, as a negative")
     max_accepted: int = Field(40, ge=1, description="cap on accepts per week, shared across topics: a floor for each topic, the rest by merit")
+    embedder: Literal["static", "memory"] = Field(
+        "static", description="stage 1's embedder: \"static\" (a token table distilled from the local MiniLM: ~10x "
+        "faster at the same screening AUC, bench/embeddings.py) or \"memory\" (memory's own embedder)")
     offline_z: float = Field(1.5, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
 
     @model_validator(mode="after")

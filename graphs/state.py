@@ -120,9 +120,11 @@ class WeeklyState(RunState):
 
 
 class NodeEmbedder(Protocol):
-    """What graph nodes ask of the embedder (brief.memory.RunEmbedder): vectors, and what each node embedded."""
+    """What graph nodes ask of the embedder (brief.memory.RunEmbedder): vectors, and what each node embedded.
+    `stage1`: the embedder stage 1 ranks with (the static table), whose vectors never go into memory."""
 
     name: str
+    stage1: Any
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 

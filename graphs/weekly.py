@@ -72,13 +72,18 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     skip = set(state.seen_before)
     candidates = [p for p in state.papers if p.id not in skip]
+    # Stage 1's own embedder (the static table): offline, the labels it learns from are memory's vectors,
+    # so it ranks with memory's embedder there.
+    stage1 = ctx.embedder.stage1 if ctx.llm else ctx.embedder
+    own = stage1 is not ctx.embedder
     with ctx.reporter.stage("embed", len(candidates)):  # stage 1 never sees sentences aimed at the screener
-        vectors = ctx.embedder.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
-    topics = ctx.embedder.embed([t.text() for t in ctx.settings.criteria.topics])
-    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week) if ctx.llm else None
+        vectors = stage1.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
+    topics = stage1.embed([t.text() for t in ctx.settings.criteria.topics])
+    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week,
+                          embed=stage1.embed if own else None) if ctx.llm else None
     cfg = ctx.settings.screening  # offline too, stage 1 learns from feedback, imports and earlier LLM decisions
-    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn else None
-    screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=ctx.embedder.embed,
+    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn and not own else None
+    screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=stage1.embed,
                         labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
@@ -116,8 +121,10 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
         ctx.memory.remember(rejected, _vectors(ctx, rejected), state.memory_week, status="rejected",
                             topics={p.id: state.decisions[p.id].topic or "" for p in rejected}, run_id=run, extra=judged)
         advance(len(rejected))
-        # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning
-        ctx.memory.remember(cut, _vectors(ctx, cut), state.memory_week, status="cut", run_id=run)
+        # cut by stage 1 without a judge: remembered (never screened twice) but weak evidence for learning, so
+        # by their title's vector (memory's embedder, a few tokens) and without their abstracts
+        titles = ctx.embedder.embed([p.title for p in cut]) if cut else np.zeros((0, 1), np.float32)
+        ctx.memory.remember(cut, titles, state.memory_week, status="cut", run_id=run, documents=False)
         advance(len(cut))
     ensure_on_disk(ctx.memory)  # written into a memory dir deleted meanwhile: nothing was saved
     added = len(kept - set(state.in_memory))  # upserts are idempotent: a redone node adds nothing twice
