@@ -186,7 +186,7 @@ class MemoryConfig(_Strict):
     cache_dir: Path | None = Field(None, description="embedding cache (default: <dir>/cache); the LLM cache lives beside memory")
     chroma_host: str | None = None
     chroma_port: int = Field(8000, ge=1, le=65535)
-    embedder: Literal["local", "minilm", "openai"] = "local"
+    embedder: Literal["local", "static", "minilm", "openai"] = Field("local", description="memory's embedder: \"local\" (int8 ONNX MiniLM), \"static\" (the distilled token table: ~10x faster imports, weaker links; a memory keeps the one it was built with)")
     embedding_model: str = "text-embedding-3-small"
     link_threshold: float = Field(0.55, ge=-1.0, le=1.0, description="cosine a link needs; calibrated with bench/link_threshold.py (README: Memory)")
     link_k: int = Field(2, ge=1, le=20, description="links a paper at most: fewer, better links (README: Memory)")
