@@ -169,6 +169,9 @@ class ScreeningConfig(_Strict):
     feedback_weight: float = Field(5.0, gt=0, description="weight of a `brief feedback` label against an LLM decision's 1")
     cut_weight: float = Field(0.05, ge=0, lt=0.5, description="weight of a paper stage 1 cut unjudged, as a negative")
     max_accepted: int = Field(40, ge=1, description="cap on accepts per week, shared across topics: a floor for each topic, the rest by merit")
+    embedder: Literal["static", "memory"] = Field(
+        "static", description="stage 1's embedder: \"static\" (a token table distilled from the local MiniLM: ~10x "
+        "faster at the same screening AUC, bench/embeddings.py) or \"memory\" (memory's own embedder)")
     offline_z: float = Field(1.5, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
 
     @model_validator(mode="after")
@@ -183,7 +186,7 @@ class MemoryConfig(_Strict):
     cache_dir: Path | None = Field(None, description="embedding cache (default: <dir>/cache); the LLM cache lives beside memory")
     chroma_host: str | None = None
     chroma_port: int = Field(8000, ge=1, le=65535)
-    embedder: Literal["local", "minilm", "openai"] = "local"
+    embedder: Literal["local", "static", "minilm", "openai"] = Field("local", description="memory's embedder: \"local\" (int8 ONNX MiniLM), \"static\" (the distilled token table: ~10x faster imports, weaker links; a memory keeps the one it was built with)")
     embedding_model: str = "text-embedding-3-small"
     link_threshold: float = Field(0.55, ge=-1.0, le=1.0, description="cosine a link needs; calibrated with bench/link_threshold.py (README: Memory)")
     link_k: int = Field(2, ge=1, le=20, description="links a paper at most: fewer, better links (README: Memory)")

@@ -23,9 +23,11 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class Embedder(Protocol):
-    """Vectors for texts (unit length, one row a text), and what was embedded since the last count."""
+    """Vectors for texts (unit length, one row a text), and what was embedded since the last count.
+    `stage1`: the embedder stage 1 ranks with (the static table, or this one), whose vectors never go into memory."""
 
     name: str
+    stage1: Any
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
@@ -52,7 +54,7 @@ class RunMemory(Protocol):
 
     def remember(self, papers: list[Paper], embeddings: np.ndarray, week: str, status: str = "accepted",
                  topics: dict[str, str] | None = None, tldrs: dict[str, str] | None = None, run_id: str = "",
-                 extra: dict[str, str] | None = None) -> int: ...
+                 extra: dict[str, str] | None = None, documents: bool = True) -> int: ...
 
     def known(self, ids: Iterable[str]) -> dict[str, str]: ...
 
@@ -69,7 +71,8 @@ class RunMemory(Protocol):
                            thresholds: float | Iterable[float]) -> tuple[dict[str, int], list[dict[str, int]]]: ...
 
     def labelled_history(self, limit: int = 8000, before_week: str | None = None, feedback_weight: float = 5.0,
-                         cut_weight: float = 0.05) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]: ...
+                         cut_weight: float = 0.05, embeddings: bool = True,
+                         ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]: ...
 
     def count(self) -> int: ...
 

@@ -14,6 +14,7 @@ import hashlib
 import math
 import random
 import re
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -318,22 +319,27 @@ class Screener:
         return hashlib.sha256(self.criteria.model_dump_json().encode()).hexdigest()[:16]
 
 
-def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Settings, before_week: str | None = None) -> Ranker:
+def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Settings, before_week: str | None = None,
+                 embed: Callable[[list[str]], np.ndarray] | None = None) -> Ranker:
     """Stage 1's ranker from the decisions `memory` holds (first seen before `before_week`).
 
-    Topic similarity on a cold start, or when learning is off.
+    `embed`: stage 1's own embedder when it is not memory's (the static table): the history's texts are
+    embedded with it (what memory stores is only read, never mixed with its vectors). Topic similarity on a
+    cold start, when learning is off, or when memory can't give its history.
     """
     cfg = settings.screening
     if not cfg.learn or not cfg.prefilter:
         return SimilarityRanker(topic_vectors)
+    kw = {"embeddings": False} if embed is not None else {}
     _ids, vectors, labels, weights, texts = memory.labelled_history(
-        cfg.history_limit, before_week=before_week, feedback_weight=cfg.feedback_weight, cut_weight=cfg.cut_weight)
-    if len(labels) == 0 or vectors.shape[1] != topic_vectors.shape[1]:
+        cfg.history_limit, before_week=before_week, feedback_weight=cfg.feedback_weight, cut_weight=cfg.cut_weight, **kw)
+    if len(labels) == 0 or (embed is None and vectors.shape[1] != topic_vectors.shape[1]):
         return SimilarityRanker(topic_vectors)
     judged = weights >= min(0.5, cfg.feedback_weight)  # LLM decisions, feedback, imports: not the unjudged cuts
     keep, weights = thin_cuts(weights, judged)
     texts = [neutralise(texts[i])[0] for i in keep]
-    return fit_ranker(topic_vectors, vectors[keep], labels[keep], weights, texts=texts,
+    vectors = np.asarray(embed(texts), dtype=np.float32) if embed is not None else vectors[keep]
+    return fit_ranker(topic_vectors, vectors, labels[keep], weights, texts=texts,
                       topic_texts=[t.text() for t in settings.criteria.topics], recall_target=cfg.recall_target,
                       folds=5 if len(keep) <= 3000 else 3, judged=judged[keep])
 

@@ -1,11 +1,12 @@
 """A 100k-paper memory bootstrap through `brief memory import`: time, throughput, disk and peak RSS.
 
-Usage: python bench/bootstrap.py [--papers 100000] [--corpus DIR] [--keep DIR]
+Usage: python bench/bootstrap.py [--papers 100000] [--corpus DIR] [--keep DIR] [--embedder local|static]
 
 Writes a Kaggle-format snapshot of --papers papers (real titles and abstracts recycled from
 ../shared/data/corpus, each title made unique so every paper is embedded, ids and dates synthetic: see
 bench/kaggle_stream.py), then times the real command a user runs, `brief memory import FILE --memory-dir DIR`,
-in its own process with the default local embedder, on an empty memory dir. Prints papers/s, the
+in its own process with the default local embedder (or `--embedder static`: a memory built on the distilled
+token table, which then keeps it), on an empty memory dir. Prints papers/s, the
 memory dir's size on disk (Chroma + embedding cache), and the import's peak RSS.
 """
 
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--papers", type=int, default=100_000)
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--keep", type=Path, help="build the memory here and keep it (default: a temp dir)")
+    ap.add_argument("--embedder", choices=["local", "static"], default="local", help="memory's embedder")
     args = ap.parse_args()
     brief = shutil.which("brief") or str(Path(sys.executable).with_name("brief"))
     with tempfile.TemporaryDirectory(prefix="brief-bench-bootstrap-") as tmp:
@@ -44,15 +46,24 @@ def main() -> None:
         generate(snapshot, args.papers, args.corpus, unique_texts=True, limit=20000)
         memory = args.keep or Path(tmp) / "memory"
         env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+        config: list[str] = []
+        if args.embedder != "local":  # the demo config with another memory embedder
+            from brief.config import demo_config_text
+
+            path = Path(tmp) / "brief.toml"
+            path.write_text(demo_config_text().replace('embedder = "local"', f'embedder = "{args.embedder}"', 1))
+            config = ["--config", str(path)]
         started = time.perf_counter()
-        proc = subprocess.run([brief, "memory", "import", str(snapshot), "--memory-dir", str(memory), "-q", "--json"],
+        proc = subprocess.run([brief, "memory", "import", str(snapshot), "--memory-dir", str(memory), "-q", "--json",
+                               *config],
                               capture_output=True, text=True, env=env)
         wall = time.perf_counter() - started
         if proc.returncode:
             raise SystemExit(f"brief memory import failed ({proc.returncode}): {proc.stderr[-2000:]}")
         out = json.loads(proc.stdout)
         figures = {
-            "papers": args.papers, "snapshot_mb": round(snapshot.stat().st_size / 1e6, 1),
+            "papers": args.papers, "embedder": args.embedder, "load_avg_end": round(os.getloadavg()[0], 1),
+            "snapshot_mb": round(snapshot.stat().st_size / 1e6, 1),
             "import_s": round(wall, 1), "papers_per_s": round(args.papers / wall, 1),
             "memory_dir_mb": round(disk_mb(memory), 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),

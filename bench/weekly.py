@@ -162,7 +162,7 @@ def child(spec: dict) -> None:
         "sent": state.screen_stats.sent if state.screen_stats else 0,
         "screen_stats": state.screen_stats.model_dump() if state.screen_stats else None,
         "judged": sorted(pid for pid, d in state.decisions.items() if d.stage in ("llm", "author")),
-        "accepted": len(state.accepted), "themes": len(state.themes), "embedded": state.usage.embedded,
+        "accepted": len(state.accepted), "accepted_ids": sorted(p.id for p in state.accepted), "themes": len(state.themes), "embedded": state.usage.embedded,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 

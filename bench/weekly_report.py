@@ -31,7 +31,7 @@ def _machine() -> str:
 def print_report(results: list[dict], args) -> dict:
     by = {r["name"]: r for r in results}
     print(f"\nmachine: {_machine()}")
-    print(f"week: {by['c16']['fetched']} papers fetched, scripted model latency {args.latency} s a call, "
+    print(f"week: {by.get('c16', results[0])['fetched']} papers fetched, scripted model latency {args.latency} s a call, "
           f"{args.rpm:.0f} requests/min allowed\n")
     head = f"{'run':20s} {'lat':>4s} {'conc':>4s} {'wall s':>7s} {'calls':>5s} {'tok in':>8s} {'tok out':>7s} " \
            f"{'ideal s':>7s} {'wall/ideal':>10s} {'sent':>5s} {'acc':>4s} {'RSS MB':>6s} {'$':>7s}"
@@ -58,6 +58,11 @@ def print_report(results: list[dict], args) -> dict:
     for r in results:
         print(f"{r['name']:20s} " + " ".join(f"{r['timings'].get(s, 0):10.1f}" for s in STAGES))
 
+    if "overhead" in by:
+        o = by["overhead"]
+        print(f"\nlocal work (overhead run, model at 0 s): {o['wall']:.1f} s in the graph, {o['process_wall']:.1f} s "
+              f"with the process; {o['accepted']} accepted, stage-1 recall {o['stage1_recall']:.3f}, "
+              f"tokens {o['tokens_in'] + o['tokens_out']}")
     if not set(RUNS) <= set(by):  # --only: the tables, no targets
         return {"machine": _machine(), "runs": results}
     overhead = by["overhead"]["wall"]

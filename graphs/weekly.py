@@ -59,13 +59,18 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     ctx = runtime.context
     skip = set(state.seen_before)
     candidates = [p for p in state.papers if p.id not in skip]
+    # Stage 1's own embedder (the static table): offline, the labels it learns from are memory's vectors,
+    # so it ranks with memory's embedder there.
+    stage1 = ctx.embedder.stage1 if ctx.llm else ctx.embedder
+    own = stage1 is not ctx.embedder
     with ctx.reporter.stage("embed", len(candidates)):  # stage 1 never sees sentences aimed at the screener
-        vectors = ctx.embedder.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
-    topics = ctx.embedder.embed([t.text() for t in ctx.settings.criteria.topics])
-    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week) if ctx.llm else None
+        vectors = stage1.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
+    topics = stage1.embed([t.text() for t in ctx.settings.criteria.topics])
+    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week,
+                          embed=stage1.embed if own else None) if ctx.llm else None
     cfg = ctx.settings.screening  # offline too, stage 1 learns from feedback, imports and earlier LLM decisions
-    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn else None
-    screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=ctx.embedder.embed,
+    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn and not own else None
+    screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=stage1.embed,
                         labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
@@ -91,8 +96,10 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     judged = {} if ctx.llm else {"judged_by": OFFLINE}  # stage 1's own offline decisions are not labels to learn from
     with ctx.reporter.stage("remember", week.total) as advance:
         for write in writes(week, state.decisions, state.reviews, run_id=run, extra=judged):
-            ctx.memory.remember(write.papers, vectors_of(ctx, write.papers), state.memory_week, status=write.status,
-                                **write.fields)
+            # stage-1 cuts: weak evidence, stored by their title's vector (a few tokens) and without abstracts
+            vectors = (ctx.embedder.embed([p.title for p in write.papers]) if write.status == "cut" and write.papers
+                       else vectors_of(ctx, write.papers))
+            ctx.memory.remember(write.papers, vectors, state.memory_week, status=write.status, **write.fields)
             advance(len(write.papers))
     kept = {p.id for p in week.accepted}
     ensure_on_disk(ctx.memory)  # written into a memory dir deleted meanwhile: nothing was saved

@@ -17,10 +17,13 @@ if TYPE_CHECKING:
 class RunEmbedder:
     """The configured embedder behind the content-hash cache, counting what each graph node embeds."""
 
-    def __init__(self, cached: CachedEmbedder) -> None:
+    def __init__(self, cached: CachedEmbedder, stage1: Any = None) -> None:
         self.cached = cached
         self.name = cached.name
         self._taken = (0, 0)
+        # Stage 1's embedder (the static table by default): its vectors rank this week's papers and never go
+        # into memory, whose vectors all come from `cached`. Itself when stage 1 uses memory's embedder.
+        self.stage1: Any = stage1 or self
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.cached.embed(texts)
@@ -45,7 +48,8 @@ def open_embedder(settings: Settings) -> RunEmbedder:
             "api_key": settings.llm.api_key.get_secret_value() if settings.llm.api_key else None,
         }
     inner = make_embedder(settings.memory.embedder, cache_dir, **kwargs)
-    return RunEmbedder(CachedEmbedder(inner, cache_dir / "embeddings.sqlite"))
+    stage1 = make_embedder("static", cache_dir) if settings.screening.embedder == "static" else None
+    return RunEmbedder(CachedEmbedder(inner, cache_dir / "embeddings.sqlite"), stage1)
 
 
 def open_memory(settings: Settings, embedder_name: str, read_only: bool = False, create: bool = True) -> Memory:

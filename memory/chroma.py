@@ -122,3 +122,11 @@ def pages(collection: Any, **get: Any) -> Iterator[dict]:
         if len(got["ids"]) < PAGE:
             return
         offset += PAGE
+
+
+def max_batch(client: Any, default: int) -> int:
+    """The most records one Chroma call takes (5461 for a local client), else `default`."""
+    try:
+        return int(client.get_max_batch_size())
+    except Exception:  # an older server or a client without the call
+        return default

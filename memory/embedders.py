@@ -6,6 +6,8 @@ Every embedder returns float32 rows, L2-normalised, so a dot product is a cosine
 - FastLocalEmbedder: the default. The bundled MiniLM as an int8 ONNX model, built once from the packaged
   weights and cached (see onnx_minilm.py), reading 64 content tokens; ~10x the speed of
   sentence-transformers on two cores at the same screening AUC (bench/embeddings.py).
+- StaticMiniLMEmbedder (static_minilm.py): a token table distilled from the same MiniLM (model2vec), for
+  stage 1's screening: tens of thousands of abstracts a second.
 - MiniLMEmbedder: the reference (sentence-transformers, full precision, 256 tokens); slow.
 - OpenAIEmbedder: any OpenAI-compatible embeddings endpoint.
 - CachedEmbedder: wraps any of them with a content-hash cache in SQLite, so re-running a week or linking
@@ -27,6 +29,7 @@ import numpy as np
 from brief.errors import UserError
 
 from . import dbfiles, onnx_minilm
+from .static_minilm import StaticMiniLMEmbedder
 
 log = logging.getLogger(__name__)
 
@@ -260,14 +263,17 @@ class CachedEmbedder:
 
 
 def make_embedder(provider: str, cache_dir: Path, cache_db: Path | None = None, **kw: Any) -> Embedder:
-    """provider: "local" (fast int8 ONNX MiniLM, default), "minilm" (reference), "openai".
+    """provider: "local" (fast int8 ONNX MiniLM, default), "static" (distilled token table), "minilm"
+    (reference), "openai".
     kw go to the embedder's constructor; cache_db wraps it in a CachedEmbedder."""
     if provider == "local":
         emb: Embedder = FastLocalEmbedder(Path(cache_dir), **kw)
+    elif provider == "static":
+        emb = StaticMiniLMEmbedder(Path(cache_dir), **kw)
     elif provider == "minilm":
         emb = MiniLMEmbedder(**kw)
     elif provider == "openai":
         emb = OpenAIEmbedder(**kw)
     else:
-        raise ValueError(f"unknown embedding provider {provider!r} (local, minilm, openai)")
+        raise ValueError(f"unknown embedding provider {provider!r} (local, static, minilm, openai)")
     return CachedEmbedder(emb, Path(cache_db)) if cache_db else emb

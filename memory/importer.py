@@ -11,7 +11,9 @@ it was announced again. A library entry with a full date is filed under that dat
 gets the import week and is marked undated (links treat it as seen before any week: it is the user's).
 
 Speed: texts go through the cached embedder in batches (a re-import embeds nothing) and Chroma upserts are
-batched; papers stream through in chunks, so a multi-million-line Kaggle file never sits in memory.
+batched at Chroma's maximum batch size; papers stream through in chunks, so a multi-million-line Kaggle file
+never sits in memory, and a chunk is written on a second thread while the next one is embedded (the
+embedder and Chroma's Rust core both release the GIL, so the two cores share the work).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from brief.models import Paper
 from brief.progress import QuietReporter, Reporter
 from brief.sources.window import Window, week_of
 
-CHUNK = 4000  # papers per store round (under Chroma's max batch)
+CHUNK = 5000  # papers per store round when the client doesn't say its max batch size
 EMBED_BATCH = 256  # texts per embedder call: the progress bar moves at least this often
 _SNAPSHOT_SUFFIXES = (".jsonl", ".xml", ".json")
 STREAM_ABOVE = 64 << 20  # bytes of snapshot read whole (and merged across days) before importing
@@ -193,15 +196,21 @@ def import_path(memory: Memory, embedder: Any, path: Path, week: str | None = No
         result.looked_up, result.not_found_online = looked_up, missing
     counter = getattr(embedder, "cached", embedder)  # RunEmbedder wraps the CachedEmbedder that counts
     misses, hits = getattr(counter, "misses", 0), getattr(counter, "hits", 0)
-    with reporter.stage("import", total) as advance:
-        for chunk in _chunks(items):
+    size = getattr(memory, "batch_size", CHUNK)  # Chroma's max batch: one upsert per chunk
+    with reporter.stage("import", total) as advance, ThreadPoolExecutor(1, thread_name_prefix="import-write") as writer:
+        pending: Future[int] | None = None  # at most one chunk waits for its write: memory stays bounded
+        for chunk in _chunks(items, size):
             texts = [_text(i) for i in chunk]
             parts = []
             for start in range(0, len(texts), EMBED_BATCH):
                 parts.append(embedder.embed(texts[start:start + EMBED_BATCH]))
                 advance(len(parts[-1]))
-            result.new += memory.import_papers(chunk, np.concatenate(parts), week, run_id=f"import:{path.name}")
+            if pending is not None:
+                result.new += pending.result()  # a failed write stops the import here, with its error
+            pending = writer.submit(memory.import_papers, chunk, np.concatenate(parts), week, f"import:{path.name}")
             _tally(result, chunk)
+        if pending is not None:
+            result.new += pending.result()
     if source is not None and source.skipped:
         problems.append(f"{source.skipped} bad records skipped (see the warnings above)")
     if not result.read:
@@ -219,11 +228,11 @@ def _text(item: Imported) -> str:
     return item.paper.text_for_embedding() if not item.stub else item.paper.id
 
 
-def _chunks(items: Iterator[Imported]) -> Iterator[list[Imported]]:
+def _chunks(items: Iterator[Imported], size: int = CHUNK) -> Iterator[list[Imported]]:
     chunk: list[Imported] = []
     for item in items:
         chunk.append(item)
-        if len(chunk) == CHUNK:
+        if len(chunk) == size:
             yield chunk
             chunk = []
     if chunk:

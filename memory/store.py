@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from brief.memory.chroma import MemoryStoreError, location_hint, open_client, open_collection, pages
+from brief.memory.chroma import MemoryStoreError, location_hint, max_batch, open_client, open_collection, pages
 from brief.memory.records import (
     PAPERS_STATUSES,
     Imported,
@@ -27,7 +27,7 @@ from brief.memory.records import (
 from brief.models import Paper
 from brief.sources.window import week_ordinal
 
-_BATCH = 4000  # under Chroma's max batch of 5461
+_BATCH = 4000  # records per call when the client does not tell its maximum (5461 for a local one)
 
 __all__ = ["Memory", "MemoryStoreError", "Record"]
 
@@ -46,6 +46,7 @@ class Memory:
             self.papers = open_collection(self.client, "papers", embedder_name, self.location, read_only)
             self.seen = open_collection(self.client, "seen", embedder_name, self.location, read_only)
             self.embedder_name = (self.papers.metadata or {}).get("embedder") or embedder_name
+            self.batch_size = max_batch(self.client, _BATCH)  # records per call: Chroma's maximum
         except MemoryStoreError:
             raise
         except Exception as exc:  # a server that went away or refuses: say where and how to fix it
@@ -63,13 +64,17 @@ class Memory:
         tldrs: dict[str, str] | None = None,
         run_id: str = "",
         extra: dict[str, str] | None = None,
+        documents: bool = True,
     ) -> int:
         """Record `status` decided for `papers` in `week` by run `run_id`: upserts into `papers` (accepted,
         imported) or `seen` (rejected, cut), keeping each paper's first-seen week and appending the decision
-        to its history (once per run). Returns how many were new to the collection they now live in."""
+        to its history (once per run). Returns how many were new to the collection they now live in.
+        Without `documents` the abstracts are not stored (papers stage 1 cut: only their ids, titles and
+        decisions matter, and Chroma indexes every document's words, which costs more than the vector)."""
         topics, tldrs = topics or {}, tldrs or {}
         return self._write(papers, embeddings, lambda p, old: {**metadata(
-            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)), **(extra or {})})
+            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)), **(extra or {})},
+            documents=documents)
 
     def import_papers(self, items: list[Imported], embeddings: np.ndarray, week: str, run_id: str,
                       progress: Callable[[int], None] | None = None) -> int:
@@ -89,7 +94,7 @@ class Memory:
         )
 
     def _write(self, papers: list[Paper], embeddings: np.ndarray, meta_for: Callable[[Paper, dict | None], dict],
-               progress: Callable[[int], None] | None = None, importing: bool = False) -> int:
+               progress: Callable[[int], None] | None = None, importing: bool = False, documents: bool = True) -> int:
         """Upsert in batches. A paper whose status moves it to the other collection is deleted there. An
         import of a known paper with no richer text keeps memory's vector and document."""
         if not papers:
@@ -123,24 +128,24 @@ class Memory:
             ids_, vectors, docs, metas = writes[target]
             ids_.append(paper.id)
             vectors.append(self._vector(held_in, paper.id) if poorer else np.asarray(embeddings[n], dtype=np.float32))
-            docs.append((old_doc if poorer else paper.abstract)[:4000] or "")
+            docs.append(((old_doc or "") if poorer or not documents else paper.abstract)[:4000])
             metas.append(meta)
         for name, collection in (("papers", self.papers), ("seen", self.seen)):
             ids_, vectors, docs, metas = writes[name]
-            for start in range(0, len(ids_), _BATCH):
-                chunk = slice(start, start + _BATCH)
+            for start in range(0, len(ids_), self.batch_size):
+                chunk = slice(start, start + self.batch_size)
                 collection.upsert(ids=ids_[chunk], embeddings=np.stack(vectors[chunk]).tolist(),
                                   documents=docs[chunk], metadatas=metas[chunk])
                 if progress:
                     progress(len(ids_[chunk]))
             up_ids, up_metas = updates[name]
-            for start in range(0, len(up_ids), _BATCH):
-                collection.update(ids=up_ids[start:start + _BATCH], metadatas=up_metas[start:start + _BATCH])
+            for start in range(0, len(up_ids), self.batch_size):
+                collection.update(ids=up_ids[start:start + self.batch_size], metadatas=up_metas[start:start + self.batch_size])
                 if progress:
-                    progress(len(up_ids[start:start + _BATCH]))
+                    progress(len(up_ids[start:start + self.batch_size]))
         for name, collection in (("papers", self.papers), ("seen", self.seen)):
-            for start in range(0, len(moves[name]), _BATCH):
-                collection.delete(ids=moves[name][start:start + _BATCH])
+            for start in range(0, len(moves[name]), self.batch_size):
+                collection.delete(ids=moves[name][start:start + self.batch_size])
         return new
 
     def _vector(self, collection: str | None, paper_id: str) -> np.ndarray:
@@ -161,8 +166,8 @@ class Memory:
         """id → metadata (or (metadata, document) with `documents`) for the ids the collection holds."""
         found: dict = {}
         include = ["metadatas", "documents"] if documents else ["metadatas"]
-        for start in range(0, len(ids), _BATCH):
-            got = collection.get(ids=ids[start : start + _BATCH], include=include)
+        for start in range(0, len(ids), self.batch_size):
+            got = collection.get(ids=ids[start : start + self.batch_size], include=include)
             if documents:
                 found.update((pid, (meta, doc)) for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]))
             else:
@@ -310,14 +315,16 @@ class Memory:
         return False
 
     def labelled_history(
-        self, limit: int = 8000, before_week: str | None = None, feedback_weight: float = 5.0, cut_weight: float = 0.05
+        self, limit: int = 8000, before_week: str | None = None, feedback_weight: float = 5.0, cut_weight: float = 0.05,
+        embeddings: bool = True,
     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """The decisions stage 1 learns from: (ids, embeddings, labels, weights, texts), newest first.
 
         accepted / imported → 1 and rejected → 0 (weight 1); papers stage 1 cut without asking the LLM
         (status "cut") → 0 with `cut_weight`, as they were never judged; the user's feedback ("good" / "bad")
         overrides the label with `feedback_weight`. `before_week` keeps only papers first seen earlier, so a
-        re-run of a week learns from exactly what its first run did. Texts are "title. abstract".
+        re-run of a week learns from exactly what its first run did. Texts are "title. abstract". Without
+        `embeddings` the vectors are not read (a (n, 0) array): the caller embeds the texts with its own embedder.
         """
         where = {"first_seen_ord": {"$lt": week_ordinal(before_week)}} if before_week and week_ordinal(before_week) else None
         found = []  # metadata first (cheap), then embeddings and texts of the newest `limit` only
@@ -329,10 +336,12 @@ class Memory:
         rows = []
         for collection in (self.papers, self.seen):
             wanted = [pid for _, pid, c in found[:limit] if c is collection]
-            for start in range(0, len(wanted), _BATCH):
-                got = collection.get(ids=wanted[start:start + _BATCH], include=["embeddings", "metadatas", "documents"])
+            for start in range(0, len(wanted), self.batch_size):
+                include = ["embeddings", "metadatas", "documents"] if embeddings else ["metadatas", "documents"]
+                got = collection.get(ids=wanted[start:start + self.batch_size], include=include)
+                vecs = got["embeddings"] if embeddings else [np.zeros(0, np.float32)] * len(got["ids"])
                 rows += [(int(m.get("first_seen_ord", 0)), pid, emb, m, doc or "")
-                         for pid, emb, m, doc in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"])]
+                         for pid, emb, m, doc in zip(got["ids"], vecs, got["metadatas"], got["documents"])]
         rows.sort(key=lambda r: (-r[0], r[1]))
         ids, vectors, labels, weights, texts = [], [], [], [], []
         for _, pid, emb, meta, doc in rows:

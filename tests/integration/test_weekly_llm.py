@@ -71,3 +71,31 @@ def test_junk_prose_falls_back_to_the_offline_text_labelled_and_the_run_is_parti
     assert len(state.partial) == len(state.themes) + 1, state.partial
     page = (s.out_dir / "2026-W24.md").read_text()
     assert page.count("the offline text is shown instead") == len(state.partial) and "failed validation twice" in page
+
+
+def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(settings, week_labels):
+    """Stage 1 ranks with the distilled static table; memory's vectors all come from memory's embedder (cut
+    papers by their title, without their abstract as a document), so memory still refuses any other."""
+    import numpy as np
+
+    from brief.memory import open_embedder
+    from brief.memory.presence import chroma_path
+    from brief.memory.store import Memory, MemoryStoreError
+
+    with ScriptedLLMServer(handlers=brief_handlers(week_labels, TOPIC)) as srv:
+        s = llm_settings(settings, srv.base_url)
+        result = run_weekly(s, parse_week("2026-W24"), ["sample"])
+    embedder = open_embedder(s)
+    assert embedder.stage1.name.startswith("minilm-l6-static-") and embedder.name.startswith("minilm-l6-int8-onnx")
+    assert list(s.cache_dir.glob("minilm-l6-static-*.npy")), "the table was distilled into the cache dir"
+    memory = Memory(chroma_path(s), embedder.name)
+    cut = [pid for pid, d in result.state.decisions.items() if d.stage == "prefilter"]
+    judged = [pid for pid, d in result.state.decisions.items() if d.stage == "llm" and not d.accepted]
+    assert cut and judged
+    got = memory.seen.get(ids=cut[:5], include=["documents", "embeddings", "metadatas"])
+    assert got["documents"] == [""] * len(got["ids"]), "no abstracts stored for papers stage 1 cut"
+    titles = embedder.embed([m["title"] for m in got["metadatas"]])
+    assert np.allclose(np.asarray(got["embeddings"]), titles, atol=1e-5), "their vectors: memory's, of the title"
+    assert all(memory.seen.get(ids=judged[:3], include=["documents"])["documents"]), "judged papers keep theirs"
+    with pytest.raises(MemoryStoreError):
+        Memory(chroma_path(s), embedder.stage1.name)

@@ -103,6 +103,31 @@ def test_snapshot_papers_are_filed_under_their_announcement_weeks(settings, tmp_
     assert memory.get(json.loads(w24[0])["id"]).first_seen == "2026-W24" and twice.dated
 
 
+def test_chunks_are_written_while_the_next_is_embedded_and_all_arrive(settings):
+    """Chunks of Chroma's max batch: each is written on a second thread while the next is embedded; every
+    paper arrives once, in as many upserts as chunks, and a failed write stops the import with its error."""
+    embedder, memory = _open(settings)
+    assert memory.batch_size == memory.client.get_max_batch_size() > 4000, "one call per Chroma max batch"
+    memory.batch_size = 7  # a 50-paper library in 8 chunks
+    threads, upsert = set(), memory.papers.upsert
+
+    def counting(**kw):
+        threads.add(threading.current_thread().name)
+        return upsert(**kw)
+
+    memory.papers.upsert = counting
+    result = import_path(memory, embedder, FIXTURES / "library.bib", week="2026-W30")
+    assert (result.read, result.new) == (50, 50) and memory.count() == 50
+    assert threads and all(name.startswith("import-write") for name in threads), "written off the embedding thread"
+
+    def broken(**kw):
+        raise RuntimeError("disk went away")
+
+    memory.papers.upsert = broken
+    with pytest.raises(RuntimeError, match="disk went away"):
+        import_path(memory, embedder, FIXTURES / "zotero.csv", week="2026-W31")
+
+
 def test_zotero_and_id_list_import(settings, tmp_path):
     embedder, memory = _open(settings)
     result = import_path(memory, embedder, FIXTURES / "zotero.csv", week="2026-W30")

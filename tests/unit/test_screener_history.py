@@ -79,6 +79,37 @@ def test_learn_ranker_from_memory(tmp_path):
     assert isinstance(learn_ranker(memory, topics, off), SimilarityRanker)
 
 
+def test_stage1_with_its_own_embedder_learns_from_memory_s_texts_not_its_vectors(tmp_path):
+    """Stage 1's static table is not memory's embedder: the history's texts are embedded with it (memory's
+    8-d vectors are never read, let alone mixed with its own), and the decisions still teach the ranker."""
+    memory = filled(tmp_path)
+    settings = load_settings(None, env={})
+    seen: list[str] = []
+
+    def embed(texts: list[str]) -> np.ndarray:  # 5-d "static" vectors: axis 0 for 2601/2604 papers, 1 for the rest
+        seen.extend(texts)
+        return np.array([[1.0, 0, 0, 0, 0] if t.startswith(("2601", "2604")) else [0, 1.0, 0, 0, 0] for t in texts],
+                        np.float32)
+
+    topics = np.array([[0.9, 0.1, 0, 0, 0]] * len(settings.criteria.topics), np.float32)
+    ranker = learn_ranker(memory, topics, settings, before_week="2026-W05", embed=embed)
+    assert isinstance(ranker, LearnedRanker) and ranker.positives.shape[1] == 5
+    assert len(seen) == ranker.n_examples and all(". About" in t for t in seen), "title. abstract, as remembered"
+    near_accepted, near_rejected = ranker.score(embed(["2601 new", "2602 new"]))
+    assert near_accepted > near_rejected
+    _ids, vectors, *_ = memory.labelled_history(embeddings=False)
+    assert vectors.shape == (85, 0), "no vectors read when the caller embeds"
+
+
+def test_cut_papers_can_be_remembered_without_their_abstracts(tmp_path):
+    memory = Memory(tmp_path / "chroma", "test-embedder")
+    memory.remember(papers("2605", 3), vecs(3, 0, 5), "2026-W06", status="cut", documents=False)
+    memory.remember(papers("2606", 2), vecs(2, 0, 6), "2026-W06", status="rejected")
+    assert [memory.get(f"2605.{i:05d}").abstract for i in range(3)] == ["", "", ""]
+    assert memory.get("2605.00000").title == "2605 paper 0" and memory.known(["2605.00001"]) == {"2605.00001": "cut"}
+    assert memory.get("2606.00001").abstract == "About 2606 number 1."
+
+
 def test_never_judged_cuts_are_thinned_but_keep_their_total_weight():
     from brief.agents.screener import thin_cuts
 
