@@ -170,8 +170,9 @@ class ScreeningConfig(_Strict):
     cut_weight: float = Field(0.05, ge=0, lt=0.5, description="weight of a paper stage 1 cut unjudged, as a negative")
     max_accepted: int = Field(40, ge=1, description="cap on accepts per week, shared across topics: a floor for each topic, the rest by merit")
     embedder: Literal["static", "memory"] = Field(
-        "static", description="stage 1's embedder: \"static\" (a token table distilled from the local MiniLM: ~10x "
-        "faster at the same screening AUC, bench/embeddings.py) or \"memory\" (memory's own embedder)")
+        "memory", description="stage 1's embedder: \"memory\" (memory's own) or \"static\" (a token table distilled "
+        "from the local MiniLM: ~10x faster to embed, but stage 1 then sends more of the week to the LLM for the "
+        "same recall, so more tokens: README, issue 19)")
     offline_z: float = Field(1.5, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
 
     @model_validator(mode="after")

@@ -96,9 +96,10 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     judged = {} if ctx.llm else {"judged_by": OFFLINE}  # stage 1's own offline decisions are not labels to learn from
     with ctx.reporter.stage("remember", week.total) as advance:
         for write in writes(week, state.decisions, state.reviews, run_id=run, extra=judged):
-            # stage-1 cuts: weak evidence, stored by their title's vector (a few tokens) and without abstracts
-            vectors = (ctx.embedder.embed([p.title for p in write.papers]) if write.status == "cut" and write.papers
-                       else vectors_of(ctx, write.papers))
+            # Stage-1 cuts are weak evidence, stored without abstracts. When stage 1 ranked with its own table,
+            # memory's embedder never read them: a title's vector (a few tokens) is enough, not a whole abstract.
+            cheap = write.status == "cut" and write.papers and ctx.embedder.stage1 is not ctx.embedder
+            vectors = ctx.embedder.embed([p.title for p in write.papers]) if cheap else vectors_of(ctx, write.papers)
             ctx.memory.remember(write.papers, vectors, state.memory_week, status=write.status, **write.fields)
             advance(len(write.papers))
     kept = {p.id for p in week.accepted}

@@ -41,6 +41,10 @@ class HashEmbedder:
     def take_counts(self) -> tuple[int, int]:
         return 0, 0
 
+    @property
+    def stage1(self) -> "HashEmbedder":  # stage 1 ranks with these same vectors (no static table here)
+        return self
+
 
 def make_context(settings, llm=None, embedder: HashEmbedder | None = None) -> RunContext:
     embedder = embedder or HashEmbedder()

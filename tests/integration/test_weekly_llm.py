@@ -74,7 +74,7 @@ def test_junk_prose_falls_back_to_the_offline_text_labelled_and_the_run_is_parti
 
 
 def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(settings, week_labels):
-    """Stage 1 ranks with the distilled static table; memory's vectors all come from memory's embedder (cut
+    """With `[screening] embedder = "static"`, stage 1 ranks with the distilled table; memory's vectors all come from memory's embedder (cut
     papers by their title, without their abstract as a document), so memory still refuses any other."""
     import numpy as np
 
@@ -84,6 +84,7 @@ def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(
 
     with ScriptedLLMServer(handlers=brief_handlers(week_labels, TOPIC)) as srv:
         s = llm_settings(settings, srv.base_url)
+        s = s.model_copy(update={"screening": s.screening.model_copy(update={"embedder": "static"})})
         result = run_weekly(s, parse_week("2026-W24"), ["sample"])
     embedder = open_embedder(s)
     assert embedder.stage1.name.startswith("minilm-l6-static-") and embedder.name.startswith("minilm-l6-int8-onnx")
