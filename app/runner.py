@@ -85,16 +85,19 @@ def run_demo(settings: Settings, window: Window, sources: list[str], reporter: R
     """The quick start (`brief weekly` with no config, on the bundled sample): fill the demo memory with the
     week before `window` (once; its briefing goes to <memory>/briefings), then brief `window` against it, so
     links, trends and "builds on earlier weeks" show. `settings` are `demo_settings(...)`."""
+    from brief.memory.presence import creation_expected
     from brief.sources.snapshot import available_days, sample_path
 
     earlier = Window(since=window.since - timedelta(days=7), until=window.since - timedelta(days=1))
     warm = settings.data_dir / "briefings" / f"{earlier.label}.json"
     if not warm.exists() and any(earlier.since <= d <= earlier.until for d in available_days(sample_path())):
         warm_settings = settings.model_copy(update={"out_dir": settings.data_dir / "briefings", "email": None})
-        run_weekly(warm_settings, earlier, sources, QuietReporter(), llm=llm)
+        with creation_expected():
+            run_weekly(warm_settings, earlier, sources, QuietReporter(), llm=llm)
     note = (f"This is the demo: its memory ({settings.data_dir}) was filled with the sample's {earlier.label}, "
             f"so {window.label} links to it. Your own runs use your memory dir (`brief init`, then --config).")
-    return run_weekly(settings, window, sources, reporter, restart=restart, notes=[note], llm=llm)
+    with creation_expected():
+        return run_weekly(settings, window, sources, reporter, restart=restart, notes=[note], llm=llm)
 
 
 class NothingToReview(UserError, ValueError):

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from brief.config import Settings
@@ -78,3 +80,13 @@ def ensure_on_disk(memory: RunMemory) -> None:
     raise MemoryLost(f"memory at {memory.path} was deleted or replaced while this run was using it: what the run "
                      "remembered was not saved. Restore the memory dir from a backup, or run the same command again "
                      "to remember this run's papers in a new memory")
+
+
+@contextmanager
+def creation_expected() -> Iterator[None]:
+    """Within: a new memory is made without the warning (the demo makes its throwaway memory on purpose)."""
+    was, log.disabled = log.disabled, True
+    try:
+        yield
+    finally:
+        log.disabled = was

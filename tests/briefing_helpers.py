@@ -42,7 +42,7 @@ class HashEmbedder:
         return 0, 0
 
     @property
-    def stage1(self) -> "HashEmbedder":  # stage 1 ranks with these same vectors (no static table here)
+    def stage1(self) -> HashEmbedder:  # stage 1 ranks with these same vectors (no static table here)
         return self
 
 
