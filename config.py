@@ -358,7 +358,7 @@ def read_user_file(path: Path, what: str = "", missing_hint: str = "") -> str:
         raise ConfigError(f"cannot read {read_as}: {exc}") from None
 
 
-def parse_toml(text: str, where: str) -> dict:
+def parse_toml(text: str, where: str) -> dict[str, Any]:
     """`text` as TOML, or a one-line ConfigError saying `where` is not valid TOML and why."""
     try:
         return tomllib.loads(text)
@@ -387,7 +387,7 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
         raise ConfigError(f"{where}: {loc}: {err['msg']}{more}") from None
 
 
-def _apply_env(raw: dict, env: dict[str, str]) -> None:
+def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:
     llm = raw.setdefault("llm", {})
     if not isinstance(llm, dict):  # a wrong type: validation reports it
         llm = {}

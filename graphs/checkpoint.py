@@ -162,7 +162,7 @@ class Resumable:
             self.graph.checkpointer.delete_thread(self.thread)
         return tuple(snapshot.next)
 
-    def run(self, fresh_input: Any, resume_note: str | None = None, restart: bool = False) -> dict:
+    def run(self, fresh_input: Any, resume_note: str | None = None, restart: bool = False) -> dict[str, Any]:
         """The graph's final state. Raises what the graph raises; the thread then stays, to be resumed.
         `restart` discards an interrupted run instead (the escape hatch when its saved state is unwanted)."""
         if restart:
@@ -171,7 +171,7 @@ class Resumable:
         graph_input = None if self.resumed_before else fresh_input
         if self.resumed_before and resume_note:
             self._add_note(resume_note.format(nodes=", ".join(self.resumed_before)))
-        final: dict = {}
+        final: dict[str, Any] = {}
         # durability="sync": a node's checkpoint is on disk before the next node starts, so a crash at any
         # point loses at most the node that was running.
         for mode, chunk in self.graph.stream(graph_input, self.config, context=self.context, durability="sync",

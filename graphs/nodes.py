@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 from langgraph.graph import StateGraph
 
 from brief.graphs.state import RunContext, timed
@@ -18,8 +19,8 @@ def vectors_of(ctx: RunContext, papers: list[Paper]) -> np.ndarray:
     return ctx.embedder.embed([p.text_for_embedding() for p in papers]) if papers else np.zeros((0, 1), np.float32)
 
 
-def unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+def unit(vectors: np.ndarray) -> npt.NDArray[np.float32]:
+    return cast('npt.NDArray[np.float32]', vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12))
 
 
 def spent(ctx: RunContext) -> Usage:
@@ -30,11 +31,11 @@ def spent(ctx: RunContext) -> Usage:
 
 
 def graph_of(state: type, context_schema: type, nodes: dict[str, Node], wrap: Callable[[Node], Node],
-             *chains: Sequence[str]) -> StateGraph:
+             *chains: Sequence[str]) -> StateGraph[Any, Any]:
     """A StateGraph of `nodes` (each timed, then wrapped), with an edge between neighbours of each chain
     (START and END included where they belong). `wrap`/`context_schema` let LangGraph Studio run a graph with
     a JSON context instead of live objects (graphs/studio.py)."""
-    graph: StateGraph = StateGraph(state, context_schema=context_schema)
+    graph: StateGraph[Any, Any] = StateGraph(state, context_schema=context_schema)
     for name, node in nodes.items():
         graph.add_node(name, wrap(timed(name, node)))
     for chain in chains:

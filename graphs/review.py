@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from langgraph.graph import END, START, StateGraph
@@ -38,14 +39,14 @@ from brief.sources.window import week_of
 MAX_FRESH_QUERIES = 3  # phrases searched on arXiv (each twice: by relevance and by date)
 
 
-def plan(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def plan(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     ctx = runtime.context
     with ctx.reporter.stage("plan"):
         query_plan, notes = Planner(ctx.llm, ctx.embedder.embed, ctx.memory).plan(state.theme)
     return {"plan": query_plan, "notes": notes, "usage": spent(ctx)}
 
 
-def retrieve(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def retrieve(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Every phrase's nearest memory papers, any week (within --since/--until by first-seen week).
     Undated library imports have no first-seen week of their own: kept, but off the timeline."""
     ctx, req = runtime.context, state.request
@@ -72,7 +73,7 @@ def route_fresh(state: ReviewState) -> str:
     return "fresh" if state.request.fresh else "merge"
 
 
-def fresh(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def fresh(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """arXiv, by relevance and by date, for the first phrases; a failed search is a note, never the end."""
     from brief.sources.arxiv_api import ArxivFetchError, ArxivQueryError, ArxivSource
 
@@ -106,7 +107,7 @@ def fresh(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
     return {"fresh_hits": papers, "fresh_stats": stats, "first_seen": {**state.first_seen, **known}, "notes": notes}
 
 
-def merge(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def merge(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Memory and fresh results as one pool (agents/review_pool.merge_pool), ranked by similarity to the
     theme, cut to the pool size."""
     ctx, req = runtime.context, state.request
@@ -126,7 +127,7 @@ def merge(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
             "usage": spent(ctx)}
 
 
-def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """The weekly screener with the theme as its only topic, every candidate judged (no stage-1 cut: the pool
     is already the nearest papers), at most --max-papers accepted. Offline, a composite theme ("diffusion
     models for robot manipulation") also needs each part: similarity to the whole theme alone lets in papers
@@ -155,7 +156,7 @@ def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
             "usage": spent(ctx)}
 
 
-def review(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def review(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     ctx = runtime.context
     n_accepted = sum(d.accepted for d in state.decisions.values())
     reviewer = Reviewer(state.query_plan.criteria(), ctx.llm, embed=ctx.embedder.embed)
@@ -164,7 +165,7 @@ def review(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
     return {"reviews": reviews, "usage": spent(ctx)}
 
 
-def synthesise(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def synthesise(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """Sub-themes from the synthesiser's clusters (no trends: the timeline covers time), then the prose.
     Citations may name only the review's own papers, so every one is listed in its references."""
     ctx = runtime.context
@@ -187,7 +188,7 @@ def synthesise(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
             "partial": writer.fallbacks, "usage": spent(ctx)}
 
 
-def write(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
+def write(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     from brief.report.review_html import write_review
 
     ctx = runtime.context
@@ -200,7 +201,7 @@ NODES: dict[str, Node] = {"plan": plan, "retrieve": retrieve, "fresh": fresh, "m
          "synthesise": synthesise, "write": write}
 
 
-def build_review_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = ReviewContext) -> StateGraph:
+def build_review_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = ReviewContext) -> StateGraph[ReviewState, Any]:
     """The review's StateGraph (uncompiled): the nodes in order, the fresh search only with --fresh.
     `wrap`/`context_schema`: see graphs/nodes.py."""
     graph = graph_of(ReviewState, context_schema, NODES, wrap, [START, "plan", "retrieve"],

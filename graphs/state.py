@@ -62,7 +62,7 @@ class RunState(BaseModel):
     outputs: list[str] = Field(default_factory=list)
 
 
-def timed(name: str, node: Callable) -> Callable:
+def timed(name: str, node: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """The node, adding its wall time to the state's `timings` (the report's time-per-stage row)."""
 
     @functools.wraps(node)  # keeps the signature LangGraph reads to pass `runtime`
@@ -76,7 +76,7 @@ def timed(name: str, node: Callable) -> Callable:
     return run
 
 
-def partial_reasons(update: dict, llm: LLM | None) -> list[str]:
+def partial_reasons(update: dict[str, Any], llm: LLM | None) -> list[str]:
     """Why the node's result is partial: papers it left unscreened, and what the LLM client had to give up."""
     reasons = list(llm.take_partial()) if llm is not None else []
     decisions = update.get("decisions") or {}

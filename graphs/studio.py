@@ -27,8 +27,8 @@ from langgraph.runtime import Runtime
 from brief.config import Settings, load_settings
 from brief.graphs.context import open_context
 from brief.graphs.review import build_review_graph
-from brief.graphs.review_state import ReviewContext
-from brief.graphs.state import RunContext
+from brief.graphs.review_state import ReviewContext, ReviewState
+from brief.graphs.state import RunContext, WeeklyState
 from brief.graphs.nodes import Node
 from brief.graphs.weekly import build_weekly_graph
 
@@ -46,7 +46,7 @@ class StudioContext:
 def studio_settings(studio: StudioContext) -> Settings:
     path = Path(studio.config).expanduser() if studio.config else (Path("brief.toml") if Path("brief.toml").exists() else None)
     settings = load_settings(path)
-    updates: dict = {"offline": True} if studio.offline else {}
+    updates: dict[str, Any] = {"offline": True} if studio.offline else {}
     if studio.out_dir:
         updates["out_dir"] = Path(studio.out_dir).expanduser()
     if studio.memory_dir:
@@ -59,7 +59,7 @@ class Contexts:
 
     def __init__(self, kind: type[RunContext]):
         self.kind = kind
-        self._open: dict[tuple, RunContext] = {}
+        self._open: dict[tuple[str | None, str | None, bool, str | None], RunContext] = {}
         self._lock = threading.Lock()
 
     def get(self, studio: StudioContext) -> RunContext:
@@ -88,11 +88,11 @@ def adapter(contexts: Contexts) -> Callable[[Node], Node]:
     return wrap
 
 
-def build_weekly() -> CompiledStateGraph:
+def build_weekly() -> CompiledStateGraph[WeeklyState, Any]:
     return build_weekly_graph(adapter(Contexts(RunContext)), StudioContext).compile()
 
 
-def build_review() -> CompiledStateGraph:
+def build_review() -> CompiledStateGraph[ReviewState, Any]:
     return build_review_graph(adapter(Contexts(ReviewContext)), StudioContext).compile()
 
 

@@ -9,6 +9,7 @@ memory, LLM client) come from the run context, never from globals.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from langgraph.graph import END, START, StateGraph
@@ -38,7 +39,7 @@ def _run_id(state: WeeklyState) -> str:
         return f"weekly:{state.week}"
 
 
-def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     with ctx.reporter.stage("fetch"):
         result = fetcher.fetch(fetcher.build_sources(state.sources, ctx.settings), state.window)
@@ -55,7 +56,7 @@ def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
             "notes": notes}
 
 
-def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     skip = set(state.seen_before)
     candidates = [p for p in state.papers if p.id not in skip]
@@ -79,7 +80,7 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
             "screen_stats": result.stats, "notes": notes, "usage": spent(ctx)}
 
 
-def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     n_accepted = sum(d.accepted for d in state.decisions.values())
     reviewer = Reviewer(ctx.settings.criteria, ctx.llm, embed=ctx.embedder.embed, language=ctx.settings.report.language)
@@ -88,7 +89,7 @@ def review(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     return {"reviews": reviews, "usage": spent(ctx)}
 
 
-def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """The one node that writes memory: accepted papers to `papers`, screened-out ones to `seen`."""
     ctx = runtime.context
     week = sort_for_memory(state.papers, state.decisions, state.reviews)
@@ -108,7 +109,7 @@ def remember(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     return {"memory_added": added, "memory_total": ctx.memory.count(), "usage": spent(ctx)}
 
 
-def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     accepted = state.accepted
     cfg = ctx.settings.memory
@@ -119,7 +120,7 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     return {"links": links, "usage": spent(ctx)}
 
 
-def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     ctx = runtime.context
     accepted = state.accepted
     synthesiser = Synthesiser(ctx.llm, ctx.settings.synthesis, memory=ctx.memory, language=ctx.settings.report.language)
@@ -132,7 +133,7 @@ def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
             "partial": result.fallbacks, "usage": spent(ctx)}
 
 
-def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
+def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Reports first (md/json/html, feed, bibtex), then the optional email, which can only add a note."""
     ctx = runtime.context
     with ctx.reporter.stage("write"):
@@ -140,7 +141,7 @@ def write(state: WeeklyState, runtime: Runtime[RunContext]) -> dict:
     return {"outputs": [str(p) for p in published.paths], "notes": published.notes, "partial": published.partial}
 
 
-def build_weekly_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = RunContext) -> StateGraph:
+def build_weekly_graph(wrap: Callable[[Node], Node] = lambda node: node, context_schema: type = RunContext) -> StateGraph[WeeklyState, Any]:
     """The weekly StateGraph (uncompiled): the nodes in order. `wrap`/`context_schema`: see graphs/nodes.py.
     The node table is read when the graph is built, so a test can swap a node for a failing one."""
     nodes: dict[str, Node] = {"fetch": fetch, "screen": screen, "review": review, "remember": remember, "link": link,

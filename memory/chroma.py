@@ -111,7 +111,7 @@ def embedder_mismatch(location: str, stored: str, wanted: str) -> str:
             "set [memory] embedder back, or use another --memory-dir")
 
 
-def pages(collection: Any, **get: Any) -> Iterator[dict]:
+def pages(collection: Any, **get: Any) -> Iterator[dict[str, Any]]:
     """`collection.get(**get)` page by page (PAGE rows each), skipping empty pages: a whole collection
     without holding it all in memory at once."""
     offset = 0

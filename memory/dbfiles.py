@@ -70,7 +70,7 @@ def connect(path: Path, **kwargs: Any) -> sqlite3.Connection:
     if problem:
         raise damaged(path, problem)
     try:
-        conn = sqlite3.connect(str(path), **kwargs)
+        conn: sqlite3.Connection = sqlite3.connect(str(path), **kwargs)
         conn.execute("PRAGMA schema_version").fetchone()  # reads the header: "not a database" surfaces here
     except sqlite3.DatabaseError as exc:
         raise damaged(path, f"is not a usable SQLite database ({exc})") from None

@@ -23,9 +23,10 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 import numpy as np
+import numpy.typing as npt
 from brief.errors import UserError
 
 from . import dbfiles, onnx_minilm
@@ -44,9 +45,9 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
+def _normalise(x: np.ndarray) -> npt.NDArray[np.float32]:
     x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return cast('npt.NDArray[np.float32]', x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12))
 
 
 class FastLocalEmbedder:

@@ -4,6 +4,8 @@ are not labels: learning from them would only teach it its own mistakes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from brief.memory.chroma import pages
@@ -15,7 +17,7 @@ KINDS = ("feedback", "imported", "llm")
 OFFLINE = "offline"  # the `judged_by` metadata of decisions an offline run made
 
 
-def label_of(meta: dict) -> tuple[str, int] | None:
+def label_of(meta: dict[str, Any]) -> tuple[str, int] | None:
     """(kind, label) of a remembered paper, or None when nobody judged it."""
     feedback, status = meta.get("feedback", ""), meta.get("status", "")
     if feedback in ("good", "bad"):

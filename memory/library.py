@@ -112,7 +112,7 @@ def detex(text: str) -> str:
     return " ".join(text.split())
 
 
-def _split_top(text: str, sep: re.Pattern) -> list[str]:
+def _split_top(text: str, sep: re.Pattern[str]) -> list[str]:
     """Split on `sep` outside braces."""
     parts, depth, start = [], 0, 0
     pos = 0

@@ -85,7 +85,7 @@ class _Candidate(BaseModel):
     strong: bool
 
 
-def _evidence(paper: Paper, record: Any, topic: str | None, freq: tuple, area: tuple,
+def _evidence(paper: Paper, record: Any, topic: str | None, freq: tuple[Counter[str], int], area: tuple[Counter[str], int],
               excess: float) -> tuple[float, Link, bool]:
     """(score, link, same authors): the cosine plus what else the two share, minus the hub penalty."""
     sim = record.similarity or 0.0
@@ -158,7 +158,7 @@ def find_links(
 def _cap(candidates: list[_Candidate], papers: list[Paper], k: int) -> dict[str, list[Link]]:
     """Best first: at most k links a paper and MAX_PER_TARGET (weak) links to one earlier paper."""
     links: dict[str, list[Link]] = {p.id: [] for p in papers}
-    per_target: Counter = Counter()
+    per_target: Counter[str] = Counter()
     for c in sorted(candidates, key=lambda c: (-c.score, c.paper_id, c.link.id)):
         if len(links[c.paper_id]) >= k or (per_target[c.link.id] >= MAX_PER_TARGET and not c.strong):
             continue
@@ -199,6 +199,9 @@ def _top(queries: np.ndarray, pool: np.ndarray, k: int) -> tuple[np.ndarray, np.
     return np.take_along_axis(part, order, axis=1), np.take_along_axis(idx, order, axis=1)
 
 
+GRID = tuple(round(0.30 + 0.05 * i, 2) for i in range(11))  # the thresholds the calibration table shows
+
+
 def calibrate_threshold(
     new: np.ndarray,
     earlier: np.ndarray,
@@ -207,7 +210,7 @@ def calibrate_threshold(
     earlier_authors: list[list[str]] | None = None,
     k: int = 3,
     quantile: float = 0.95,
-    grid: Iterable[float] = tuple(round(0.30 + 0.05 * i, 2) for i in range(11)),
+    grid: Iterable[float] = GRID,
 ) -> Calibration:
     """The link threshold: the lowest 0.01 step that at most 1 - `quantile` of the new papers reach with
     their best match in an unrelated field's memory (`unrelated`, ideally as large as `earlier`). Above it a link is unlikely
@@ -222,9 +225,8 @@ def calibrate_threshold(
     threshold = float(next(t for t in steps if (null_top >= t).mean() <= 1 - quantile + 1e-9))
     sims, idx = _top(new, earlier, k)
     sims = sims.astype(np.float64)
-    authored = new_authors is not None and earlier_authors is not None
-    share = None
-    if authored:
+    share: np.ndarray | None = None
+    if new_authors is not None and earlier_authors is not None:
         share = np.array([[bool(shared_authors(new_authors[q], earlier_authors[j])) for j in row] for q, row in enumerate(idx)])
     rows = []
     for t in sorted({*grid, threshold}):
@@ -234,11 +236,11 @@ def calibrate_threshold(
             chance_rate=round(float((null_top >= t).mean()), 4),
             linked=round(float(above.any(axis=1).mean()), 4),
             links_per_paper=round(float(above.sum(axis=1).mean()), 3),
-            shared_author_rate=round(float(share[above].mean()), 4) if authored and above.any() else None,
+            shared_author_rate=round(float(share[above].mean()), 4) if share is not None and above.any() else None,
         ))
     below = sims < threshold
     return Calibration(
         threshold=threshold, quantile=quantile, k=k, n_new=len(new), n_earlier=len(earlier), n_unrelated=len(unrelated),
-        below_shared_author_rate=round(float(share[below].mean()), 4) if authored and below.any() else None,
+        below_shared_author_rate=round(float(share[below].mean()), 4) if share is not None and below.any() else None,
         rows=rows,
     )

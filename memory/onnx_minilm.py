@@ -20,9 +20,10 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 # Bump when anything changes the artifact's numbers (export, quantisation, pooling): old caches are ignored.
 RECIPE_VERSION = 5
@@ -62,7 +63,7 @@ def model_fingerprint(model_dir: Path, cache_dir: Path) -> str:
                     h.update(chunk)
         known[stamp] = h.hexdigest()
         _atomic_write(memo, json.dumps(known).encode())
-    return known[stamp]
+    return str(known[stamp])
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -272,8 +273,8 @@ class OnnxMiniLM:
             body = [i for i in body if i not in self.drop]
         return [CLS_ID, *body[:self.max_tokens - 2], SEP_ID]
 
-    def _run(self, batch: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        return self.session.run(None, {"input_ids": batch[0], "attention_mask": batch[1]})[0]
+    def _run(self, batch: tuple[np.ndarray, np.ndarray]) -> npt.NDArray[np.float32]:
+        return cast('npt.NDArray[np.float32]', self.session.run(None, {"input_ids": batch[0], "attention_mask": batch[1]})[0])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), 384), np.float32)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 SAMPLE = 24
 
 
-def probe(chroma_dir: Path, name: str) -> dict:
+def probe(chroma_dir: Path, name: str) -> dict[str, Any]:
     from brief.memory.chroma import open_client
 
     client, _ = open_client(chroma_dir, None, 0)

@@ -25,7 +25,7 @@ SUFFIX = ".rebuild"
 _UPSERT = 4000  # under Chroma's max batch of 5461
 
 
-def embedding_text(pid: str, meta: dict, document: str | None) -> str:
+def embedding_text(pid: str, meta: dict[str, Any], document: str | None) -> str:
     """The text a record's vector was made from (Paper.text_for_embedding, or the id of a stub)."""
     return pid if meta.get("stub") else f"{meta.get('title', '')}. {document or ''}"
 

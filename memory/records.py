@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -85,7 +86,7 @@ def merged_status(old: str | None, new: str) -> str:
     return new
 
 
-def history_of(meta: dict) -> list[Decided]:
+def history_of(meta: dict[str, Any]) -> list[Decided]:
     try:
         return [Decided.model_validate(h) for h in json.loads(meta.get("history") or "[]")]
     except (ValueError, TypeError):
@@ -94,7 +95,7 @@ def history_of(meta: dict) -> list[Decided]:
 
 def metadata(
     paper: Paper,
-    old: dict | None,
+    old: dict[str, Any] | None,
     week: str,
     status: str,
     first_week: str | None = None,
@@ -105,7 +106,7 @@ def metadata(
     dated: bool = True,
     stub: bool = False,
     fill_only: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """The Chroma metadata after `status` was decided for `paper` in `week`, merged with what memory held
     (`old`). `first_week`/`last_week` default to `week`; an import gives the paper's own announcement weeks.
 
@@ -162,7 +163,7 @@ def _iso(day: date | None) -> str:
     return day.isoformat() if day else ""
 
 
-def record(pid: str, meta: dict, doc: str | None, similarity: float | None = None) -> Record:
+def record(pid: str, meta: dict[str, Any], doc: str | None, similarity: float | None = None) -> Record:
     meta = meta or {}
     versions = [int(v) for v in str(meta.get("versions", "")).split() if v.isdigit()]
     return Record(
@@ -190,7 +191,7 @@ def record(pid: str, meta: dict, doc: str | None, similarity: float | None = Non
     )
 
 
-def previously_seen(meta: dict, before_ord: int | None) -> bool:
+def previously_seen(meta: dict[str, Any], before_ord: int | None) -> bool:
     """Does a remembered paper count as seen before the week `before_ord`? Papers first seen in an earlier
     week do; so do undated imports (the user's own library, whatever week it was imported in). Stubs (a
     bare id, no text) never do: their vector says nothing."""

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from brief.config import Settings
 from brief.progress import Reporter
 
+if TYPE_CHECKING:
+    from brief.memory.check import Finding
 
-def repair(settings: Settings, findings: list, reporter: Reporter, stamp: str) -> list[str]:
+
+def repair(settings: Settings, findings: list[Finding], reporter: Reporter, stamp: str) -> list[str]:
     from brief.memory.check import chroma_dir
 
     actions = []

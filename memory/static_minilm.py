@@ -22,9 +22,10 @@ import threading
 import time
 from itertools import chain
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from . import onnx_minilm
 
@@ -61,7 +62,7 @@ def distil(model_dir: Path, batch: int = 1024) -> np.ndarray:
     return weigh(pca(rows, DIM))
 
 
-def pca(rows: np.ndarray, dim: int, whiten: float = WHITEN) -> np.ndarray:
+def pca(rows: np.ndarray, dim: int, whiten: float = WHITEN) -> npt.NDArray[np.float32]:
     """Centre, project onto the top `dim` principal axes and partly whiten them (float64 for a stable
     decomposition). Partial whitening evens out the few axes every piece shares, so cosines between sums
     of pieces follow the content words more. Chosen on bench/embeddings.py with SIF_A: plain PCA at a = 1e-3
@@ -69,7 +70,7 @@ def pca(rows: np.ndarray, dim: int, whiten: float = WHITEN) -> np.ndarray:
     x = rows.astype(np.float64)
     x -= x.mean(axis=0)
     _, sv, vt = np.linalg.svd(x, full_matrices=False)
-    return (x @ vt[:dim].T / sv[:dim] ** whiten).astype(np.float32)
+    return cast('npt.NDArray[np.float32]', (x @ vt[:dim].T / sv[:dim] ** whiten).astype(np.float32))
 
 
 def weigh(rows: np.ndarray) -> np.ndarray:
@@ -174,4 +175,4 @@ class StaticMiniLMEmbedder:
         if empty.any():  # no word pieces at all (an empty text): a fixed unit vector, never a zero row
             out[empty] = 1.0
             norms[empty] = np.sqrt(self.dim)
-        return out / norms
+        return cast('npt.NDArray[np.float32]', out / norms)

@@ -93,7 +93,7 @@ class Memory:
             progress=progress, importing=True,
         )
 
-    def _write(self, papers: list[Paper], embeddings: np.ndarray, meta_for: Callable[[Paper, dict | None], dict],
+    def _write(self, papers: list[Paper], embeddings: np.ndarray, meta_for: Callable[[Paper, dict[str, Any] | None], dict[str, Any]],
                progress: Callable[[int], None] | None = None, importing: bool = False, documents: bool = True) -> int:
         """Upsert in batches. A paper whose status moves it to the other collection is deleted there. An
         import of a known paper with no richer text keeps memory's vector and document."""
@@ -162,9 +162,9 @@ class Memory:
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    def _existing(self, collection: Any, ids: list[str], documents: bool = False) -> dict:
+    def _existing(self, collection: Any, ids: list[str], documents: bool = False) -> dict[str, Any]:
         """id → metadata (or (metadata, document) with `documents`) for the ids the collection holds."""
-        found: dict = {}
+        found: dict[str, Any] = {}
         include = ["metadatas", "documents"] if documents else ["metadatas"]
         for start in range(0, len(ids), self.batch_size):
             got = collection.get(ids=ids[start : start + self.batch_size], include=include)
@@ -227,11 +227,11 @@ class Memory:
                 out[n] = [rec for rec, meta in row if previously_seen(meta, cutoff)][:k]
         return out
 
-    def _hydrate(self, ids: set[str]) -> dict[str, tuple[dict, str]]:
+    def _hydrate(self, ids: set[str]) -> dict[str, tuple[dict[str, Any], str]]:
         return self._existing(self.papers, sorted(ids), documents=True) if ids else {}
 
     @staticmethod
-    def _earlier(row: list[tuple[str, float]], held: dict, cutoff: int | None, k: int) -> list[Record]:
+    def _earlier(row: list[tuple[str, float]], held: dict[str, tuple[dict[str, Any], str]], cutoff: int | None, k: int) -> list[Record]:
         kept = []
         for pid, dist in row:
             meta, doc = held.get(pid, (None, None))
@@ -241,7 +241,7 @@ class Memory:
                     break
         return kept
 
-    def _query(self, collection: Any, queries: np.ndarray, n: int, where: dict | None = None) -> list[list[tuple[Record, dict]]]:
+    def _query(self, collection: Any, queries: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[list[tuple[Record, dict[str, Any]]]]:
         result = collection.query(query_embeddings=queries.tolist(), n_results=n, where=where,
                                   include=["metadatas", "distances", "documents"])
         return [
@@ -366,9 +366,9 @@ class Memory:
                 np.array(weights, dtype=float), texts)
 
     def count(self) -> int:
-        return self.papers.count()
+        return int(self.papers.count())
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         """What memory holds: counts by status and by first-seen week, where it lives, its size on disk."""
         weeks: dict[str, int] = {}
         statuses: dict[str, int] = {}
