@@ -33,6 +33,19 @@ def colour(req) -> dict:
     return {"name": "blue"}
 
 
+def arrival_times(srv: ScriptedLLMServer) -> list[float]:
+    """When each chat attempt reaches the server (monotonic clock), filled in as they arrive."""
+    arrivals: list[float] = []
+    real_admit = srv._admit
+
+    def admit(body, path):
+        arrivals.append(time.monotonic())
+        return real_admit(body, path)
+
+    srv._admit = admit
+    return arrivals
+
+
 @pytest.mark.parametrize("rejected, status, chosen", [
     (set(), 400, "json_schema"),
     ({"json_schema"}, 500, "function_calling"),  # llama-cpp-python's answer to json_schema
@@ -96,14 +109,7 @@ def test_a_429_storm_never_exceeds_the_request_rate(tmp_path):
     storm = [Fault("429", retry_after=0.0)] * 30
     with ScriptedLLMServer(handlers={"Colour": colour}, faults=storm) as srv:
         llm = client(srv, tmp_path, requests_per_minute=60, concurrency=2, max_retries=6, structured_output="json_schema")
-        arrivals: list[float] = []
-        real_admit = srv._admit
-
-        def admit(body, path):
-            arrivals.append(time.monotonic())
-            return real_admit(body, path)
-
-        srv._admit = admit
+        arrivals = arrival_times(srv)
         errors = []
 
         def one(i):
@@ -184,3 +190,14 @@ def test_dated_models_take_their_family_price_and_unknown_ones_none():
     assert price_of("gpt-4o-mini-2024-07-18", prices) == prices["gpt-4o-mini"]
     assert price_of("gpt-4.1-2025-04-14", prices) == prices["gpt-4.1"]
     assert price_of("smollm2", prices) is None
+
+
+def test_a_synthesis_call_and_its_retry_wait_on_the_token_rate(tmp_path):
+    """tokens/min gates every attempt of every kind of call, not only screening: a synthesis prompt of ~3,100
+    tokens against 6,000 a minute leaves too little in the bucket for its retry, which waits ~2 s for it."""
+    with ScriptedLLMServer(handlers={"Colour": colour}, faults=[Fault("429", retry_after=0.0)]) as srv:
+        llm = client(srv, tmp_path, tokens_per_minute=6000, max_retries=1, structured_output="json_schema")
+        arrivals = arrival_times(srv)
+        assert llm.ask(Colour, PROMPT, {"q": "word " * 2400}, stage="synthesise", key="long").name == "blue"
+    assert len(arrivals) == 2, "the 429 was retried"
+    assert arrivals[1] - arrivals[0] >= 1.5, f"the retry came {arrivals[1] - arrivals[0]:.2f} s after the first attempt"
