@@ -26,7 +26,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.config import Criteria, Topic, read_user_file
+from brief.config import Criteria, Topic
+from brief.config_file import read_user_file
 
 _NUMBERED = re.compile(r"^\s*(\d{1,2})\s*[.)]\s*(\S.*)$")
 _NOTE = re.compile(r"^\s*[-*•]\s*(relevant|not relevant|irrelevant|keywords?|application)\s*:\s*(.*)$", re.I)

@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from brief.config import Settings, load_settings
+from brief.config import Settings
+from brief.config_file import load_settings
 from brief.redact import mask
 from brief.report.escape import term
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from brief.app.cli_common import ConfigOpt, MemoryDirOpt, settings_for
-from brief.config import demo_config_text, load_settings
+from brief.config_file import demo_config_text, load_settings
 from brief.errors import UserError
 
 

@@ -48,7 +48,7 @@ def main() -> None:
         env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
         config: list[str] = []
         if args.embedder != "local":  # the demo config with another memory embedder
-            from brief.config import demo_config_text
+            from brief.config_file import demo_config_text
 
             path = Path(tmp) / "brief.toml"
             path.write_text(demo_config_text().replace('embedder = "local"', f'embedder = "{args.embedder}"', 1))

@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.graphs.review_state import ReviewRequest
 from brief.app.runner import run_review
 

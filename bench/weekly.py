@@ -139,7 +139,7 @@ def child(spec: dict) -> None:
 
     from pydantic import SecretStr
 
-    from brief.config import load_settings
+    from brief.config_file import load_settings
     from brief.app.runner import run_weekly
     from brief.sources.window import parse_week
 

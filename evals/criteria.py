@@ -10,7 +10,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from brief.agents.criteria_import import parse_topics, topic_name
-from brief.config import ConfigError, Criteria, ScreeningConfig, Topic, parse_toml, read_user_file
+from brief.config import ConfigError, Criteria, ScreeningConfig, Topic
+from brief.config_file import parse_toml, read_user_file
 
 
 def load_criteria(path: Path) -> tuple[Criteria, ScreeningConfig | None]:

@@ -24,7 +24,8 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
-from brief.config import Settings, load_settings
+from brief.config import Settings
+from brief.config_file import load_settings
 from brief.graphs.context import open_context
 from brief.graphs.review import build_review_graph
 from brief.graphs.review_state import ReviewContext, ReviewState

@@ -13,7 +13,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from brief.config import Settings, load_settings  # noqa: E402
+from brief.config import Settings  # noqa: E402
+from brief.config_file import load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

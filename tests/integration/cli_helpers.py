@@ -83,7 +83,7 @@ def labels_for(snapshot: Path) -> dict[str, int]:
 def memory_contents(config: Path, memory_dir: Path, ids: list[str] | None = None) -> dict:
     """What a memory dir holds, comparable across runs: counts by collection and first-seen week, and the
     status of each of `ids` (volatile figures such as its size on disk are left out)."""
-    from brief.config import load_settings
+    from brief.config_file import load_settings
     from brief.memory import open_embedder, open_memory
 
     settings = load_settings(config, env={})

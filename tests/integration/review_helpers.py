@@ -7,7 +7,8 @@ import json
 import re
 from pathlib import Path
 
-from brief.config import Settings, load_settings
+from brief.config import Settings
+from brief.config_file import load_settings
 from brief.progress import QuietReporter
 from brief.sources.snapshot import sample_path
 

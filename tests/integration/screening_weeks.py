@@ -17,7 +17,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from brief.config import Settings, load_settings
+from brief.config import Settings
+from brief.config_file import load_settings
 
 CORPUS = "corpus/eclipse0922_en_csLG-csCV-csAI-csRO"
 TOPIC = "Robot manipulation learning"

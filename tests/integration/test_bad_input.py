@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.memory import open_embedder
 from brief.memory.store import Memory
 from brief.models import Paper

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from brief.config import load_settings
+from brief.config_file import load_settings
 
 
 def brief(*args: str, cwd=None) -> subprocess.CompletedProcess:

@@ -79,7 +79,7 @@ def test_init_template_documents_email_webhook_and_language(tmp_path):
     enabled = text.replace("# [email]", "[email]").replace("# host =", "host =").replace("# sender =", "sender =")
     enabled = enabled.replace("# to =", "to =").replace("# webhook_url =", "webhook_url =").replace("# language =", "language =")
     (tmp_path / "on.toml").write_text(enabled)
-    from brief.config import load_settings
+    from brief.config_file import load_settings
 
     settings = load_settings(tmp_path / "on.toml", env={})
     assert settings.email.host == "smtp.example.org" and settings.report.language == "German"

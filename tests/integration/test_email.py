@@ -16,7 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from brief.config import ConfigError, EmailConfig, load_settings
+from brief.config import ConfigError, EmailConfig
+from brief.config_file import load_settings
 from brief.sources.window import parse_week
 from tests.briefing_helpers import hash_settings, make_context, run_week
 

@@ -54,7 +54,7 @@ def test_llm_judge_and_cost_with_the_scripted_server(tmp_path, cache_dir, monkey
 
 
 def test_the_judge_can_be_another_model(tmp_path, cache_dir, monkeypatch, capsys):
-    from brief.config import demo_config_text
+    from brief.config_file import demo_config_text
 
     path, items = shipped_subset(tmp_path / "small.jsonl", per_week=8)
     config = tmp_path / "brief.toml"

@@ -60,7 +60,7 @@ def measure(page, width: int) -> dict:
 
 @pytest.fixture(scope="module")
 def briefing_html(tmp_path_factory, cache_dir):
-    from brief.config import load_settings
+    from brief.config_file import load_settings
 
     tmp = tmp_path_factory.mktemp("browser")
     base = load_settings(None, env={})

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.app import memory_commands as commands
 from brief.memory import open_embedder
 from brief.memory.hnsw_files import vector_segments

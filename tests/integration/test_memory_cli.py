@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.memory import Memory, open_embedder, open_memory
 from brief.sources.snapshot import sample_path
 from tests.integration.cli_helpers import brief, write_config

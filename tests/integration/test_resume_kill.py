@@ -23,7 +23,7 @@ import threading
 
 import pytest
 
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import brief_handlers

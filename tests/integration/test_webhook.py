@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import SecretStr
 
-from brief.config import ConfigError, load_settings
+from brief.config import ConfigError
+from brief.config_file import load_settings
 from brief.report.webhook import send
 from brief.sources.window import parse_week
 from tests.briefing_helpers import hash_settings, make_context, run_week

@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from brief.config import ConfigError, load_settings
+from brief.config import ConfigError
+from brief.config_file import load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

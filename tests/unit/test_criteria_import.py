@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from brief.agents.criteria_import import import_criteria, parse_authors, parse_config_ini, parse_topics, to_toml, topic_name
-from brief.config import demo_config_text, load_settings
+from brief.config_file import demo_config_text, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -301,7 +301,7 @@ def test_screen_stats_serialise_for_the_briefing(tmp_path):
 
 def test_weekly_flags_map_to_the_screening_settings():
     from brief.app.cli_run import UserError, _screening_settings
-    from brief.config import load_settings
+    from brief.config_file import load_settings
 
     base = load_settings(None, env={})
     assert _screening_settings(base, None, False) is base

@@ -27,7 +27,7 @@ ASR = "We propose a streaming speech recognition model for spoken dialogue that 
 
 @pytest.fixture(scope="module")
 def embed(tmp_path_factory):
-    from brief.config import load_settings
+    from brief.config_file import load_settings
 
     base = load_settings(None, env={})
     settings = base.model_copy(update={"memory": base.memory.model_copy(update={"cache_dir": tmp_path_factory.mktemp("c")})})

@@ -7,7 +7,7 @@ import pytest
 
 from brief.agents.prefilter import LearnedRanker, SimilarityRanker
 from brief.agents.screener import learn_ranker
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.memory.store import Memory
 from brief.models import Paper
 
