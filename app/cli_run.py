@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -130,19 +130,12 @@ def weekly(
         "notes": state.notes,
         "partial": state.partial,
     }
-    if as_json:
-        typer.echo(json.dumps(summary, indent=2))
-    elif not quiet:
-        for note in state.notes:
-            typer.echo(term(note), err=True)
-        typer.echo(f"{state.week}: {summary['fetched']} papers, {summary['accepted']} accepted in "
-                   f"{summary['themes']} themes ({summary['mode']}); memory +{state.memory_added} → {state.memory_total}")
-        if unscreened:
-            shown = ", ".join(unscreened[:20]) + (" …" if len(unscreened) > 20 else "")
-            typer.echo(f"  {len(unscreened)} papers left unscreened (reasons in the briefing): {shown}")
-        for path in result.outputs:
-            typer.echo(f"  wrote {path}")
-    return partial_exit(state.partial, quiet or as_json)
+    lines = [f"{state.week}: {summary['fetched']} papers, {summary['accepted']} accepted in "
+             f"{summary['themes']} themes ({summary['mode']}); memory +{state.memory_added} → {state.memory_total}"]
+    if unscreened:
+        shown = ", ".join(unscreened[:20]) + (" …" if len(unscreened) > 20 else "")
+        lines.append(f"  {len(unscreened)} papers left unscreened (reasons in the briefing): {shown}")
+    return _summarise(summary, lines, state.notes, result.outputs, state.partial, quiet, as_json, ensure_ascii=True)
 
 
 def fetch(
@@ -232,16 +225,24 @@ def review(
         "llm_calls": state.usage.total.calls, "outputs": result.outputs, "notes": state.notes,
         "partial": state.partial,
     }
+    lines = [f"review “{request.theme}”: {len(accepted)} papers in {len(state.themes)} sub-themes ({summary['mode']})"
+             + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else "")]
+    return _summarise(summary, lines, state.notes, result.outputs, state.partial, quiet, as_json, ensure_ascii=False)
+
+
+def _summarise(summary: dict[str, Any], lines: list[str], notes: list[str], outputs: list[str], partial: list[str],
+               quiet: bool, as_json: bool, ensure_ascii: bool) -> int:
+    """A run's end: its summary as JSON, or its notes (stderr), `lines` and the files it wrote; then its exit code."""
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=ensure_ascii))
     elif not quiet:
-        for note in state.notes:
+        for note in notes:
             typer.echo(term(note), err=True)
-        typer.echo(f"review “{request.theme}”: {len(accepted)} papers in {len(state.themes)} sub-themes ({summary['mode']})"
-                   + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else ""))
-        for path in result.outputs:
+        for line in lines:
+            typer.echo(line)
+        for path in outputs:
             typer.echo(f"  wrote {path}")
-    return partial_exit(state.partial, quiet or as_json)
+    return partial_exit(partial, quiet or as_json)
 
 
 def _cache_settings(settings: Settings, no_cache: bool) -> Settings:

@@ -95,18 +95,26 @@ class PRF(BaseModel):
 
     @property
     def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+        return ratio(self.tp, self.fp)
 
     @property
     def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+        return ratio(self.tp, self.fn)
 
     @property
     def f1(self) -> float | None:
-        p, r = self.precision, self.recall
-        if p is None or r is None:  # nothing accepted: f1 is 0 when positives existed, else undefined
-            return 0.0 if r == 0 else None
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return f1_score(self.precision, self.recall)
+
+
+def ratio(hits: int, misses: int) -> float | None:
+    """hits / (hits + misses); None when there were none."""
+    return hits / (hits + misses) if hits + misses else None
+
+
+def f1_score(precision: float | None, recall: float | None) -> float | None:
+    if precision is None or recall is None:  # nothing accepted: f1 is 0 when positives existed, else undefined
+        return 0.0 if recall == 0 else None
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
 def confusion(decisions: Iterable[Decision], labels: Mapping[str, int]) -> PRF:
@@ -132,19 +140,15 @@ class TopicScores(BaseModel):
 
     @property
     def precision(self) -> float | None:
-        filed = self.filed_positive + self.filed_negative
-        return self.filed_positive / filed if filed else None
+        return ratio(self.filed_positive, self.filed_negative)
 
     @property
     def recall(self) -> float | None:
-        return self.found / (self.found + self.missed) if self.found + self.missed else None
+        return ratio(self.found, self.missed)
 
     @property
     def f1(self) -> float | None:
-        p, r = self.precision, self.recall
-        if p is None or r is None:
-            return 0.0 if r == 0 else None
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return f1_score(self.precision, self.recall)
 
 
 def per_topic(decisions: Iterable[Decision], labels: Mapping[str, int], gold: Mapping[str, str | None],

@@ -77,21 +77,16 @@ class FastLocalEmbedder:
         self.load_seconds: float | None = None
 
     def artifact_path(self) -> Path:
-        model_dir = onnx_minilm.bundled_model_dir()
-        digest = onnx_minilm.model_fingerprint(model_dir, self.cache_dir)
-        return self.cache_dir / f"minilm-l6-int8-{digest[:16]}.onnx"
+        return onnx_minilm.artifact_path(self.cache_dir, "minilm-l6-int8-{digest}.onnx")
 
     def _load(self) -> onnx_minilm.OnnxMiniLM:
         with self._lock:
             if self._runner is None:
                 t0 = time.perf_counter()
                 path = self.artifact_path()
-                if not onnx_minilm.artifact_intact(path):
-                    if path.exists():
-                        log.warning("the cached embedding model %s does not match the hash recorded when it was "
-                                    "built (damaged, or left by an older brief): rebuilt it", path)
-                    self.build_seconds = onnx_minilm.build_int8_onnx(onnx_minilm.bundled_model_dir(), path)
-                    t0 = time.perf_counter()
+                built = onnx_minilm.ensure_built(path, "embedding model", onnx_minilm.build_int8_onnx, log)
+                if built is not None:
+                    self.build_seconds, t0 = built, time.perf_counter()
                 tok = onnx_minilm.bundled_model_dir() / "tokenizer.json"
                 self._runner = onnx_minilm.OnnxMiniLM(path, tok, self.threads, self.max_tokens, self.batch_size)
                 self.load_seconds = time.perf_counter() - t0

@@ -20,10 +20,14 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import logging
+    from collections.abc import Callable
 
 # Bump when anything changes the artifact's numbers (export, quantisation, pooling): old caches are ignored.
 RECIPE_VERSION = 5
@@ -96,6 +100,23 @@ def artifact_intact(artifact: Path) -> bool:
         return file_sha256(artifact) == recorded
     except (OSError, UnicodeDecodeError):
         return False
+
+
+def artifact_path(cache_dir: Path, name: str) -> Path:
+    """`name` (a format with `{digest}`) in `cache_dir`, the digest naming the bundled weights it is built from."""
+    digest = model_fingerprint(bundled_model_dir(), cache_dir)
+    return cache_dir / name.format(digest=digest[:16])
+
+
+def ensure_built(artifact: Path, what: str, build: Callable[[Path, Path], float], log: logging.Logger) -> float | None:
+    """Build `artifact` from the bundled weights unless it is intact; the seconds building took, None when intact.
+    A damaged artifact (or one an older brief left) is rebuilt with a warning on `log`."""
+    if artifact_intact(artifact):
+        return None
+    if artifact.exists():
+        log.warning("the cached %s %s does not match the hash recorded when it was built (damaged, or left by an "
+                    "older brief): rebuilt it", what, artifact)
+    return build(bundled_model_dir(), artifact)
 
 
 def _read_safetensors(path: Path) -> dict[str, np.ndarray]:

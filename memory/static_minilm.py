@@ -114,9 +114,7 @@ class StaticMiniLMEmbedder:
         self.load_seconds: float | None = None
 
     def artifact_path(self) -> Path:
-        model_dir = onnx_minilm.bundled_model_dir()
-        digest = onnx_minilm.model_fingerprint(model_dir, self.cache_dir)
-        return self.cache_dir / f"minilm-l6-static-{digest[:16]}-r{RECIPE_VERSION}.npy"
+        return onnx_minilm.artifact_path(self.cache_dir, f"minilm-l6-static-{{digest}}-r{RECIPE_VERSION}.npy")
 
     def _load(self) -> np.ndarray:
         with self._lock:
@@ -126,12 +124,9 @@ class StaticMiniLMEmbedder:
                 t0 = time.perf_counter()
                 model_dir = onnx_minilm.bundled_model_dir()
                 path = self.artifact_path()
-                if not onnx_minilm.artifact_intact(path):
-                    if path.exists():
-                        log.warning("the cached static embedding table %s does not match the hash recorded when it "
-                                    "was built (damaged, or left by an older brief): rebuilt it", path)
-                    self.build_seconds = build(model_dir, path)
-                    t0 = time.perf_counter()
+                built = onnx_minilm.ensure_built(path, "static embedding table", build, log)
+                if built is not None:
+                    self.build_seconds, t0 = built, time.perf_counter()
                 table = np.load(path, allow_pickle=False)
                 tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
                 tok.no_padding()
