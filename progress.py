@@ -13,10 +13,14 @@ class Reporter(Protocol):
     def note(self, text: str) -> None: ...
 
 
+def _ignore(n: int = 1) -> None:
+    pass
+
+
 class QuietReporter:
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-        yield lambda n=1: None
+        yield _ignore
 
     def note(self, text: str) -> None:
         pass
@@ -35,7 +39,11 @@ class RichReporter:
         columns = [SpinnerColumn(), TextColumn("[bold]{task.description:<12}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
         with Progress(*columns, console=self.console, transient=False) as progress:
             task = progress.add_task(name, total=total)
-            yield lambda n=1: progress.advance(task, n)
+
+            def advance(n: int = 1) -> None:
+                progress.advance(task, n)
+
+            yield advance
             if total is not None:
                 progress.update(task, completed=total)
 

@@ -61,7 +61,7 @@ def build_message(cfg: EmailConfig, week: str, text: str, html_body: str, subjec
 def _deliver(msg: EmailMessage, cfg: EmailConfig) -> None:
     context = ssl.create_default_context(cafile=str(cfg.ca_file) if cfg.ca_file else None)
     if cfg.security == "ssl":
-        server = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
+        server: smtplib.SMTP = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout_seconds, context=context)
     else:
         server = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout_seconds)
     with server:

@@ -148,7 +148,7 @@ def _arxiv_paper(entry: Any, source: str, title: str, match: re.Match[str] | Non
         sources=[source],
         url=f"https://arxiv.org/abs/{arxiv_id}",
         pdf_url=f"https://arxiv.org/pdf/{arxiv_id}" + (f"v{version}" if version else ""),
-        announce_type=kind if kind in _ANNOUNCE_TYPES else None,  # type: ignore[arg-type]
+        announce_type=kind if kind in _ANNOUNCE_TYPES else None,
     )
 
 

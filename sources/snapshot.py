@@ -213,7 +213,8 @@ class SnapshotSource:
         return paper
 
     def _daily(self, path: Path, day: date | None) -> Iterator[Paper]:
-        file_log, seen = _FileLog(path), {}
+        file_log = _FileLog(path)
+        seen: dict[str, str] = {}
         if day and day > self.today + timedelta(days=1):
             file_log.warn("", f"named for {day}, a day in the future: skipped")
             self.skipped += 1
@@ -233,14 +234,15 @@ class SnapshotSource:
                     file_log.warn(where, f"{_what(exc)}: skipped")
                     self.skipped += 1
                     continue
-                if (paper := self._accept(paper, where, file_log, seen)) is not None:
-                    yield paper
+                if (accepted := self._accept(paper, where, file_log, seen)) is not None:
+                    yield accepted
         file_log.close()
 
     def _atom(self, path: Path, window: Window) -> Iterator[Paper]:
         from brief.sources.arxiv_api import parse_atom_page
 
-        file_log, seen = _FileLog(path), {}
+        file_log = _FileLog(path)
+        seen: dict[str, str] = {}
         data = path.read_bytes()
         try:
             data.decode("utf-8")
@@ -266,18 +268,19 @@ class SnapshotSource:
         for paper in page.papers:
             if paper.announced is None:
                 paper.announced = paper.published
-            if (paper := self._accept(paper, f"entry {paper.id}", file_log, seen)) and window.contains(paper.announced):
-                yield paper
+            if (accepted := self._accept(paper, f"entry {paper.id}", file_log, seen)) and window.contains(accepted.announced):
+                yield accepted
         file_log.close()
 
     def _kaggle(self, path: Path, window: Window) -> Iterator[Paper]:
         from brief.sources.kaggle import KaggleStats, iter_kaggle_snapshot
 
-        file_log, seen, stats = _FileLog(path), {}, KaggleStats()
+        file_log, stats = _FileLog(path), KaggleStats()
+        seen: dict[str, str] = {}
         for paper in iter_kaggle_snapshot(path, since=window.since, until=window.until, stats=stats):
             paper.source, paper.sources = self.name, [self.name]
-            if (paper := self._accept(paper, f"entry {paper.id}", file_log, seen)) is not None:
-                yield paper
+            if (accepted := self._accept(paper, f"entry {paper.id}", file_log, seen)) is not None:
+                yield accepted
         self.skipped += stats.bad
         self.read += stats.filtered  # well-formed lines outside the window still show the file is readable
         file_log.close()
