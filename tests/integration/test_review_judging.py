@@ -113,7 +113,7 @@ def test_every_decision_says_what_evidence_it_weighed(corpus):
     settings, on, near = corpus
     result = run_review(settings, ReviewRequest(theme="speculative decoding for LLM inference", max_papers=30))
     background = result.state.query_plan.background
-    assert background is not None and background.anchor == "speculativ" and background.neighbourhood == len(on | near) + 60
+    assert background is not None and background.form(background.anchor) == "speculative" and background.neighbourhood == len(on | near) + 60
     weights = {w.form: w.weight for w in background.words}
     assert weights["speculative"] > max(weights["llm"], weights["inference"]), "the theme's own word outweighs its generic ones"
     rejected = [d for pid, d in result.state.decisions.items() if pid in near]
