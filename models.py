@@ -341,29 +341,6 @@ class CitationRepair(BaseModel):
     removed: list[str] = Field(default_factory=list)
 
 
-class ThemeWord(BaseModel):
-    form: str = Field(description="the word as the theme writes it (lower case)")
-    stem: str = Field(description="what is matched in titles and abstracts: a stem, a compound's stems in a row, "
-                                  "alternatives joined by |")
-    weight: float = Field(description="log lift: how much more often it occurs among the theme's nearest memory papers "
-                                      "than in its wider neighbourhood; 0 for a word that does not concentrate near the theme")
-
-
-class ThemeBackground(BaseModel):
-    """The theme as memory sees it (agents/theme_evidence.py): the similarity of its neighbourhood (the
-    background an offline review calibrates against) and the weight of each of its words."""
-
-    neighbourhood: int = Field(0, description="memory papers nearest the theme the figures come from")
-    center: float = Field(0.0, description="their median similarity to the theme")
-    spread: float = Field(0.0, description="its robust spread (1.4826 × MAD)")
-    words: list[ThemeWord] = Field(default_factory=list)
-    specific: list[str] = Field(default_factory=list, description="stems of the words weighing at least half the heaviest")
-    anchor: str = Field("", description="stem of the heaviest word: a paper's title must name it")
-
-    def form(self, stem: str) -> str:
-        return next((w.form for w in self.words if w.stem == stem), stem)
-
-
 class QueryPlan(BaseModel):
     """How a review searches: phrases for memory (by meaning) and arXiv (by words), and the screening topic."""
 
@@ -375,7 +352,6 @@ class QueryPlan(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     nearest_terms: list[str] = Field(default_factory=list, description="distinctive terms of the nearest memory papers")
     facets: list[str] = Field(default_factory=list, description="the parts a composite theme joins (theme_facets)")
-    background: ThemeBackground | None = Field(None, description="the theme's neighbourhood in memory, for offline screening")
     source: Literal["llm", "offline"] = "offline"
 
     def topic(self) -> Topic:

@@ -21,9 +21,8 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from brief.agents.llm import LLMError
-from brief.agents.theme_evidence import NEIGHBOURHOOD, measure
 from brief.protocols import LLM
-from brief.models import QueryPlan, ThemeBackground
+from brief.models import QueryPlan
 from brief.prompts import load as load_prompt
 from brief.text import distinctive_terms, document_frequencies, terms, tokens
 from brief.untrusted import flat_for_prompt
@@ -87,7 +86,7 @@ def theme_keywords(theme: str) -> list[str]:
 
 
 class Planner:
-    def __init__(self, llm: LLM | None, embed, memory, k: int = 40, neighbourhood: int = NEIGHBOURHOOD):
+    def __init__(self, llm: LLM | None, embed, memory, k: int = 40, neighbourhood: int = 1000):
         """`embed` maps texts to unit vectors; `memory` is searched by `search(vector, k, since_week, include_seen)`.
         The k nearest papers give the terms; the `neighbourhood` nearest are what they must stand out from."""
         self.llm = llm
@@ -96,33 +95,31 @@ class Planner:
         self.k = k
         self.neighbourhood = max(neighbourhood, k)
 
-    def nearest(self, theme: str) -> tuple[list[str], list[str], ThemeBackground]:
-        """(distinctive terms of the nearest memory papers, their titles, nearest first; the theme's background
-        in that neighbourhood, agents/theme_evidence.py)."""
+    def nearest(self, theme: str) -> tuple[list[str], list[str]]:
+        """(distinctive terms of the nearest memory papers, their titles), nearest first."""
         vector = self.embed([theme])[0]
         records = self.memory.search(vector, self.neighbourhood, None, True)  # both collections: see graphs/review
         records = [r for r in records if r.title and not r.stub]
-        texts = [f"{r.title}. {r.abstract}" for r in records]
-        background = measure(theme, texts, [r.similarity or 0.0 for r in records])
         if not records:
-            return [], [], background
+            return [], []
+        texts = [f"{r.title}. {r.abstract}" for r in records]
         own = set(terms(theme))
         found = distinctive_terms(texts[: self.k], document_frequencies(texts), k=12)
         nearest = [t for t in found if t not in own and not set(t.split()) <= set(tokens(theme))]
-        return nearest[:8], [r.title for r in records[:12]], background
+        return nearest[:8], [r.title for r in records[:12]]
 
-    def offline(self, theme: str, nearest: list[str], background: ThemeBackground | None = None) -> QueryPlan:
+    def offline(self, theme: str, nearest: list[str]) -> QueryPlan:
         """The theme, then the theme with each of its three most distinctive neighbouring terms."""
         extra = [f"{theme} {t}" for t in nearest[:3]]
         return QueryPlan(theme=theme, description=theme, queries=_clean([theme, *extra], MAX_QUERIES),
                          keywords=_clean(theme_keywords(theme), MAX_KEYWORDS), nearest_terms=nearest,
-                         facets=theme_facets(theme), background=background, source="offline")
+                         facets=theme_facets(theme), source="offline")
 
     def plan(self, theme: str) -> tuple[QueryPlan, list[str]]:
         """The plan and any notes for the report (e.g. that the LLM failed and the offline plan was used)."""
-        nearest, titles, background = self.nearest(theme)
+        nearest, titles = self.nearest(theme)
         if self.llm is None:
-            return self.offline(theme, nearest, background), []
+            return self.offline(theme, nearest), []
         values = {"theme": flat_for_prompt(theme), "terms": flat_for_prompt(", ".join(nearest)) or "(the library is empty)",
                   "titles": "\n".join(f"- {flat_for_prompt(t[:200])}" for t in titles) or "(none)"}
         key = hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()
@@ -130,13 +127,13 @@ class Planner:
             draft = self.llm.ask(ReviewPlan, load_prompt("plan_review"), values, stage="plan", key=key)
         except LLMError as exc:
             log.warning("review planning failed (%s): planned offline", exc)
-            return self.offline(theme, nearest, background), [f"planning: the LLM failed ({exc}); queries are the theme and its nearest memory terms"]
+            return self.offline(theme, nearest), [f"planning: the LLM failed ({exc}); queries are the theme and its nearest memory terms"]
         queries = _clean([theme, *draft.queries], MAX_QUERIES)
         return QueryPlan(
             theme=theme, description=" ".join(draft.description.split())[:600] or theme,
             relevant=" ".join(draft.relevant.split())[:600], not_relevant=" ".join(draft.not_relevant.split())[:600],
             queries=queries, keywords=_clean(draft.keywords, MAX_KEYWORDS, 60) or _clean(theme_keywords(theme), MAX_KEYWORDS),
-            nearest_terms=nearest, facets=theme_facets(theme), background=background, source="llm",
+            nearest_terms=nearest, facets=theme_facets(theme), source="llm",
         ), []
 
 

@@ -2,7 +2,7 @@
 
 Similarity to the theme alone can't tell "KV cache compression" from LLM compression in general: both sit
 close to the theme's embedding. Two kinds of evidence are read against the theme's own neighbourhood in
-memory (its `NEIGHBOURHOOD` nearest papers, which the planner reads anyway):
+memory (its `NEIGHBOURHOOD` nearest papers, from both collections):
 
 - similarity, calibrated: how many robust standard deviations a paper stands above that neighbourhood's
   median similarity, so a bar means the same for a broad theme (everything nearby is close) and a narrow one;
@@ -24,12 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 from brief.agents.budget import relevance
-from brief.models import Decision, Paper, ThemeBackground, ThemeWord
+from brief.models import Decision, Paper
+from brief.protocols import RunMemory
 from brief.text import STOPWORDS
 
-NEIGHBOURHOOD = 1000  # memory papers nearest the theme: the background (the planner reads as many)
+NEIGHBOURHOOD = 1000  # memory papers nearest the theme: the background
 NEAREST = 40  # of them, the nearest: where the theme's own words concentrate
 MIN_NEIGHBOURHOOD = 30  # fewer than this: too few to measure a background; similarity decides as before
 SPECIFIC_SHARE = 0.5  # a specific word weighs at least this share of the heaviest
@@ -87,6 +89,35 @@ def theme_words(theme: str) -> list[tuple[str, str]]:
                 if _content(w):
                     out.setdefault(stem(w), w.lower())
     return [(form, unit) for unit, form in out.items()]
+
+
+class ThemeWord(BaseModel):
+    form: str = Field(description="the word as the theme writes it (lower case)")
+    stem: str = Field(description="what is matched: a stem, or a compound's stems in a row, alternatives joined by |")
+    weight: float = Field(description="log lift: how much more often it occurs among the theme's nearest memory papers "
+                                      "than in its wider neighbourhood; 0 for a word that does not concentrate near the theme")
+
+
+class ThemeBackground(BaseModel):
+    """The theme as memory sees it: its neighbourhood's similarity (what similarity is calibrated against)
+    and the weight of each of its words."""
+
+    neighbourhood: int = Field(0, description="memory papers nearest the theme the figures come from")
+    center: float = Field(0.0, description="their median similarity to the theme")
+    spread: float = Field(0.0, description="its robust spread (1.4826 × MAD)")
+    words: list[ThemeWord] = Field(default_factory=list)
+    specific: list[str] = Field(default_factory=list, description="stems of the words weighing at least half the heaviest")
+    anchor: str = Field("", description="stem of the heaviest word: a paper's title must name it")
+
+    def form(self, stem: str) -> str:
+        return next((w.form for w in self.words if w.stem == stem), stem)
+
+
+def theme_background(theme: str, vector: np.ndarray, memory: RunMemory) -> ThemeBackground:
+    """The theme's background in memory: its NEIGHBOURHOOD nearest papers, both collections (a theme outside
+    the weekly criteria lives mostly among the papers they screened out)."""
+    records = [r for r in memory.search(vector, NEIGHBOURHOOD, None, True) if r.title and not r.stub]
+    return measure(theme, [f"{r.title}. {r.abstract}" for r in records], [r.similarity or 0.0 for r in records])
 
 
 def measure(theme: str, texts: list[str], similarities: list[float]) -> ThemeBackground:

@@ -29,7 +29,7 @@ from brief.agents.review_writer import ReviewWriter
 from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, stage1_text
 from brief.agents.synthesiser import Synthesiser
-from brief.agents.theme_evidence import criteria_note, theme_check
+from brief.agents.theme_evidence import criteria_note, theme_background, theme_check
 from brief.graphs.nodes import Node, graph_of, spent, unit
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
 from brief.memory.store import Record
@@ -151,8 +151,9 @@ def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
     decisions = {d.paper_id: d for d in result.decisions}
     if not offline:
         return {"decisions": decisions, "scores": result.scores, "screen_stats": result.stats, "usage": spent(ctx)}
-    background = state.query_plan.background
-    decisions, qualified = theme_check(state.papers, state.similarity, background, decisions, cfg.offline_z)
+    with ctx.reporter.stage("judge"):
+        background = theme_background(state.theme, unit(ctx.embedder.embed([state.theme]))[0], ctx.memory)
+        decisions, qualified = theme_check(state.papers, state.similarity, background, decisions, cfg.offline_z)
     notes = []
     if facets:
         decisions, dropped = facet_check(state.papers, unit(vectors), unit(ctx.embedder.embed(facets)), facets, decisions)
