@@ -166,10 +166,11 @@ def judge(background: ThemeBackground, paper: Paper, similarity: float) -> Judge
 
 
 def theme_check(papers: list[Paper], similarity: Mapping[str, float], background: ThemeBackground | None,
-                decisions: dict[str, Decision], min_z: float) -> tuple[dict[str, Decision], int]:
+                decisions: dict[str, Decision], min_z: float, floor: float) -> tuple[dict[str, Decision], int]:
     """Offline decisions against the theme: a paper qualifies when its calibrated similarity reaches `min_z`
-    (the screener's own verdict when memory is too small to calibrate) and it carries the theme's specific
-    words. Returns the decisions, uncapped, and how many qualified."""
+    and its similarity the screener's `floor` (the screener's own verdict when memory is too small to
+    calibrate), and it carries the theme's specific words. Returns the decisions, uncapped, and how many
+    qualified."""
     if background is None:
         return decisions, sum(d.accepted for d in decisions.values())
     out = dict(decisions)
@@ -177,19 +178,22 @@ def theme_check(papers: list[Paper], similarity: Mapping[str, float], background
         d = out.get(paper.id)
         if d is None or d.stage == "author":
             continue
-        j = judge(background, paper, similarity.get(paper.id, 0.0))
-        close = d.accepted if j.z is None else j.z >= min_z
+        sim = similarity.get(paper.id, 0.0)
+        j = judge(background, paper, sim)
+        close = d.accepted if j.z is None else j.z >= min_z and sim >= floor
         ok = close and j.lexical()
-        update: dict = {"accepted": ok, "topic": d.topic if ok else None, "reason": _reason(background, j, min_z, d.reason)}
+        reason = d.reason if j.z is None else (f"similarity {sim:.2f}, {j.z:.1f} SD above the theme's "
+                                               f"{background.neighbourhood} nearest memory papers (needs {min_z:g} SD "
+                                               f"and {floor:.2f})")
+        update: dict = {"accepted": ok, "topic": d.topic if ok else None, "reason": _reason(background, j, reason)}
         if j.z is not None:
             update |= {"score": round(j.z, 4), "relevance": relevance(j.z) if j.lexical() else 1}
         out[paper.id] = d.model_copy(update=update)
     return out, sum(d.accepted for d in out.values())
 
 
-def _reason(background: ThemeBackground, j: Judgement, min_z: float, screened: str) -> str:
-    parts = [screened if j.z is None else
-             f"similarity {j.z:.1f} SD above the theme's {background.neighbourhood} nearest memory papers (needs {min_z:g})"]
+def _reason(background: ThemeBackground, j: Judgement, similarity: str) -> str:
+    parts = [similarity]
     if j.coverage is not None:
         named = ", ".join(background.form(s) for s in j.found) or "none"
         parts.append(f"the theme's specific words: {named} ({j.coverage:.0%} of their weight, needs {COVERAGE:.0%})")
@@ -197,11 +201,11 @@ def _reason(background: ThemeBackground, j: Judgement, min_z: float, screened: s
     return "; ".join(parts)
 
 
-def criteria_note(background: ThemeBackground | None, min_z: float) -> str:
+def criteria_note(background: ThemeBackground | None, min_z: float, floor: float) -> str:
     """What an offline review's papers had to show, for the report."""
     if background is None or background.neighbourhood < MIN_NEIGHBOURHOOD:
         return "the screener's similarity to the theme (memory holds too few papers to calibrate against)"
-    bar = background.center + min_z * background.spread
+    bar = max(background.center + min_z * background.spread, floor)
     text = (f"similarity at least {min_z:g} SD above the theme's {background.neighbourhood} nearest memory papers "
             f"(≥ {bar:.2f})")
     if background.specific:

@@ -153,7 +153,8 @@ def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
         return {"decisions": decisions, "scores": result.scores, "screen_stats": result.stats, "usage": spent(ctx)}
     with ctx.reporter.stage("judge"):
         background = theme_background(state.theme, unit(ctx.embedder.embed([state.theme]))[0], ctx.memory)
-        decisions, qualified = theme_check(state.papers, state.similarity, background, decisions, cfg.offline_z)
+        decisions, qualified = theme_check(state.papers, state.similarity, background, decisions, cfg.offline_z,
+                                           cfg.similarity_threshold)
     notes = []
     if facets:
         decisions, dropped = facet_check(state.papers, unit(vectors), unit(ctx.embedder.embed(facets)), facets, decisions)
@@ -162,7 +163,7 @@ def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict:
                      f"only one part were left out (similarity below {FACET_FLOOR} to the other)")
     decisions, cut = keep_best(decisions, req.max_papers)
     notes.append(f"screening: {qualified} of the {len(state.papers)} candidates qualified ("
-                 f"{criteria_note(background, cfg.offline_z)}); "
+                 f"{criteria_note(background, cfg.offline_z, cfg.similarity_threshold)}); "
                  + (f"the cap of {req.max_papers} (--max-papers) cut {cut}" if cut else f"all within the cap of {req.max_papers}"))
     stats = result.stats.model_copy(update={"per_topic": [TopicCount(topic=criteria.topics[0].name, qualifying=qualified,
                                                                      accepted=qualified - cut, cut=cut)]})

@@ -119,3 +119,11 @@ def test_every_decision_says_what_evidence_it_weighed(corpus):
     assert rejected and all(not d.accepted and "does not name “speculative”" in d.reason for d in rejected)
     note = next(n for n in result.state.notes if "qualified" in n)
     assert "“speculative”" in note and "a title naming “speculative”" in note, note
+
+
+def test_a_theme_without_words_still_needs_the_similarity_floor(corpus):
+    """A theme in another script has no words to weigh: similarity alone judges it, and the calibrated bar
+    alone would let the neighbourhood's top in however far it is from the theme."""
+    settings, on, near = corpus
+    report = review(settings, "推测解码", max_papers=30)
+    assert report["accepted"] == [] and report["screening"]["per_topic"][0]["qualifying"] == 0
