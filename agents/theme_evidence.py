@@ -168,8 +168,9 @@ def judge(background: ThemeBackground, paper: Paper, similarity: float) -> Judge
 def theme_check(papers: list[Paper], similarity: Mapping[str, float], background: ThemeBackground | None,
                 decisions: dict[str, Decision], min_z: float, floor: float) -> tuple[dict[str, Decision], int]:
     """Offline decisions against the theme: a paper qualifies when its calibrated similarity reaches `min_z`
-    and its similarity the screener's `floor` (the screener's own verdict when memory is too small to
-    calibrate), and it carries the theme's specific words. Returns the decisions, uncapped, and how many
+    (the screener's own verdict when memory is too small to calibrate) and it carries the theme's specific
+    words; for a theme without such words its similarity must also reach the screener's `floor`, the only
+    guard left against a theme far from everything in memory. Returns the decisions, uncapped, and how many
     qualified."""
     if background is None:
         return decisions, sum(d.accepted for d in decisions.values())
@@ -180,11 +181,12 @@ def theme_check(papers: list[Paper], similarity: Mapping[str, float], background
             continue
         sim = similarity.get(paper.id, 0.0)
         j = judge(background, paper, sim)
-        close = d.accepted if j.z is None else j.z >= min_z and sim >= floor
+        needs_floor = j.coverage is None
+        close = d.accepted if j.z is None else j.z >= min_z and (sim >= floor or not needs_floor)
         ok = close and j.lexical()
         reason = d.reason if j.z is None else (f"similarity {sim:.2f}, {j.z:.1f} SD above the theme's "
-                                               f"{background.neighbourhood} nearest memory papers (needs {min_z:g} SD "
-                                               f"and {floor:.2f})")
+                                               f"{background.neighbourhood} nearest memory papers (needs {min_z:g} SD"
+                                               + (f" and {floor:.2f})" if needs_floor else ")"))
         update: dict = {"accepted": ok, "topic": d.topic if ok else None, "reason": _reason(background, j, reason)}
         if j.z is not None:
             update |= {"score": round(j.z, 4), "relevance": relevance(j.z) if j.lexical() else 1}
@@ -205,7 +207,8 @@ def criteria_note(background: ThemeBackground | None, min_z: float, floor: float
     """What an offline review's papers had to show, for the report."""
     if background is None or background.neighbourhood < MIN_NEIGHBOURHOOD:
         return "the screener's similarity to the theme (memory holds too few papers to calibrate against)"
-    bar = max(background.center + min_z * background.spread, floor)
+    bar = background.center + min_z * background.spread
+    bar = bar if background.specific else max(bar, floor)
     text = (f"similarity at least {min_z:g} SD above the theme's {background.neighbourhood} nearest memory papers "
             f"(≥ {bar:.2f})")
     if background.specific:
