@@ -105,20 +105,27 @@ FACET_FLOOR = 0.2  # measured on the eclipse corpus: single-part papers sit belo
 
 
 def facet_check(papers: list[Paper], vectors: np.ndarray, facet_vectors: np.ndarray, facets: list[str],
-                decisions: dict, max_papers: int) -> tuple[dict, int]:
-    """Reject accepts whose similarity to some facet is under FACET_FLOOR, then keep the best `max_papers`."""
+                decisions: dict) -> tuple[dict, int]:
+    """Reject every candidate whose similarity to some facet is under FACET_FLOOR, saying so in its reason;
+    returns the decisions and how many of them had been accepted."""
     out, dropped = dict(decisions), 0
     for paper, sims in zip(papers, vectors @ facet_vectors.T):
         d = out.get(paper.id)
         weakest = int(np.argmin(sims))
-        if d is not None and d.accepted and d.stage != "author" and sims[weakest] < FACET_FLOOR:
+        if d is not None and d.stage != "author" and sims[weakest] < FACET_FLOOR:
             out[paper.id] = d.model_copy(update={"accepted": False, "topic": None, "reason": d.reason +
                                                  f"; far from “{facets[weakest]}” (similarity {sims[weakest]:.2f})"})
-            dropped += 1
+            dropped += d.accepted
+    return out, dropped
+
+
+def keep_best(decisions: dict, max_papers: int) -> tuple[dict, int]:
+    """The best `max_papers` accepts (relevance, then score) stay; returns the decisions and how many the cap cut."""
+    out = dict(decisions)
     accepted = sorted((d for d in out.values() if d.accepted), key=lambda d: (-d.relevance, -d.score, d.paper_id))
     for d in accepted[max_papers:]:
         out[d.paper_id] = d.model_copy(update={"accepted": False, "reason": d.reason + f"; below the review's top {max_papers}"})
-    return out, dropped
+    return out, max(0, len(accepted) - max_papers)
 
 
 

@@ -24,16 +24,17 @@ from langgraph.runtime import Runtime
 from brief.agents import fetcher
 from brief.agents.citations import CitationChecker
 from brief.agents.planner import Planner, arxiv_query
-from brief.agents.review_pool import (FACET_FLOOR, coverage, facet_check, in_weeks, merge_pool, nearest_records, paper_of,
-                                      pool_size, when_seen)
+from brief.agents.review_pool import (FACET_FLOOR, coverage, facet_check, in_weeks, keep_best, merge_pool, nearest_records,
+                                      paper_of, pool_size, when_seen)
 from brief.agents.review_writer import ReviewWriter
 from brief.agents.reviewer import Reviewer
 from brief.agents.screener import Screener, stage1_text
 from brief.agents.synthesiser import Synthesiser
+from brief.agents.theme_evidence import criteria_note, theme_background, theme_check
 from brief.graphs.nodes import Node, graph_of, spent, unit
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
 from brief.memory.store import Record
-from brief.models import Paper, cite_key
+from brief.models import Paper, TopicCount, cite_key
 from brief.sources.window import week_of
 
 MAX_FRESH_QUERIES = 3  # phrases searched on arXiv (each twice: by relevance and by date)
@@ -129,16 +130,19 @@ def merge(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]
 
 def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
     """The weekly screener with the theme as its only topic, every candidate judged (no stage-1 cut: the pool
-    is already the nearest papers), at most --max-papers accepted. Offline, a composite theme ("diffusion
-    models for robot manipulation") also needs each part: similarity to the whole theme alone lets in papers
-    about only one of them. (The LLM reads the whole theme, so its verdicts stand.)"""
+    is already the nearest papers), at most --max-papers accepted. Offline, each candidate is then judged
+    against the theme itself (agents/theme_evidence.py): similarity calibrated against the theme's
+    neighbourhood in memory and the theme's specific words, so fewer papers qualify when fewer are on it. A
+    composite theme ("diffusion models for robot manipulation") also needs each part: similarity to the whole
+    theme alone lets in papers about only one of them. (The LLM reads the whole theme, so its verdicts stand.)"""
     ctx, req = runtime.context, state.request
     if not state.papers:
         return {"notes": ["nothing to screen: neither memory nor the fresh search had papers near the theme"]}
     criteria = state.query_plan.criteria()
-    facets = state.query_plan.facets if ctx.llm is None else []
+    offline = ctx.llm is None
+    facets = state.query_plan.facets if offline else []
     cfg = ctx.settings.screening.model_copy(update={"prefilter": False, "learn": False, "audit_sample": 0, "extend_rounds": 0,
-                                                    "max_accepted": len(state.papers) if facets else req.max_papers})
+                                                    "max_accepted": len(state.papers) if offline else req.max_papers})
     with ctx.reporter.stage("embed", len(state.papers)):
         vectors = ctx.embedder.embed([stage1_text(p) for p in state.papers])
         topics = ctx.embedder.embed([t.text() for t in criteria.topics])
@@ -146,14 +150,25 @@ def screen(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any
     with ctx.reporter.stage("screen", len(state.papers)) as advance:
         result = screener.run(state.papers, vectors, seed=req.slug, progress=advance)
     decisions = {d.paper_id: d for d in result.decisions}
+    if not offline:
+        return {"decisions": decisions, "scores": result.scores, "screen_stats": result.stats, "usage": spent(ctx)}
+    with ctx.reporter.stage("judge"):
+        background = theme_background(state.theme, unit(ctx.embedder.embed([state.theme]))[0], ctx.memory)
+        decisions, qualified = theme_check(state.papers, state.similarity, background, decisions, cfg.offline_z,
+                                           cfg.similarity_threshold)
     notes = []
     if facets:
-        decisions, dropped = facet_check(state.papers, unit(vectors), unit(ctx.embedder.embed(facets)), facets, decisions,
-                                         req.max_papers)
+        decisions, dropped = facet_check(state.papers, unit(vectors), unit(ctx.embedder.embed(facets)), facets, decisions)
+        qualified -= dropped
         notes.append(f"screening: the theme joins {' + '.join(f'“{f}”' for f in facets)}; {dropped} papers close to "
                      f"only one part were left out (similarity below {FACET_FLOOR} to the other)")
-    return {"decisions": decisions, "scores": result.scores, "screen_stats": result.stats, "notes": notes,
-            "usage": spent(ctx)}
+    decisions, cut = keep_best(decisions, req.max_papers)
+    notes.append(f"screening: {qualified} of the {len(state.papers)} candidates qualified ("
+                 f"{criteria_note(background, cfg.offline_z, cfg.similarity_threshold)}); "
+                 + (f"the cap of {req.max_papers} (--max-papers) cut {cut}" if cut else f"all within the cap of {req.max_papers}"))
+    stats = result.stats.model_copy(update={"per_topic": [TopicCount(topic=criteria.topics[0].name, qualifying=qualified,
+                                                                     accepted=qualified - cut, cut=cut)]})
+    return {"decisions": decisions, "scores": result.scores, "screen_stats": stats, "notes": notes, "usage": spent(ctx)}
 
 
 def review(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:
