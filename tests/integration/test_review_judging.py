@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from brief.app.runner import run_review
-from brief.config import load_settings
+from brief.config_file import load_settings
 from brief.graphs.review_state import ReviewRequest
 from brief.progress import QuietReporter
 
