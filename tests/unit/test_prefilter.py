@@ -125,7 +125,7 @@ def test_the_cut_reaches_the_recall_target_with_its_stated_confidence():
     for _ in range(400):
         scores = np.r_[rng.normal(size=150), rng.normal(-3.0, 1.0, size=300)]
         held.append(norm.sf(choose_cut(scores, labels, 0.95)) >= 0.95)
-    assert 0.72 <= np.mean(held) <= 0.88, np.mean(held)
+    assert 0.85 <= np.mean(held) <= 0.94, np.mean(held)
 
 
 def test_the_margin_shrinks_as_positives_accumulate():
