@@ -36,8 +36,6 @@ SPECS: dict[str, Spec] = {
     "prefilter.wss@95": Spec(better="higher", about="work saved over sampling at 95% recall"),
     "prefilter.share_sent": Spec(better="lower", about="share stage 1 sends to the LLM (cut + keyword/author hits + audit)"),
     "prefilter.recall_sent": Spec(better="higher", about="positives among the papers sent to the LLM"),
-    "prefilter.share_best@95": Spec(better=None, gate=False, about="what the best cut of the same ranking (one top "
-                                    "share every week) sends for recall 0.95: share_sent's yardstick"),
     "prefilter.auc_cold": Spec(better="higher", about="topic similarity alone, for comparison"),
     "prefilter.wss@95_cold": Spec(better="higher"),
     "screening.precision": Spec(better="higher"),
@@ -86,16 +84,14 @@ def prefilter(trace: Trace, llm_share: float) -> dict[str, Value]:
     ranks = m.within_group_percentiles(np.concatenate([w.scores for w in trace.stage1]), groups)
     sent = set().union(*(w.sent for w in trace.stage1))
     share, recall_sent = m.share_and_recall_sent(sent, labels)
-    wss = m.wss_at(ranks, y, 0.95)
     out: dict[str, Value] = {
         "prefilter.auc": _r(_weekly_auc(trace, "scores")),
         "prefilter.recall@10%": _r(m.recall_at(ranks, y, 0.10)),
         "prefilter.recall@20%": _r(m.recall_at(ranks, y, 0.20)),
         "prefilter.recall@cut": _r(m.recall_at(ranks, y, llm_share)),
-        "prefilter.wss@95": _r(wss),
+        "prefilter.wss@95": _r(m.wss_at(ranks, y, 0.95)),
         "prefilter.share_sent": _r(share),
         "prefilter.recall_sent": _r(recall_sent),
-        "prefilter.share_best@95": _r(None if wss is None else 0.95 - wss),
     }
     if any(w.trained_on for w in trace.stage1):
         cold = m.within_group_percentiles(np.concatenate([w.cold for w in trace.stage1]), groups)
