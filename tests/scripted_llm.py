@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import random
+import signal
 import struct
 import sys
 import threading
@@ -374,6 +375,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--model", default="scripted")
     args = ap.parse_args(argv)
+    # Started from a background job, a process inherits SIGINT ignored; "Ctrl-C to stop" must still stop it.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     handlers = {}
     if args.labels:
         with open(args.labels) as f:
