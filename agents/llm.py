@@ -134,10 +134,25 @@ class LLMClient:
         the breaker instead: the run goes on without the LLM and is labelled partial."""
         with self._method_lock:
             if self._method is None:
-                self._method = self._negotiate()
+                trusted = self._trusted_preflight()
+                self._method = trusted or self._negotiate()
                 # a server that never answered has no method to report
                 self.meter.method = None if self.breaker.reason else self._method
+                if not trusted and not self.breaker.reason:
+                    self.state.remember_preflight(self.endpoint, self.model_name, self._key_print(), self._method)
             return self._method
+
+    def _key_print(self) -> str:
+        key = self.cfg.api_key.get_secret_value() if self.cfg.api_key else ""
+        return hashlib.sha256(f"brief-preflight\x00{key}".encode()).hexdigest()[:16]
+
+    def _trusted_preflight(self) -> str | None:
+        """The method of a preflight that just passed for this endpoint, model and key (see
+        llm_protocol.PREFLIGHT_TRUSTED_SECONDS); never with --no-cache or for a method other than the configured."""
+        if not self.cfg.use_cache:
+            return None
+        method = self.state.trusted_preflight(self.endpoint, self.model_name, self._key_print())
+        return method if self.cfg.structured_output in ("auto", method) else None
 
     def _negotiate(self) -> str:
         chosen = self.cfg.structured_output
@@ -194,6 +209,10 @@ class LLMClient:
             return None
         return answer
 
+    def _failure_key(self, cache_key: str) -> str:
+        """A failure is the server's as much as the model's: another endpoint is asked afresh."""
+        return hashlib.sha256(f"{cache_key}\x00{self.endpoint}".encode()).hexdigest()
+
     def remember(self, cache_key: str, answer: BaseModel) -> None:
         """Cache an answer the caller has validated."""
         self.cache.put(cache_key, answer.model_dump_json())
@@ -211,9 +230,14 @@ class LLMClient:
         if hit is not None:
             self.meter.add(stage, 0, 0, cached=True)
             return hit
+        failed_before = self.cache.failure(self._failure_key(cache_key)) if self.cfg.use_cache else None
         try:
+            if failed_before:
+                raise InvalidAnswer(f"{failed_before} (remembered from an earlier run; --no-cache asks again)")
             answer = self._ask_valid(schema, prompt, values, stage, validate)
-        except LLMError:
+        except LLMError as exc:
+            if isinstance(exc, InvalidAnswer) and not failed_before:
+                self.cache.put_failure(self._failure_key(cache_key), str(exc))
             with self._lock:
                 self._failed[stage] = self._failed.get(stage, 0) + 1
             raise

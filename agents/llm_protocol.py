@@ -22,6 +22,10 @@ from pydantic import BaseModel
 
 METHODS = ("json_schema", "function_calling", "json_object", "text")
 STATE_FILE = "llm-state.sqlite"
+# A preflight that passed is trusted this long for the same endpoint, model and key: re-running a week at once
+# makes no call at all. A weekly cron run always checks (a key revoked or a quota spent in between still ends
+# at preflight); within the hour such a fault trips the breaker on the first call instead (exit 3, labelled).
+PREFLIGHT_TRUSTED_SECONDS = 3600
 
 
 log = logging.getLogger(__name__)
@@ -103,6 +107,8 @@ class ClientState:
             self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
             self._db.execute("CREATE TABLE IF NOT EXISTS methods (endpoint TEXT, model TEXT, method TEXT, "
                              "checked REAL, PRIMARY KEY (endpoint, model))")
+            self._db.execute("CREATE TABLE IF NOT EXISTS preflights (endpoint TEXT, model TEXT, key TEXT, method TEXT, "
+                             "at REAL, PRIMARY KEY (endpoint, model, key))")
             self._db.execute("CREATE TABLE IF NOT EXISTS spend (run TEXT, calls INTEGER, input_tokens INTEGER, "
                              "output_tokens INTEGER, cost REAL, at REAL)")
             self._db.commit()
@@ -120,6 +126,24 @@ class ClientState:
             db = self._conn()
             if db is not None:
                 db.execute("INSERT OR REPLACE INTO methods VALUES (?, ?, ?, ?)", (endpoint, model, method, time.time()))
+                db.commit()
+
+    def trusted_preflight(self, endpoint: str, model: str, key: str) -> str | None:
+        """The method of a preflight that passed for this endpoint, model and key (a fingerprint, never the key)
+        within PREFLIGHT_TRUSTED_SECONDS, or None."""
+        with self._lock:
+            db = self._conn() if self.path is not None and self.path.exists() else None
+            row = db.execute("SELECT method, at FROM preflights WHERE endpoint = ? AND model = ? AND key = ?",
+                             (endpoint, model, key)).fetchone() if db else None
+        if row is None or row[0] not in METHODS or not 0 <= time.time() - row[1] < PREFLIGHT_TRUSTED_SECONDS:
+            return None
+        return row[0]
+
+    def remember_preflight(self, endpoint: str, model: str, key: str, method: str) -> None:
+        with self._lock:
+            db = self._conn()
+            if db is not None:
+                db.execute("INSERT OR REPLACE INTO preflights VALUES (?, ?, ?, ?, ?)", (endpoint, model, key, method, time.time()))
                 db.commit()
 
     def record_spend(self, run: str, input_tokens: int, output_tokens: int, cost: float) -> None:

@@ -26,12 +26,13 @@ def stats(config: ConfigOpt = None, memory_dir: MemoryDirOpt = None, as_json: Js
     """How many LLM answers are cached, and where."""
     cache = _cache(config, memory_dir)
     size = cache.path.stat().st_size if cache.path.exists() else 0
-    info = {"path": str(cache.path), "answers": cache.count(), "bytes": size}
-    typer.echo(json.dumps(info) if as_json else f"{info['answers']} cached LLM answers in {info['path']} ({size:,} bytes)")
+    info = {"path": str(cache.path), "answers": cache.count(), "failed_asks": cache.count_failures(), "bytes": size}
+    typer.echo(json.dumps(info) if as_json else f"{info['answers']} cached LLM answers and {info['failed_asks']} asks "
+               f"remembered as failing validation in {info['path']} ({size:,} bytes)")
 
 
 @cache_app.command("clear")
 def clear(config: ConfigOpt = None, memory_dir: MemoryDirOpt = None) -> None:
-    """Delete every cached LLM answer: the next run asks the model again (memory is untouched)."""
+    """Delete every cached LLM answer and remembered failure: the next run asks the model again (memory is untouched)."""
     cache = _cache(config, memory_dir)
     typer.echo(f"cleared {cache.clear()} cached LLM answers from {cache.path}")

@@ -66,11 +66,22 @@ def test_junk_prose_falls_back_to_the_offline_text_labelled_and_the_run_is_parti
     with ScriptedLLMServer(handlers=junk) as srv:
         s = llm_settings(settings, srv.base_url)
         state = run_weekly(s, parse_week("2026-W24"), ["sample"]).state
+        page = (s.out_dir / "2026-W24.md").read_text()
+        asked = srv.calls
+        # the same model asked the same questions at once: the remembered failures, not a third and fourth ask
+        again = run_weekly(s, parse_week("2026-W24"), ["sample"]).state
+        repeat_calls = srv.calls - asked
+        fresh = s.model_copy(update={"llm": s.llm.model_copy(update={"use_cache": False})})
+        run_weekly(fresh, parse_week("2026-W24"), ["sample"])
+        no_cache_calls = srv.calls - asked - repeat_calls
     assert state.themes and all(t.name != "x" and t.prose != "x" for t in state.themes)
     assert state.overview != "x" and state.overview.startswith("2026-W24: ")
     assert len(state.partial) == len(state.themes) + 1, state.partial
-    page = (s.out_dir / "2026-W24.md").read_text()
     assert page.count("the offline text is shown instead") == len(state.partial) and "failed validation twice" in page
+    assert repeat_calls == 0 and again.usage.total.calls == 0
+    assert len(again.partial) == len(state.partial) and all("remembered from an earlier run" in r for r in again.partial)
+    assert again.overview.startswith("2026-W24: "), "still the offline overview, labelled"
+    assert no_cache_calls >= 2 * (len(state.themes) + 1), "--no-cache asks every failed question again, twice"
 
 
 def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(settings, week_labels):

@@ -3,12 +3,14 @@ the cache, usage and prices. Real ChatOpenAI over HTTP on 127.0.0.1; nothing of 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
 import pytest
 from brief.agents.llm import InvalidAnswer, LLMClient, LLMError, ServerRefused
 from brief.agents.llm_limits import price_of
+from brief.agents.llm_protocol import PREFLIGHT_TRUSTED_SECONDS
 from brief.config import LLMConfig
 from brief.prompts import Prompt
 from pydantic import BaseModel, SecretStr
@@ -24,8 +26,8 @@ class Colour(BaseModel):
 
 
 def client(srv, tmp_path, **kw) -> LLMClient:
-    kw = {"model": "scripted", "max_retries": 0, "timeout_seconds": 10, **kw}
-    cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), **kw)
+    kw = {"model": "scripted", "max_retries": 0, "timeout_seconds": 10, "api_key": SecretStr("k"), **kw}
+    cfg = LLMConfig(base_url=srv.base_url, **kw)
     return LLMClient(cfg, tmp_path / "llm-cache.sqlite")
 
 
@@ -60,8 +62,13 @@ def test_negotiation_picks_the_first_accepted_method_and_remembers_it(tmp_path, 
         assert llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="sky").name == "blue"
         assert llm.meter.take().method == chosen
         before = srv.attempts
-        again = client(srv, tmp_path)  # a new process: the remembered method is checked with one call
-        assert again.negotiate() == chosen and srv.attempts == before + 1
+        assert client(srv, tmp_path).negotiate() == chosen and srv.attempts == before, "a new process at once: no call"
+        state = sqlite3.connect(tmp_path / "llm-state.sqlite")
+        with state:
+            state.execute("UPDATE preflights SET at = at - ?", (PREFLIGHT_TRUSTED_SECONDS + 1,))
+        assert client(srv, tmp_path).negotiate() == chosen and srv.attempts == before + 1, "an hour on: checked again"
+        other_key = client(srv, tmp_path, api_key=SecretStr("another-key"))
+        assert other_key.negotiate() == chosen and srv.attempts == before + 2, "another key: checked again"
 
 
 def test_a_server_rejecting_every_method_is_refused_with_one_line(tmp_path):
@@ -139,8 +146,19 @@ def test_invalid_answers_are_counted_retried_once_and_never_cached(tmp_path):
         usage = llm.meter.take().stages["review"]
         assert usage.calls == 2 == srv.calls
         assert (usage.input_tokens, usage.output_tokens) == (srv.prompt_tokens, srv.completion_tokens)
-        assert llm.cache.count() == 0
+        assert llm.cache.count() == 0 and llm.cache.count_failures() == 1, "only that it failed is remembered"
         assert "review: 1 LLM answer(s) failed" in " ".join(llm.take_partial())
+        def ask_again(**kw):
+            client(srv, tmp_path, structured_output="json_schema", **kw).ask(
+                Colour, PROMPT, {"q": "sky"}, stage="review", key="k", validate=lambda c: "a colour is a word" if len(c.name) < 2 else None)
+
+        with pytest.raises(InvalidAnswer, match="remembered from an earlier run"):
+            ask_again()
+        assert srv.calls == 2, "the same question isn't asked a third time"
+        with pytest.raises(InvalidAnswer, match="invalid answer twice"):
+            ask_again(use_cache=False)
+        assert srv.calls == 4, "--no-cache asks again"
+        assert llm.cache.clear() == 0 and llm.cache.count_failures() == 0
 
 
 def test_malformed_output_still_counts_its_tokens(tmp_path):
