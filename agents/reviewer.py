@@ -206,7 +206,7 @@ def review_problem(verdict: ReviewVerdict) -> str | None:
     if not verdict.reason.strip():
         return "no reason given"
     if len(re.findall(r"[^\W\d_]{2,}", verdict.summary.tldr)) < 3:
-        return f"the tldr {verdict.summary.tldr[:40]!r} is not a sentence"
+        return "the tldr is not a sentence"  # never quoted: text that failed validation stays out of the report
     return None
 
 

@@ -339,7 +339,7 @@ class BatchScreener:
         if is_no_topic(verdict.topic) or verdict.relevance < self.accept_relevance:
             return verdict.model_copy(update={"topic": "none"})
         self._count("unmatched_topics", 1)
-        return f"answered topic {verdict.topic[:60]!r}, which matches no topic"
+        return "answered a topic that matches no topic of the criteria"  # the model's words stay out of the report
 
     def _count(self, field: str, n: int) -> None:
         with self._lock:

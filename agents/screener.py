@@ -310,7 +310,7 @@ class Screener:
         if topic is None and relevance >= self.cfg.accept_relevance and not is_no_topic(verdict.topic):
             # the transport re-asks such answers; one that got here is reported, never a silent reject
             return Decision(paper_id=paper.id, accepted=False, stage="unscreened", relevance=0, novelty=0, score=score.score,
-                            reason=f"unscreened: answered topic {verdict.topic[:60]!r}, which matches no topic")
+                            reason="unscreened: answered a topic that matches no topic of the criteria")
         accepted = relevance >= self.cfg.accept_relevance and topic is not None
         return Decision(paper_id=paper.id, accepted=accepted, stage="llm", relevance=relevance, novelty=novelty,
                         topic=topic, reason=verdict.reason[:400], score=score.score)

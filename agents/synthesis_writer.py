@@ -53,10 +53,11 @@ def prompt_wording(prompt: Prompt) -> str:
 
 
 def prose_problem(text: str, prompt: Prompt, min_chars: int = MIN_PROSE_CHARS, min_words: int = MIN_PROSE_WORDS) -> str | None:
-    """Why `text` can't be published as prose, or None."""
+    """Why `text` can't be published as prose, or None. The why never quotes the answer: it reaches the report's
+    labels, where text that failed validation must not appear."""
     flat = " ".join(str(text).split())
     if len(flat) < min_chars or len(_WORDS.findall(flat)) < min_words:
-        return f"too short to be prose ({len(flat)} characters: {flat[:40]!r})"
+        return f"too short to be prose ({len(flat)} characters)"
     if _shingles(flat) & _shingles(prompt_wording(prompt)):
         return "it repeats the prompt's instructions"
     return None
@@ -66,14 +67,15 @@ MAX_NAME_WORDS = 9
 
 
 def name_problem(name: str) -> str | None:
-    """A theme name must be words: at least one word of 3+ letters (or an acronym), not mostly symbols."""
+    """A theme name must be words: at least one word of 3+ letters (or an acronym), not mostly symbols. The why
+    never quotes the name (see prose_problem)."""
     flat = " ".join(str(name).split())
     words = _WORDS.findall(flat)
     letters = sum(len(w) for w in words)
     if not any(len(w) >= 3 or (len(w) >= 2 and w.isupper()) for w in words) or letters < 0.4 * len(flat.replace(" ", "")):
-        return f"the name {flat[:40]!r} is not words"
+        return f"the name ({len(flat)} characters) is not words"
     if len(flat.split()) > MAX_NAME_WORDS:  # the schema asks for 6: more is a title or a sentence, not a name
-        return f"the name {flat[:40]!r}… is {len(flat.split())} words, not a name"
+        return f"the name is {len(flat.split())} words, not a name"
     return None
 
 
