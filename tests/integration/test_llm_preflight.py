@@ -68,23 +68,25 @@ def test_an_unpriced_model_says_cost_unknown(tmp_path, cache_dir):
     assert "Structured output: json\\_schema." in md
 
 
-def test_a_server_that_hangs_after_the_preflight_ends_partial_with_exit_3(tmp_path, cache_dir):
+@pytest.mark.parametrize("answered", [1, 0], ids=["hangs-after-the-preflight", "never-answers"])
+def test_a_server_that_hangs_ends_partial_with_exit_3(tmp_path, cache_dir, answered):
     snapshot = week_snapshot(tmp_path / "snapshot", 30)
     config = llm_config(tmp_path, cache_dir, timeout_seconds=3, max_retries=1)
-    with ScriptedLLMServer(faults=lambda attempt, req: None if attempt == 0 else Fault("hang")) as srv:
+    with ScriptedLLMServer(faults=lambda attempt, req: None if attempt < answered else Fault("hang")) as srv:
         started = time.monotonic()
         done = weekly(tmp_path, config, snapshot, srv)
         elapsed = time.monotonic() - started
     assert done.returncode == 3, done.stderr
     assert elapsed < 180
     report = json.loads((tmp_path / "run" / "out" / f"{WEEK}.json").read_text())
-    assert report["partial"] and any("stopped after" in r for r in report["partial"]), report["partial"]
+    why = "stopped after" if answered else "did not answer within 3 s"
+    assert report["partial"] and any(why in r for r in report["partial"]), report["partial"]
     assert report["counts"]["unscreened"] > 0
     md = (tmp_path / "run" / "out" / f"{WEEK}.md").read_text()
     assert "Partial run \\(exit 3\\)" in md
     # every hung request was given up at its timeout: counted, its prompt estimated, said under the usage table
     stages = report["usage"]["stages"].values()
-    assert sum(s["timed_out"] for s in stages) == srv.attempts - 1, (srv.attempts, report["usage"])
+    assert sum(s["timed_out"] for s in stages) == srv.attempts - answered, (srv.attempts, report["usage"])
     assert sum(s["timed_out_input_tokens"] for s in stages) > 0
     assert "timed out: the server may still have run" in md
 
