@@ -85,6 +85,7 @@ _NOUNS_ENDING_LIKE_ADJECTIVES = frozenset("""retrieval signal interval proposal 
 _PLAIN_ADJECTIVES = frozenset("slow fast hard soft easy rigid dense sparse deep wide narrow strong weak".split())
 
 
+@functools.lru_cache(maxsize=65536)
 def adjective_like(word: str) -> bool:
     """Ends as an adjective or participle does ("robotic", "visual", "adaptive", "organized"): no name ends on it."""
     low = word.lower().rsplit("-", 1)[-1]
@@ -92,6 +93,7 @@ def adjective_like(word: str) -> bool:
             or (low.endswith("ed") and len(low) >= 6))  # "subfields organized": a participle
 
 
+@functools.lru_cache(maxsize=65536)
 def _technical(word: str) -> bool:
     """A single word that names something on its own: an acronym (VLA, SLAM) or a hyphenated noun compound."""
     if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
@@ -111,15 +113,17 @@ def single_word_ok(word: str) -> bool:
             and not low.endswith(("ing", "ed", "ize", "ise")))
 
 
-def _chunks(text: str) -> list[list[str]]:
-    """Runs of content words between punctuation and filler."""
+@functools.lru_cache(maxsize=16384)
+def _chunks(text: str) -> tuple[tuple[str, ...], ...]:
+    """Runs of content words between punctuation and filler (memoised: phrases and content_words both read a
+    week's texts, and the link and synthesis nodes both read the same week)."""
     runs: list[list[str]] = [[]]
     for tok in _TOKEN.findall(strip_latex(text)):
         if any(c.isalpha() for c in tok) and _content(tok):
             runs[-1].append(tok)
         elif runs[-1]:
             runs.append([])
-    return [r for r in runs if r]
+    return tuple(tuple(r) for r in runs if r)
 
 
 Phrase = tuple[str, ...]  # the stems of a phrase's words
@@ -130,14 +134,17 @@ def phrases(text: str, max_words: int = 4) -> dict[Phrase, str]:
     """Candidate phrases of a text: stems → the words as written (first spelling seen)."""
     found: dict[Phrase, str] = {}
     for run in _chunks(text):
+        stems = [stem(w) for w in run]
         for n in range(1, max_words + 1):
             for i in range(len(run) - n + 1):
-                words = run[i:i + n]
-                if n == 1 and not _technical(words[0]):
+                if n == 1:
+                    if not _technical(run[i]):
+                        continue
+                elif adjective_like(run[i + n - 1]) or len(set(stems[i:i + n])) < n:
                     continue
-                if n > 1 and (adjective_like(words[-1]) or len({stem(w) for w in words}) < n):
-                    continue
-                found.setdefault(tuple(stem(w) for w in words), " ".join(words))
+                key = tuple(stems[i:i + n])
+                if key not in found:
+                    found[key] = " ".join(run[i:i + n])
     return found
 
 
@@ -224,7 +231,12 @@ def _keeps_case(written: str) -> bool:
 @functools.lru_cache(maxsize=16384)
 def content_words(text: str) -> dict[str, str]:
     """Single content words that can stand alone (not filler, not adjectives by their ending): stem → word."""
-    return {stem(w): w.lower() for run in _chunks(text) for w in run if single_word_ok(w)}
+    return dict(_content_words(text))
+
+
+@functools.lru_cache(maxsize=16384)
+def _content_words(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple({stem(w): w.lower() for run in _chunks(text) for w in run if single_word_ok(w)}.items())
 
 
 def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, common_share: float = 0.05,
@@ -261,8 +273,14 @@ def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, 
 
 def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
     """Document frequencies of phrases and single content words (the background `shared_phrases` needs)."""
+    df, n = _text_frequencies(tuple(docs))
+    return df.copy(), n
+
+
+@functools.lru_cache(maxsize=4)  # the link and synthesis nodes ask for the same week's background
+def _text_frequencies(docs: tuple[str, ...]) -> tuple[Counter, int]:
     df: Counter = Counter()
     for doc in docs:
         df.update(phrases(doc).keys())
-        df.update((s,) for s in content_words(doc))
+        df.update((s,) for s, _ in _content_words(doc))
     return df, len(docs)

@@ -53,7 +53,10 @@ def _unspoof(match: re.Match) -> str:
 
 def fold(text: str) -> str:
     """Steps 1-3: the text as a reader (or a tokenizer) sees it, without its disguises."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", str(text)))
+    text = str(text)
+    if text.isascii():  # most abstracts: NFKC keeps ASCII as it is, and every disguise above lies outside it
+        return text
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     return _WORD.sub(_unspoof, text).translate(_ANGLES)
 
 

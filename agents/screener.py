@@ -39,7 +39,8 @@ def _phrase(phrase: str) -> re.Pattern:
 
 
 def _has(text: str, phrase: str) -> bool:
-    return _phrase(phrase).search(text) is not None
+    """`phrase` as whole words in `text` (both lower case); the substring test first, as most texts lack it."""
+    return phrase.lower() in text and _phrase(phrase).search(text) is not None
 
 
 def similarity_to_relevance(similarity: float) -> int:
