@@ -222,8 +222,10 @@ class LLMClient:
         """One structured answer: from cache when this model answered this prompt for this key before.
 
         An answer that fails the schema or `validate` (which returns a problem or None) is counted, asked once
-        more, then raises InvalidAnswer; only valid answers are cached. Transient HTTP errors are retried here
-        (429 honouring Retry-After, 5xx, timeouts) through the rate limiter. Raises LLMError when it fails.
+        more, then raises InvalidAnswer; only valid answers are cached. That the ask failed is remembered (not
+        the answer): the same ask raises InvalidAnswer at once for a day (AnswerCache.failure), so a repeated
+        run makes no call for it. Transient HTTP errors are retried here (429 honouring Retry-After, 5xx,
+        timeouts) through the rate limiter. Raises LLMError when it fails.
         """
         cache_key = self.cache_key(prompt, key)
         hit = self.cached(schema, cache_key, validate)
