@@ -10,8 +10,8 @@ every prompt on the CPU): ~10-40 min for 64 papers at batch size 1. At 15-35 s a
 Prints, for the first run and its repeat: exit code, the negotiated structured-output method (from the report), papers
 fetched / sent to the LLM / with a verdict, whether every paper is accounted for, the report's token totals next to
 the sums of the server's `usage` fields, and the chat requests each run made. The config is the demo's with the
-same [llm] settings as the real_model test suite; nothing else changes. Checks the model's rejected prose never
-reaches the report (every fallback is labelled in `partial`).
+same [llm] settings as the real_model test suite; nothing else changes. Counts the strings of the model's answers
+that reach the report without having been validated (tests/report_leaks.py): it should print 0.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def main() -> int:
     from tests.integration.cli_helpers import brief, brief_env, llm_config, snapshot_ids, week_snapshot
     from tests.integration.real_model_server import ALIAS, gguf_path, free_port
     from tests.integration.test_real_model import LLM
+    from tests.report_leaks import answer_strings, leaked, snapshot_text
     from tests.usage_proxy import UsageProxy
 
     parser = argparse.ArgumentParser()
@@ -65,6 +66,9 @@ def main() -> int:
                 report = json.loads((tmp / "out" / f"{WEEK}.json").read_text(encoding="utf-8"))
                 _print_run(run, done, spent, report, snapshot_ids(snapshot),
                            [a - b for a, b in zip((proxy.chat_requests, proxy.prompt_tokens, proxy.completion_tokens), before)])
+                shown = leaked(report, proxy.replies, tmp / "memory" / "llm-cache.sqlite", snapshot_text(snapshot))
+                print(f"  model text that failed validation, found in the report: {len(shown)} (of "
+                      f"{sum(len(answer_strings(r)) for r in proxy.replies)} answer strings of {len(proxy.replies)} answers)")
     finally:
         server.terminate()
         server.wait(30)

@@ -22,6 +22,7 @@ class UsageProxy:
         self.answers = 0  # 200 answers carrying usage
         self.prompt_tokens = self.completion_tokens = 0
         self.statuses: list[int] = []
+        self.replies: list[str] = []  # what each 200 answer said: its content and tool-call arguments
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -46,7 +47,9 @@ class UsageProxy:
             self.chat_requests += 1
             self.statuses.append(status)
             if status == 200:
-                usage = json.loads(body).get("usage") or {}
+                answer = json.loads(body)
+                usage = answer.get("usage") or {}
+                self.replies.append(_reply_text(answer))
                 self.answers += 1
                 self.prompt_tokens += int(usage.get("prompt_tokens", 0))
                 self.completion_tokens += int(usage.get("completion_tokens", 0))
@@ -56,6 +59,12 @@ class UsageProxy:
     def sums(self) -> dict:
         return {"chat_requests": self.chat_requests, "answers": self.answers, "prompt_tokens": self.prompt_tokens,
                 "completion_tokens": self.completion_tokens, "statuses": self.statuses}
+
+
+def _reply_text(answer: dict) -> str:
+    message = (answer.get("choices") or [{}])[0].get("message") or {}
+    calls = [c.get("function", {}).get("arguments") or "" for c in message.get("tool_calls") or []]
+    return "\n".join([message.get("content") or "", *calls])
 
 
 def _handler(proxy: UsageProxy) -> type:

@@ -21,6 +21,7 @@ from tests.integration.cli_helpers import (
     week_snapshot,
 )
 from tests.integration.real_model_server import ALIAS, llama_server  # noqa: F401 (the fixture)
+from tests.report_leaks import answer_strings, leaked, snapshot_text
 from tests.usage_proxy import UsageProxy
 
 pytestmark = pytest.mark.real_model
@@ -42,6 +43,7 @@ def week(tmp_path_factory, llama_server, cache_dir):  # noqa: F811
                 "--memory-dir", tmp / "memory", "--out", tmp / "out", "--json"]
         first = brief(*args, env=env, timeout=1800)
         sums = (proxy.chat_requests, proxy.prompt_tokens, proxy.completion_tokens)
+        replies = list(proxy.replies)
         report = json.loads((tmp / "out" / f"{WEEK}.json").read_text()) if (tmp / "out" / f"{WEEK}.json").exists() else None
         second = brief(*args, env=env, timeout=1800)
         again = proxy.chat_requests - sums[0]
@@ -52,7 +54,7 @@ def week(tmp_path_factory, llama_server, cache_dir):  # noqa: F811
         review = brief("review", "robot manipulation", "--max-papers", "4", "--config", config, "--memory-dir",
                        tmp / "memory", "--out", tmp / "out", "--json", env=env, timeout=1800)
     return {"tmp": tmp, "snapshot": snapshot, "first": first, "report": report, "sums": sums, "second": second,
-            "again": again, "review": review}
+            "again": again, "review": review, "replies": replies}
 
 
 def test_a_real_week_is_screened_accounted_and_exits_0_or_3(week):
@@ -78,6 +80,18 @@ def test_usage_equals_the_servers_usage_fields(week):
     assert sum(s["input_tokens"] for s in total.values()) == prompt
     assert sum(s["output_tokens"] for s in total.values()) == completion
     assert sum(s["calls"] for s in total.values()) <= requests  # refused negotiation attempts carry no usage
+
+
+def test_nothing_the_model_wrote_that_failed_validation_reaches_the_report(week):
+    report, replies = week["report"], week["replies"]
+    cache, papers = week["tmp"] / "memory" / "llm-cache.sqlite", snapshot_text(week["snapshot"])
+    assert replies, "the proxy kept the model's answers"
+    assert leaked(report, replies, cache, papers) == []
+    # the check sees a leak when there is one: any answer string that was not validated, planted in the report
+    unvalidated = [s for r in replies for s in answer_strings(r) if leaked({"planted": s}, [s], cache, papers)]
+    if report["partial"]:
+        assert unvalidated, "a partial run had answers that failed validation"
+        assert leaked({**report, "planted": unvalidated[0]}, replies, cache, papers) == [unvalidated[0]]
 
 
 def test_a_second_run_makes_no_call(week):
