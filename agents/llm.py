@@ -232,14 +232,15 @@ class LLMClient:
         if hit is not None:
             self.meter.add(stage, 0, 0, cached=True)
             return hit
-        failed_before = self.cache.failure(self._failure_key(cache_key)) if self.cfg.use_cache else None
+        failure_key = self._failure_key(cache_key)
+        failed_before = self.cache.failure(failure_key) if self.cfg.use_cache else None
         try:
             if failed_before:
                 raise InvalidAnswer(f"{failed_before} (remembered from an earlier run; --no-cache asks again)")
             answer = self._ask_valid(schema, prompt, values, stage, validate)
         except LLMError as exc:
             if isinstance(exc, InvalidAnswer) and not failed_before:
-                self.cache.put_failure(self._failure_key(cache_key), str(exc))
+                self.cache.put_failure(failure_key, str(exc))
             with self._lock:
                 self._failed[stage] = self._failed.get(stage, 0) + 1
             raise

@@ -34,7 +34,7 @@ def main() -> int:
     from tests.integration.cli_helpers import brief, brief_env, llm_config, snapshot_ids, week_snapshot
     from tests.integration.real_model_server import ALIAS, gguf_path, free_port
     from tests.integration.test_real_model import LLM
-    from tests.report_leaks import answer_strings, leaked, snapshot_text
+    from tests.report_leaks import answer_strings, leaked, snapshot_text, validated_strings
     from tests.usage_proxy import UsageProxy
 
     parser = argparse.ArgumentParser()
@@ -66,7 +66,7 @@ def main() -> int:
                 report = json.loads((tmp / "out" / f"{WEEK}.json").read_text(encoding="utf-8"))
                 _print_run(run, done, spent, report, snapshot_ids(snapshot),
                            [a - b for a, b in zip((proxy.chat_requests, proxy.prompt_tokens, proxy.completion_tokens), before)])
-                shown = leaked(report, proxy.replies, tmp / "memory" / "llm-cache.sqlite", snapshot_text(snapshot))
+                shown = leaked(report, proxy.replies, validated_strings(tmp / "memory" / "llm-cache.sqlite"), snapshot_text(snapshot))
                 print(f"  model text that failed validation, found in the report: {len(shown)} (of "
                       f"{sum(len(answer_strings(r)) for r in proxy.replies)} answer strings of {len(proxy.replies)} answers)")
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +40,24 @@ def answer_strings(reply: str) -> list[str]:
     return [s for s in found if len(s) >= MIN_CHARS]
 
 
-def leaked(report: dict, replies: list[str], cache: Path, papers_text: str) -> list[str]:
-    """The answer strings that appear in `report` although no validated (cached) answer holds them."""
-    validated: set[str] = set()
-    if cache.exists():
-        for (value,) in sqlite3.connect(cache).execute("SELECT value FROM answers"):
-            validated.update(strings(json.loads(value)))
-    shown = "\n".join(strings(report))
+def validated_strings(cache: Path) -> set[str]:
+    """Every string of the answers in an LLM answer cache (which holds validated answers only)."""
+    if not cache.exists():
+        return set()
+    with closing(sqlite3.connect(cache)) as db:
+        return {s for (value,) in db.execute("SELECT value FROM answers") for s in strings(json.loads(value))}
+
+
+def unvalidated(replies: list[str], validated: set[str], papers_text: str) -> set[str]:
+    """The answer strings no validated answer holds and the papers don't contain: what must not be shown."""
     papers = " ".join(papers_text.split())
-    return sorted({s for reply in replies for s in answer_strings(reply)
-                   if s in shown and s not in validated and s not in papers})
+    return {s for reply in replies for s in answer_strings(reply) if s not in validated and s not in papers}
+
+
+def leaked(report: dict, replies: list[str], validated: set[str], papers_text: str) -> list[str]:
+    """The unvalidated answer strings that appear in `report`."""
+    shown = "\n".join(strings(report))
+    return sorted(s for s in unvalidated(replies, validated, papers_text) if s in shown)
 
 
 def snapshot_text(directory: Path) -> str:

@@ -21,7 +21,7 @@ from tests.integration.cli_helpers import (
     week_snapshot,
 )
 from tests.integration.real_model_server import ALIAS, llama_server  # noqa: F401 (the fixture)
-from tests.report_leaks import answer_strings, leaked, snapshot_text
+from tests.report_leaks import leaked, snapshot_text, unvalidated, validated_strings
 from tests.usage_proxy import UsageProxy
 
 pytestmark = pytest.mark.real_model
@@ -84,14 +84,14 @@ def test_usage_equals_the_servers_usage_fields(week):
 
 def test_nothing_the_model_wrote_that_failed_validation_reaches_the_report(week):
     report, replies = week["report"], week["replies"]
-    cache, papers = week["tmp"] / "memory" / "llm-cache.sqlite", snapshot_text(week["snapshot"])
+    validated, papers = validated_strings(week["tmp"] / "memory" / "llm-cache.sqlite"), snapshot_text(week["snapshot"])
     assert replies, "the proxy kept the model's answers"
-    assert leaked(report, replies, cache, papers) == []
-    # the check sees a leak when there is one: any answer string that was not validated, planted in the report
-    unvalidated = [s for r in replies for s in answer_strings(r) if leaked({"planted": s}, [s], cache, papers)]
+    assert leaked(report, replies, validated, papers) == []
+    # the check sees a leak when there is one: an answer string that was not validated, planted in the report
+    hidden = sorted(unvalidated(replies, validated, papers))
     if report["partial"]:
-        assert unvalidated, "a partial run had answers that failed validation"
-        assert leaked({**report, "planted": unvalidated[0]}, replies, cache, papers) == [unvalidated[0]]
+        assert hidden, "a partial run had answers that failed validation"
+        assert leaked({**report, "planted": hidden[0]}, replies, validated, papers) == [hidden[0]]
 
 
 def test_a_second_run_makes_no_call(week):
