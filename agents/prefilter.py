@@ -23,6 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
+from brief.numeric import SparseRows, TfIdf, beta_quantile, fit_logistic, roc_auc, stratified_folds
 from brief.untrusted import fold
 
 # -- rankers -----------------------------------------------------------------------------------------------
@@ -170,7 +171,7 @@ def fit_ranker(
     ranker = LearnedRanker(topic_vectors, len(labels), int(labels.sum()), k=k)
     words = None
     if texts is not None:  # the vocabulary and IDF need no labels: fitted once on every text, shared by the folds
-        ranker.vectorizer = _vectorizer().fit(list(texts) + list(topic_texts or []))
+        ranker.vectorizer = TfIdf().fit(list(texts) + list(topic_texts or []))
         words = (ranker.vectorizer.transform(texts), ranker.vectorizer.transform(topic_texts) if topic_texts else None)
     oof = _out_of_fold(ranker, vectors, labels, weights, judged, words, prior_weight, folds, seed)
     ranker.scale = {name: (float(v.mean()), float(v.std()) or 1.0) for name, v in oof.items()}
@@ -193,44 +194,26 @@ def _fit_all(ranker: LearnedRanker, vectors, labels, weights, judged, words, pri
 
 
 def _fit_vectors(ranker: LearnedRanker, vectors, labels, weights, prior_weight):
-    from sklearn.linear_model import LogisticRegression
-
     X = ranker.features(vectors)
     y, w = labels, weights
     if prior_weight > 0:  # each topic is a positive example: the criteria anchor a small history
         X = np.vstack([X, ranker.features(ranker.topic_vectors)])
         y = np.concatenate([y, np.ones(len(ranker.topic_vectors), dtype=int)])
         w = np.concatenate([w, np.full(len(ranker.topic_vectors), prior_weight)])
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000, random_state=0)
-    model.fit(X, y, sample_weight=w)
-    return model
+    return fit_logistic(X, y, w, C=1.0)
 
 
-def _vectorizer():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    return TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, stop_words="english",
-                           max_features=100000, dtype=np.float32)
-
-
-def _fit_words(X, labels, weights, topic_rows, prior_weight):
-    import scipy.sparse as sp
-    from sklearn.linear_model import LogisticRegression
-
+def _fit_words(X: SparseRows, labels, weights, topic_rows: SparseRows | None, prior_weight):
     y, w = labels, weights
     if topic_rows is not None and prior_weight > 0:
-        X = sp.vstack([X, topic_rows]).tocsr()
+        X = X.stack(topic_rows)
         y = np.concatenate([y, np.ones(topic_rows.shape[0], dtype=int)])
         w = np.concatenate([w, np.full(topic_rows.shape[0], prior_weight)])
-    model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=3000, solver="liblinear", random_state=0)
-    model.fit(X, y, sample_weight=w)
-    return model
+    return fit_logistic(X, y, w, C=10.0, penalise_intercept=True)
 
 
 def _out_of_fold(ranker, vectors, labels, weights, judged, words, prior_weight, folds, seed) -> dict[str, np.ndarray]:
     """Each example scored by parts fitted without it: the honest score distribution for scale and cut."""
-    from sklearn.model_selection import StratifiedKFold
-
     k = int(min(folds, labels.sum(), (labels == 0).sum()))
     oof = {"embedding": np.zeros(len(labels)), "neighbours": np.zeros(len(labels))}
     if words is not None:
@@ -241,14 +224,14 @@ def _out_of_fold(ranker, vectors, labels, weights, judged, words, prior_weight, 
         if words is not None:
             oof["text"] = ranker.text_model.decision_function(words[0])
         return oof
-    for train, test in StratifiedKFold(k, shuffle=True, random_state=seed).split(vectors, labels):
+    for train, test in stratified_folds(labels, k, seed):
         fold = LearnedRanker(ranker.topic_vectors, len(train), int(labels[train].sum()), k=ranker.k)
         _fit_all(fold, vectors[train], labels[train], weights[train], judged[train],
-                 (words[0][train], words[1]) if words is not None else None, prior_weight)
+                 (words[0].take(train), words[1]) if words is not None else None, prior_weight)
         oof["embedding"][test] = fold.model.decision_function(fold.features(vectors[test]))
         oof["neighbours"][test] = knn_contrast(vectors[test], fold.positives, fold.negatives, fold.k)
         if words is not None:
-            oof["text"][test] = fold.text_model.decision_function(words[0][test])
+            oof["text"][test] = fold.text_model.decision_function(words[0].take(test))
     return oof
 
 
@@ -257,12 +240,10 @@ def _out_of_fold(ranker, vectors, labels, weights, judged, words, prior_weight, 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Ranking AUC (ties count half); nan when one class is missing."""
-    from sklearn.metrics import roc_auc_score
-
     labels = np.asarray(labels, dtype=int)
     if labels.min(initial=1) == labels.max(initial=0) or len(set(labels.tolist())) < 2:
         return float("nan")
-    return float(roc_auc_score(labels, scores))
+    return roc_auc(labels, scores)
 
 
 def share_for_recall(scores: np.ndarray, labels: np.ndarray, target: float = 0.95) -> float:
@@ -324,12 +305,10 @@ def recall_interval(positives_above: int, below: int, audit_n: int, audit_positi
     """
     if audit_n <= 0:
         return None, None
-    from scipy.stats import beta
-
     p = audit_positives / audit_n
     alpha = 1 - level
-    lo = 0.0 if audit_positives == 0 else float(beta.ppf(alpha / 2, audit_positives, audit_n - audit_positives + 1))
-    hi = 1.0 if audit_positives == audit_n else float(beta.ppf(1 - alpha / 2, audit_positives + 1, audit_n - audit_positives))
+    lo = 0.0 if audit_positives == 0 else beta_quantile(alpha / 2, audit_positives, audit_n - audit_positives + 1)
+    hi = 1.0 if audit_positives == audit_n else beta_quantile(1 - alpha / 2, audit_positives + 1, audit_n - audit_positives)
     # audited accepts were found too, but they stand for the whole below-cut region in the estimate
     found = positives_above
 

@@ -24,6 +24,7 @@ from brief.protocols import LLM, RunMemory
 from brief.agents.synthesis_writer import LLMWriter
 from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, trends
 from brief.config import SynthesisConfig
+from brief.numeric import kmeans, silhouette_cosine
 from brief.models import (
     CitationRepair,
     Decision,
@@ -67,13 +68,11 @@ def cluster(vectors: np.ndarray, max_themes: int = 8) -> list[list[int]]:
         return []
     if n < 4 or max_themes < 2:
         return [list(range(n))]
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
+    sample = np.random.default_rng(0).choice(n, 2000, replace=False) if n > 2000 else np.arange(n)
     best_labels, best_score = None, -2.0
     for k in theme_counts(n, max_themes):
-        labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(vectors)
-        score = silhouette_score(vectors, labels, metric="cosine", sample_size=min(n, 2000), random_state=0)
+        labels = kmeans(vectors, k)
+        score = silhouette_cosine(vectors[sample], labels[sample])
         if score > best_score + 1e-6:
             best_labels, best_score = labels, score
     groups = [[i for i in range(n) if best_labels[i] == c] for c in sorted(set(best_labels))]
@@ -105,9 +104,7 @@ MAX_THEME_SIZE = 12
 def _split_large(vectors: np.ndarray, group: list[int], max_size: int) -> list[list[int]]:
     if len(group) <= max_size:
         return [group]
-    from sklearn.cluster import KMeans
-
-    labels = KMeans(n_clusters=2, n_init=4, random_state=0).fit_predict(vectors[group])
+    labels = kmeans(vectors[group], 2)
     halves = [[g for g, label in zip(group, labels) if label == c] for c in (0, 1)]
     if not all(halves):
         return [group]

@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage, citations, cite_key
+from brief.numeric import roc_auc
 from brief.text import terms, tokens
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?%?")
@@ -34,9 +35,7 @@ def auc(scores: Sequence[float], labels: Sequence[int]) -> float | None:
     y = np.asarray(labels, dtype=int)
     if y.sum() == 0 or y.sum() == len(y):
         return None
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(y, np.asarray(scores, dtype=float)))
+    return roc_auc(y, np.asarray(scores, dtype=float))
 
 
 def recall_at(scores: Sequence[float], labels: Sequence[int], share: float) -> float | None:

@@ -27,6 +27,8 @@ from typing import Any, cast
 import numpy as np
 import numpy.typing as npt
 
+from brief.numeric import SparseRows
+
 from . import onnx_minilm
 
 log = logging.getLogger(__name__)
@@ -159,11 +161,9 @@ class StaticMiniLMEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        import scipy.sparse as sp
-
         table = self._load()
         indptr, cols = self._piece_ids(list(texts))
-        counts = sp.csr_matrix((np.ones(len(cols), np.float32), cols, indptr), shape=(len(texts), len(table)))
+        counts = SparseRows(np.ones(len(cols), np.float32), cols, indptr, len(table))
         out = np.asarray(counts @ table, dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         empty = norms[:, 0] < 1e-12
