@@ -96,25 +96,25 @@ def fit_logistic(X: np.ndarray | SparseRows, y: np.ndarray, sample_weight: np.nd
     """L2-regularised logistic regression with balanced class weights, by Newton's method.
 
     Minimises ½‖w‖² (+ ½b², as liblinear does, if `penalise_intercept`) + C·Σ sᵢ·log(1 + exp(−yᵢ·(xᵢ·w + b)))
-    with yᵢ = ±1 and sᵢ = wᵢ·Σw / (2·Σ of w over yᵢ's class) (classes balanced by weight). The objective is strictly convex,
-    so this is the optimum scikit-learn's lbfgs (`penalise_intercept=False`) and liblinear (True) converge to.
+    with yᵢ = ±1 and sᵢ = wᵢ·Σw / (2·Σ of w over yᵢ's class) (classes balanced by weight). The objective is
+    strictly convex, so this is the optimum scikit-learn's lbfgs (`penalise_intercept=False`) and liblinear (True) converge to.
     Dense features solve each Newton step exactly; sparse ones by conjugate gradients.
     """
     y = np.asarray(y, dtype=int)
     sign = np.where(y == 1, 1.0, -1.0)
     s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
     s = s * (s.sum() / (2 * np.bincount(y, weights=s, minlength=2)))[y]
-    sparse = isinstance(X, SparseRows)
-    Xd = X if sparse else np.asarray(X, dtype=float)
-    d = Xd.shape[1]
+    rows = X if isinstance(X, SparseRows) else None
+    dense = None if isinstance(X, SparseRows) else np.asarray(X, dtype=float)
+    d = X.shape[1]
     reg = np.ones(d + 1)
     reg[d] = 1.0 if penalise_intercept else 0.0
 
     def scores(theta: np.ndarray) -> np.ndarray:
-        return np.asarray(Xd @ theta[:d], dtype=float) + theta[d]
+        return np.asarray((rows if rows is not None else dense) @ theta[:d], dtype=float) + theta[d]
 
     def back(u: np.ndarray) -> np.ndarray:
-        return np.append(Xd.transpose_dot(u) if sparse else Xd.T @ u, u.sum())
+        return np.append(rows.transpose_dot(u) if rows is not None else np.asarray(dense).T @ u, u.sum())
 
     def objective(theta: np.ndarray) -> float:
         return 0.5 * float(reg @ theta**2) + C * float(s @ np.logaddexp(0.0, -sign * scores(theta)))
@@ -129,11 +129,11 @@ def fit_logistic(X: np.ndarray | SparseRows, y: np.ndarray, sample_weight: np.nd
         if norm <= tol * max(g0, 1.0):
             break
         curvature = C * s * _sigmoid(margin) * _sigmoid(-margin)
-        if sparse:
+        if dense is None:
             step = _conjugate_gradient(lambda v, c=curvature: reg * v + back(c * scores(v)), -grad,
                                        min(0.1, math.sqrt(norm / max(g0, 1.0))))
         else:
-            A = np.hstack([Xd, np.ones((len(y), 1))])
+            A = np.hstack([dense, np.ones((len(y), 1))])
             hessian = A.T @ (A * curvature[:, None]) + np.diag(reg)
             step = np.linalg.solve(hessian + 1e-12 * np.eye(d + 1), -grad)
         theta = _line_search(objective, theta, step, float(grad @ step))

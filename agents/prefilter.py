@@ -75,7 +75,7 @@ class LearnedRanker:
         self.k = k
         self.model = None
         self.text_model = None
-        self.vectorizer = None
+        self.vectorizer: TfIdf | None = None
         self.positives = np.zeros((0, self.topic_vectors.shape[1]), np.float32)
         self.negatives = np.zeros((0, self.topic_vectors.shape[1]), np.float32)
         self.scale: dict[str, tuple[float, float]] = {}
