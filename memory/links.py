@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -67,6 +68,18 @@ HUB_PENALTY = 0.02  # per further paper it is near: a paper near everything says
 EVIDENCE_MARGIN = 0.08  # the score (cosine + evidence - hub penalty) must beat the threshold by this much
 BARE_MARGIN = 0.09  # a link with no evidence but the cosine must beat the threshold by this much
 MAX_PER_TARGET = 3  # links to one earlier paper in a week, unless the same authors wrote both
+
+
+def hub_excess(near_counts: Counter[str]) -> dict[str, float]:
+    """Per earlier paper, how many more of the week's papers it is near than earlier papers typically are: the
+    count the hub penalty multiplies. A hub is near many more papers than usual: in a narrow memory (every paper
+    on one topic) everything is near everything, and that is no reason to drop links. "Usual" is the
+    HUB_TYPICAL percentile of the counts, at least HUB_FREE, rounded up to whole papers (a paper near 9 when the
+    percentile falls at 8.5 is typical, not half a hub)."""
+    if not near_counts:
+        return {}
+    free = max(HUB_FREE, math.ceil(float(np.percentile(list(near_counts.values()), HUB_TYPICAL))))
+    return {pid: float(max(0, count - free)) for pid, count in near_counts.items()}
 
 
 def threshold_for(configured: float, memory_size: int) -> float:
@@ -136,11 +149,7 @@ def find_links(
     area = text_frequencies([p.text_for_embedding() for p in papers])  # terms most of them share name the field
     cut = threshold_for(threshold, memory.count())
     floor = cut - AUTHOR_BONUS  # below the threshold only the same authors' work can still qualify
-    hubs = Counter(r.id for near in pool for r in near if (r.similarity or 0) >= cut)
-    # a hub is near many more of this week's papers than earlier papers usually are: in a narrow memory
-    # (every paper on one topic) everything is near everything, and that is no reason to drop links
-    free = max(HUB_FREE, float(np.percentile(list(hubs.values()), HUB_TYPICAL))) if hubs else HUB_FREE
-    excess = {pid: max(0.0, count - free) for pid, count in hubs.items()}
+    excess = hub_excess(Counter(r.id for near in pool for r in near if (r.similarity or 0) >= cut))
     candidates: list[_Candidate] = []
     for paper, near in zip(papers, pool):
         for record in near:

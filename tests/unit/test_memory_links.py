@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from brief.memory.links import author_keys, calibrate_threshold, find_links, shared_authors
+from collections import Counter
+
+from brief.memory.links import author_keys, calibrate_threshold, find_links, hub_excess, shared_authors
 from brief.memory.store import Memory
 from brief.models import Paper
 
@@ -115,3 +117,13 @@ def test_a_hub_near_every_new_paper_takes_at_most_three_weak_links(tmp_path):
     reasons = [link for ls in links.values() for link in ls]
     assert all("effective" not in link.shared_terms and "trade-off" not in link.shared_terms for link in reasons)
     assert any("kinesthetic spline primitives" in link.reason.lower() for link in reasons)
+
+
+def test_hubs_are_counted_in_whole_papers_above_the_typical_count():
+    """The 75th percentile of these counts falls at 8.25: a paper near 9 new papers is typical (no penalty),
+    one near 12 is 3 papers beyond it; a narrow memory where every paper is near 2 has no hub at all."""
+    counts = Counter({"a": 12, "b": 9, "c": 8, "d": 8, "e": 8, "f": 7, "g": 6, "h": 5})
+    excess = hub_excess(counts)
+    assert excess["a"] == 3.0 and excess["b"] == 0.0 and excess["h"] == 0.0
+    assert hub_excess(Counter({"x": 2, "y": 2})) == {"x": 0.0, "y": 0.0}
+    assert hub_excess(Counter()) == {}
