@@ -20,7 +20,7 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
 
     report = json.loads((work / "briefings" / "2026-W24.json").read_text())
     linked = [p for p in report["accepted"] if p["links"]]
-    assert len(linked) >= len(report["accepted"]) / 2, f"only {len(linked)} W24 papers link to the demo's W23"
+    assert len(linked) >= max(20, len(report["accepted"]) / 2), f"only {len(linked)} W24 papers link to the demo's W23"
     assert {link["week"] for p in linked for link in p["links"]} == {"2026-W23"}
     md = (work / "briefings" / "2026-W24.md").read_text()
     assert "This is the demo" in md
