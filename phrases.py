@@ -181,7 +181,15 @@ def initials(written: str) -> str:
 
 def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
                         min_support: int = 2, common_share: float = 0.05) -> list[str]:
-    """Up to k phrases frequent in `docs` and rare in the background, no two sharing a stem, as written.
+    """Up to k phrases frequent in `docs` and rare in the background, no two sharing a stem, as written
+    (`supported_phrases` without the counts)."""
+    return [text for text, _ in supported_phrases(docs, titles, background, k, min_support, common_share)]
+
+
+def supported_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
+                      min_support: int = 2, common_share: float = 0.05) -> list[tuple[str, int]]:
+    """Up to k (phrase as written, how many of `docs` use it), frequent in `docs` and rare in the background,
+    no two sharing a stem, best first.
 
     Score: (papers using it + half the titles using it) x idf against the background x (1 + 0.2 per word past
     the first); a phrase in more than `common_share` of the background beyond the group is generic there."""
@@ -221,7 +229,7 @@ def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Co
         used |= word_stems(key)
         if len(chosen) == k:
             break
-    return [display(spellings[key]) for key in chosen]
+    return [(display(spellings[key]), support[key]) for key in chosen]
 
 
 def _keeps_case(written: str) -> bool:

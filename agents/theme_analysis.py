@@ -22,14 +22,14 @@ import numpy as np
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
-from brief.phrases import distinctive_phrases, initials, phrase_frequencies, shared_phrases, strip_latex
+from brief.phrases import initials, phrase_frequencies, shared_phrases, strip_latex, supported_phrases
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
                 background: list[str]) -> list[ThemeBrief]:
     """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
-    heaviest theme first. A name's phrases are each shared by two of its papers (one paper's quirk is no
-    theme); a group sharing none is named for what it is: the rest of the topic most of its papers were
+    heaviest theme first. A name's first phrase is shared by two of its papers (one paper's quirk is no
+    theme), a second one by a third of them, at least three; a group sharing none is named for what it is: the rest of the topic most of its papers were
     accepted for ("Legged robot navigation: assorted"). A single paper is named by its title. A phrase a
     heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice); a theme
     whose phrases all name heavier themes is "More on" its first."""
@@ -37,19 +37,24 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
     drafts = []
     for group in groups:
         members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
-        found = [] if len(members) == 1 else distinctive_phrases(
+        ranked = [] if len(members) == 1 else supported_phrases(
             [p.text_for_embedding() for p in members], [p.title for p in members], bg, k=6, min_support=2)
-        drafts.append((round(sum(decisions[p.id].relevance for p in members) / 10, 2), members, found))
+        drafts.append((round(sum(decisions[p.id].relevance for p in members) / 10, 2), members, ranked))
     themes = []
     named: set[str] = set()
-    for weight, members, found in sorted(drafts, key=lambda d: (-d[0], d[1][0].id)):
-        fresh = [f for f in found if f.lower() not in named and initials(f).lower() not in named]
+    for weight, members, ranked in sorted(drafts, key=lambda d: (-d[0], d[1][0].id)):
+        found = [text for text, _ in ranked]
+        fresh = [(f, n) for f, n in ranked if f.lower() not in named and initials(f).lower() not in named]
+        # a second phrase only when a third of the theme uses it: two of eleven papers' "held-out" or "five
+        # benchmarks" is a quirk of those two, and the name reads better without it
+        shown = fresh[:1] + [(f, n) for f, n in fresh[1:2] if n >= max(3, len(members) / 3)]
         if len(members) == 1:
             name = _short_title(strip_latex(members[0].title))
         else:
             # every phrase names a heavier theme already: the same subject again, said so
-            name = " · ".join(fresh[:2]) if fresh else f"More on {found[0]}" if found else _assorted(members, decisions)
-        named |= {f.lower() for f in fresh[:2]} | {initials(f).lower() for f in fresh[:2] if " " in f or "-" in f}
+            name = " · ".join(f for f, _ in shown) if shown else f"More on {found[0]}" if found else \
+                _assorted(members, decisions)
+        named |= {f.lower() for f, _ in shown} | {initials(f).lower() for f, _ in shown if " " in f or "-" in f}
         themes.append(ThemeBrief(name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found[:4]],
                                  categories=sorted({p.primary_category for p in members}), weight=weight))
     return themes

@@ -117,3 +117,15 @@ def test_two_themes_never_share_a_name():
     names = [t.name for t in name_themes([[0, 1, 2], [3, 4]], papers, decisions, texts + WEEK[len(AGENTS):])]
     assert len(set(names)) == 2 and names[0] == "LLM Agents", names
     assert names[1] == "More on LLM Agents", names
+
+
+def test_a_second_phrase_joins_the_name_only_when_a_third_of_the_theme_uses_it():
+    """Nine papers on tactile sensing; "credit assignment" is in two of them (a quirk of those two, left out of
+    the name), "dexterous hands" in four of six (named)."""
+    quirk = [f"Tactile sensing study {i}. Tactile sensing for grasping, variant {i}"
+             + (", with credit assignment." if i < 2 else ".") for i in range(9)]
+    assert _named(quirk) == ["Tactile Sensing"], _named(quirk)
+    shared = [f"Tactile sensing study {i}. Tactile sensing for grasping, variant {i}"
+              + (", with dexterous hands." if i < 4 else ".") for i in range(6)]
+    name = _named(shared)[0]
+    assert name.split(" · ")[0] == "Tactile Sensing" and name.split(" · ")[1].lower() == "dexterous hands", name
