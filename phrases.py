@@ -64,15 +64,15 @@ def _content(word: str) -> bool:
     return len(low) > 2 and low not in generic_words() and not low[0].isdigit() and not low.endswith("ly")
 
 
-# the last part of an adjectival compound ("embodiment-agnostic", "contact-rich", "training-free")
+# the last part of an adjectival compound ("embodiment-agnostic", "contact-rich", "coarse-to-fine", "held-out")
 _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time driven conditioned specific guided
     efficient robust like wise centric grained independent dependent invariant consistent grounded shot tuned
-    oriented intensive critical friendly ready end only heavy light native style""".split())
+    oriented intensive critical friendly ready end only heavy light native style fine out""".split())
 
 
-# the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon")
+# the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon", "on-device")
 _ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi whole general"
-                                 .split())
+                                 " on off".split())
 
 
 # words ending like adjectives ("-ic", "-al") that are nouns and may end a phrase or stand alone

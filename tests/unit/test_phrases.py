@@ -129,3 +129,10 @@ def test_a_second_phrase_joins_the_name_only_when_a_third_of_the_theme_uses_it()
               + (", with dexterous hands." if i < 4 else ".") for i in range(6)]
     name = _named(shared)[0]
     assert name.split(" · ")[0] == "Tactile Sensing" and name.split(" · ")[1].lower() == "dexterous hands", name
+
+
+def test_adjectival_compounds_never_stand_alone_as_a_name_or_term():
+    from brief.phrases import single_word_ok
+
+    assert not any(single_word_ok(w) for w in ("Coarse-to-fine", "Held-out", "On-device", "off-policy", "training-free"))
+    assert all(single_word_ok(w) for w in ("End-effector", "vision-language-action", "Hand-Object"))
