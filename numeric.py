@@ -42,8 +42,9 @@ class SparseRows:
         if other.ndim == 1:
             return np.bincount(self._row_of, weights=self.data * other[self.indices], minlength=self.shape[0])
         out = np.zeros((self.shape[0], other.shape[1]), dtype=np.result_type(self.data, other))
-        chunk = max(1, 2_000_000 // max(1, other.shape[1] * max(1, len(self.data) // max(1, self.shape[0]))))
-        for start in range(0, self.shape[0], chunk):  # bounded memory: rows' gathered columns, a chunk at a time
+        per_row = max(1, len(self.data) // max(1, self.shape[0]))  # stored values in a typical row
+        chunk = max(1, 2_000_000 // (other.shape[1] * per_row))  # rows whose gathered columns fit ~2M values
+        for start in range(0, self.shape[0], chunk):
             stop = min(start + chunk, self.shape[0])
             lo, hi = int(self.indptr[start]), int(self.indptr[stop])
             if lo == hi:

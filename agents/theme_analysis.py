@@ -29,8 +29,8 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
                 background: list[str]) -> list[ThemeBrief]:
     """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
     heaviest theme first. A name's first phrase is shared by two of its papers (one paper's quirk is no
-    theme), a second one by a third of them, at least three; a group sharing none is named for what it is: the rest of the topic most of its papers were
-    accepted for ("Legged robot navigation: assorted"). A single paper is named by its title. A phrase a
+    theme), a second one by a third of them, at least three; a group sharing none is named for what it is:
+    the rest of the topic most of its papers were accepted for ("Legged robot navigation: assorted"). A single paper is named by its title. A phrase a
     heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice); a theme
     whose phrases all name heavier themes is "More on" its first."""
     bg = phrase_frequencies(background)
