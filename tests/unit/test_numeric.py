@@ -20,6 +20,7 @@ from brief.numeric import (
     kmeans,
     roc_auc,
     silhouette_cosine,
+    stratified_folds,
 )
 
 
@@ -121,3 +122,13 @@ def test_auc_matches_sklearn_with_ties():
                                    (0.001, 2, 2)])
 def test_beta_quantile_matches_scipy(q, a, b):
     assert beta_quantile(q, a, b) == pytest.approx(float(beta.ppf(q, a, b)), abs=1e-9)
+
+
+def test_stratified_folds_partition_the_examples_and_spread_each_class():
+    labels = np.array([1] * 13 + [0] * 40)
+    folds = stratified_folds(labels, 5, seed=3)
+    tests = np.concatenate([test for _, test in folds])
+    assert sorted(tests.tolist()) == list(range(len(labels))), "every example is tested exactly once"
+    assert all(set(train.tolist()).isdisjoint(test.tolist()) for train, test in folds)
+    assert sorted(int(labels[test].sum()) for _, test in folds) == [2, 2, 3, 3, 3], "positives dealt evenly"
+    assert [t.tolist() for _, t in folds] == [t.tolist() for _, t in stratified_folds(labels, 5, seed=3)], "seeded"
