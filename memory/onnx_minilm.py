@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     import logging
     from collections.abc import Callable
 
+# before onnxruntime is imported (only ever inside this package's functions): since 1.29 it sends usage telemetry
+# on Linux too and writes a device id under ~/.cache; an offline tool does neither. A user's own setting wins.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
 # Bump when anything changes the artifact's numbers (export, quantisation, pooling): old caches are ignored.
 RECIPE_VERSION = 5
 _MODEL_FILES = ("config.json", "tokenizer.json", "model.safetensors")

@@ -32,6 +32,7 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
     assert not re.search(r"both on ([^;)]+); shared: \1\)", md), "a link's shared terms are said once"
     assert (work / "briefings" / ".brief-demo" / "briefings" / "2026-W23.json").exists()
     assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is untouched"
+    assert not (home / ".cache" / "Microsoft").exists(), "onnxruntime's telemetry is off: no device id in HOME"
 
     again = brief("weekly", "--quiet", "--json", env=env, cwd=work, timeout=600)
     assert again.returncode == 0, again.stderr
