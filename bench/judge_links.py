@@ -18,27 +18,8 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 
-def sample(briefing: Path, corpus: Path, n: int, seed: int) -> None:
-    report = json.loads(briefing.read_text())
-    pairs = [(p["id"], link) for p in report["accepted"] for link in p["links"]]
-    texts = {}
-    for path in sorted(corpus.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            texts.setdefault(record["id"].split("v")[0], record)
-    print(f"{len(pairs)} links in {briefing}; targets: {Counter(link['id'] for _, link in pairs).most_common(3)}")
-    for i, (new, link) in enumerate(random.Random(seed).sample(pairs, min(n, len(pairs)))):
-        a, b = texts[new], texts[link["id"]]
-        print(f"## {i} {new} -> {link['id']} sim={link['similarity']:.2f} reason={link.get('reason')!r}")
-        for tag, r in (("A", a), ("B", b)):
-            print(f"{tag} [{r['categories'][0]}] {r['title']}\n   {r['summary'][:420]}")
-        print()
-
-
 def _corpus_texts(corpus: Path) -> dict[str, dict]:
+    """id (without version) → the corpus record, from the daily JSONL files (unreadable lines skipped)."""
     texts: dict[str, dict] = {}
     for path in sorted(corpus.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -48,6 +29,19 @@ def _corpus_texts(corpus: Path) -> dict[str, dict]:
                 continue
             texts.setdefault(record["id"].split("v")[0], record)
     return texts
+
+
+def sample(briefing: Path, corpus: Path, n: int, seed: int) -> None:
+    report = json.loads(briefing.read_text())
+    pairs = [(p["id"], link) for p in report["accepted"] for link in p["links"]]
+    texts = _corpus_texts(corpus)
+    print(f"{len(pairs)} links in {briefing}; targets: {Counter(link['id'] for _, link in pairs).most_common(3)}")
+    for i, (new, link) in enumerate(random.Random(seed).sample(pairs, min(n, len(pairs)))):
+        a, b = texts[new], texts[link["id"]]
+        print(f"## {i} {new} -> {link['id']} sim={link['similarity']:.2f} reason={link.get('reason')!r}")
+        for tag, r in (("A", a), ("B", b)):
+            print(f"{tag} [{r['categories'][0]}] {r['title']}\n   {r['summary'][:420]}")
+        print()
 
 
 def packet(briefings: list[Path], corpus: Path, n: int, seed: int, out: Path) -> None:
