@@ -120,6 +120,7 @@ def fit_logistic(X: np.ndarray | SparseRows, y: np.ndarray, sample_weight: np.nd
     def objective(theta: np.ndarray) -> float:
         return 0.5 * float(reg @ theta**2) + C * float(s @ np.logaddexp(0.0, -sign * scores(theta)))
 
+    with_ones = None if dense is None else np.hstack([dense, np.ones((len(y), 1))])  # the intercept's column
     theta = np.zeros(d + 1)
     g0 = None
     for _ in range(max_iter):
@@ -130,12 +131,11 @@ def fit_logistic(X: np.ndarray | SparseRows, y: np.ndarray, sample_weight: np.nd
         if norm <= tol * max(g0, 1.0):
             break
         curvature = C * s * _sigmoid(margin) * _sigmoid(-margin)
-        if dense is None:
+        if with_ones is None:
             step = _conjugate_gradient(lambda v, c=curvature: reg * v + back(c * scores(v)), -grad,
                                        min(0.1, math.sqrt(norm / max(g0, 1.0))))
         else:
-            A = np.hstack([dense, np.ones((len(y), 1))])
-            hessian = A.T @ (A * curvature[:, None]) + np.diag(reg)
+            hessian = with_ones.T @ (with_ones * curvature[:, None]) + np.diag(reg)
             step = np.linalg.solve(hessian + 1e-12 * np.eye(d + 1), -grad)
         theta = _line_search(objective, theta, step, float(grad @ step))
     return LogisticModel(theta[:d].copy(), float(theta[d]))
@@ -252,7 +252,7 @@ def kmeans(X: np.ndarray, k: int, n_init: int = 10, seed: int = 0, max_iter: int
     for _ in range(n_init):
         centres = _kmeans_plus_plus(X, k, rng)
         for _ in range(max_iter):
-            dist = np.maximum(norms[:, None] - 2 * X @ centres.T + (centres**2).sum(axis=1)[None, :], 0.0)
+            dist = _squared_distances(X, norms, centres)
             labels = dist.argmin(axis=1)
             moved = centres.copy()
             for c in range(k):
@@ -266,12 +266,17 @@ def kmeans(X: np.ndarray, k: int, n_init: int = 10, seed: int = 0, max_iter: int
             centres = moved
             if shift <= limit:
                 break
-        dist = np.maximum(norms[:, None] - 2 * X @ centres.T + (centres**2).sum(axis=1)[None, :], 0.0)
+        dist = _squared_distances(X, norms, centres)
         labels = dist.argmin(axis=1)
         inertia = float(dist[np.arange(len(X)), labels].sum())
         if inertia < best_inertia - 1e-12:
             best, best_inertia = labels, inertia
     return best
+
+
+def _squared_distances(X: np.ndarray, norms: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Point × centre squared Euclidean distances (`norms`: each point's squared length)."""
+    return np.maximum(norms[:, None] - 2 * X @ centres.T + (centres**2).sum(axis=1)[None, :], 0.0)
 
 
 def _kmeans_plus_plus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

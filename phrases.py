@@ -179,13 +179,6 @@ def initials(written: str) -> str:
     return "".join(w if any(c.isdigit() for c in w) else w[0] for w in words).upper()
 
 
-def distinctive_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
-                        min_support: int = 2, common_share: float = 0.05) -> list[str]:
-    """Up to k phrases frequent in `docs` and rare in the background, no two sharing a stem, as written
-    (`supported_phrases` without the counts)."""
-    return [text for text, _ in supported_phrases(docs, titles, background, k, min_support, common_share)]
-
-
 def supported_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
                       min_support: int = 2, common_share: float = 0.05) -> list[tuple[str, int]]:
     """Up to k (phrase as written, how many of `docs` use it), frequent in `docs` and rare in the background,

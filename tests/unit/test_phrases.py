@@ -6,7 +6,7 @@ from __future__ import annotations
 from brief.agents.synthesiser import trend_sentence
 from brief.agents.theme_analysis import Trend
 from brief.fields import cross_field, field_of
-from brief.phrases import distinctive_phrases, phrase_frequencies, shared_phrases, stem, strip_latex, text_frequencies
+from brief.phrases import phrase_frequencies, shared_phrases, stem, strip_latex, supported_phrases, text_frequencies
 
 AGENTS = [
     "Agentic tool use for LLM agents: agents call tools through a planner and a tool-use memory.",
@@ -15,6 +15,10 @@ AGENTS = [
     "A \\textbf{algorithm} for agents: tool-use memory and an agentic planner.",
 ]
 WEEK = AGENTS + [f"Galaxy rotation curves and dark matter halos, sample {i}." for i in range(40)]
+
+
+def distinctive_phrases(docs, titles, background, k):
+    return [text for text, _ in supported_phrases(docs, titles, background, k=k)]
 
 
 def test_a_theme_name_is_phrases_with_no_repeated_stem_and_no_latex():
