@@ -62,5 +62,5 @@ def writes(sorted_: Remembered, decisions: dict[str, Decision], reviews: dict[st
                                      "run_id": run_id, "extra": extra}),
         Write(rejected, "rejected", {"topics": {p.id: decisions[p.id].topic or "" for p in rejected},
                                      "run_id": run_id, "extra": extra}),
-        Write(sorted_.cut, "cut", {"run_id": run_id, "documents": False}),
+        Write(sorted_.cut, "cut", {"run_id": run_id, "abstracts": False}),
     ]

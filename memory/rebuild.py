@@ -1,6 +1,6 @@
 """`brief memory check --repair`: rebuild a collection's vector index from the records memory still holds.
 
-Chroma keeps records (ids, documents, metadata) in `chroma.sqlite3` and the vectors only in the HNSW files
+Chroma keeps records (ids, metadata with the abstract, documents of older memories) in `chroma.sqlite3` and the vectors only in the HNSW files
 once its write log is compacted, so a damaged index can't be copied back from Chroma. It is rebuilt by
 embedding each record's text again, exactly as it was embedded when stored ("title. abstract", or the bare
 id of an id-only stub) through the embedding cache, which usually holds those very vectors: the rebuilt
@@ -20,6 +20,7 @@ import numpy as np
 
 from brief.memory.chroma import open_client, pages
 from brief.memory.hnsw_files import vector_segments
+from brief.memory.records import abstract_of
 
 SUFFIX = ".rebuild"
 _UPSERT = 4000  # under Chroma's max batch of 5461
@@ -27,7 +28,7 @@ _UPSERT = 4000  # under Chroma's max batch of 5461
 
 def embedding_text(pid: str, meta: dict[str, Any], document: str | None) -> str:
     """The text a record's vector was made from (Paper.text_for_embedding, or the id of a stub)."""
-    return pid if meta.get("stub") else f"{meta.get('title', '')}. {document or ''}"
+    return pid if meta.get("stub") else f"{meta.get('title', '')}. {abstract_of(meta, document)}"
 
 
 def finish_interrupted(client: Any) -> list[str]:

@@ -21,6 +21,16 @@ from brief.models import Paper
 from brief.sources.window import week_ordinal
 
 MAX_HISTORY = 40  # decisions kept per paper: a weekly paper gets one or two, this is a safety cap
+# The abstract lives in the metadata, not in Chroma's document: Chroma full-text indexes every document, which
+# brief never searches, and that index made writes twice as slow (bench/bootstrap.py). Memories written before
+# keep theirs as documents; `abstract_of` reads either.
+ABSTRACT = "abstract"
+MAX_ABSTRACT = 4000  # characters stored: arXiv caps abstracts at 1,920; other sources run longer
+
+
+def abstract_of(meta: dict[str, Any] | None, document: str | None) -> str:
+    """A remembered paper's abstract: from its metadata, or from the document of a memory written before."""
+    return str((meta or {}).get(ABSTRACT) or document or "")
 MAX_AUTHORS = 50
 PAPERS_STATUSES = ("accepted", "imported")  # these live in the `papers` collection; the rest in `seen`
 
@@ -178,7 +188,7 @@ def record(pid: str, meta: dict[str, Any], doc: str | None, similarity: float | 
         versions=versions,
         topic=meta.get("topic", ""),
         tldr=meta.get("tldr", ""),
-        abstract=doc or "",
+        abstract=abstract_of(meta, doc),
         url=meta.get("url", ""),
         doi=meta.get("doi", ""),
         published=meta.get("published", ""),

@@ -17,9 +17,12 @@ import numpy as np
 
 from brief.memory.chroma import MemoryStoreError, location_hint, max_batch, open_client, open_collection, pages
 from brief.memory.records import (
+    ABSTRACT,
+    MAX_ABSTRACT,
     PAPERS_STATUSES,
     Imported,
     Record,
+    abstract_of,
     metadata,
     previously_seen,
     record,
@@ -64,17 +67,17 @@ class Memory:
         tldrs: dict[str, str] | None = None,
         run_id: str = "",
         extra: dict[str, str] | None = None,
-        documents: bool = True,
+        abstracts: bool = True,
     ) -> int:
         """Record `status` decided for `papers` in `week` by run `run_id`: upserts into `papers` (accepted,
         imported) or `seen` (rejected, cut), keeping each paper's first-seen week and appending the decision
         to its history (once per run). Returns how many were new to the collection they now live in.
-        Without `documents` the abstracts are not stored (papers stage 1 cut: only their ids, titles and
-        decisions matter, and Chroma indexes every document's words, which costs more than the vector)."""
+        Without `abstracts` the abstracts are not stored (papers stage 1 cut: only their ids, titles and
+        decisions matter, and a week's abstracts would cost more to write than its vectors)."""
         topics, tldrs = topics or {}, tldrs or {}
         return self._write(papers, embeddings, lambda p, old: {**metadata(
             p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)), **(extra or {})},
-            documents=documents)
+            abstracts=abstracts)
 
     def import_papers(self, items: list[Imported], embeddings: np.ndarray, week: str, run_id: str,
                       progress: Callable[[int], None] | None = None) -> int:
@@ -94,9 +97,9 @@ class Memory:
         )
 
     def _write(self, papers: list[Paper], embeddings: np.ndarray, meta_for: Callable[[Paper, dict[str, Any] | None], dict[str, Any]],
-               progress: Callable[[int], None] | None = None, importing: bool = False, documents: bool = True) -> int:
+               progress: Callable[[int], None] | None = None, importing: bool = False, abstracts: bool = True) -> int:
         """Upsert in batches. A paper whose status moves it to the other collection is deleted there. An
-        import of a known paper with no richer text keeps memory's vector and document."""
+        import of a known paper with no richer text keeps memory's vector and abstract."""
         if not papers:
             return 0
         first: dict[str, int] = {}
@@ -106,7 +109,7 @@ class Memory:
         ids = [papers[n].id for n in rows]
         in_papers = self._existing(self.papers, ids, documents=True)
         in_seen = self._existing(self.seen, ids, documents=True)
-        writes: dict[str, tuple[list[Any], ...]] = {"papers": ([], [], [], []), "seen": ([], [], [], [])}  # ids, vectors, documents, metadatas
+        writes: dict[str, tuple[list[Any], ...]] = {"papers": ([], [], []), "seen": ([], [], [])}  # ids, vectors, metadatas
         updates: dict[str, tuple[list[Any], ...]] = {"papers": ([], []), "seen": ([], [])}  # metadata-only: the stored vector stays
         moves: dict[str, list[str]] = {"papers": [], "seen": []}  # ids to delete from that collection
         new = 0
@@ -114,10 +117,12 @@ class Memory:
             paper = papers[n]
             held_in = "papers" if paper.id in in_papers else "seen" if paper.id in in_seen else None
             old_meta, old_doc = (in_papers if held_in == "papers" else in_seen).get(paper.id, (None, None))
+            old_abstract = abstract_of(old_meta, old_doc)
             meta = meta_for(paper, old_meta)
             target = "papers" if meta["status"] in PAPERS_STATUSES else "seen"
             poorer = (importing and old_meta is not None and not old_meta.get("stub")
-                      and len(paper.abstract) <= len(old_doc or ""))
+                      and len(paper.abstract) <= len(old_abstract))
+            meta[ABSTRACT] = (old_abstract if poorer or not abstracts else paper.abstract)[:MAX_ABSTRACT]
             if held_in == target and poorer:
                 updates[target][0].append(paper.id)
                 updates[target][1].append(meta)
@@ -125,17 +130,15 @@ class Memory:
             if held_in is not None and held_in != target:
                 moves[held_in].append(paper.id)
             new += paper.id not in (in_papers if target == "papers" else in_seen)
-            ids_, vectors, docs, metas = writes[target]
+            ids_, vectors, metas = writes[target]
             ids_.append(paper.id)
             vectors.append(self._vector(held_in, paper.id) if poorer else np.asarray(embeddings[n], dtype=np.float32))
-            docs.append(((old_doc or "") if poorer or not documents else paper.abstract)[:4000])
             metas.append(meta)
         for name, collection in (("papers", self.papers), ("seen", self.seen)):
-            ids_, vectors, docs, metas = writes[name]
+            ids_, vectors, metas = writes[name]
             for start in range(0, len(ids_), self.batch_size):
                 chunk = slice(start, start + self.batch_size)
-                collection.upsert(ids=ids_[chunk], embeddings=np.stack(vectors[chunk]).tolist(),
-                                  documents=docs[chunk], metadatas=metas[chunk])
+                collection.upsert(ids=ids_[chunk], embeddings=np.stack(vectors[chunk]).tolist(), metadatas=metas[chunk])
                 if progress:
                     progress(len(ids_[chunk]))
             up_ids, up_metas = updates[name]
@@ -360,7 +363,7 @@ class Memory:
             vectors.append(np.asarray(emb, dtype=np.float32))
             labels.append(label)
             weights.append(weight)
-            texts.append(f"{meta.get('title', '')}. {doc}")
+            texts.append(f"{meta.get('title', '')}. {abstract_of(meta, doc)}")
         dim = len(vectors[0]) if vectors else 0
         return (ids, np.vstack(vectors) if vectors else np.zeros((0, dim), np.float32), np.array(labels, dtype=int),
                 np.array(weights, dtype=float), texts)

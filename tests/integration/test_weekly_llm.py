@@ -104,10 +104,10 @@ def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(
     cut = [pid for pid, d in result.state.decisions.items() if d.stage == "prefilter"]
     judged = [pid for pid, d in result.state.decisions.items() if d.stage == "llm" and not d.accepted]
     assert cut and judged
-    got = memory.seen.get(ids=cut[:5], include=["documents", "embeddings", "metadatas"])
-    assert got["documents"] == [""] * len(got["ids"]), "no abstracts stored for papers stage 1 cut"
+    got = memory.seen.get(ids=cut[:5], include=["embeddings", "metadatas"])
+    assert [memory.get(pid).abstract for pid in got["ids"]] == [""] * len(got["ids"]), "no abstracts stored for papers stage 1 cut"
     titles = embedder.embed([m["title"] for m in got["metadatas"]])
     assert np.allclose(np.asarray(got["embeddings"]), titles, atol=1e-5), "their vectors: memory's, of the title"
-    assert all(memory.seen.get(ids=judged[:3], include=["documents"])["documents"]), "judged papers keep theirs"
+    assert all(memory.get(pid).abstract for pid in judged[:3]), "judged papers keep theirs"
     with pytest.raises(MemoryStoreError):
         Memory(chroma_path(s), embedder.stage1.name)

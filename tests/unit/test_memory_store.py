@@ -156,8 +156,8 @@ def test_importing_a_rejected_paper_moves_it_with_its_own_vector(tmp_path):
     bib = Imported(paper=paper("2606.00010", None, abstract=""), first_week="2026-W47", last_week="2026-W47", dated=False)
     memory.import_papers([bib], unit(np.random.default_rng(10)), "2026-W47", run_id="import:x.bib")
     assert memory.seen.count() == 0 and memory.known(["2606.00010"]) == {"2606.00010": "imported"}
-    got = memory.papers.get(ids=["2606.00010"], include=["embeddings", "documents"])
-    assert got["documents"] == ["The full abstract."] and np.allclose(got["embeddings"][0], v[0], atol=1e-5)
+    got = memory.papers.get(ids=["2606.00010"], include=["embeddings"])
+    assert memory.get("2606.00010").abstract == "The full abstract." and np.allclose(got["embeddings"][0], v[0], atol=1e-5)
 
 
 def test_another_embedder_is_refused_and_a_new_recipe_says_to_re_embed(tmp_path):
@@ -207,3 +207,19 @@ def test_read_only_opens_an_old_recipe_memory_for_its_records_but_never_its_vect
         own.remember([paper("2605.00009")], unit(rng), "2026-W21")
     fresh = Memory(tmp_path / "fresh", new, read_only=True)
     assert fresh.embedder_name == new and fresh.stats()["papers"] == 0
+
+
+def test_abstracts_of_a_memory_written_before_they_moved_to_metadata_still_read(tmp_path):
+    """Memories written before abstracts moved out of Chroma's documents keep them there: reads fall back."""
+    memory = Memory(tmp_path / "chroma", "test")
+    v = unit(np.random.default_rng(11))
+    old_style = {"title": "Old record", "first_seen": "2026-W20", "first_seen_ord": 202620, "status": "accepted"}
+    memory.papers.upsert(ids=["2605.00001"], embeddings=v.tolist(), documents=["Stored as a document."],
+                         metadatas=[old_style])
+    assert memory.get("2605.00001").abstract == "Stored as a document."
+    assert memory.neighbours(v, before_week="2026-W30", k=1)[0][0].abstract == "Stored as a document."
+    # rewritten by a later week (a metadata-only decision keeps it; the new record carries it in metadata)
+    memory.remember([paper("2605.00001", abstract="")], v, "2026-W21", status="accepted", abstracts=False)
+    assert memory.get("2605.00001").abstract == "Stored as a document."
+    memory.remember([paper("2605.00001", abstract="A newer abstract.")], v, "2026-W22", status="accepted")
+    assert memory.get("2605.00001").abstract == "A newer abstract."

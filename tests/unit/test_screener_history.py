@@ -103,7 +103,7 @@ def test_stage1_with_its_own_embedder_learns_from_memory_s_texts_not_its_vectors
 
 def test_cut_papers_can_be_remembered_without_their_abstracts(tmp_path):
     memory = Memory(tmp_path / "chroma", "test-embedder")
-    memory.remember(papers("2605", 3), vecs(3, 0, 5), "2026-W06", status="cut", documents=False)
+    memory.remember(papers("2605", 3), vecs(3, 0, 5), "2026-W06", status="cut", abstracts=False)
     memory.remember(papers("2606", 2), vecs(2, 0, 6), "2026-W06", status="rejected")
     assert [memory.get(f"2605.{i:05d}").abstract for i in range(3)] == ["", "", ""]
     assert memory.get("2605.00000").title == "2605 paper 0" and memory.known(["2605.00001"]) == {"2605.00001": "cut"}
