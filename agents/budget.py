@@ -36,6 +36,21 @@ def calibrate(net: np.ndarray) -> np.ndarray:
     return (net - center) / spread
 
 
+def chance_excess(merits: list[float], n_background: int, max_share: float) -> float:
+    """The lowest merit a topic's candidates must reach so that at most `max_share` of those above it are
+    expected to be there by chance: the false discovery rate of Benjamini and Hochberg, with the week's own
+    papers as the null. On the calibrated scale the background is close to a standard normal, so of
+    `n_background` papers about n·Q(m) reach merit m by chance; above the cut, that count over the number of
+    candidates that reach it stays under `max_share`. A broad topic with many matches keeps a low cut; a
+    narrow one with a handful keeps only those that stand out from the week. `inf` when none qualifies."""
+    ranked = sorted(merits, reverse=True)
+    cut = math.inf
+    for rank, merit in enumerate(ranked, start=1):  # step-up: the deepest rank that still holds
+        if n_background * 0.5 * math.erfc(merit / math.sqrt(2)) <= max_share * rank:
+            cut = merit
+    return cut
+
+
 def probability(merit: float) -> float:
     return 1.0 / (1.0 + math.exp(-(_P_INTERCEPT + _P_SLOPE * merit)))
 

@@ -3,11 +3,14 @@
 For each paper: the topic whose evidence wins, its calibrated score there (standard deviations above the
 week's papers for that topic, plus keyword hits and the labels' nudge), a relevance on the LLM's 1-10 scale
 that reads as a probability, and accepted when the score clears `offline_z`, the raw similarity clears the
-topic's floor, no "not relevant" note of the topic fits it better than the topic's own items, and the
-topic's share of the week's cap has room.
+topic's floor, no "not relevant" note of the topic fits it better than the topic's own items, the score stands
+out from what the week's papers reach by chance (`offline_fdr`: a narrow topic with a handful of matches does
+not fill its share of the cap with near misses), and the topic's share of the week's cap has room.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -19,6 +22,7 @@ from brief.models import Labels
 from brief.models import Decision, Paper, Score, TopicCount
 
 KEYWORD_Z = 0.5  # calibrated units per keyword hit (at most 3)
+CHANCE_BACKGROUND = 300  # papers a week needs before its chance level decides (see _beyond_chance)
 
 
 def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors: np.ndarray, criteria: Criteria,
@@ -46,12 +50,34 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
                                   reason=_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t)))
         if ok:
             candidates.append(budget.Candidate(paper_id=paper.id, topic=topic, merit=merit))
+    candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr)
     taken, table = budget.allocate(candidates, cfg.max_accepted, criteria.topics)
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in taken:
             d.accepted = False
             d.reason += f"; cut by the week's cap ({cfg.max_accepted}, shared across topics)"
     return decisions, table
+
+
+def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision], n: int,
+                   max_share: float) -> list[budget.Candidate]:
+    """Each topic keeps the candidates above its false-discovery cut (budget.chance_excess); the others are
+    rejected, saying so. A week under CHANCE_BACKGROUND papers keeps them all: the chance level of its tail is
+    a guess (a daily feed of 95 papers expects under one chance match above 2.5; the labelled astro-ph and
+    cs days lost a third of their recall to the cut), and the calibrated threshold alone decides."""
+    if n < CHANCE_BACKGROUND:
+        return candidates
+    cuts = {topic: budget.chance_excess([c.merit for c in candidates if c.topic == topic], n, max_share)
+            for topic in {c.topic for c in candidates}}
+    # no paper stands out at all (a small week, or a field feed where the topic's papers are the bulk): the
+    # null can't tell relevance from chance there, so the calibrated threshold alone decides, as it did before
+    kept = {c.paper_id for c in candidates if c.merit >= cuts[c.topic] or math.isinf(cuts[c.topic])}
+    for d in decisions:
+        if d.accepted and d.stage == "offline" and d.paper_id not in kept:
+            d.accepted, d.topic = False, None
+            d.reason += (f"; below the topic's chance level this week (more than {max_share:.0%} of papers scoring "
+                         "this high would be there by chance)")
+    return [c for c in candidates if c.paper_id in kept]
 
 
 def _reason(excluded, topic, merit, support, nudge, s: Score, evidence: Evidence, i: int, t: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from brief.agents.reviewer import NOT_STATED
 from brief.app.runner import run_weekly
@@ -67,3 +68,22 @@ def test_demo_week_serves_every_topic_and_shows_the_per_topic_table(settings):
     first = table[0]
     assert f"| {first.topic} | {first.qualifying} | {first.accepted} | {first.cut} |" in md
     assert 'id="per-topic"' in (settings.out_dir / "2026-W24.html").read_text()
+
+
+def test_a_narrow_topic_takes_only_papers_that_stand_out_from_the_week(settings):
+    """A topic with a handful of matches does not fill its share of the cap with chance matches."""
+    from brief.config import Topic
+
+    tactile = Topic(name="Tactile sensing", description="Touch sensors for robots: tactile skins, vision-based tactile "
+                    "sensors (GelSight), and learning from tactile signals.", keywords=["tactile"])
+    settings = settings.model_copy(update={"criteria": settings.criteria.model_copy(update={"topics": [tactile],
+                                                                                           "authors": []})})
+    result = run_weekly(settings, parse_week("2026-W24"), ["sample"])
+    offline = [d for d in result.state.decisions.values() if d.stage == "offline"]
+    accepted = [d for d in offline if d.accepted]
+    assert 1 <= len(accepted) < settings.screening.max_accepted
+    chance = len(result.state.papers) * 0.5 * math.erfc(min(d.score for d in accepted) / math.sqrt(2))
+    assert chance <= settings.screening.offline_fdr * len(accepted), "expected chance matches within the bound"
+    assert any("chance level" in d.reason for d in offline if not d.accepted), "near misses say why they are out"
+    row = result.state.screen_stats.per_topic[0]
+    assert row.qualifying == len(accepted) and row.cut == 0

@@ -5,6 +5,8 @@ Evidence is measured with the real local embedder: what a "not relevant" note me
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -101,3 +103,20 @@ def test_offline_reviewer_rejects_accepts_its_topic_excludes_or_from_another_fie
     assert reviews["team"].confirmed
     assert not reviews["marl"].confirmed and "not relevant" in reviews["marl"].reason
     assert not reviews["astro"].confirmed and "another field" in reviews["astro"].reason
+
+
+def test_the_chance_cut_keeps_a_narrow_topics_standouts_and_a_broad_topics_many():
+    rng = np.random.default_rng(5)
+    background = rng.standard_normal(1200)  # the week's papers on the calibrated scale: a standard normal
+    near_misses = [float(m) for m in background if m >= 1.5]
+    narrow = near_misses + [4.2, 4.5, 4.8, 5.0, 5.3, 5.6]
+    cut = budget.chance_excess(narrow, len(background), 0.3)
+    kept = [m for m in narrow if m >= cut]
+    assert {4.2, 4.5, 4.8, 5.0, 5.3, 5.6} <= set(kept), "the papers that stand out stay"
+    assert len(kept) - 6 <= math.ceil(0.3 * len(kept)), f"chance matches within the bound, kept {len(kept)}"
+    assert len(background) * 0.5 * math.erfc(cut / math.sqrt(2)) <= 0.3 * len(kept)
+
+    broad = near_misses + [float(m) for m in rng.uniform(2.0, 4.0, 150)]
+    kept_broad = [m for m in broad if m >= budget.chance_excess(broad, len(background), 0.3)]
+    assert len(kept_broad) >= 150, "a topic with many matches keeps them"
+    assert budget.chance_excess(near_misses, len(background), 0.3) == math.inf, "chance alone: nothing stands out"
