@@ -93,13 +93,15 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def fit_logistic(X: np.ndarray | SparseRows, y: np.ndarray, sample_weight: np.ndarray | None = None, C: float = 1.0,
-                 penalise_intercept: bool = False, tol: float = 1e-7, max_iter: int = 100) -> LogisticModel:
+                 penalise_intercept: bool = False, tol: float = 1e-7, max_iter: int = 100,
+                 start: LogisticModel | None = None) -> LogisticModel:
     """L2-regularised logistic regression with balanced class weights, by Newton's method.
 
     Minimises ½‖w‖² (+ ½b², as liblinear does, if `penalise_intercept`) + C·Σ sᵢ·log(1 + exp(−yᵢ·(xᵢ·w + b)))
     with yᵢ = ±1 and sᵢ = wᵢ·Σw / (2·Σ of w over yᵢ's class) (classes balanced by weight). The objective is
     strictly convex, so this is the optimum scikit-learn's lbfgs (`penalise_intercept=False`) and liblinear (True) converge to.
-    Dense features solve each Newton step exactly; sparse ones by conjugate gradients.
+    Dense features solve each Newton step exactly; sparse ones by conjugate gradients. `start`: Newton
+    begins there (a model fitted on similar data, e.g. all folds), so it needs fewer steps to the same optimum.
     """
     y = np.asarray(y, dtype=int)
     sign = np.where(y == 1, 1.0, -1.0)
@@ -121,13 +123,13 @@ def fit_logistic(X: np.ndarray | SparseRows, y: np.ndarray, sample_weight: np.nd
         return 0.5 * float(reg @ theta**2) + C * float(s @ np.logaddexp(0.0, -sign * scores(theta)))
 
     with_ones = None if dense is None else np.hstack([dense, np.ones((len(y), 1))])  # the intercept's column
-    theta = np.zeros(d + 1)
-    g0 = None
+    # the stopping rule is relative to the gradient at zero, so a warm start stops where a cold one would
+    g0 = float(np.linalg.norm(C * back(-0.5 * s * sign)))
+    theta = np.zeros(d + 1) if start is None else np.append(start.coef, start.intercept).astype(float)
     for _ in range(max_iter):
         margin = sign * scores(theta)
         grad = reg * theta + C * back(-s * sign * _sigmoid(-margin))
         norm = float(np.linalg.norm(grad))
-        g0 = norm if g0 is None else g0
         if norm <= tol * max(g0, 1.0):
             break
         curvature = C * s * _sigmoid(margin) * _sigmoid(-margin)

@@ -340,9 +340,10 @@ def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Setting
     keep, weights = thin_cuts(weights, judged)
     texts = [neutralise(texts[i])[0] for i in keep]
     vectors = np.asarray(embed(texts), dtype=np.float32) if embed is not None else vectors[keep]
+    repeats = 3 if len(keep) <= 3000 else 2  # a big history: fewer fits, and more positives steady its cut
     return fit_ranker(topic_vectors, vectors, labels[keep], weights, texts=texts,
                       topic_texts=[t.text() for t in settings.criteria.topics], recall_target=cfg.recall_target,
-                      folds=5 if len(keep) <= 3000 else 3, judged=judged[keep])
+                      repeats=repeats, judged=judged[keep])
 
 
 def thin_cuts(weights: np.ndarray, judged: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -75,6 +75,24 @@ def test_sparse_logistic_reaches_liblinear_optimum():
     assert np.corrcoef(ours.decision_function(_sparse(X)), ref.decision_function(X))[0, 1] > 0.99999
 
 
+def test_a_warm_start_reaches_the_cold_start_optimum():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 20))
+    y = (X[:, 0] - X[:, 2] + rng.normal(size=500) > 0.8).astype(int)
+    everything = fit_logistic(X, y)
+    part = np.arange(500) % 5 != 0  # one fold's training set, started from the model of all examples
+    cold, warm = fit_logistic(X[part], y[part]), fit_logistic(X[part], y[part], start=everything)
+    assert np.allclose(warm.coef, cold.coef, atol=1e-6) and warm.intercept == pytest.approx(cold.intercept, abs=1e-6)
+    texts = _texts(300, 3)
+    labels = np.array([int("w1 " in t) for t in texts])
+    rows = _sparse(TfidfVectorizer(min_df=2).fit_transform(texts))
+    whole = fit_logistic(rows, labels, C=10.0, penalise_intercept=True)
+    keep = np.flatnonzero(np.arange(300) % 4 != 0)
+    cold = fit_logistic(rows.take(keep), labels[keep], C=10.0, penalise_intercept=True)
+    warm = fit_logistic(rows.take(keep), labels[keep], C=10.0, penalise_intercept=True, start=whole)
+    assert np.allclose(warm.coef, cold.coef, atol=1e-4)
+
+
 def test_tfidf_matches_sklearn_features():
     texts = _texts(200, 4) + ["The agents and the LLM-based agents; an LLM model of agents."]
     ref = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, stop_words="english").fit(texts)

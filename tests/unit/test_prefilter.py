@@ -124,6 +124,28 @@ def test_choose_cut_leaves_a_margin_for_few_positives():
     assert recall_at(scores, labels, plain) >= 0.9
 
 
+def test_choose_cut_on_pooled_repeats_cuts_where_one_scoring_does():
+    rng = np.random.default_rng(1)
+    scores = rng.normal(size=300)
+    labels = (scores + rng.normal(scale=1.0, size=300) > 1.0).astype(int)
+    one = choose_cut(scores, labels)
+    pooled = choose_cut(np.tile(scores, 3), np.tile(labels, 3), positives=int(labels.sum()))
+    assert pooled == one, "three identical scorings pooled: the same order statistic, the same margin"
+    assert choose_cut(np.tile(scores, 3), np.tile(labels, 3)) > one, "counted thrice, the margin would shrink"
+
+
+def test_repeated_cross_validation_steadies_the_cut_and_keeps_recall_on_a_fresh_draw():
+    tv, ty, topics = world(4, n=8000)  # a large fresh draw: recall at a cut is (nearly) the true recall
+    hv, hy, _ = world(11, n=800)
+    spread = {}
+    for repeats in (1, 3):
+        rankers = [fit_ranker(topics, hv, hy, seed=seed, repeats=repeats) for seed in range(5)]
+        spread[repeats] = float(np.std([r.cut for r in rankers]))
+        for r in rankers:
+            assert recall_at(r.score(tv), ty, r.cut) >= 0.95
+    assert spread[3] < 0.7 * spread[1], "pooling three shuffles of the folds: a steadier cut"
+
+
 def test_recall_interval_from_the_audit():
     est, (lo, hi) = recall_interval(positives_above=40, below=600, audit_n=12, audit_positives=0)
     assert est == 1.0 and hi == 1.0 and 0 < lo < 1, "no accepts in the audit: recall 1, but not certainly"
