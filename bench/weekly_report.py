@@ -30,9 +30,10 @@ def _machine() -> str:
 
 def print_timeline(results: list[dict]) -> None:
     """Each run's calls by the slot of `latency` seconds they arrived in: a call can only wait on calls of
-    earlier slots, so the slots with calls in them are the run's dependent rounds (at most)."""
+    earlier slots, so the slots with calls in them are the run's dependent rounds (at most). At concurrency 1
+    every call is a round of its own: those runs are left out."""
     for r in results:
-        if not r["latency"] or not r["arrivals"]:
+        if not r["latency"] or not r["arrivals"] or r["concurrency"] == 1:
             continue
         slots: dict[int, dict[str, int]] = {}
         for at, kind in r["arrivals"]:
