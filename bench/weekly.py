@@ -1,6 +1,6 @@
 """A weekly run at real volume against its limits: 3,000 papers, a scripted LLM with a set latency.
 
-Usage: python bench/weekly.py [--shared ../shared/data] [--papers 3000] [--latency 0.3] [--json FILE]
+Usage: python bench/weekly.py [--shared ../shared/data] [--papers 3000] [--latency 0.3] [--json FILE] [--timeline]
 
 What it does, all offline:
 1. Builds a 3,000-paper week (2026-W26) from the unique papers of ../shared's eclipse0922 arXiv corpus
