@@ -75,14 +75,15 @@ class ScreenPool:
         self._pending: dict[Future, _Batch] = {}
         self._works: list[_Work] = []
 
-    def add(self, full: list[Paper], brief: list[Paper], lead: Collection[str] = ()) -> None:
+    def add(self, full: list[Paper], brief: list[Paper], lead: Collection[str] = (), ahead: bool = True) -> None:
         """`full` papers on their whole abstract, `brief` ones first on a look at its opening; the first-look
-        batches holding a `lead` paper go out before the others (another step waits on them)."""
+        batches holding a `lead` paper go out before the others (another step waits on them). `ahead=False`:
+        the first looks queue behind the full reads already queued, not ahead of them."""
         work = _Work({p.id: p for p in brief})
         self._works.append(work)
         looks = self._batches([brief_copy(p, self.brief_chars) for p in brief], FIRST_LOOK, work)
         led = [b for b in looks if any(p.id in lead for p in b.papers)]
-        self._first_looks.extend(led + [b for b in looks if b not in led])
+        (self._first_looks if ahead else self._full).extend(led + [b for b in looks if b not in led])
         self._full.extend(self._batches(full, FULL, work))
 
     def run(self) -> None:
@@ -113,7 +114,7 @@ class ScreenPool:
 
     def _first_looks_left(self, work: _Work) -> bool:
         return any(b.kind == FIRST_LOOK and b.work is work
-                   for b in (*self._pending.values(), *self._last_steps, *self._first_looks))
+                   for b in (*self._pending.values(), *self._last_steps, *self._first_looks, *self._full))
 
     def _batches(self, papers: list[Paper], kind: str, work: _Work) -> list[_Batch]:
         """Batches of what the cache can't answer; the cache's answers are taken at once."""

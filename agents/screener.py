@@ -225,7 +225,8 @@ class Screener:
             band = bands.next_band(decisions)
             if band:  # into the same pool, while the rest of the screen is still out
                 brief.extend(band)
-                pool.add([], [by_id[pid] for pid in band])
+                # with a cost cap, the papers above the cut are read before a band that might use up the budget
+                pool.add([], [by_id[pid] for pid in band], ahead=batcher.llm.cfg.max_cost_usd is None)
 
         pool = self._pool(batcher, progress, settled)
         pool.add([by_id[pid] for pid in full], [by_id[pid] for pid in brief], lead=plan.audit)  # the bands wait on the audit

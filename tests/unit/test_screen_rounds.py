@@ -14,30 +14,39 @@ from tests.unit.test_screener import CRITERIA, TOPIC, TOPICS, llm_client, make_p
 PLAIN = CRITERIA.model_copy(update={"authors": [], "include_keywords": [], "exclude_keywords": []})
 
 
-def _screen(papers, labels, cfg, tmp_path):
+def _screen(papers, labels, cfg, tmp_path, **llm):
     with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler(labels, topic=TOPIC)}) as srv:
-        result = Screener(PLAIN, cfg, TOPICS, llm_client(srv, tmp_path, concurrency=1)).run(papers, vectors_of(papers), seed="w")
-        return result, [(r.paper_ids, "[abstract cut short]" in r.user) for r in srv.requests]
+        client = llm_client(srv, tmp_path, concurrency=1, **llm)
+        result = Screener(PLAIN, cfg, TOPICS, client).run(papers, vectors_of(papers), seed="w")
+        return result, [r.paper_ids for r in srv.requests]
 
 
-def test_the_audit_goes_first_and_its_band_before_the_screens_full_reads(tmp_path):
+def _band_and_full_reads(tmp_path, **llm):
+    """Where the audit, the band below the cut and the full reads of the papers above it went in the order of
+    the calls (200 papers, all relevant: the audit finds accepts, so a band is needed)."""
     papers = make_papers(200)
-    labels = {p.id: 9 for p in papers}  # everything relevant: the audit finds accepts, so a band is needed
     cfg = ScreeningConfig(llm_share=0.3, audit_sample=3, extend_rounds=1, brief_chars=400)
-    result, calls = _screen(papers, labels, cfg, tmp_path)
-    reasons = {d.paper_id: d.reason for d in result.decisions}
-    audit = {pid for pid, reason in reasons.items() if reason.startswith("[audit sample]")}
-    stats = result.stats
-    assert len(audit) == 3 and stats.extended == 10 and stats.sent == 60 + 3 + 10
-    assert audit <= set(calls[0][0]), "the first call holds the audit sample (a band waits on it)"
+    result, calls = _screen(papers, {p.id: 9 for p in papers}, cfg, tmp_path, **llm)
+    audit = {d.paper_id for d in result.decisions if d.reason.startswith("[audit sample]")}
     ranked = [s.paper_id for s in sorted(result.scores, key=lambda s: (-s.score, s.paper_id))]
     top = set(ranked[:18])  # read in full at once; the other 42 of the 60 above the cut get a first look
     band = {d.paper_id for d in result.decisions if d.stage == "llm"} - set(ranked[:60]) - audit
-    assert len(band) == 10
-    first_band = next(i for i, (ids, _) in enumerate(calls) if set(ids) & band)
-    full_reads = [i for i, (ids, _) in enumerate(calls) if set(ids) & top]  # 18 papers, 4 a call
-    assert len(full_reads) == 5 and first_band < min(full_reads), \
-        "the band goes out once the audit settles it, ahead of the full reads still queued"
+    stats = result.stats
+    assert len(audit) == 3 and len(band) == stats.extended == 10 and stats.sent == 60 + 3 + 10
+    assert audit <= set(calls[0]), "the first call holds the audit sample (a band waits on it)"
+    full_reads = [i for i, ids in enumerate(calls) if set(ids) & top]
+    assert len(full_reads) == 5  # 18 papers, 4 a call
+    return [i for i, ids in enumerate(calls) if set(ids) & band], full_reads
+
+
+def test_the_audit_goes_first_and_its_band_ahead_of_the_screens_full_reads(tmp_path):
+    band, full_reads = _band_and_full_reads(tmp_path)
+    assert band[0] < full_reads[0], "the band goes out once the audit settles it, ahead of the full reads still queued"
+
+
+def test_with_a_cost_cap_the_band_waits_behind_the_full_reads(tmp_path):
+    band, full_reads = _band_and_full_reads(tmp_path, max_cost_usd=100.0)
+    assert band[0] > full_reads[-1], "the papers above the cut are read before a band that might use up the budget"
 
 
 def _decision(pid: str, accepted: bool) -> Decision:
