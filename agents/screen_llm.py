@@ -22,12 +22,11 @@ import difflib
 import logging
 import re
 import threading
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Annotated, Any
 
 from brief.agents.llm import BudgetExceeded, LLMError, paper_block
+from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
 from brief.models import Paper
 from brief.prompts import load as load_prompt
@@ -73,18 +72,6 @@ def batch_schema(batch: list[Paper], topics: list[str] | None = None) -> type[Sc
     verdict = create_model("PaperVerdict", __base__=PaperVerdict, **fields)
     results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]
     return create_model("ScreenBatch", __base__=ScreenBatch, results=(results, ...))
-
-
-BRIEF_MARK = " … [abstract cut short]"
-
-
-def brief_copy(paper: Paper, chars: int) -> Paper:
-    """The paper with its abstract cut to about `chars` at a word boundary and marked, without its authors
-    (topic relevance is in the title and the abstract's opening; the watch-list is matched locally)."""
-    abstract = paper.abstract
-    if len(abstract) > chars:
-        abstract = abstract[:chars].rsplit(" ", 1)[0] + BRIEF_MARK
-    return paper.model_copy(update={"abstract": abstract, "authors": []})
 
 
 class BatchStats(BaseModel):
@@ -187,71 +174,15 @@ class BatchScreener:
     def screen_two_pass(self, full: list[Paper], brief: list[Paper], brief_chars: int,
                         needs_full_read: Callable[[Paper, PaperVerdict | str], bool],
                         progress=lambda n=1: None) -> tuple[dict[str, PaperVerdict | str], list[str]]:
-        """`full` papers on their whole abstract, `brief` ones on a first look at its opening, all in one pool;
-        a first-look paper that `needs_full_read` is re-read whole, in a batch sent as soon as it fills.
+        """`full` papers on their whole abstract, `brief` ones on a first look at its opening, all in one pool
+        (agents/screen_pool.py); a first-look paper that `needs_full_read` is re-read whole. Returns the
+        verdicts (a re-read's replaces the first look's) and the ids re-read."""
+        pool = ScreenPool(self, brief_chars, needs_full_read, progress)
+        pool.add(full, brief)
+        pool.run()
+        return pool.verdicts, pool.reread
 
-        One pool and no waiting between passes: each pass that waited for the previous one would cost a
-        whole model latency at the tail. Re-asks of unmatched or failed papers join the same pool. Returns
-        the verdicts (a re-read's replaces the first look's) and the ids re-read.
-        """
-        out: dict[str, PaperVerdict | str] = {}
-        originals = {p.id: p for p in brief}
-        size, slots = self.llm.cfg.batch_size, self.llm.cfg.concurrency
-        waiting: list[Paper] = []  # first looks that need a full read, until they fill a batch
-        reread: list[str] = []
-        queue: deque[tuple[list[Paper], str, bool]] = deque()  # (papers, kind, a retry?) not sent yet
-        pending: dict[Future, tuple[list[Paper], str, bool]] = {}
-
-        def finished(batch: list[Paper], verdicts: dict[str, PaperVerdict | str], kind: str) -> None:
-            out.update(verdicts)
-            if kind != "reread":
-                progress(len(batch))
-            if kind != "first look":
-                return
-            again = [originals[p.id] for p in batch if needs_full_read(originals[p.id], verdicts[p.id])]
-            waiting.extend(again)
-            reread.extend(p.id for p in again)
-            while len(waiting) >= size:
-                send(waiting[:size], "reread")
-                del waiting[:size]
-
-        def send(papers: list[Paper], kind: str) -> None:
-            hits, todo = self._from_cache(papers)
-            if hits:
-                finished([p for p in papers if p.id in hits], hits, kind)
-            step = size * 3 if kind == "first look" else size  # short blocks: more per call, less overhead
-            batches = [(batch, kind, False) for batch in self._batches(todo, step)]
-            if kind == "reread":  # the last step of its papers: ahead of full reads that can wait a round
-                queue.extendleft(reversed(batches))
-            else:
-                queue.extend(batches)
-
-        def first_looks_left() -> bool:
-            return any(kind == "first look" for _, kind, _ in (*pending.values(), *queue))
-
-        with ThreadPoolExecutor(max_workers=slots) as pool:
-            send([brief_copy(p, brief_chars) for p in brief], "first look")  # first: they may make more work
-            send(full, "full")
-            while pending or queue or waiting:
-                if waiting and not first_looks_left():
-                    send(waiting[:], "reread")  # no first look is left to fill the batch
-                    waiting.clear()
-                while queue and len(pending) < slots:  # never more in flight than the pool runs
-                    batch, kind, retry = queue.popleft()
-                    pending[pool.submit(self._batch, batch, retry)] = (batch, kind, retry)
-                if not pending:
-                    continue
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    batch, kind, _ = pending.pop(future)
-                    verdicts, again = future.result()
-                    # retries go first: they are the last step of their papers
-                    queue.extendleft(reversed([(part, kind, True) for part in again]))
-                    if verdicts:
-                        finished([p for p in batch if p.id in verdicts], verdicts, kind)
-        return out, reread
-
-    def _batches(self, papers: list[Paper], step: int) -> list[list[Paper]]:
+    def batches(self, papers: list[Paper], step: int) -> list[list[Paper]]:
         """Up to `step` papers a batch, fewer when `[llm] context_tokens` is set and the prompt with its
         answer would not fit the server's window (a server may cut an overlong prompt silently)."""
         window = getattr(self.llm.cfg, "context_tokens", None)
@@ -269,7 +200,7 @@ class BatchScreener:
             used += cost
         return out
 
-    def _from_cache(self, papers: list[Paper]) -> tuple[dict[str, PaperVerdict], list[Paper]]:
+    def from_cache(self, papers: list[Paper]) -> tuple[dict[str, PaperVerdict], list[Paper]]:
         """Verdicts this model gave these papers (this prompt version, criteria, abstract length) before."""
         hits: dict[str, PaperVerdict] = {}
         todo = []
@@ -289,7 +220,7 @@ class BatchScreener:
         brief = "|brief" if paper.abstract.endswith(BRIEF_MARK) else ""
         return self.llm.cache_key(self.prompt, f"paper|{paper.id}v{paper.version or 0}|{self.criteria_key}{brief}")
 
-    def _batch(self, batch: list[Paper], retry: bool) -> tuple[dict[str, PaperVerdict | str], list[list[Paper]]]:
+    def screen_batch(self, batch: list[Paper], retry: bool) -> tuple[dict[str, PaperVerdict | str], list[list[Paper]]]:
         """(final verdicts or failure reasons, batches to re-ask): on a first try, a failed batch comes back
         as one batch per paper and the papers without a usable verdict as one batch; on a retry, nothing does."""
         got = self._ask(batch, retry)

@@ -20,9 +20,11 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from brief.agents import budget, offline_screen
+from brief.agents.audit_bands import AuditBands
 from brief.protocols import LLM, RunMemory
-from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise, recall_interval
+from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise
 from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
+from brief.agents.screen_pool import ScreenPool
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Settings, Topic
 from brief.models import Decision, Labels, Paper, Score, ScreenStats, TopicCount
@@ -209,29 +211,31 @@ class Screener:
                                 self._criteria_key(), topics=[t.name for t in self.criteria.topics],
                                 accept_relevance=self.cfg.accept_relevance)
         first = plan.send + plan.audit
-        self._brief_only, self._rescreened = set(), 0
         ranked = [pid for pid in plan.send if pid not in set(plan.forced)]
         n_brief = int(round(len(ranked) * self.cfg.brief_band)) if self.cfg.prefilter else 0
         low = ranked[len(ranked) - n_brief:]
         full = [pid for pid in plan.send if pid not in set(low)]
-        verdicts = self._two_pass(batcher, by_id, full, low + plan.audit if self.cfg.prefilter else plan.audit, progress)
-        decisions: dict[str, Decision] = {pid: self._decide(by_id[pid], verdicts.get(pid), score_of[pid]) for pid in first}
-        above, below, audit = list(plan.send), list(plan.below), list(plan.audit)
-        extended = 0
-        for _ in range(self.cfg.extend_rounds if self.cfg.prefilter else 0):
-            estimate = self._recall(above, below, audit, decisions)[0]
-            if not below or estimate is None or estimate >= self.cfg.recall_target:
-                break
-            band_n = max(10, math.ceil(0.05 * len(papers)))
-            band, below = below[:band_n], below[band_n:]
-            cut_now = score_of[band[-1]].score
-            moved = [pid for pid in audit if score_of[pid].score >= cut_now]
-            audit = [pid for pid in audit if pid not in moved]
-            got = self._two_pass(batcher, by_id, [], band, progress)
-            decisions.update({pid: self._decide(by_id[pid], got.get(pid), score_of[pid]) for pid in band})
-            above += band + moved
-            extended += len(band)
-            plan.cut = cut_now
+        bands = AuditBands(plan.send, plan.below, plan.audit, score_of, self.cfg.extend_rounds if self.cfg.prefilter else 0,
+                           self.cfg.recall_target, len(papers))
+        decisions: dict[str, Decision] = {}
+        brief = low + plan.audit if self.cfg.prefilter else list(plan.audit)
+
+        def settled(ids: list[str]) -> None:
+            decisions.update({pid: self._decide(by_id[pid], pool.verdicts.get(pid), score_of[pid]) for pid in ids})
+            band = bands.next_band(decisions)
+            if band:  # into the same pool, while the rest of the screen is still out
+                brief.extend(band)
+                # with a cost cap, the papers above the cut are read before a band that might use up the budget
+                pool.add([], [by_id[pid] for pid in band], ahead=batcher.llm.cfg.max_cost_usd is None)
+
+        pool = self._pool(batcher, progress, settled)
+        pool.add([by_id[pid] for pid in full], [by_id[pid] for pid in brief], lead=plan.audit)  # the bands wait on the audit
+        pool.run()
+        again = set(pool.reread)
+        self._brief_only = {pid for pid in brief if pid not in again and len(by_id[pid].abstract) > self.cfg.brief_chars}
+        self._rescreened = len(pool.reread)
+        above, below, audit, extended = bands.above, bands.below, bands.audit, bands.extended
+        plan.cut = bands.cut if bands.cut is not None else plan.cut
         for pid in below:
             s = score_of[pid]
             decisions[pid] = Decision(paper_id=pid, accepted=False, stage="prefilter", relevance=similarity_to_relevance(s.similarity),
@@ -252,7 +256,7 @@ class Screener:
                 decisions[pid].reason = "[first look, shortened abstract] " + decisions[pid].reason
         for pid in self._flagged & set(decisions):
             decisions[pid].reason += " [its text addressed the screener: ignored]"
-        recall, ci = self._recall(above, below, audit, decisions)
+        recall, ci = bands.recall(decisions)
         sent = len(first) + extended
         stats = ScreenStats(
             prefilter=self.cfg.prefilter, ranker=self.ranker.name, trained_on=self.ranker.n_examples,
@@ -269,21 +273,16 @@ class Screener:
         ordered = self._cap([decisions[p.id] for p in papers])
         return ScreenResult(decisions=ordered, scores=scores, stats=stats)
 
-    def _two_pass(self, batcher: BatchScreener, by_id: dict[str, Paper], full: list[str], brief: list[str],
-                  progress) -> dict[str, PaperVerdict | str]:
-        """`full` papers are screened on their whole abstract; `brief` ones (low stage-1 scores) first on its
-        opening, and re-read in full, once, when that first look finds they might match (or fails)."""
+    def _pool(self, batcher: BatchScreener, progress, on_settled: Callable[[list[str]], None]) -> ScreenPool:
+        """The screening pool: papers sent as `brief` are screened first on their abstract's opening (those with
+        low stage-1 scores), and re-read in full, once, when that first look finds they might match (or fails)."""
         chars = self.cfg.brief_chars
         floor = self._reread_floor()
 
         def needs_full_read(paper: Paper, verdict: PaperVerdict | str) -> bool:
             return len(paper.abstract) > chars and (not isinstance(verdict, PaperVerdict) or verdict.relevance >= floor)
 
-        verdicts, again = batcher.screen_two_pass([by_id[i] for i in full], [by_id[i] for i in brief], chars,
-                                                  needs_full_read, progress)
-        self._brief_only |= {pid for pid in brief if pid not in set(again) and len(by_id[pid].abstract) > chars}
-        self._rescreened += len(again)
-        return verdicts
+        return ScreenPool(batcher, chars, needs_full_read, progress, on_settled)
 
     def _reread_floor(self) -> int:
         return max(1, self.cfg.accept_relevance - 2)
@@ -291,12 +290,6 @@ class Screener:
     def _thresholds(self) -> dict[str, int]:
         """The numbers the screening prompt states, from config: the accept bar and the first look's re-read floor."""
         return {"accept": self.cfg.accept_relevance, "reread": self._reread_floor()}
-
-    def _recall(self, above, below, audit, decisions) -> tuple[float | None, tuple[float, float] | None]:
-        screened_audit = [p for p in audit if decisions[p].stage == "llm"]
-        positives = sum(decisions[p].accepted for p in above if decisions[p].stage == "llm")
-        return recall_interval(positives, len(below) + len(audit), len(screened_audit),
-                               sum(decisions[p].accepted for p in screened_audit))
 
     def _cut_reason(self, s: Score, cut: float | None) -> str:
         where = f"below stage-1 cut: score {s.score:.2f}" + (f" < {cut:.2f}" if cut is not None else "")

@@ -1,6 +1,6 @@
 """A weekly run at real volume against its limits: 3,000 papers, a scripted LLM with a set latency.
 
-Usage: python bench/weekly.py [--shared ../shared/data] [--papers 3000] [--latency 0.3] [--json FILE]
+Usage: python bench/weekly.py [--shared ../shared/data] [--papers 3000] [--latency 0.3] [--json FILE] [--timeline]
 
 What it does, all offline:
 1. Builds a 3,000-paper week (2026-W26) from the unique papers of ../shared's eclipse0922 arXiv corpus
@@ -166,12 +166,19 @@ def child(spec: dict) -> None:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
+def _kind(request: ScriptedRequest) -> str:
+    """A call's kind for the timeline: its schema, and for screening whether it was a first look (abstracts cut)."""
+    first_look = request.schema_name == "ScreenBatch" and "[abstract cut short]" in request.user
+    return (request.schema_name or "text") + (" first look" if first_look else "")
+
+
 def run(spec: dict, server: ScriptedLLMServer, positives: set[str]) -> dict:
     """One measured run: a fresh copy of the history memory, a child process, the server's own counters."""
     root = Path(spec["root"])
     shutil.copytree(spec["history"], root)
     (root / "memory" / "llm-cache.sqlite").unlink(missing_ok=True)  # no answers from an earlier run
     calls, tokens_in, tokens_out = server.calls, server.prompt_tokens, server.completion_tokens
+    first_request = len(server.requests)
     started = time.perf_counter()
     command = [sys.executable, __file__, "--child", json.dumps(spec)]
     if spec.get("profile"):  # every thread sampled, the waits on the model left out (py-spy's default)
@@ -185,6 +192,9 @@ def run(spec: dict, server: ScriptedLLMServer, positives: set[str]) -> dict:
                tokens_in=server.prompt_tokens - tokens_in, tokens_out=server.completion_tokens - tokens_out,
                latency=server.latency, concurrency=spec["concurrency"])
     out["ideal"] = out["calls"] * out["latency"] / out["concurrency"]
+    chats = [r for r in server.requests[first_request:] if r.mode != "embeddings"]
+    start = min((r.arrived for r in chats), default=0.0)
+    out["arrivals"] = sorted((round(r.arrived - start, 4), _kind(r)) for r in chats)
     judged = set(out.pop("judged"))
     out["stage1_recall"] = len(positives & judged) / max(1, len(positives))  # of the judge's accepts, sent to it
     shutil.rmtree(root, ignore_errors=True)
@@ -208,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="[screening] settings for every run, e.g. audit_sample=80 (values read as JSON)")
     ap.add_argument("--history-all-llm", action="store_true",
                     help="the LLM judges every history paper (unbiased labels for stage 1; a user's --no-prefilter weeks)")
+    ap.add_argument("--timeline", action="store_true",
+                    help="print when each run's calls arrived at the model, a line per --latency seconds: the waves")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:

@@ -28,6 +28,23 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load {os.getloadavg()[0]:.1f} at the end"
 
 
+def print_timeline(results: list[dict]) -> None:
+    """Each run's calls by the slot of `latency` seconds they arrived in: a call can only wait on calls of
+    earlier slots, so the slots with calls in them are the run's dependent rounds (at most). At concurrency 1
+    every call is a round of its own: those runs are left out."""
+    for r in results:
+        if not r["latency"] or not r["arrivals"] or r["concurrency"] == 1:
+            continue
+        slots: dict[int, dict[str, int]] = {}
+        for at, kind in r["arrivals"]:
+            slot = slots.setdefault(int(at / r["latency"]), {})
+            slot[kind] = slot.get(kind, 0) + 1
+        print(f"\ncalls by arrival, {r['name']} ({len(slots)} slots of {r['latency']} s with calls; model time "
+              f"{_model_time(r):.1f} s = {_model_time(r) / r['latency']:.1f} latencies):")
+        for slot, kinds in sorted(slots.items()):
+            print(f"  {slot * r['latency']:5.1f} s  " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+
+
 def print_report(results: list[dict], args) -> dict:
     by = {r["name"]: r for r in results}
     print(f"\nmachine: {_machine()}")
@@ -58,6 +75,8 @@ def print_report(results: list[dict], args) -> dict:
     for r in results:
         print(f"{r['name']:20s} " + " ".join(f"{r['timings'].get(s, 0):10.1f}" for s in STAGES))
 
+    if getattr(args, "timeline", False):
+        print_timeline(results)
     if "overhead" in by:
         o = by["overhead"]
         print(f"\nlocal work (overhead run, model at 0 s): {o['wall']:.1f} s in the graph, {o['process_wall']:.1f} s "

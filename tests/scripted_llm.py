@@ -52,6 +52,7 @@ class ScriptedRequest:
     user: str = ""
     paper_ids: list[str] = field(default_factory=list)
     fault: str | None = None
+    arrived: float = 0.0  # time.perf_counter() when the server admitted it: the waves of a run's calls
 
     def __getitem__(self, key: str) -> Any:
         return self.body[key]
@@ -211,6 +212,7 @@ class ScriptedLLMServer:
         """Record a chat attempt and decide its fault; one lock so attempt indexes are unique."""
         with self._lock:
             req = ScriptedRequest.parse(body, path, attempt=self.attempts)
+            req.arrived = time.perf_counter()
             self.attempts += 1
             self.requests.append(req)
             f = self._faults.pop(0) if isinstance(self._faults, list) and self._faults else None
