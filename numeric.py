@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from importlib import resources
@@ -211,10 +212,22 @@ class TfIdf:
         return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
     def fit(self, texts: list[str]) -> TfIdf:
+        self._fit_counts([Counter(self._terms(text)) for text in texts])
+        return self
+
+    def transform(self, texts: list[str]) -> SparseRows:
+        return self._rows(Counter(self._terms(text)) for text in texts)
+
+    def fit_transform(self, texts: list[str]) -> SparseRows:
+        """`fit(texts).transform(texts)`, each text tokenised once (tokenising is most of the cost)."""
+        counted = [Counter(self._terms(text)) for text in texts]
+        self._fit_counts(counted)
+        return self._rows(counted)
+
+    def _fit_counts(self, counted: list[Counter[str]]) -> None:
         df: Counter[str] = Counter()
         total: Counter[str] = Counter()
-        for text in texts:
-            counts = Counter(self._terms(text))
+        for counts in counted:
             df.update(counts.keys())
             total.update(counts)
         kept = [t for t, n in df.items() if n >= self.min_df]
@@ -222,15 +235,17 @@ class TfIdf:
             kept = sorted(kept, key=lambda t: (-total[t], t))[:self.max_features]
         kept.sort()
         self.vocabulary = {t: i for i, t in enumerate(kept)}
-        self.idf = np.log((1 + len(texts)) / (1 + np.array([df[t] for t in kept], dtype=float))) + 1.0
-        return self
+        self.idf = np.log((1 + len(counted)) / (1 + np.array([df[t] for t in kept], dtype=float))) + 1.0
 
-    def transform(self, texts: list[str]) -> SparseRows:
+    def _rows(self, counted: Iterable[Counter[str]]) -> SparseRows:
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
-        for text in texts:
-            counts = Counter(i for i in map(self.vocabulary.get, self._terms(text)) if i is not None)
+        for terms in counted:
+            counts: Counter[int] = Counter()
+            for term, n in terms.items():
+                if (i := self.vocabulary.get(term)) is not None:
+                    counts[i] += n
             cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
             values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts)))) * self.idf[cols]
             norm = float(np.linalg.norm(values))

@@ -173,8 +173,10 @@ def fit_ranker(
     ranker = LearnedRanker(topic_vectors, len(labels), int(labels.sum()), k=k)
     words = None
     if texts is not None:  # the vocabulary and IDF need no labels: fitted once on every text, shared by the folds
-        ranker.vectorizer = TfIdf().fit(list(texts) + list(topic_texts or []))
-        words = (ranker.vectorizer.transform(texts), ranker.vectorizer.transform(topic_texts) if topic_texts else None)
+        ranker.vectorizer = TfIdf()
+        rows = ranker.vectorizer.fit_transform(list(texts) + list(topic_texts or []))
+        n = len(texts)
+        words = (rows.take(np.arange(n)), rows.take(np.arange(n, rows.shape[0])) if topic_texts else None)
     _fit_all(ranker, vectors, labels, weights, judged, words, prior_weight)
     oof = _out_of_fold(ranker, vectors, labels, weights, judged, words, prior_weight, folds, seed, repeats)
     ranker.scale = {name: (float(v.mean()), float(v.std()) or 1.0) for name, v in oof.items()}

@@ -101,6 +101,9 @@ def test_tfidf_matches_sklearn_features():
     assert np.allclose(ours.transform(texts[:50]).toarray(), ref.transform(texts[:50]).toarray())
     unseen = ["w1 w2 w3 never seen words", ""]
     assert np.allclose(ours.transform(unseen).toarray(), ref.transform(unseen).toarray())
+    once = TfIdf().fit_transform(texts)  # each text tokenised once: the same vocabulary and rows
+    assert TfIdf().fit(texts).vocabulary == ours.vocabulary
+    assert np.array_equal(once.toarray(), ours.transform(texts).toarray())
 
 
 def test_tfidf_max_features_keeps_the_most_frequent():
