@@ -69,7 +69,7 @@ def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision]
         return candidates
     cuts = {topic: budget.chance_excess([c.merit for c in candidates if c.topic == topic], n, max_share)
             for topic in {c.topic for c in candidates}}
-    # no paper stands out at all (a small week, or a field feed where the topic's papers are the bulk): the
+    # a topic where no paper stands out at all (a field feed where its papers are the bulk of the week): the
     # null can't tell relevance from chance there, so the calibrated threshold alone decides, as it did before
     kept = {c.paper_id for c in candidates if c.merit >= cuts[c.topic] or math.isinf(cuts[c.topic])}
     for d in decisions:

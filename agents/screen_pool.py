@@ -137,7 +137,8 @@ class ScreenPool:
             again = [work.originals[p.id] for p in batch if self.needs_full_read(work.originals[p.id], verdicts[p.id])]
             work.waiting.extend(again)
             self.reread.extend(p.id for p in again)
-            settled = [pid for pid in settled if pid not in {p.id for p in again}]
+            rereading = {p.id for p in again}
+            settled = [pid for pid in settled if pid not in rereading]
             while len(work.waiting) >= self._size:
                 self._send_rereads(work, self._size)
         if settled:
