@@ -244,14 +244,28 @@ class LLMWriter:
 
     # -- overview ---------------------------------------------------------------------------------------
 
-    def overview(self, week: str, themes: list[ThemeBrief]) -> str:
+    def overview(self, week: str, themes: list[ThemeBrief], by_id: dict[str, Paper], reviews: dict[str, Review]) -> str:
+        """The week's opening paragraph, from the themes' papers rather than their drafts, so it is written at
+        the same time as the theme sections (one round of model latency less)."""
         values = {"week": week}
-        room = self._room(load_prompt("synthesise_overview", self.language), values, "drafts")
-        texts = [f"## {t.name} ({len(t.paper_ids)} papers; trend: {t.trend.direction if t.trend else 'n/a'}; "
-                 f"{len(t.bridges)} cross-field bridges)\n{t.prose}" for t in themes]
-        drafts = "\n\n".join(fit_texts(texts, room))
-        result, _ = self.checked(Overview, "synthesise_overview", {**values, "drafts": drafts}, "overview")
+        room = self._room(load_prompt("synthesise_overview", self.language), values, "themes")
+        lines = None
+        for most in (None, 8, 5, 3, 1):  # the best-first papers of each theme that fit, when not all do
+            items = [item for t in themes for item in _theme_items(t, by_id, reviews, most)]
+            if (lines := render_items(items, room)) is not None:
+                break
+        else:
+            raise LLMError(f"the themes' labels alone exceed the context budget of {self.budget_tokens} tokens")
+        result, _ = self.checked(Overview, "synthesise_overview", {**values, "themes": "\n".join(lines)}, "overview")
         return result.text
+
+
+def _theme_items(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review], most: int | None) -> list[Item]:
+    """A theme as prompt lines: its label and figures, then (at most `most` of) its papers."""
+    trend = theme.trend.direction if theme.trend else "n/a"
+    head = Item(head=f"## {_flat(theme.name)} ({len(theme.paper_ids)} papers; trend: {trend}; "
+                     f"{len(theme.bridges)} cross-field bridges)")
+    return [head, *(_paper_item(by_id[pid], reviews.get(pid)) for pid in theme.paper_ids[:most] if pid in by_id)]
 
 
 def _paper_item(paper: Paper, review: Review | None) -> Item:

@@ -176,14 +176,19 @@ class Synthesiser:
                 writer.fell_back(f"synthesis: theme “{theme.name}”", exc)
                 return _with_prose(theme, offline_prose(theme, by_id, reviews), checker), []
 
-        with ThreadPoolExecutor(max_workers=max(1, min(len(themes), self.llm.cfg.concurrency))) as pool:
+        def opening(labelled: list[ThemeBrief]) -> str | None:
+            try:
+                return writer.overview(week, labelled, by_id, reviews)
+            except LLMError as exc:
+                log.warning("overview failed (%s): offline overview used", exc)
+                writer.fell_back("synthesis: the overview", exc)
+                return None
+
+        # the overview reads the themes' papers, not their drafts: it is written alongside them
+        with ThreadPoolExecutor(max_workers=max(1, min(len(themes) + 1, self.llm.cfg.concurrency))) as pool:
+            written = pool.submit(opening, list(themes)) if themes else None
             themes = _unique_names(list(pool.map(draft, themes)))
-        try:
-            overview = writer.overview(week, themes) if themes else offline_overview(week, themes)
-        except LLMError as exc:
-            log.warning("overview failed (%s): offline overview used", exc)
-            writer.fell_back("synthesis: the overview", exc)
-            overview = offline_overview(week, themes)
+            overview = (written.result() if written else None) or offline_overview(week, themes)
         overview, _ = checker.clean(normalise(overview))
         self._list_cited_memory(themes, by_id, overview)
         return Synthesis(themes=themes, overview=overview, repairs=writer.repairs, notes=writer.notes,

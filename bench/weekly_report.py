@@ -82,6 +82,9 @@ def print_report(results: list[dict], args) -> dict:
         print(f"\nlocal work (overhead run, model at 0 s): {o['wall']:.1f} s in the graph, {o['process_wall']:.1f} s "
               f"with the process; {o['accepted']} accepted, stage-1 recall {o['stage1_recall']:.3f}, "
               f"tokens {o['tokens_in'] + o['tokens_out']}")
+    if {"c1", "c16"} <= set(by):
+        print(f"model time at concurrency 1 → 16: {_model_time(by['c1']):.2f} s → {_model_time(by['c16']):.2f} s, "
+              f"{_model_time(by['c1']) / max(1e-9, _model_time(by['c16'])):.1f}x")
     if not set(RUNS) <= set(by):  # --only: the tables, no targets
         return {"machine": _machine(), "runs": results}
     overhead = by["overhead"]["wall"]

@@ -116,3 +116,22 @@ def test_themes_named_alike_get_numbered_and_their_repairs_follow():
     for theme in result.themes:
         (repair,) = [r for r in result.repairs if r.section == theme.name]
         assert repair.removed and INVENTED not in theme.prose
+
+
+def test_the_overview_is_written_alongside_the_theme_drafts_from_their_papers():
+    """Not a reduce over the drafts: the overview goes out with them (one round of model latency less) and reads
+    every theme's papers (keys, titles, summaries) with the theme's figures, never a draft's text."""
+    papers, vectors, decisions, reviews = week(8, np.random.default_rng(3), themes=2)
+    with ScriptedLLMServer(handlers={"ThemeDraft": honest, "Overview": overview}, latency=0.4) as srv:
+        result = Synthesiser(client(srv), SynthesisConfig()).synthesise(
+            "2026-W24", papers, vectors, decisions, reviews, {}, [p.text_for_embedding() for p in papers])
+        requests = list(srv.requests)
+    drafts = [r for r in requests if r.schema_name == "ThemeDraft"]
+    (asked,) = [r for r in requests if r.schema_name == "Overview"]
+    assert len(drafts) == len(result.themes) == 2
+    assert asked.arrived - min(r.arrived for r in drafts) < 0.2, "sent before any draft was answered"
+    assert set(KEY.findall(asked.user)) == {f"arXiv:{p.id}" for p in papers}
+    assert all(p.title[:40] in asked.user for p in papers) and "A long summary of what the paper does" in asked.user
+    assert asked.user.count("## ") == 2 and "(4 papers; trend:" in asked.user
+    assert "Scripted theme" not in asked.user and "advances it" not in asked.user, "no draft text"
+    assert result.overview.startswith("This week, led by [arXiv:2606.")
