@@ -125,6 +125,7 @@ class Decision(BaseModel):
     topic: str | None = None
     reason: str
     score: float = 0.0
+    capped: bool = False  # accepted on its merits, then left out by the week's cap: relevant, not shown
 
 
 class TopicCount(BaseModel):

@@ -54,7 +54,7 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
     taken, table = budget.allocate(candidates, cfg.max_accepted, criteria.topics)
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in taken:
-            d.accepted = False
+            d.accepted, d.capped = False, True
             d.reason += f"; cut by the week's cap ({cfg.max_accepted}, shared across topics)"
     return decisions, table
 

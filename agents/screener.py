@@ -153,7 +153,7 @@ class Screener:
         taken, self._per_topic = budget.allocate(candidates, self.cfg.max_accepted, self.criteria.topics)
         for d in decisions:
             if d.accepted and d.stage != "author" and d.paper_id not in taken:
-                d.accepted = False
+                d.accepted, d.capped = False, True
                 d.reason += f"; cut by the week's cap ({self.cfg.max_accepted}, shared across topics)"
         return decisions
 

@@ -27,7 +27,7 @@ def label_of(meta: dict[str, Any]) -> tuple[str, int] | None:
     if status == "imported":
         return "imported", 1
     if status in ("accepted", "rejected") and meta.get("judged_by") != OFFLINE:
-        return "llm", int(status == "accepted")
+        return "llm", int(status == "accepted" or meta.get("capped") is True)  # capped: relevant, left out by the cap
     return None
 
 

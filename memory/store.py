@@ -66,7 +66,7 @@ class Memory:
         topics: dict[str, str] | None = None,
         tldrs: dict[str, str] | None = None,
         run_id: str = "",
-        extra: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
         abstracts: bool = True,
     ) -> int:
         """Record `status` decided for `papers` in `week` by run `run_id`: upserts into `papers` (accepted,
@@ -323,7 +323,8 @@ class Memory:
     ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """The decisions stage 1 learns from: (ids, embeddings, labels, weights, texts), newest first.
 
-        accepted / imported → 1 and rejected → 0 (weight 1); papers stage 1 cut without asking the LLM
+        accepted / imported, and rejects the week's cap left out (`capped`: judged relevant) → 1, other
+        rejects → 0 (weight 1); papers stage 1 cut without asking the LLM
         (status "cut") → 0 with `cut_weight`, as they were never judged; the user's feedback ("good" / "bad")
         overrides the label with `feedback_weight`. `before_week` keeps only papers first seen earlier, so a
         re-run of a week learns from exactly what its first run did. Texts are "title. abstract". Without
@@ -353,8 +354,8 @@ class Memory:
                 label, weight = int(feedback == "good"), feedback_weight
             elif meta.get("judged_by") == "offline":  # stage 1's own decisions: not a judge's label
                 continue
-            elif status in ("accepted", "imported"):
-                label, weight = 1, 1.0
+            elif status in ("accepted", "imported") or (status == "rejected" and meta.get("capped") is True):
+                label, weight = 1, 1.0  # a paper the week's cap left out was judged relevant all the same
             elif status == "cut":
                 label, weight = 0, cut_weight
             else:
