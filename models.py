@@ -126,6 +126,18 @@ class Decision(BaseModel):
     reason: str
     score: float = 0.0
     capped: bool = False  # accepted on its merits, then left out by the week's cap: relevant, not shown
+    audit_p: float | None = None  # drawn into the audit of the papers below stage 1's cut with this probability
+
+
+class AuditWeek(BaseModel):
+    """A week's stage-1 audit in memory: the judge's accepts among the papers sent, and the random audit drawn
+    from the papers below the cut (each with probability `inclusion`)."""
+
+    week: str
+    found_above: int = 0
+    audited: int = 0
+    audit_found: int = 0
+    inclusion: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class TopicCount(BaseModel):
@@ -163,6 +175,11 @@ class ScreenStats(BaseModel):
     recall_target: float = 0.95
     recall_estimate: float | None = None
     recall_ci: tuple[float, float] | None = None
+    # over the latest weeks' audits (this one's included), each paper weighted by 1 / its inclusion probability
+    recall_weeks: int = 0
+    recall_pooled: float | None = None
+    recall_pooled_ci: tuple[float, float] | None = None
+    audit_pooled_n: int = 0
     unscreened: int = 0
     hallucinated_ids: int = 0
     retried_alone: int = 0

@@ -54,7 +54,8 @@ class RunMemory(Protocol):
 
     def remember(self, papers: list[Paper], embeddings: np.ndarray, week: str, status: str = "accepted",
                  topics: dict[str, str] | None = None, tldrs: dict[str, str] | None = None, run_id: str = "",
-                 extra: dict[str, Any] | None = None, abstracts: bool = True) -> int: ...
+                 extra: dict[str, Any] | None = None, abstracts: bool = True,
+                 marks: dict[str, dict[str, Any]] | None = None) -> int: ...
 
     def known(self, ids: Iterable[str]) -> dict[str, str]: ...
 

@@ -53,22 +53,18 @@ class Write:
 def writes(sorted_: Remembered, decisions: dict[str, Decision], reviews: dict[str, Review], run_id: str = "",
            extra: dict[str, Any] | None = None) -> list[Write]:
     """What to write, in order: accepts with topic and summary, rejects with topic, cuts bare. `extra` (e.g.
-    who judged) goes with the judged ones only. A reject the week's cap left out is written `capped`: the
-    judge found it relevant, and stage 1 learns it as such (memory.labels). The caller writes them (a graph's
-    remember node is the only node that writes memory)."""
-    accepted = sorted_.accepted
-    judged = dict(extra or {})
-
-    def rejected(capped: bool) -> Write:
-        papers = [p for p in sorted_.rejected if decisions[p.id].capped is capped]
-        return Write(papers, "rejected", {"topics": {p.id: decisions[p.id].topic or "" for p in papers},
-                                          "run_id": run_id, "extra": {**judged, "capped": capped}})
-
+    who judged) goes with the judged ones only, and so do their marks (memory.labels reads them): `capped`, a
+    reject the week's cap left out (the judge found it relevant, and stage 1 learns it as such); `audit_p`,
+    the probability it was drawn into the audit below stage 1's cut (0: it was not); `stage`, who decided.
+    The caller writes them (a graph's remember node is the only node that writes memory)."""
+    accepted, rejected = sorted_.accepted, sorted_.rejected
+    marks = {p.id: {"capped": decisions[p.id].capped, "audit_p": decisions[p.id].audit_p or 0.0,
+                    "stage": decisions[p.id].stage} for p in accepted + rejected}
     return [
         Write(accepted, "accepted", {"topics": {p.id: decisions[p.id].topic or "" for p in accepted},
                                      "tldrs": {p.id: reviews[p.id].summary.tldr for p in accepted},
-                                     "run_id": run_id, "extra": {**judged, "capped": False}}),
-        rejected(capped=False),
-        rejected(capped=True),
+                                     "run_id": run_id, "extra": extra, "marks": marks}),
+        Write(rejected, "rejected", {"topics": {p.id: decisions[p.id].topic or "" for p in rejected},
+                                     "run_id": run_id, "extra": extra, "marks": marks}),
         Write(sorted_.cut, "cut", {"run_id": run_id, "abstracts": False}),
     ]

@@ -251,6 +251,8 @@ class Screener:
                                       score=s.score, reason=f"author match: {', '.join(s.author_hits)}")
         for pid in plan.audit:
             decisions[pid].reason = "[audit sample] " + decisions[pid].reason
+        for pid in audit:  # still below the final cut: a uniform draw from the papers there
+            decisions[pid].audit_p = round(len(audit) / (len(audit) + len(below)), 6)
         for pid in self._brief_only & set(decisions):
             if decisions[pid].stage == "llm":
                 decisions[pid].reason = "[first look, shortened abstract] " + decisions[pid].reason
@@ -367,6 +369,10 @@ def screen_note(stats: ScreenStats) -> str:
         lo, hi = stats.recall_ci
         text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
                  f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
+    if stats.recall_weeks > 1 and stats.recall_pooled is not None and stats.recall_pooled_ci is not None:
+        lo, hi = stats.recall_pooled_ci
+        text += (f". Over the last {stats.recall_weeks} weeks' audits ({stats.audit_pooled_n} papers, each weighted by "
+                 f"its chance of being drawn): recall {stats.recall_pooled:.2f} (95% interval {lo:.2f}-{hi:.2f})")
     return text + _answers_note(stats) + "."
 
 

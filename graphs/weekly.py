@@ -18,12 +18,13 @@ from langgraph.runtime import Runtime
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import learned_note
+from brief.agents.recall_history import with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_text
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.nodes import Node, graph_of, spent, vectors_of
 from brief.graphs.state import RunContext, WeeklyState
-from brief.memory.labels import OFFLINE, judged_labels
+from brief.memory.labels import OFFLINE, audit_weeks, judged_labels
 from brief.memory.links import find_links
 from brief.memory.presence import ensure_on_disk
 from brief.report import publish
@@ -75,6 +76,8 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                         labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
+    if ctx.llm:  # one week's audit says little; the earlier weeks' audits with it say more
+        result.stats = with_pooled_recall(result.stats, audit_weeks(ctx.memory, state.memory_week), state.memory_week)
     notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels)]) if candidates else []
     return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
             "screen_stats": result.stats, "notes": notes, "usage": spent(ctx)}

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from brief.memory.chroma import pages
-from brief.models import Labels
+from brief.models import AuditWeek, Labels
 from brief.protocols import RunMemory
 from brief.sources.window import week_ordinal
 
@@ -51,3 +51,29 @@ def judged_labels(memory: RunMemory, before_week: str | None = None, limit: int 
         counts[kind] += 1
     return Labels(positives=np.vstack(pos) if pos else np.zeros((0, dim), np.float32),
                   negatives=np.vstack(neg) if neg else np.zeros((0, dim), np.float32), counts=counts)
+
+
+def audit_weeks(memory: RunMemory, before_week: str, weeks: int = 7) -> list[AuditWeek]:
+    """The audits of the `weeks` latest weeks before `before_week` that had one: per week, the judge's accepts
+    (shown or left out by the cap) among the papers stage 1 sent, and the audit papers with what it found.
+    Weeks written before memory marked audit papers (`audit_p`) have none."""
+    end = week_ordinal(before_week)
+    if not end:
+        return []
+    found: dict[str, AuditWeek] = {}
+    for collection in (memory.papers, memory.seen):
+        for got in pages(collection, where={"first_seen_ord": {"$lt": end}}, include=["metadatas"]):
+            for meta in got["metadatas"]:
+                meta = meta or {}
+                if meta.get("stage") != "llm" or meta.get("judged_by") == OFFLINE:
+                    continue  # stage 1 cut it, an author match or an offline run: not the cut's question
+                row = found.setdefault(str(meta.get("first_seen", "")), AuditWeek(week=str(meta.get("first_seen", ""))))
+                positive = meta.get("status") == "accepted" or meta.get("capped") is True
+                if float(meta.get("audit_p") or 0) > 0:
+                    row.audited += 1
+                    row.audit_found += positive
+                    row.inclusion = float(meta["audit_p"])
+                else:
+                    row.found_above += positive
+    audited = sorted((row for row in found.values() if row.audited), key=lambda row: week_ordinal(row.week))
+    return audited[-weeks:] if weeks > 0 else []

@@ -68,16 +68,18 @@ class Memory:
         run_id: str = "",
         extra: dict[str, Any] | None = None,
         abstracts: bool = True,
+        marks: dict[str, dict[str, Any]] | None = None,
     ) -> int:
         """Record `status` decided for `papers` in `week` by run `run_id`: upserts into `papers` (accepted,
         imported) or `seen` (rejected, cut), keeping each paper's first-seen week and appending the decision
         to its history (once per run). Returns how many were new to the collection they now live in.
         Without `abstracts` the abstracts are not stored (papers stage 1 cut: only their ids, titles and
-        decisions matter, and a week's abstracts would cost more to write than its vectors)."""
-        topics, tldrs = topics or {}, tldrs or {}
+        decisions matter, and a week's abstracts would cost more to write than its vectors). `extra` goes to
+        every paper's metadata, `marks[id]` to one paper's."""
+        topics, tldrs, marks = topics or {}, tldrs or {}, marks or {}
         return self._write(papers, embeddings, lambda p, old: {**metadata(
-            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)), **(extra or {})},
-            abstracts=abstracts)
+            p, old, week, status, run_id=run_id, topic=topics.get(p.id), tldr=tldrs.get(p.id)), **(extra or {}),
+            **marks.get(p.id, {})}, abstracts=abstracts)
 
     def import_papers(self, items: list[Imported], embeddings: np.ndarray, week: str, run_id: str,
                       progress: Callable[[int], None] | None = None) -> int:

@@ -27,7 +27,7 @@ def runs(shared, tmp_path_factory, cache_dir):
     labels = write_weeks(shared, root / "snapshot", WEEKS)
     everything = {pid: rel for week in labels.values() for pid, rel in week.items()}
     source = [f"snapshot:{root / 'snapshot'}"]
-    out = {"labels": labels}
+    out = {"labels": labels, "root": root}
     with ScriptedLLMServer(handlers=brief_handlers(everything, TOPIC)) as srv:
         learned = screening_settings(root / "learned", cache_dir, srv.base_url)
         out["w22"] = run_weekly(learned, parse_week("2026-W22"), source).state
@@ -76,3 +76,23 @@ def test_a_second_run_of_the_week_calls_nothing_and_accepts_the_same(runs):
     assert again.usage.total.calls == 0 and again.usage.total.cached_calls > 0
     assert [p.id for p in again.accepted] == [p.id for p in first.accepted]
     assert again.screen_stats.sent == first.screen_stats.sent and again.screen_stats.cut_at == first.screen_stats.cut_at
+
+
+def test_the_audits_of_the_weeks_pool_into_one_recall_with_a_narrower_interval(runs, cache_dir):
+    """Each audit paper is marked in memory with its inclusion probability; W23's recall draws on W22's audit too."""
+    from brief.memory import open_embedder, open_memory
+    from brief.memory.labels import audit_weeks
+
+    w22, w23 = runs["w22"].screen_stats, runs["w23"].screen_stats
+    assert w22.recall_weeks == 1 and w23.recall_weeks == 2
+    assert w23.audit_pooled_n == w22.audit_n + w23.audit_n > 0
+    lo, hi = w23.recall_pooled_ci
+    assert lo <= w23.recall_pooled <= hi and hi - lo < w23.recall_ci[1] - w23.recall_ci[0], "two audits say more than one"
+    assert any("Over the last 2 weeks' audits" in note for note in runs["report"]["notes"])
+    settings = screening_settings(runs["root"] / "learned", cache_dir, "http://127.0.0.1:9/v1")
+    memory = open_memory(settings, open_embedder(settings).name)
+    held = {row.week: row for row in audit_weeks(memory, "2026-W24")}
+    assert set(held) == {"2026-W22", "2026-W23"}
+    for week, stats in (("2026-W22", w22), ("2026-W23", w23)):
+        assert held[week].audited == stats.audit_n and held[week].inclusion == pytest.approx(stats.audit_n / stats.below_cut, abs=1e-6)
+        assert held[week].audit_found == stats.audit_positives
