@@ -4,6 +4,7 @@ are not labels: learning from them would only teach it its own mistakes."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -11,10 +12,11 @@ import numpy as np
 from brief.memory.chroma import pages
 from brief.models import AuditWeek, Labels
 from brief.protocols import RunMemory
-from brief.sources.window import week_ordinal
+from brief.sources.window import week_of, week_ordinal
 
 KINDS = ("feedback", "imported", "llm")
 OFFLINE = "offline"  # the `judged_by` metadata of decisions an offline run made
+AUDIT_HORIZON_WEEKS = 26  # older audits judged an older cut; and memory is only read this far back
 
 
 def label_of(meta: dict[str, Any]) -> tuple[str, int] | None:
@@ -54,15 +56,18 @@ def judged_labels(memory: RunMemory, before_week: str | None = None, limit: int 
 
 
 def audit_weeks(memory: RunMemory, before_week: str, weeks: int = 7) -> list[AuditWeek]:
-    """The audits of the `weeks` latest weeks before `before_week` that had one: per week, the judge's accepts
-    (shown or left out by the cap) among the papers stage 1 sent, and the audit papers with what it found.
+    """The audits of the `weeks` latest weeks before `before_week` that had one (within AUDIT_HORIZON_WEEKS): per
+    week, the judge's accepts (shown or left out by the cap) among the papers stage 1 sent, and the audit papers
+    with what it found.
     Weeks written before memory marked audit papers (`audit_p`) have none."""
     end = week_ordinal(before_week)
     if not end:
         return []
+    start = week_ordinal(week_of(date.fromisocalendar(end // 100, end % 100, 1) - timedelta(weeks=AUDIT_HORIZON_WEEKS)))
     found: dict[str, AuditWeek] = {}
+    where = {"$and": [{"first_seen_ord": {"$gte": start}}, {"first_seen_ord": {"$lt": end}}]}
     for collection in (memory.papers, memory.seen):
-        for got in pages(collection, where={"first_seen_ord": {"$lt": end}}, include=["metadatas"]):
+        for got in pages(collection, where=where, include=["metadatas"]):
             for meta in got["metadatas"]:
                 meta = meta or {}
                 if meta.get("stage") != "llm" or meta.get("judged_by") == OFFLINE:
