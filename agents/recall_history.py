@@ -6,9 +6,10 @@ audit paper the judge accepts stands for 1/p accepts below the cut (inverse-prob
 over weeks, the accepts found above the cuts against those plus the weighted misses estimate the recall, and
 the weeks' audits together narrow the interval: it is drawn by simulation, each week's share of accepts below
 its cut from a Beta posterior, Beta(found + 1/(2W), audited - found + 1/2) over W weeks: one Jeffreys prior
-shared among the weeks (a whole one per week would add W/2 imagined finds, and a single find among eight
-quiet weeks then put the truth outside the interval one time in seven); the upper end is 1 when no audit
-found anything, as Jeffreys' interval has it at zero. Simulated coverage: tests/unit/test_recall_history.py.
+shared among the weeks (a whole one per week adds W/2 imagined finds: over eight 12-paper audits where about
+one find is expected in all, the truth then fell outside the interval in 63% of simulated runs, 1% shared);
+the upper end is 1 when no audit found anything, as Jeffreys' interval has it at zero. Simulated coverage:
+tests/unit/test_recall_history.py.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def pooled_recall(weeks: list[AuditWeek], level: float = 0.95) -> tuple[float | 
 
 
 def with_pooled_recall(stats: ScreenStats, earlier: list[AuditWeek], week: str) -> ScreenStats:
-    """`stats` with the recall pooled over the earlier weeks' audits and this week's own."""
+    """`stats` with the recall pooled over the earlier weeks' audits and this week's own (this week's accepts as
+    screened; memory's earlier weeks count an accept the reviewer then rejected as a reject)."""
     if not stats.prefilter or not stats.audit_n:
         return stats
     below = stats.below_cut
