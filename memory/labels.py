@@ -4,6 +4,7 @@ are not labels: learning from them would only teach it its own mistakes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -58,27 +59,34 @@ def judged_labels(memory: RunMemory, before_week: str | None = None, limit: int 
 def audit_weeks(memory: RunMemory, before_week: str, weeks: int = 7) -> list[AuditWeek]:
     """The audits of the `weeks` latest weeks before `before_week` that had one (within AUDIT_HORIZON_WEEKS): per
     week, the judge's accepts (shown or left out by the cap) among the papers stage 1 sent, and the audit papers
-    with what it found.
-    Weeks written before memory marked audit papers (`audit_p`) have none."""
+    with what it found. Weeks written before memory marked audit papers (`audit_p`) have none. Two narrow reads:
+    the audit papers, then the accepts of the weeks chosen (not every judged paper of half a year)."""
     end = week_ordinal(before_week)
-    if not end:
+    if not end or weeks <= 0:
         return []
     start = week_ordinal(week_of(date.fromisocalendar(end // 100, end % 100, 1) - timedelta(weeks=AUDIT_HORIZON_WEEKS)))
-    found: dict[str, AuditWeek] = {}
-    where = {"$and": [{"first_seen_ord": {"$gte": start}}, {"first_seen_ord": {"$lt": end}}]}
+    judged: list[dict[str, Any]] = [{"stage": {"$eq": "llm"}}, {"first_seen_ord": {"$lt": end}}]
+    found: dict[int, AuditWeek] = {}
+    for meta in _metadatas(memory, [*judged, {"first_seen_ord": {"$gte": start}}, {"audit_p": {"$gt": 0}}]):
+        row = found.setdefault(int(meta["first_seen_ord"]), AuditWeek(week=str(meta.get("first_seen", ""))))
+        row.audited += 1
+        row.audit_found += _judged_relevant(meta)
+        row.inclusion = float(meta["audit_p"])
+    chosen = dict(sorted(found.items())[-weeks:])
+    if chosen:
+        relevant = {"$or": [{"status": {"$eq": "accepted"}}, {"capped": {"$eq": True}}]}
+        for meta in _metadatas(memory, [*judged, {"first_seen_ord": {"$gte": min(chosen)}}, {"audit_p": {"$eq": 0}}, relevant]):
+            if int(meta["first_seen_ord"]) in chosen:
+                chosen[int(meta["first_seen_ord"])].found_above += _judged_relevant(meta)
+    return list(chosen.values())
+
+
+def _metadatas(memory: RunMemory, conditions: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every remembered paper's metadata that meets all `conditions`, except an offline run's decisions."""
     for collection in (memory.papers, memory.seen):
-        for got in pages(collection, where=where, include=["metadatas"]):
-            for meta in got["metadatas"]:
-                meta = meta or {}
-                if meta.get("stage") != "llm" or meta.get("judged_by") == OFFLINE:
-                    continue  # stage 1 cut it, an author match or an offline run: not the cut's question
-                row = found.setdefault(str(meta.get("first_seen", "")), AuditWeek(week=str(meta.get("first_seen", ""))))
-                positive = meta.get("status") == "accepted" or meta.get("capped") is True
-                if float(meta.get("audit_p") or 0) > 0:
-                    row.audited += 1
-                    row.audit_found += positive
-                    row.inclusion = float(meta["audit_p"])
-                else:
-                    row.found_above += positive
-    audited = sorted((row for row in found.values() if row.audited), key=lambda row: week_ordinal(row.week))
-    return audited[-weeks:] if weeks > 0 else []
+        for got in pages(collection, where={"$and": conditions}, include=["metadatas"]):
+            yield from (m for m in got["metadatas"] if m and m.get("judged_by") != OFFLINE)
+
+
+def _judged_relevant(meta: dict[str, Any]) -> bool:
+    return meta.get("status") == "accepted" or meta.get("capped") is True

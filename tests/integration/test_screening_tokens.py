@@ -96,3 +96,4 @@ def test_the_audits_of_the_weeks_pool_into_one_recall_with_a_narrower_interval(r
     for week, stats in (("2026-W22", w22), ("2026-W23", w23)):
         assert held[week].audited == stats.audit_n and held[week].inclusion == pytest.approx(stats.audit_n / stats.below_cut, abs=1e-6)
         assert held[week].audit_found == stats.audit_positives
+        assert held[week].found_above == stats.positives_above > 0, "the scripted reviewer confirms every accept"
