@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from brief.memory.chroma import pages
+from brief.memory.records import judged_relevant
 from brief.models import AuditWeek, Labels
 from brief.protocols import RunMemory
 from brief.sources.window import week_of, week_ordinal
@@ -30,7 +31,7 @@ def label_of(meta: dict[str, Any]) -> tuple[str, int] | None:
     if status == "imported":
         return "imported", 1
     if status in ("accepted", "rejected") and meta.get("judged_by") != OFFLINE:
-        return "llm", int(status == "accepted" or meta.get("capped") is True)  # capped: relevant, left out by the cap
+        return "llm", int(judged_relevant(meta))
     return None
 
 
@@ -70,14 +71,14 @@ def audit_weeks(memory: RunMemory, before_week: str, weeks: int = 7) -> list[Aud
     for meta in _metadatas(memory, [*judged, {"first_seen_ord": {"$gte": start}}, {"audit_p": {"$gt": 0}}]):
         row = found.setdefault(int(meta["first_seen_ord"]), AuditWeek(week=str(meta.get("first_seen", ""))))
         row.audited += 1
-        row.audit_found += _judged_relevant(meta)
+        row.audit_found += judged_relevant(meta)
         row.inclusion = float(meta["audit_p"])
     chosen = dict(sorted(found.items())[-weeks:])
     if chosen:
-        relevant = {"$or": [{"status": {"$eq": "accepted"}}, {"capped": {"$eq": True}}]}
+        relevant = {"$or": [{"status": {"$eq": "accepted"}}, {"capped": {"$eq": True}}]}  # narrows the read only
         for meta in _metadatas(memory, [*judged, {"first_seen_ord": {"$gte": min(chosen)}}, {"audit_p": {"$eq": 0}}, relevant]):
             if int(meta["first_seen_ord"]) in chosen:
-                chosen[int(meta["first_seen_ord"])].found_above += _judged_relevant(meta)
+                chosen[int(meta["first_seen_ord"])].found_above += judged_relevant(meta)
     return list(chosen.values())
 
 
@@ -86,7 +87,3 @@ def _metadatas(memory: RunMemory, conditions: list[dict[str, Any]]) -> Iterator[
     for collection in (memory.papers, memory.seen):
         for got in pages(collection, where={"$and": conditions}, include=["metadatas"]):
             yield from (m for m in got["metadatas"] if m and m.get("judged_by") != OFFLINE)
-
-
-def _judged_relevant(meta: dict[str, Any]) -> bool:
-    return meta.get("status") == "accepted" or meta.get("capped") is True

@@ -96,6 +96,13 @@ def merged_status(old: str | None, new: str) -> str:
     return new
 
 
+def judged_relevant(meta: dict[str, Any]) -> bool:
+    """A judge's decision read as relevant: accepted, or accepted and then left out by the week's cap (a reject
+    marked `capped`). Stage 1's labels and the audit history both read decisions through this one rule."""
+    status = meta.get("status")
+    return status == "accepted" or (status == "rejected" and meta.get("capped") is True)
+
+
 def history_of(meta: dict[str, Any]) -> list[Decided]:
     try:
         return [Decided.model_validate(h) for h in json.loads(meta.get("history") or "[]")]

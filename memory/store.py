@@ -23,6 +23,7 @@ from brief.memory.records import (
     Imported,
     Record,
     abstract_of,
+    judged_relevant,
     metadata,
     previously_seen,
     record,
@@ -356,8 +357,8 @@ class Memory:
                 label, weight = int(feedback == "good"), feedback_weight
             elif meta.get("judged_by") == "offline":  # stage 1's own decisions: not a judge's label
                 continue
-            elif status in ("accepted", "imported") or (status == "rejected" and meta.get("capped") is True):
-                label, weight = 1, 1.0  # a paper the week's cap left out was judged relevant all the same
+            elif status == "imported" or judged_relevant(meta):
+                label, weight = 1, 1.0
             elif status == "cut":
                 label, weight = 0, cut_weight
             else:

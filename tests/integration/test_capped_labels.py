@@ -76,7 +76,8 @@ def test_a_weekly_run_marks_what_its_cap_left_out(tmp_path, cache_dir):
     assert out.returncode == 0, out.stdout + out.stderr
     name = Memory(tmp_path / "memory" / "chroma", "any", read_only=True).embedder_name
     memory = Memory(tmp_path / "memory" / "chroma", name)
-    metas = dict(zip(*(lambda got: (got["ids"], got["metadatas"]))(memory.seen.get(include=["metadatas"]))))
+    got = memory.seen.get(include=["metadatas"])
+    metas = dict(zip(got["ids"], got["metadatas"]))
     capped = {pid for pid, m in metas.items() if m.get("capped") is True}
     accepted = {pid for pid, status in memory.known(list(judge)).items() if status == "accepted"}
     assert len(accepted) >= 3 and capped, "the cap left relevant papers out (watch-list authors come on top)"
