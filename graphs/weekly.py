@@ -20,7 +20,8 @@ from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import learned_note
 from brief.agents.recall_history import with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
-from brief.agents.screener import Screener, learn_ranker, screen_note, stage1_text
+from brief.agents.screen_note import screen_note
+from brief.agents.screener import Screener, learn_ranker, stage1_text
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.nodes import Node, graph_of, spent, vectors_of
 from brief.graphs.state import RunContext, WeeklyState

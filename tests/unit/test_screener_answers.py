@@ -10,7 +10,8 @@ import json
 import pytest
 
 from brief.agents.screen_llm import match_ids, match_topic, norm_id
-from brief.agents.screener import Screener, screen_note
+from brief.agents.screen_note import screen_note
+from brief.agents.screener import Screener
 from brief.config import ScreeningConfig
 from brief.models import Paper
 from tests.scripted_llm import ScriptedLLMServer, labels_screen_handler

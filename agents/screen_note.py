@@ -1,0 +1,33 @@
+"""The briefing's line on an LLM screening run: what stage 1 sent, and what the audits say it missed."""
+
+from __future__ import annotations
+
+from brief.models import ScreenStats
+
+
+def screen_note(stats: ScreenStats) -> str:
+    """One line for the briefing: what stage 1 sent, and what the audit says it missed."""
+    if not stats.prefilter:
+        return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)" + _answers_note(stats) + "."
+    text = (f"Screening: stage 1 ({stats.ranker}, {stats.trained_on} earlier decisions) sent {stats.sent} of "
+            f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_n} of them a random audit "
+            f"of the papers below its cut")
+    if stats.extended:
+        text += f"; the audit found accepts below the cut, so {stats.extended} more were screened"
+    if stats.recall_estimate is not None and stats.recall_ci is not None:
+        lo, hi = stats.recall_ci
+        text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
+                 f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
+    if stats.recall_weeks > 1 and stats.recall_pooled is not None and stats.recall_pooled_ci is not None:
+        lo, hi = stats.recall_pooled_ci
+        text += (f". Over the last {stats.recall_weeks} weeks' audits ({stats.audit_pooled_n} papers, each weighted by "
+                 f"its chance of being drawn): recall {stats.recall_pooled:.2f} (95% interval {lo:.2f}-{hi:.2f})")
+    return text + _answers_note(stats) + "."
+
+
+def _answers_note(stats: ScreenStats) -> str:
+    text = f". {stats.unscreened} papers are unscreened (see the rejected list for why)" if stats.unscreened else ""
+    if stats.hallucinated_ids or stats.unmatched_topics:
+        text += (f". Answers that matched nothing: {stats.hallucinated_ids} named no paper of their batch, "
+                 f"{stats.unmatched_topics} named no topic (re-asked once; never read as rejects)")
+    return text
