@@ -37,6 +37,9 @@ class Ranker(Protocol):
 
     def score(self, vectors: np.ndarray, texts: list[str] | None = None) -> np.ndarray: ...
 
+    def history_fit(self, cut: float) -> tuple[float, float] | None:
+        """(cross-validated AUC, recall at `cut`) on the ranker's own history; None without one."""
+
 
 class SimilarityRanker:
     """Cosine similarity to the nearest topic; no cut of its own (the screener cuts by share)."""
@@ -53,6 +56,9 @@ class SimilarityRanker:
         if len(vectors) == 0:
             return np.zeros(0)
         return (np.asarray(vectors) @ self.topic_vectors.T).max(axis=1)
+
+    def history_fit(self, cut: float) -> tuple[float, float] | None:
+        return None
 
 
 class LearnedRanker:
@@ -80,6 +86,8 @@ class LearnedRanker:
         self.negatives = np.zeros((0, self.topic_vectors.shape[1]), np.float32)
         self.scale: dict[str, tuple[float, float]] = {}
         self.cuts: dict[str, float | None] = {"vectors": None, "texts": None}
+        # the out-of-fold scores (pooled over repeats) and labels each cut was chosen on
+        self.history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def name(self) -> str:
@@ -92,6 +100,13 @@ class LearnedRanker:
 
     def cut_for(self, with_texts: bool) -> float | None:
         return self.cuts["texts" if with_texts and self.text_model is not None else "vectors"]
+
+    def history_fit(self, cut: float) -> tuple[float, float] | None:
+        """How well the scores `cut` applies to rank the history, out of fold: (AUC, recall at `cut`)."""
+        scores, labels = self.history.get("texts" if self.text_model is not None else "vectors", (None, None))
+        if scores is None or labels is None or not labels.any() or labels.all():
+            return None
+        return auc(scores, labels), recall_at(scores, labels, cut)
 
     def features(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.asarray(vectors, dtype=np.float32)
@@ -182,9 +197,11 @@ def fit_ranker(
     ranker.scale = {name: (float(v.mean()), float(v.std()) or 1.0) for name, v in oof.items()}
     pooled = np.tile(labels, len(oof["embedding"]))
     vector_parts = {n: v for n, v in oof.items() if n != "text"}
-    ranker.cuts["vectors"] = choose_cut(ranker.combine(vector_parts).ravel(), pooled, recall_target, positives=ranker.n_positives)
+    ranker.history["vectors"] = (ranker.combine(vector_parts).ravel(), pooled)
     if "text" in oof:
-        ranker.cuts["texts"] = choose_cut(ranker.combine(oof).ravel(), pooled, recall_target, positives=ranker.n_positives)
+        ranker.history["texts"] = (ranker.combine(oof).ravel(), pooled)
+    for variant, (scores, _) in ranker.history.items():
+        ranker.cuts[variant] = choose_cut(scores, pooled, recall_target, positives=ranker.n_positives)
     return ranker
 
 

@@ -14,6 +14,7 @@ def screen_note(stats: ScreenStats) -> str:
             f"of the papers below its cut")
     if stats.extended:
         text += f"; the audit found accepts below the cut, so {stats.extended} more were screened"
+    text += _ranking_note(stats)
     if stats.recall_estimate is not None and stats.recall_ci is not None:
         lo, hi = stats.recall_ci
         text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
@@ -23,6 +24,25 @@ def screen_note(stats: ScreenStats) -> str:
         text += (f". Over the last {stats.recall_weeks} weeks' audits ({stats.audit_pooled_n} papers, each weighted by "
                  f"its chance of being drawn): recall {stats.recall_pooled:.2f} (95% interval {lo:.2f}-{hi:.2f})")
     return text + _answers_note(stats) + "."
+
+
+WEAK_AUC = 0.75  # below this, holding the recall target costs a large share of the week
+
+
+def _ranking_note(stats: ScreenStats) -> str:
+    """What stage 1's ranking costs, said when it matters: a cut max_share held back, or a weak ranking."""
+    auc, kept = stats.ranker_auc, stats.history_recall
+    if stats.wanted_share is not None:
+        text = (f". Its cut was held back: recall {stats.recall_target:.2f} needed {stats.wanted_share:.0%} of the week, "
+                f"more than `[screening] max_share` allows")
+        if kept is not None:
+            text += f", and at the cut it was held to its history keeps only {kept:.0%} of the accepts"
+        return text + ("; raise max_share to pay for the recall, or mark papers with `brief feedback` so stage 1 "
+                       "ranks better" + (f" (its cross-validated AUC is {auc:.2f})" if auc is not None else ""))
+    if auc is not None and auc < WEAK_AUC:
+        return (f". Stage 1 ranks these criteria weakly (cross-validated AUC {auc:.2f} on its history), so holding "
+                f"recall {stats.recall_target:.2f} costs a large share of the week; `brief feedback` helps it learn")
+    return ""
 
 
 def _answers_note(stats: ScreenStats) -> str:

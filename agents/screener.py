@@ -66,6 +66,9 @@ class Plan(BaseModel):
     excluded: dict[str, str] = Field(default_factory=dict)
     cut: float | None = None
     cut_by: str = ""
+    ranker_auc: float | None = None
+    history_recall: float | None = None
+    wanted_share: float | None = None
 
 
 class ScreenResult(BaseModel):
@@ -177,11 +180,16 @@ class Screener:
         n = len(ranked)
         cut = self.ranker.cut
         if cut is not None and n:
-            n_top = sum(1 for s in ranked if s.score >= round(cut, 4))  # scores are stored rounded
+            wanted = sum(1 for s in ranked if s.score >= round(cut, 4))  # scores are stored rounded
             lo, hi = math.ceil(self.cfg.min_share * n), max(1, math.floor(self.cfg.max_share * n))
-            n_top = min(max(n_top, lo), hi)
+            n_top = min(max(wanted, lo), hi)
             plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({self.ranker.n_examples} "
                            f"decisions), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
+            fit = self.ranker.history_fit(ranked[n_top - 1].score)
+            if fit is not None:
+                plan.ranker_auc, plan.history_recall = round(fit[0], 4), round(fit[1], 4)
+            if wanted > hi:  # max_share held the cut back: the recall target is out of reach this week
+                plan.wanted_share = round(wanted / n, 4)
         else:
             n_top = max(1, int(round(n * self.cfg.llm_share))) if n else 0
             plan.cut_by = f"cold start: the top {self.cfg.llm_share:.0%} by topic similarity"
@@ -263,7 +271,8 @@ class Screener:
         stats = ScreenStats(
             prefilter=self.cfg.prefilter, ranker=self.ranker.name, trained_on=self.ranker.n_examples,
             candidates=len(papers), sent=sent, share_sent=round(sent / len(papers), 4) if papers else 0.0,
-            cut_at=plan.cut, cut_by=plan.cut_by, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
+            cut_at=plan.cut, cut_by=plan.cut_by, ranker_auc=plan.ranker_auc, history_recall=plan.history_recall,
+            wanted_share=plan.wanted_share, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
             audit_n=len(audit), audit_positives=sum(decisions[p].accepted for p in audit),
             positives_above=sum(decisions[p].accepted for p in above), below_cut=len(below) + len(audit),
             recall_target=self.cfg.recall_target, recall_estimate=recall, recall_ci=ci,

@@ -144,6 +144,15 @@ def run(name: str, history: list[dict], test: list[dict], topics_file: Path, emb
     if rows[-1][2] is not None:
         m = measure(rows[-1][1], yE, rows[-1][2], cfg.recall_target, cfg.min_share, 1.0)
         print(f"  without the max_share cap: recall {m['recall_at_cut']:.3f} with {m['share_sent']:.3f} sent")
+        scores = np.sort(rows[-1][1])[::-1]  # what the briefing states of the cut it used (the screener's history_fit)
+        wanted = int((scores >= rows[-1][2]).sum())
+        used = scores[min(max(wanted, int(np.ceil(cfg.min_share * len(scores)))), int(cfg.max_share * len(scores))) - 1]
+        fit = txt.history_fit(float(used))
+        if fit is not None:
+            print(f"  the briefing states: cross-validated AUC {fit[0]:.3f}, the history keeps {fit[1]:.3f} at the cut used"
+                  + (f", held back by max_share (recall {cfg.recall_target} wanted {wanted / len(scores):.3f} of the week)"
+                     if wanted > int(cfg.max_share * len(scores)) else "")
+                  + f"; true recall there {float((rows[-1][1][yE == 1] >= used).mean()):.3f}")
 
 
 def replay(name: str, history: list[dict], days: list[str], test: list[dict], topics_file: Path, emb: Embedder,

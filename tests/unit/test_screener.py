@@ -15,6 +15,8 @@ from pydantic import SecretStr
 
 from brief.agents.llm import LLMClient
 from brief.agents.llm_limits import TokenRate
+from brief.agents.prefilter import LearnedRanker, fit_ranker
+from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener, stage1_text
 from brief.config import Criteria, LLMConfig, ScreeningConfig, Topic
 from brief.models import Paper
@@ -102,6 +104,9 @@ class FixedCut:
 
     def score(self, vectors, texts=None):
         return vectors[:, 0]
+
+    def history_fit(self, cut):
+        return None
 
 
 @pytest.mark.parametrize(("where", "expected"), [("middle", 11), ("above all", 2), ("below all", 22)])
@@ -329,3 +334,34 @@ def test_a_re_read_goes_ahead_of_full_reads_still_waiting(tmp_path):
     assert [ids for kind, ids in order[2:]] == [["2606.20000", "2606.20001"], ["2606.20002", "2606.20003"],
                                                ["2606.20004", "2606.20005"]]
     assert verdicts["2606.10000"].relevance == 8 and set(verdicts) == {p.id for p in looks + full}
+
+
+@pytest.mark.parametrize(("history", "max_share"), [("weak", 0.6), ("weak", 1.0), ("strong", 0.6)])
+def test_what_stage_1s_ranking_costs_is_said_when_it_matters(tmp_path, history, max_share):
+    """A ranking too weak for the recall target within max_share: the briefing says the cut was held back,
+    with the history's recall at the cut used and how to fix it; without the limit, that the ranking is weak;
+    a ranking that holds the target says neither."""
+    rng = np.random.default_rng(7)
+    vectors = unit(rng.normal(size=(300, DIM)))
+    labels = (rng.random(300) < 0.3).astype(int) if history == "weak" else (vectors[:, 0] > 0.3).astype(int)
+    ranker = fit_ranker(TOPICS, vectors, labels)
+    assert isinstance(ranker, LearnedRanker)
+    papers, week = make_papers(), unit(rng.normal(size=(40, DIM)))  # a week drawn like the history
+    verdicts = {p.id: 8 if i < 6 else 2 for i, p in enumerate(papers)}
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler(verdicts, topic=TOPIC)}) as srv:
+        screener = Screener(CRITERIA, ScreeningConfig(max_share=max_share, audit_sample=2, brief_band=0), TOPICS,
+                            llm_client(srv, tmp_path), ranker=ranker)
+        stats = screener.run(papers, week, seed="w").stats
+    note = screen_note(stats)
+    assert stats.ranker_auc is not None and stats.history_recall is not None
+    if history == "strong":
+        assert stats.ranker_auc > 0.9 and stats.wanted_share is None and stats.history_recall >= 0.95
+        assert "held back" not in note and "weakly" not in note
+    elif max_share < 1:
+        assert stats.ranker_auc < 0.65 and stats.wanted_share is not None and stats.wanted_share > max_share
+        assert stats.history_recall < stats.recall_target
+        assert "held back" in note and f"needed {stats.wanted_share:.0%} of the week" in note and "max_share" in note
+        assert f"keeps only {stats.history_recall:.0%} of the accepts" in note
+    else:  # every paper of the week is above the learned cut: nothing was held back
+        assert stats.ranker_auc < 0.65 and stats.wanted_share is None
+        assert "held back" not in note and f"weakly (cross-validated AUC {stats.ranker_auc:.2f}" in note
