@@ -32,6 +32,7 @@ from brief.untrusted import fold
 class Ranker(Protocol):
     name: str
     cut: float | None
+    recall_aim: float | None  # the recall its cut was set for on the history (None: no cut of its own)
     n_examples: int
     keyword_bonus: float  # added to a paper's score per keyword hit (max 3), on the ranker's own scale
 
@@ -46,6 +47,7 @@ class SimilarityRanker:
 
     name = "topic-similarity"
     cut: float | None = None
+    recall_aim: float | None = None
     n_examples = 0
     keyword_bonus = 0.03
 
@@ -86,6 +88,7 @@ class LearnedRanker:
         self.negatives = np.zeros((0, self.topic_vectors.shape[1]), np.float32)
         self.scale: dict[str, tuple[float, float]] = {}
         self.cuts: dict[str, float | None] = {"vectors": None, "texts": None}
+        self.recall_aim: float | None = None
         # the out-of-fold scores (pooled over repeats) and labels each cut was chosen on
         self.history: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -197,6 +200,7 @@ def fit_ranker(
     ranker.scale = {name: (float(v.mean()), float(v.std()) or 1.0) for name, v in oof.items()}
     pooled = np.tile(labels, len(oof["embedding"]))
     vector_parts = {n: v for n, v in oof.items() if n != "text"}
+    ranker.recall_aim = recall_target
     ranker.history["vectors"] = (ranker.combine(vector_parts).ravel(), pooled)
     if "text" in oof:
         ranker.history["texts"] = (ranker.combine(oof).ravel(), pooled)

@@ -183,8 +183,11 @@ class Screener:
             wanted = sum(1 for s in ranked if s.score >= round(cut, 4))  # scores are stored rounded
             lo, hi = math.ceil(self.cfg.min_share * n), max(1, math.floor(self.cfg.max_share * n))
             n_top = min(max(wanted, lo), hi)
+            aim = self.ranker.recall_aim
+            raised = (f", aimed at {aim:.3f} of its labelled accepts: earlier audits found accepts below earlier cuts"
+                      if aim is not None and aim > self.cfg.recall_target + 5e-4 else "")
             plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({self.ranker.n_examples} "
-                           f"decisions), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
+                           f"decisions{raised}), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
             fit = self.ranker.history_fit(ranked[n_top - 1].score)
             if fit is not None:
                 plan.ranker_auc, plan.history_recall = round(fit[0], 4), round(fit[1], 4)
@@ -325,12 +328,14 @@ class Screener:
 
 
 def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Settings, before_week: str | None = None,
-                 embed: Callable[[list[str]], np.ndarray] | None = None) -> Ranker:
+                 embed: Callable[[list[str]], np.ndarray] | None = None, labelled_share: float | None = None) -> Ranker:
     """Stage 1's ranker from the decisions `memory` holds (first seen before `before_week`).
 
     `embed`: stage 1's own embedder when it is not memory's (the static table): the history's texts are
-    embedded with it (what memory stores is only read, never mixed with its vectors). Topic similarity on a
-    cold start, when learning is off, or when memory can't give its history.
+    embedded with it (what memory stores is only read, never mixed with its vectors). `labelled_share`: the
+    share of all accepts the history's labels hold, as the earlier weeks' audits bound it (the upper end of
+    their pooled recall's interval): the accepts earlier cuts missed were never labelled, so the cut aims that
+    much higher on the labelled ones. Topic similarity on a cold start, when learning is off, or when memory can't give its history.
     """
     cfg = settings.screening
     if not cfg.learn or not cfg.prefilter:
@@ -346,7 +351,8 @@ def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Setting
     vectors = np.asarray(embed(texts), dtype=np.float32) if embed is not None else vectors[keep]
     repeats = 3 if len(keep) <= 3000 else 2  # a big history: fewer fits, and more positives steady its cut
     return fit_ranker(topic_vectors, vectors, labels[keep], weights, texts=texts,
-                      topic_texts=[t.text() for t in settings.criteria.topics], recall_target=cfg.recall_target,
+                      topic_texts=[t.text() for t in settings.criteria.topics],
+                      recall_target=min(1.0, cfg.recall_target / labelled_share) if labelled_share else cfg.recall_target,
                       repeats=repeats, judged=judged[keep])
 
 

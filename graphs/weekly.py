@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import learned_note
-from brief.agents.recall_history import with_pooled_recall
+from brief.agents.recall_history import pooled_recall, with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener, learn_ranker, stage1_text
@@ -69,8 +69,10 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     with ctx.reporter.stage("embed", len(candidates)):  # stage 1 never sees sentences aimed at the screener
         vectors = stage1.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
     topics = stage1.embed([t.text() for t in ctx.settings.criteria.topics])
-    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week,
-                          embed=stage1.embed if own else None) if ctx.llm else None
+    earlier = audit_weeks(ctx.memory, state.memory_week) if ctx.llm else []  # what earlier cuts missed
+    _, interval = pooled_recall(earlier)  # its upper end: the cut aims higher only by what the audits show for sure
+    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week, embed=stage1.embed if own else None,
+                          labelled_share=interval[1] if interval else None) if ctx.llm else None
     cfg = ctx.settings.screening  # offline too, stage 1 learns from feedback, imports and earlier LLM decisions
     labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn and not own else None
     screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=stage1.embed,
@@ -78,7 +80,7 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     with ctx.reporter.stage("screen", len(candidates)) as advance:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
     if ctx.llm:  # one week's audit says little; the earlier weeks' audits with it say more
-        result.stats = with_pooled_recall(result.stats, audit_weeks(ctx.memory, state.memory_week), state.memory_week)
+        result.stats = with_pooled_recall(result.stats, earlier, state.memory_week)
     notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels)]) if candidates else []
     return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
             "screen_stats": result.stats, "notes": notes, "usage": spent(ctx)}

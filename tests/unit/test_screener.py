@@ -98,6 +98,7 @@ class FixedCut:
     """A ranker with its own cut (as a learned one has): the screener must use it, within the share limits."""
 
     name, n_examples, keyword_bonus = "fixed", 100, 0.5  # a learned ranker's keyword bonus (log-odds)
+    recall_aim = 0.95
 
     def __init__(self, cut):
         self.cut = cut
