@@ -335,7 +335,8 @@ def learn_ranker(memory: RunMemory, topic_vectors: np.ndarray, settings: Setting
     embedded with it (what memory stores is only read, never mixed with its vectors). `labelled_share`: the
     share of all accepts the history's labels hold, as the earlier weeks' audits bound it (the upper end of
     their pooled recall's interval): the accepts earlier cuts missed were never labelled, so the cut aims that
-    much higher on the labelled ones. Topic similarity on a cold start, when learning is off, or when memory can't give its history.
+    much higher on the labelled ones. Topic similarity on a cold start, when learning is off, or when memory
+    can't give its history.
     """
     cfg = settings.screening
     if not cfg.learn or not cfg.prefilter:
