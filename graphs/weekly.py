@@ -73,8 +73,9 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     _, interval = pooled_recall(earlier)  # its upper end: the cut aims higher only by what the audits show for sure
     ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week, embed=stage1.embed if own else None,
                           labelled_share=interval[1] if interval else None) if ctx.llm else None
-    cfg = ctx.settings.screening  # offline too, stage 1 learns from feedback, imports and earlier LLM decisions
-    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if cfg.learn and not own else None
+    cfg = ctx.settings.screening  # offline, stage 1 learns from feedback, imports and earlier LLM decisions too
+    # (with a model, the ranker above holds what they teach: no second read of memory's vectors)
+    labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if ctx.llm is None and cfg.learn else None
     screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=stage1.embed,
                         labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
