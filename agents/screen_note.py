@@ -30,19 +30,22 @@ WEAK_AUC = 0.75  # below this, holding the recall target costs a large share of 
 
 
 def _ranking_note(stats: ScreenStats) -> str:
-    """What stage 1's ranking costs, said when it matters: a cut max_share held back, or a weak ranking."""
-    auc, kept = stats.ranker_auc, stats.history_recall
+    """What stage 1's ranking costs, said when it matters: a cut aimed higher after audits found misses, a cut
+    max_share held back, a weak ranking."""
+    auc, kept, aim = stats.ranker_auc, stats.history_recall, stats.recall_aim
+    raised = (f". Earlier weeks' audits found accepts below earlier cuts that its history never labelled, so its cut "
+              f"aimed at {aim:.1%} of the accepts it has labels for" if aim is not None and aim > stats.recall_target + 5e-4 else "")
     if stats.wanted_share is not None:
         text = (f". Its cut was held back: recall {stats.recall_target:.2f} needed {stats.wanted_share:.0%} of the week, "
                 f"more than `[screening] max_share` allows")
         if kept is not None:
             text += f", and at the cut it was held to its history keeps only {kept:.0%} of the accepts"
-        return text + ("; raise max_share to pay for the recall, or mark papers with `brief feedback` so stage 1 "
-                       "ranks better" + (f" (its cross-validated AUC is {auc:.2f})" if auc is not None else ""))
+        return raised + text + ("; raise max_share to pay for the recall, or mark papers with `brief feedback` so "
+                                "stage 1 ranks better" + (f" (its cross-validated AUC is {auc:.2f})" if auc is not None else ""))
     if auc is not None and auc < WEAK_AUC:
-        return (f". Stage 1 ranks these criteria weakly (cross-validated AUC {auc:.2f} on its history), so holding "
-                f"recall {stats.recall_target:.2f} costs a large share of the week; `brief feedback` helps it learn")
-    return ""
+        return raised + (f". Stage 1 ranks these criteria weakly (cross-validated AUC {auc:.2f} on its history), so "
+                         f"holding recall {stats.recall_target:.2f} costs a large share of the week; `brief feedback` helps it learn")
+    return raised
 
 
 def _answers_note(stats: ScreenStats) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from brief.agents.recall_history import pooled_recall
+from brief.agents.screen_note import screen_note
 from brief.app.runner import run_weekly
 from brief.memory import open_embedder, open_memory
 from brief.memory.labels import audit_weeks
@@ -43,7 +44,8 @@ def test_the_cut_aims_higher_by_what_earlier_audits_found_below_earlier_cuts(wee
     assert interval is not None and interval[1] < 0.95, "the audit shows for sure that W22's cut missed accepts"
     aim = min(1.0, 0.95 / interval[1])
     assert w23.ranker.startswith("learned")
-    assert f"aimed at {aim:.3f} of its labelled accepts" in w23.cut_by
+    assert f"aimed at {aim:.3f} of its labelled accepts" in w23.cut_by and w23.recall_aim == pytest.approx(aim)
+    assert f"so its cut aimed at {aim:.1%} of the accepts it has labels for" in screen_note(w23), "the briefing says so"
     assert w23.history_recall is not None and w23.history_recall > 0.95
     # the cut holds the raised aim on the history, unless max_share held it back (which the briefing then says)
     assert w23.history_recall >= aim - 1e-9 or (w23.wanted_share is not None and w23.wanted_share > 0.6)
