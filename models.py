@@ -168,7 +168,7 @@ class ScreenStats(BaseModel):
     ranker_auc: float | None = Field(None, description="stage 1's cross-validated AUC on its history")
     history_recall: float | None = Field(None, description="share of the history's accepts stage 1's cut keeps (out of fold)")
     wanted_share: float | None = Field(None, description="the share the recall target needed, when max_share held the cut back")
-    recall_aim: float | None = Field(None, description="the recall the cut was set for on the history's labelled accepts")
+    recall_aim: float | None = Field(None, description="the recall the cut aimed at on the history's labelled accepts, when earlier audits raised it above the target")
     forced: int = Field(0, description="include-keyword hits sent whatever their score")
     authors: int = Field(0, description="watch-list papers accepted without the LLM")
     extended: int = Field(0, description="papers screened because the audit moved the cut down")

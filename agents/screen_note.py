@@ -34,7 +34,7 @@ def _ranking_note(stats: ScreenStats) -> str:
     max_share held back, a weak ranking."""
     auc, kept, aim = stats.ranker_auc, stats.history_recall, stats.recall_aim
     raised = (f". Earlier weeks' audits found accepts below earlier cuts that its history never labelled, so its cut "
-              f"aimed at {aim:.1%} of the accepts it has labels for" if aim is not None and aim > stats.recall_target + 5e-4 else "")
+              f"aimed at {aim:.1%} of the accepts it has labels for" if aim is not None else "")
     if stats.wanted_share is not None:
         text = (f". Its cut was held back: recall {stats.recall_target:.2f} needed {stats.wanted_share:.0%} of the week, "
                 f"more than `[screening] max_share` allows")

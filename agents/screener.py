@@ -69,6 +69,7 @@ class Plan(BaseModel):
     ranker_auc: float | None = None
     history_recall: float | None = None
     wanted_share: float | None = None
+    recall_aim: float | None = None
 
 
 class ScreenResult(BaseModel):
@@ -184,8 +185,10 @@ class Screener:
             lo, hi = math.ceil(self.cfg.min_share * n), max(1, math.floor(self.cfg.max_share * n))
             n_top = min(max(wanted, lo), hi)
             aim = self.ranker.recall_aim
+            if aim is not None and aim > self.cfg.recall_target + 5e-4:  # earlier audits raised it (learn_ranker)
+                plan.recall_aim = aim
             raised = (f", aimed at {aim:.3f} of its labelled accepts: earlier audits found accepts below earlier cuts"
-                      if aim is not None and aim > self.cfg.recall_target + 5e-4 else "")
+                      if plan.recall_aim else "")
             plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({self.ranker.n_examples} "
                            f"decisions{raised}), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
             fit = self.ranker.history_fit(ranked[n_top - 1].score)
@@ -275,7 +278,7 @@ class Screener:
             prefilter=self.cfg.prefilter, ranker=self.ranker.name, trained_on=self.ranker.n_examples,
             candidates=len(papers), sent=sent, share_sent=round(sent / len(papers), 4) if papers else 0.0,
             cut_at=plan.cut, cut_by=plan.cut_by, ranker_auc=plan.ranker_auc, history_recall=plan.history_recall,
-            wanted_share=plan.wanted_share, recall_aim=self.ranker.recall_aim, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
+            wanted_share=plan.wanted_share, recall_aim=plan.recall_aim, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
             audit_n=len(audit), audit_positives=sum(decisions[p].accepted for p in audit),
             positives_above=sum(decisions[p].accepted for p in above), below_cut=len(below) + len(audit),
             recall_target=self.cfg.recall_target, recall_estimate=recall, recall_ci=ci,

@@ -355,6 +355,7 @@ def test_what_stage_1s_ranking_costs_is_said_when_it_matters(tmp_path, history, 
         stats = screener.run(papers, week, seed="w").stats
     note = screen_note(stats)
     assert stats.ranker_auc is not None and stats.history_recall is not None
+    assert stats.recall_aim is None and "audits found accepts" not in note, "no audit raised the cut's aim"
     if history == "strong":
         assert stats.ranker_auc > 0.9 and stats.wanted_share is None and stats.history_recall >= 0.95
         assert "held back" not in note and "weakly" not in note
