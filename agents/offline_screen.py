@@ -6,6 +6,10 @@ that reads as a probability, and accepted when the score clears `offline_z`, the
 topic's floor, no "not relevant" note of the topic fits it better than the topic's own items, the score stands
 out from what the week's papers reach by chance (`offline_fdr`: a narrow topic with a handful of matches does
 not fill its share of the cap with near misses), and the topic's share of the week's cap has room.
+
+Once stage 1 has learned from enough labels (offline_learning.learned_probability), its calibrated
+probability is the relevance instead, and a paper is accepted at the LLM's own bar (`accept_relevance`):
+the criteria still name the topic, and a "not relevant" note or an excluded keyword still rejects.
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ CHANCE_BACKGROUND = 300  # papers a week needs before its chance level decides (
 
 
 def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors: np.ndarray, criteria: Criteria,
-           cfg: ScreeningConfig, labels: Labels | None, excluded: list[str | None]) -> tuple[list[Decision], list[TopicCount]]:
+           cfg: ScreeningConfig, labels: Labels | None, excluded: list[str | None],
+           learned: np.ndarray | None = None) -> tuple[list[Decision], list[TopicCount]]:
+    """`learned`: P(relevant) per paper from stage 1's learned ranker, or None (the topics' evidence decides)."""
     z = budget.calibrate(evidence.net)
-    nudge = adjustment(labels, vectors)
+    nudge = adjustment(labels, vectors) if learned is None else np.zeros(len(papers))
     floors = {t.name: t.threshold if t.threshold is not None else cfg.similarity_threshold for t in criteria.topics}
     decisions, candidates = [], []
     for i, (paper, s) in enumerate(zip(papers, scores)):
@@ -38,19 +44,29 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
             decisions.append(Decision(paper_id=paper.id, accepted=True, stage="author", relevance=10, novelty=0,
                                       topic=topic, reason=f"author match: {', '.join(s.author_hits)}", score=s.score))
             continue
-        merit = float(z[i, t] + KEYWORD_Z * min(len(s.keyword_hits), 3) + nudge[i])
         support = float(evidence.support[i, t])
         # a paper one of the topic's "not relevant" notes describes better than any of its items is out:
         # on four judged weeks, 1 of 65 such papers was relevant
         described_by_note = evidence.against_notes[i, t] > evidence.best_item[i, t]
-        ok = excluded[i] is None and not described_by_note and merit >= cfg.offline_z and support >= floors[topic]
-        relevance = 1 if described_by_note else budget.relevance(merit)
-        decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", relevance=relevance,
-                                  novelty=0, topic=topic if ok else None, score=round(merit, 4),
-                                  reason=_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t)))
+        if learned is None:
+            merit = float(z[i, t] + KEYWORD_Z * min(len(s.keyword_hits), 3) + nudge[i])
+            relevance = budget.relevance(merit)
+            qualifies = merit >= cfg.offline_z and support >= floors[topic]
+        else:
+            p = float(np.clip(learned[i], 1e-6, 1 - 1e-6))
+            merit = math.log(p / (1 - p))
+            relevance = int(np.clip(round(10 * p), 1, 10))
+            qualifies = relevance >= cfg.accept_relevance
+        ok = excluded[i] is None and not described_by_note and qualifies
+        reason = (_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t) if learned is None
+                  else _learned_reason(excluded[i], topic, float(learned[i]), support, described_by_note))
+        decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", novelty=0,
+                                  relevance=1 if described_by_note else relevance,
+                                  topic=topic if ok else None, score=round(merit, 4), reason=reason))
         if ok:
             candidates.append(budget.Candidate(paper_id=paper.id, topic=topic, merit=merit))
-    candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr)
+    if learned is None:  # a learned probability is its own evidence against chance
+        candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr)
     taken, table = budget.allocate(candidates, cfg.max_accepted, criteria.topics)
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in taken:
@@ -91,3 +107,10 @@ def _reason(excluded, topic, merit, support, nudge, s: Score, evidence: Evidence
     if abs(nudge) >= 0.05:
         why += f"; {'+' if nudge > 0 else '−'}{abs(nudge):.1f} from similar labelled papers"
     return why
+
+
+def _learned_reason(excluded, topic, p: float, support: float, described_by_note: bool) -> str:
+    if excluded:
+        return f"excluded keyword {excluded!r}"
+    why = f"{topic!r}: {p:.0%} likely relevant by stage 1's ranking learned from labelled papers (similarity {support:.2f})"
+    return why + ("; closer to the topic's 'not relevant' notes" if described_by_note else "")

@@ -104,12 +104,17 @@ class LearnedRanker:
     def cut_for(self, with_texts: bool) -> float | None:
         return self.cuts["texts" if with_texts and self.text_model is not None else "vectors"]
 
-    def history_fit(self, cut: float) -> tuple[float, float] | None:
-        """How well the scores `cut` applies to rank the history, out of fold: (AUC, recall at `cut`)."""
+    def scored_history(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The history's out-of-fold scores and labels for the scores `score` gives (both classes), or None."""
         scores, labels = self.history.get("texts" if self.text_model is not None else "vectors", (None, None))
         if scores is None or labels is None or not labels.any() or labels.all():
             return None
-        return auc(scores, labels), recall_at(scores, labels, cut)
+        return scores, labels
+
+    def history_fit(self, cut: float) -> tuple[float, float] | None:
+        """How well the scores `cut` applies to rank the history, out of fold: (AUC, recall at `cut`)."""
+        scored = self.scored_history()
+        return None if scored is None else (auc(*scored), recall_at(*scored, cut))
 
     def features(self, vectors: np.ndarray) -> np.ndarray:
         vectors = np.asarray(vectors, dtype=np.float32)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from brief.agents import budget, offline_screen
 from brief.agents.audit_bands import AuditBands
+from brief.agents.offline_learning import learned_probability
 from brief.protocols import LLM, RunMemory
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise
 from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
@@ -138,10 +139,13 @@ class Screener:
         scores = self.prefilter(papers, vectors)
         if self.llm is None:
             excluded = [self._excluded(stage1_text(p)) for p in papers]
+            probability = learned_probability(self.ranker, np.array([s.score for s in scores]))
             decisions, self._per_topic = offline_screen.decide(papers, scores, self._evidence, vectors, self.criteria,
-                                                               self.cfg, self.labels, excluded)
+                                                               self.cfg, self.labels, excluded, probability)
             learned = self.labels.counts if self.labels is not None else {}
-            stats = ScreenStats(prefilter=False, ranker="offline: topic evidence" + (" + labels" if sum(learned.values()) else ""),
+            ranker = ("offline: learned ranking" if probability is not None
+                      else "offline: topic evidence" + (" + labels" if sum(learned.values()) else ""))
+            stats = ScreenStats(prefilter=False, ranker=ranker,
                                 trained_on=sum(learned.values()), candidates=len(papers), learned_from=learned,
                                 authors=sum(d.stage == "author" for d in decisions), recall_target=self.cfg.recall_target,
                                 per_topic=self._per_topic)
