@@ -171,7 +171,7 @@ class ScreeningConfig(_Strict):
         "same recall, so more tokens: README, issue 19)")
     offline_z: float = Field(1.5, description="offline: a topic's calibrated score (standard deviations above the week's papers) needed to accept")
     offline_fdr: float = Field(0.3, gt=0, le=1, description="offline: the largest expected share of chance "
-                               "matches among a topic's accepts (false discovery rate, the week's papers as the null)")
+                               "matches among a topic's accepts (false discovery rate, the week's papers as the null); 1: no chance cut")
 
     @model_validator(mode="after")
     def _share_limits(self) -> ScreeningConfig:

@@ -80,8 +80,9 @@ def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision]
     """Each topic keeps the candidates above its false-discovery cut (budget.chance_excess); the others are
     rejected, saying so. A week under CHANCE_BACKGROUND papers keeps them all: the chance level of its tail is
     a guess (a daily feed of 95 papers expects under one chance match above 2.5; the labelled astro-ph and
-    cs days lost a third of their recall to the cut), and the calibrated threshold alone decides."""
-    if n < CHANCE_BACKGROUND:
+    cs days lost a third of their recall to the cut), and the calibrated threshold alone decides. A rate of
+    1 allows any share of chance matches: no cut."""
+    if n < CHANCE_BACKGROUND or max_share >= 1:
         return candidates
     cuts = {topic: budget.chance_excess([c.merit for c in candidates if c.topic == topic], n, max_share)
             for topic in {c.topic for c in candidates}}

@@ -132,8 +132,10 @@ def run(dataset: Dataset, replay: Replay, steps: set[str], history: list[Item], 
     weeks = sorted(by_week)
     cfg = replay.screening
     if weeks == [UNDATED]:
-        cfg = cfg.model_copy(update={"max_accepted": max(cfg.max_accepted, len(dataset.items))})
-        trace.notes.append("undated set: screened as one batch, without the weekly cap on accepts")
+        # a pool (e.g. a literature search's results), not a week: no weekly cap, and its own papers are not a
+        # chance background (they share the field by construction: the chance cut kept 1 of Kitchenham's 102)
+        cfg = cfg.model_copy(update={"max_accepted": max(cfg.max_accepted, len(dataset.items)), "offline_fdr": 1.0})
+        trace.notes.append("undated set: screened as one batch, without the weekly cap on accepts or the week's chance cut")
         if replay.time_split:
             trace.notes.append("--time-split needs dated records: ranked without learning")
     plant_weeks = {p.id: weeks[n % len(weeks)] for n, p in enumerate(plants)}

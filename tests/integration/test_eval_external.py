@@ -24,7 +24,7 @@ def test_csv_with_column_mapping_and_one_line_criterion(tmp_path, cache_dir, mon
     result = json.loads(out)["results"]["review"]
     assert result["dataset"]["papers"] == len(items) and result["dataset"]["positives"] == sum(i.label for i in items)
     assert result["dataset"]["weeks"] == ["undated"]
-    assert any("undated set" in note for note in result["notes"])
+    assert any("undated set" in note and "chance cut" in note for note in result["notes"])
     assert set(result["metrics"]) >= {"prefilter.auc", "screening.f1"} and "reviewer.agreement" not in result["metrics"]
 
 
