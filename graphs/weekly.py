@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
-from brief.agents.offline_learning import learned_note
+from brief.agents.offline_learning import MIN_POSITIVES, learned_note
 from brief.agents.recall_history import pooled_recall, with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screen_note import screen_note
@@ -71,11 +71,13 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     topics = stage1.embed([t.text() for t in ctx.settings.criteria.topics])
     earlier = audit_weeks(ctx.memory, state.memory_week) if ctx.llm else []  # what earlier cuts missed
     _, interval = pooled_recall(earlier)  # its upper end: the cut aims higher only by what the audits show for sure
-    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week, embed=stage1.embed if own else None,
-                          labelled_share=interval[1] if interval else None) if ctx.llm else None
     cfg = ctx.settings.screening  # offline, stage 1 learns from feedback, imports and earlier LLM decisions too
-    # (with a model, the ranker above holds what they teach: no second read of memory's vectors)
+    # (with a model, the ranker below holds what they teach: no second read of memory's vectors)
     labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if ctx.llm is None and cfg.learn else None
+    # offline, a learned ranking decides once enough labelled accepts exist (agents/offline_learning.py)
+    learns = ctx.llm is not None or (labels is not None and len(labels.positives) >= MIN_POSITIVES)
+    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week, embed=stage1.embed if own else None,
+                          labelled_share=interval[1] if interval else None) if learns else None
     screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=stage1.embed,
                         labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:
