@@ -26,6 +26,7 @@ STRENGTH = 3.0  # the most a week's labels move a paper, in calibrated units (st
 MIN_POSITIVES = 20  # labelled accepts before the learned ranking decides offline (fewer: a calibration of noise)
 # its out-of-fold AUC needed to decide: on silver cs.AI/CV (AUC 0.61) it halved the criteria's recall
 MIN_AUC = 0.75
+OFFLINE_LEARNED = "offline: learned ranking"  # ScreenStats.ranker when the learned ranking decided
 
 
 def _closeness(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -43,13 +44,17 @@ def adjustment(labels: Labels | None, vectors: np.ndarray) -> np.ndarray:
     return STRENGTH * (_closeness(vectors, labels.positives) - _closeness(vectors, labels.negatives))
 
 
-def learned_note(labels: Labels | None) -> str:
-    """What stage 1 learned from, for the briefing."""
+def learned_note(labels: Labels | None, decided: bool = False) -> str:
+    """What stage 1 learned from, for the briefing; `decided`: its learned ranking made the offline decisions."""
     if labels is None or labels.empty:
         return "Stage 1 learned from no labels yet (mark papers with `brief feedback ID good|bad`)."
     parts = {"feedback": "your feedback", "imported": "your imported library", "llm": "earlier LLM decisions"}
     named = [f"{n} from {parts[k]}" for k, n in labels.counts.items() if n]
-    return f"Stage 1 learned from {len(labels.positives) + len(labels.negatives)} labels: " + ", ".join(named) + "."
+    note = f"Stage 1 learned from {len(labels.positives) + len(labels.negatives)} labels: " + ", ".join(named) + "."
+    if decided:
+        note += (" Its ranking learned from them decided this week's relevance (a probability, calibrated on those"
+                 " labels); the criteria named the topics.")
+    return note
 
 
 def learned_probability(ranker: Ranker, scores: np.ndarray) -> np.ndarray | None:

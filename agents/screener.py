@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from brief.agents import budget, offline_screen
 from brief.agents.audit_bands import AuditBands
-from brief.agents.offline_learning import learned_probability
+from brief.agents.offline_learning import OFFLINE_LEARNED, learned_probability
 from brief.protocols import LLM, RunMemory
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise
 from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
@@ -143,7 +143,7 @@ class Screener:
             decisions, self._per_topic = offline_screen.decide(papers, scores, self._evidence, vectors, self.criteria,
                                                                self.cfg, self.labels, excluded, probability)
             learned = self.labels.counts if self.labels is not None else {}
-            ranker = ("offline: learned ranking" if probability is not None
+            ranker = (OFFLINE_LEARNED if probability is not None
                       else "offline: topic evidence" + (" + labels" if sum(learned.values()) else ""))
             stats = ScreenStats(prefilter=False, ranker=ranker,
                                 trained_on=sum(learned.values()), candidates=len(papers), learned_from=learned,

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
-from brief.agents.offline_learning import MIN_POSITIVES, learned_note
+from brief.agents.offline_learning import MIN_POSITIVES, OFFLINE_LEARNED, learned_note
 from brief.agents.recall_history import pooled_recall, with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screen_note import screen_note
@@ -84,7 +84,8 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         result = screener.run(candidates, vectors, seed=state.week, progress=advance)
     if ctx.llm:  # one week's audit says little; the earlier weeks' audits with it say more
         result.stats = with_pooled_recall(result.stats, earlier, state.memory_week)
-    notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels)]) if candidates else []
+    decided = result.stats.ranker == OFFLINE_LEARNED
+    notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels, decided)]) if candidates else []
     return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
             "screen_stats": result.stats, "notes": notes, "usage": spent(ctx)}
 

@@ -48,4 +48,6 @@ def test_an_llm_week_teaches_the_next_offline_week(runs):
     assert f1["learned"] >= f1["cold"] + 0.15, (precision, recall)
     assert precision["learned"] >= precision["cold"] and recall["learned"] >= 0.7, (precision, recall)
     assert all("likely relevant by stage 1's ranking learned from labelled papers" in after.decisions[p].reason for p in learned)
-    assert any("earlier LLM decisions" in note for note in after.notes), "the briefing names what it learned from"
+    assert any("earlier LLM decisions" in note and "Its ranking learned from them decided this week's relevance" in note
+               for note in after.notes), "the briefing names what it learned from, and that it decided"
+    assert not any("decided this week's relevance" in note for note in before.notes)
