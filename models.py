@@ -148,6 +148,8 @@ class TopicCount(BaseModel):
     accepted: int = 0
     cut: int = 0
 
+OFFLINE_LEARNED = "offline: learned ranking"  # ScreenStats.ranker when a ranking learned from labels decided offline
+
 
 class ScreenStats(BaseModel):
     """How stage 1 cut this week, and what the audit of below-cut papers says it missed.

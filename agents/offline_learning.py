@@ -26,7 +26,6 @@ STRENGTH = 3.0  # the most a week's labels move a paper, in calibrated units (st
 MIN_POSITIVES = 20  # labelled accepts before the learned ranking decides offline (fewer: a calibration of noise)
 # its out-of-fold AUC needed to decide: on silver cs.AI/CV (AUC 0.61) it halved the criteria's recall
 MIN_AUC = 0.75
-OFFLINE_LEARNED = "offline: learned ranking"  # ScreenStats.ranker when the learned ranking decided
 
 
 def _closeness(vectors: np.ndarray, reference: np.ndarray) -> np.ndarray:

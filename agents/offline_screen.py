@@ -113,5 +113,6 @@ def _reason(excluded, topic, merit, support, nudge, s: Score, evidence: Evidence
 def _learned_reason(excluded, topic, p: float, support: float, described_by_note: bool) -> str:
     if excluded:
         return f"excluded keyword {excluded!r}"
-    why = f"{topic!r}: {p:.0%} likely relevant by stage 1's ranking learned from labelled papers (similarity {support:.2f})"
+    shown = min(p, 0.99)  # a calibrated fit says "near certain", never "certain"
+    why = f"{topic!r}: {shown:.0%} likely relevant by stage 1's ranking learned from labelled papers (similarity {support:.2f})"
     return why + ("; closer to the topic's 'not relevant' notes" if described_by_note else "")

@@ -21,14 +21,14 @@ from pydantic import BaseModel, Field
 
 from brief.agents import budget, offline_screen
 from brief.agents.audit_bands import AuditBands
-from brief.agents.offline_learning import OFFLINE_LEARNED, learned_probability
+from brief.agents.offline_learning import learned_probability
 from brief.protocols import LLM, RunMemory
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise
 from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
 from brief.agents.screen_pool import ScreenPool
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Settings, Topic
-from brief.models import Decision, Labels, Paper, Score, ScreenStats, TopicCount
+from brief.models import OFFLINE_LEARNED, Decision, Labels, Paper, Score, ScreenStats, TopicCount
 
 
 

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
 from brief.agents.reviewer import Reviewer
-from brief.agents.offline_learning import MIN_POSITIVES, OFFLINE_LEARNED, learned_note
+from brief.agents.offline_learning import MIN_POSITIVES, learned_note
 from brief.agents.recall_history import pooled_recall, with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screen_note import screen_note
@@ -28,6 +28,7 @@ from brief.graphs.state import RunContext, WeeklyState
 from brief.memory.labels import OFFLINE, audit_weeks, judged_labels
 from brief.memory.links import find_links
 from brief.memory.presence import ensure_on_disk
+from brief.models import OFFLINE_LEARNED
 from brief.report import publish
 
 

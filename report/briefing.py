@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.models import CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage, citations, cite_key
+from brief.models import OFFLINE_LEARNED, CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage, citations, cite_key
 from brief.report.latex import latex_to_text
 from brief.report.paper_view import Announce, paper_fields, readable_summary
 from brief.sources.urls import ResourceLink
@@ -202,3 +202,10 @@ def build_briefing(state: WeeklyState, settings: Settings, model: str | None) ->
         partial=list(state.partial),
         timings=dict(state.timings),
     )
+
+
+def offline_screening(b: Briefing) -> str:
+    """How an offline run screened, for the briefing's note: the criteria's evidence, or a learned ranking."""
+    if b.screening is not None and b.screening.ranker == OFFLINE_LEARNED:
+        return "a ranking learned from the labels in memory (the topics named by your criteria)"
+    return "embedding similarity to your topics"

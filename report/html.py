@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from brief.models import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
-from brief.report.briefing import AcceptedPaper, Briefing
+from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
@@ -210,8 +210,8 @@ def render_html(b: Briefing) -> str:
     spans = "".join(f"<li><b>{esc(t.name)}</b> spans {esc(', '.join(t.categories))}</li>" for t in spanning)
     usage = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in usage_rows(b))
     offline = b.mode.startswith("offline")
-    note = ('<p class="note">Made offline, without an LLM: embedding screening, extractive summaries, clustered themes '
-            "named by their distinctive terms, templated prose.</p>") if offline else ""
+    note = (f'<p class="note">Made offline, without an LLM: papers screened by {esc(offline_screening(b))}, extractive '
+            "summaries, clustered themes named by their distinctive terms, templated prose.</p>") if offline else ""
     notes = "".join(f"<li>{esc(n)}</li>" for n in b.notes)
     toc = "".join(f'<a class="chip" href="#theme-{i}">{i}. {esc(t.name)}</a>' for i, t in enumerate(b.themes, 1))
     chart = themes_svg(b.themes, b.week)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from brief.models import CITATION, ThemeBrief, Trend, cite_key
-from brief.report.briefing import AcceptedPaper, Briefing
+from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
 from brief.report.paper_view import authors_shown, link_list, unstated_matches
@@ -180,7 +180,7 @@ def render_markdown(b: Briefing) -> str:
     lines = [f"# Research briefing — {b.week}", ""]
     lines.append(f"*{b.since} → {b.until} · written by **{md(b.mode)}** · criteria {b.criteria_version} · generated {b.generated_at}*")
     if b.mode.startswith("offline"):
-        lines += ["", "> Made offline, without an LLM: papers were screened by embedding similarity to your topics, "
+        lines += ["", f"> Made offline, without an LLM: papers were screened by {offline_screening(b)}, "
                   "summaries are sentences extracted from the abstracts, themes are clusters named by their "
                   "distinctive terms, and the prose is templated. Set `OPENAI_API_KEY` or `OPENAI_BASE_URL` for LLM "
                   "screening and prose."]

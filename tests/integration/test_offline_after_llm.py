@@ -28,7 +28,8 @@ def runs(shared, tmp_path_factory, cache_dir):
     cold = screening_settings(root / "cold", cache_dir, "http://127.0.0.1:9/v1")
     after = run_weekly(taught.model_copy(update={"offline": True}), parse_week("2026-W23"), source).state
     before = run_weekly(cold.model_copy(update={"offline": True}), parse_week("2026-W23"), source).state
-    return labels["2026-W23"], before, after
+    briefing = (taught.out_dir / "2026-W23.md").read_text(encoding="utf-8")
+    return labels["2026-W23"], before, after, briefing
 
 
 def _accepted(state) -> list[str]:
@@ -36,7 +37,7 @@ def _accepted(state) -> list[str]:
 
 
 def test_an_llm_week_teaches_the_next_offline_week(runs):
-    relevance, before, after = runs
+    relevance, before, after, briefing = runs
     assert before.screen_stats.ranker.startswith("offline: topic evidence")
     assert after.screen_stats.ranker == "offline: learned ranking"
     learned, cold = _accepted(after), _accepted(before)
@@ -51,3 +52,5 @@ def test_an_llm_week_teaches_the_next_offline_week(runs):
     assert any("earlier LLM decisions" in note and "Its ranking learned from them decided this week's relevance" in note
                for note in after.notes), "the briefing names what it learned from, and that it decided"
     assert not any("decided this week's relevance" in note for note in before.notes)
+    assert "papers were screened by a ranking learned from the labels in memory" in briefing
+    assert "100% likely" not in briefing, "a calibrated fit says near certain, never certain"
