@@ -57,7 +57,12 @@ def probability(merit: float) -> float:
 
 def relevance(merit: float) -> int:
     """The 1-10 scale the LLM uses, as a calibrated probability: 3 means about 30% of such papers are relevant."""
-    return int(np.clip(round(10 * probability(merit)), 1, 10))
+    return relevance_of(probability(merit))
+
+
+def relevance_of(p: float) -> int:
+    """A probability of relevance on the LLM's 1-10 scale."""
+    return int(np.clip(round(10 * p), 1, 10))
 
 
 class Candidate(BaseModel):

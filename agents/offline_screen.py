@@ -55,11 +55,11 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
         else:
             p = float(np.clip(learned[i], 1e-6, 1 - 1e-6))
             merit = math.log(p / (1 - p))
-            relevance = int(np.clip(round(10 * p), 1, 10))
+            relevance = budget.relevance_of(p)
             qualifies = relevance >= cfg.accept_relevance
         ok = excluded[i] is None and not described_by_note and qualifies
-        reason = (_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t) if learned is None
-                  else _learned_reason(excluded[i], topic, float(learned[i]), support, described_by_note))
+        reason = (_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t)
+                  if learned is None or excluded[i] else _learned_reason(topic, float(learned[i]), support, described_by_note))
         decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", novelty=0,
                                   relevance=1 if described_by_note else relevance,
                                   topic=topic if ok else None, score=round(merit, 4), reason=reason))
@@ -110,9 +110,7 @@ def _reason(excluded, topic, merit, support, nudge, s: Score, evidence: Evidence
     return why
 
 
-def _learned_reason(excluded, topic, p: float, support: float, described_by_note: bool) -> str:
-    if excluded:
-        return f"excluded keyword {excluded!r}"
+def _learned_reason(topic, p: float, support: float, described_by_note: bool) -> str:
     shown = min(p, 0.99)  # a calibrated fit says "near certain", never "certain"
     why = f"{topic!r}: {shown:.0%} likely relevant by stage 1's ranking learned from labelled papers (similarity {support:.2f})"
     return why + ("; closer to the topic's 'not relevant' notes" if described_by_note else "")
