@@ -225,6 +225,7 @@ class Link(BaseModel):
     shared_terms: list[str] = Field(default_factory=list)
     cross_field: bool = False
     reason: str = Field("", description="the strongest evidence for the link, in words")
+    tie: str | None = Field(None, description="the model's reading of the tie ('same method', …); None: unread")
 
 
 class Theme(BaseModel):

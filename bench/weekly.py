@@ -128,7 +128,14 @@ def handlers(labels: dict[str, str]) -> dict:
         return {"text": " ".join(f"This week's strongest signal includes [{k}], which connects to earlier work "
                                  "the memory holds and opens a comparison across fields." for k in keys)}
 
-    return {"ScreenBatch": screen, "ReviewVerdict": review, "ThemeDraft": theme, "Overview": overview}
+    def link_check(req: ScriptedRequest) -> dict:  # the same judged topic is a specific tie, else the area only
+        new, *earlier = re.findall(r'<paper id="([^"]+)">', req.user)
+        return {"results": [{"id": pid, "reason": "Both papers address the same task with learned policies.",
+                             "tie": "same problem" if labels.get(pid) and labels.get(pid) == labels.get(new)
+                             else "same area only"} for pid in earlier]}
+
+    return {"ScreenBatch": screen, "ReviewVerdict": review, "ThemeDraft": theme, "Overview": overview,
+            "LinkCheck": link_check}
 
 
 # -- one measured run, in its own process ----------------------------------------------------------------

@@ -2,8 +2,9 @@
 
     fetch → screen → review → remember → link → synthesise → write
 
-Each node reads the state, calls one agent, and returns an update. Live objects (config, embedder,
-memory, LLM client) come from the run context, never from globals.
+Each node reads the state, calls one agent, and returns an update (with a model, the link node has it read
+the links memory proposes: agents/link_check.py). Live objects (config, embedder, memory, LLM client) come
+from the run context, never from globals.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from brief.agents import fetcher
+from brief.agents.link_check import LinkChecker
 from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import MIN_POSITIVES, learned_note
 from brief.agents.recall_history import pooled_recall, with_pooled_recall
@@ -128,7 +130,10 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         links = find_links(ctx.memory, accepted, vectors_of(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold,
                            background=[p.text_for_embedding() for p in state.papers],
                            topics={p.id: state.decisions[p.id].topic for p in accepted if p.id in state.decisions})
-    return {"links": links, "usage": spent(ctx)}
+        if not ctx.llm:
+            return {"links": links, "usage": spent(ctx)}
+        checked = LinkChecker(ctx.llm, ctx.memory.get).check(accepted, links)  # only specific ties stay
+    return {"links": checked.links, "notes": [n for n in [checked.note()] if n], "usage": spent(ctx)}
 
 
 def synthesise(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:

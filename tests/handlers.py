@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tests.scripted_llm import ScriptedRequest, labels_screen_handler
 
@@ -30,12 +31,27 @@ def overview_handler(req: ScriptedRequest) -> dict:
     return {"text": f"This week: {len(keys)} cited papers" + (f", led by [{keys[0]}]." if keys else ".")}
 
 
+EARLIER_PAPER = re.compile(r'<paper id="([^"]+)">\s*<title>(.*?)</title>', re.S)
+
+
+def link_check_handler(unrelated: str = "") -> Callable[[ScriptedRequest], dict]:
+    """A link check that calls each earlier paper the same problem, unless its title contains `unrelated`
+    (then "same area only")."""
+    def handle(req: ScriptedRequest) -> dict:
+        earlier = EARLIER_PAPER.findall(req.user.split("Earlier papers", 1)[-1])
+        return {"results": [{"id": pid, "reason": "scripted: both on the same task",
+                             "tie": "same area only" if unrelated and unrelated in title else "same problem"}
+                            for pid, title in earlier]}
+    return handle
+
+
 def brief_handlers(labels: dict[str, int], topic: str, default: int = 2) -> dict:
     return {
         "ScreenBatch": labels_screen_handler(labels, default=default, topic=topic),
         "ReviewVerdict": review_handler,
         "ThemeDraft": theme_handler,
         "Overview": overview_handler,
+        "LinkCheck": link_check_handler(),
     }
 
 

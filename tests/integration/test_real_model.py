@@ -113,3 +113,33 @@ def test_the_themed_review_runs_on_the_real_model(week):
     assert (review.returncode == 3) == bool(summary["partial"])
     report = json.loads(next((week["tmp"] / "out").glob("review-*.json")).read_text())
     assert report["usage"]["method"] and report["usage"]["method"] != "json_schema"
+
+
+def test_the_link_check_runs_on_the_real_model(llama_server, tmp_path):  # noqa: F811
+    """The link check's request through ChatOpenAI to the real server: its answer is read and validated, or its
+    failure is counted and the links stay unchecked; either way the call is metered."""
+    from pydantic import SecretStr
+
+    from brief.agents.link_check import TIES, LinkChecker
+    from brief.agents.llm import LLMClient
+    from brief.config_file import load_settings
+    from brief.models import Link, Paper
+
+    papers = [json.loads(line) for line in week_snapshot(tmp_path / "week", 3).joinpath("2026-06-08_sample.jsonl")
+              .read_text(encoding="utf-8").splitlines()[:3]]
+    new, *earlier = [Paper(id=p["id"], title=p["title"], abstract=p["summary"], authors=p["authors"],
+                           categories=p["categories"]) for p in papers]
+    llm = load_settings(None, env={}).llm.model_copy(update={
+        "base_url": llama_server, "model": ALIAS, "api_key": SecretStr("not-needed"), "concurrency": 1,
+        "timeout_seconds": 600, "max_retries": 1, "max_tokens": {"default": 300}})
+    client = LLMClient(llm, tmp_path / "llm.sqlite")
+    links = {new.id: [Link(id=p.id, title=p.title, week="2026-W23", similarity=0.7) for p in earlier]}
+    result = LinkChecker(client, {p.id: p for p in earlier}.get).check([new], links)
+    assert result.read + 2 * result.unchecked == 2, result
+    if result.read:
+        assert all(link.tie in TIES[:3] and link.reason for link in result.links[new.id])
+        assert sum(result.ties.values()) == 2
+    else:
+        assert result.links[new.id] == links[new.id] and "unchecked" in (result.note() or "")
+    usage = client.meter.take().stages["link"]
+    assert usage.calls >= 1 and usage.input_tokens > 0

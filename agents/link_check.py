@@ -1,0 +1,160 @@
+"""Link check: with a model, every proposed link is read as a reader would, and only specific ties stay.
+
+memory/links.py proposes each new paper's earlier papers from what vectors and shared terms show. Those
+cannot tell "the same specific problem, method or benchmark" from "the same broad area": a blind reading
+judge called 11 of 30 offline links related and 18 loose (evals/data/judge/links-W24-W25), and no offline
+score separated the two. A model reading both papers can. One call a new paper, its proposed links together
+(the opening of each abstract: the problem and the method are stated there); a link the model calls "same
+area only" or "unrelated" is dropped, the others show the model's reason. An answer that fails validation
+(an unknown id, a tie outside the list, an empty reason) is asked once more, then the paper keeps its links
+unchecked and the run says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, create_model, field_validator
+
+from brief.agents.llm import LLMError, paper_block
+from brief.agents.screen_llm import norm_id
+from brief.models import Link, Paper
+from brief.prompts import load as load_prompt
+from brief.protocols import LLM
+
+log = logging.getLogger(__name__)
+
+SPECIFIC = ("same problem", "same method", "same benchmark or data")
+TIES = (*SPECIFIC, "same area only", "unrelated")
+EXCERPT_CHARS = 500  # of each abstract: where the problem and the method are stated
+REASON_CHARS = 200
+
+
+def _tie(answer: str) -> str | None:
+    """A tie as models write it ("Same method", "same_benchmark", "same dataset") → one of TIES, or None."""
+    words = " ".join(str(answer).lower().replace("_", " ").replace("-", " ").split())
+    for tie in TIES:
+        if words == tie or words.startswith(tie.split(" or ")[0]):
+            return tie
+    return {"same data": "same benchmark or data", "same dataset": "same benchmark or data",
+            "same area": "same area only"}.get(words)
+
+
+class TieVerdict(BaseModel):
+    """One earlier paper's tie to the new one; the reason before the tie it supports, no defaults (strict mode)."""
+
+    id: str = Field(description="the earlier paper's id, copied exactly")
+    reason: str = Field(description="one short phrase")
+    tie: str = Field(description="one of: " + "; ".join(TIES))
+
+    @field_validator("tie")
+    @classmethod
+    def _known_tie(cls, value: str) -> str:
+        tie = _tie(value)
+        if tie is None:
+            raise ValueError(f"tie must be one of {', '.join(TIES)}")
+        return tie
+
+
+class LinkCheck(BaseModel):
+    results: list[TieVerdict]
+
+
+def check_schema(ids: list[str]) -> type[LinkCheck]:
+    """LinkCheck whose JSON schema names these ids and the ties, one verdict each: a server that decodes under
+    the schema can't invent an id or a tie; validation stays as lenient as LinkCheck's."""
+    fields: dict[str, Any] = {
+        "id": (str, Field(description="the earlier paper's id, copied exactly", json_schema_extra={"enum": list(ids)})),
+        "tie": (str, Field(description="how the two are tied", json_schema_extra={"enum": list(TIES)}))}
+    verdict = create_model("TieVerdict", __base__=TieVerdict, **fields)
+    results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]
+    return create_model("LinkCheck", __base__=LinkCheck, results=(results, ...))
+
+
+def answer_problem(answer: LinkCheck, ids: list[str]) -> str | None:
+    """What makes an answer unusable: a verdict for an id not asked about, an id left out, an empty reason."""
+    asked = {norm_id(i) for i in ids}
+    answered = [norm_id(v.id) for v in answer.results]
+    if stray := [i for i in answered if i not in asked]:
+        return f"verdicts for ids not asked about: {', '.join(stray[:3])}"
+    if missing := asked - set(answered):
+        return f"no verdict for {', '.join(sorted(missing)[:3])}"
+    if any(not v.reason.strip() for v in answer.results):
+        return "a verdict without its reason"
+    return None
+
+
+class CheckResult(BaseModel):
+    links: dict[str, list[Link]]
+    read: int = 0  # proposed links the model read
+    ties: dict[str, int] = Field(default_factory=dict)  # verdicts by tie
+    unchecked: int = 0  # papers whose links stayed unchecked (the model's answer failed)
+
+    def note(self) -> str | None:
+        """What the model did to the week's links, for the briefing's notes."""
+        if not self.read and not self.unchecked:
+            return None
+        kept = sum(self.ties.get(t, 0) for t in SPECIFIC)
+        dropped = ", ".join(f"{self.ties[t]} {t}" for t in TIES[3:] if self.ties.get(t))
+        text = (f"links: the model read {self.read} proposed links and kept the {kept} that share a specific problem, "
+                f"method or benchmark" + (f" (dropped: {dropped})" if dropped else ""))
+        if self.unchecked:
+            text += f"; {self.unchecked} paper(s) keep their links unchecked (the model's answer failed)"
+        return text
+
+
+class LinkChecker:
+    def __init__(self, llm: LLM, earlier: Callable[[str], Any]):
+        """`earlier(id)`: the earlier paper's memory record (title, authors, categories, abstract), or None."""
+        self.llm = llm
+        self.earlier = earlier
+        self.prompt = load_prompt("link_check")
+
+    def check(self, papers: list[Paper], links: dict[str, list[Link]]) -> CheckResult:
+        """The links a model finds specific, each with its reason; a paper whose answer fails keeps its own."""
+        asked = [p for p in papers if links.get(p.id)]
+        out = CheckResult(links=dict(links))
+        with ThreadPoolExecutor(max_workers=max(1, self.llm.cfg.concurrency)) as pool:
+            for paper, verdicts in zip(asked, pool.map(lambda p: self._ask(p, links[p.id]), asked)):
+                if verdicts is None:
+                    out.unchecked += 1
+                    continue
+                out.read += len(verdicts)
+                counts = Counter(v.tie for v in verdicts.values())
+                out.ties = dict(Counter(out.ties) + counts)
+                out.links[paper.id] = [
+                    link.model_copy(update={"tie": verdicts[link.id].tie, "reason": _reason(verdicts[link.id])})
+                    for link in links[paper.id] if verdicts[link.id].tie in SPECIFIC]
+        return out
+
+    def _ask(self, paper: Paper, links: list[Link]) -> dict[str, TieVerdict] | None:
+        ids = [link.id for link in links]
+        earlier = [self._block(link) for link in links]
+        values = {"paper": paper_block(paper, EXCERPT_CHARS), "count": len(ids), "earlier": "\n".join(earlier)}
+        key = f"{paper.id}v{paper.version or 0}|{','.join(sorted(ids))}"
+        try:
+            answer = self.llm.ask(check_schema(ids), self.prompt, values, stage="link", key=key,
+                                  validate=lambda a: answer_problem(a, ids))
+        except LLMError as exc:
+            log.warning("link check of %s failed (%s): its links stay unchecked", paper.id, exc)
+            return None
+        by_norm = {norm_id(i): i for i in ids}
+        return {by_norm[norm_id(v.id)]: v for v in answer.results}
+
+    def _block(self, link: Link) -> str:
+        record = self.earlier(link.id)
+        paper = Paper(id=link.id, title=link.title, abstract=getattr(record, "abstract", "") or "",
+                      authors=getattr(record, "authors", []) or [], categories=getattr(record, "categories", []) or [])
+        return paper_block(paper, EXCERPT_CHARS)
+
+
+def _reason(verdict: TieVerdict) -> str:
+    """The model's phrase as the link's reason: one line, clipped, after the tie it names."""
+    text = " ".join(verdict.reason.split())
+    if len(text) > REASON_CHARS:
+        text = text[:REASON_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return f"{verdict.tie}: {text}"

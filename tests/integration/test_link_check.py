@@ -1,0 +1,76 @@
+"""With a model, the weekly graph has it read every proposed link: only specific ties stay, with its reason."""
+
+from __future__ import annotations
+
+import json
+
+from brief.agents.fetcher import build_sources, fetch
+from brief.app.runner import run_weekly
+from brief.sources.window import parse_week
+from tests.handlers import EARLIER_PAPER, brief_handlers
+from tests.integration.test_weekly_llm import llm_settings
+from tests.scripted_llm import ScriptedLLMServer
+
+TOPIC = "Robot manipulation learning"
+WEEKS = ("2026-W23", "2026-W24")
+
+
+def labels(settings) -> dict[str, int]:
+    """Relevance 8 for the sample's robot papers of both weeks (enough accepts to link), 2 for the rest."""
+    out = {}
+    for week in WEEKS:
+        for p in fetch(build_sources(["sample"], settings), parse_week(week)).papers:
+            out[p.id] = 8 if any(w in p.title.lower() for w in ("robot", "manipulat", "grasp", "policy", "locomot")) else 2
+    return out
+
+
+def odd(pid: str) -> bool:
+    return int(pid[-1]) % 2 == 1 if pid[-1].isdigit() else False
+
+
+def ties(req) -> dict:
+    """Earlier papers with an odd last digit are "same area only", the others "same method"."""
+    earlier = EARLIER_PAPER.findall(req.user.split("Earlier papers", 1)[-1])
+    return {"results": [{"id": pid, "reason": "scripted: the same grasp planner",
+                         "tie": "Same area only" if odd(pid) else "same_method"} for pid, _ in earlier]}
+
+
+def test_the_model_reads_each_proposed_link_and_only_specific_ties_are_shown(settings):
+    handlers = {**brief_handlers(labels(settings), TOPIC), "LinkCheck": ties}
+    with ScriptedLLMServer(handlers=handlers) as srv:
+        s = llm_settings(settings, srv.base_url)
+        for week in WEEKS:
+            state = run_weekly(s, parse_week(week), ["sample"]).state
+        asked = [r for r in srv.requests if r.schema_name == "LinkCheck"]
+    report = json.loads((s.out_dir / "2026-W24.json").read_text())
+    page = (s.out_dir / "2026-W24.md").read_text()
+
+    read = [(r.user.split("New paper:", 1)[1].split('"', 2)[1], pid)
+            for r in asked for pid, _ in EARLIER_PAPER.findall(r.user.split("Earlier papers", 1)[-1])]
+    dropped = [(new, old) for new, old in read if odd(old)]
+    kept = {(p["id"], link["id"]) for p in report["accepted"] for link in p["links"]}
+    assert dropped and len(dropped) < len(read), "the sample week's links include both kinds"
+    assert kept == {pair for pair in read if not odd(pair[1])}, "what the model called specific, and only that"
+    assert all(link["tie"] == "same method" and link["reason"] == "same method: scripted: the same grasp planner"
+               for p in report["accepted"] for link in p["links"])
+    assert "same method: scripted: the same grasp planner" in page
+    assert any(f"the model read {len(read)} proposed links and kept the {len(kept)}" in n and
+               f"{len(dropped)} same area only" in n for n in state.notes), state.notes
+    assert all(r.user.count("<paper id=") == 1 + len(EARLIER_PAPER.findall(r.user.split("Earlier papers", 1)[-1]))
+               for r in asked), "the new paper and each earlier one sit in their own element"
+    assert not state.partial
+
+
+def test_a_failed_link_check_keeps_the_links_unchecked_and_says_so(settings):
+    junk = {**brief_handlers(labels(settings), TOPIC),
+            "LinkCheck": lambda req: {"results": [{"id": "2601.00000", "reason": "", "tie": "cousins"}]}}
+    with ScriptedLLMServer(handlers=junk) as srv:
+        s = llm_settings(settings, srv.base_url)
+        for week in WEEKS:
+            state = run_weekly(s, parse_week(week), ["sample"]).state
+        asked = sum(r.schema_name == "LinkCheck" for r in srv.requests)
+    linked = [p for p in state.accepted if state.links.get(p.id)]
+    assert linked and asked == 2 * len(linked), "each paper asked twice (one retry), then left unchecked"
+    assert all(link.tie is None for p in linked for link in state.links[p.id])
+    assert any(f"{len(linked)} paper(s) keep their links unchecked" in n for n in state.notes), state.notes
+    assert any(r.startswith("link: ") and "failed" in r for r in state.partial), state.partial
