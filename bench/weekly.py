@@ -34,6 +34,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
@@ -169,6 +171,7 @@ def child(spec: dict) -> None:
         "sent": state.screen_stats.sent if state.screen_stats else 0,
         "screen_stats": state.screen_stats.model_dump() if state.screen_stats else None,
         "judged": sorted(pid for pid, d in state.decisions.items() if d.stage in ("llm", "author")),
+        "stage1_scores": {s.paper_id: s.score for s in state.scores},
         "accepted": len(state.accepted), "accepted_ids": sorted(p.id for p in state.accepted), "themes": len(state.themes), "embedded": state.usage.embedded,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -204,6 +207,11 @@ def run(spec: dict, server: ScriptedLLMServer, positives: set[str]) -> dict:
     out["arrivals"] = sorted((round(r.arrived - start, 4), _kind(r)) for r in chats)
     judged = set(out.pop("judged"))
     out["stage1_recall"] = len(positives & judged) / max(1, len(positives))  # of the judge's accepts, sent to it
+    scores = out.pop("stage1_scores")
+    if scores:  # what the best cut of the same ranking would have sent for recall 0.95: the cut's own slack
+        from brief.agents.prefilter import share_for_recall
+        ids = sorted(scores)
+        out["best_share"] = share_for_recall(np.array([scores[i] for i in ids]), np.array([i in positives for i in ids], int))
     shutil.rmtree(root, ignore_errors=True)
     return out
 
