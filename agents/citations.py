@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from brief.models import citations, cite_key
+from brief.ids import citations, cite_key
 
 _ARXIV = r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})"
 _ONE = re.compile(rf"(?i)^(?:arxiv\s*:\s*)?({_ARXIV})(?:v\d+)?$")

@@ -14,7 +14,8 @@ import numpy as np
 
 from brief.agents import fetcher
 from brief.agents.review_writer import span_text
-from brief.models import Paper, title_key
+from brief.models import Paper
+from brief.ids import title_key
 from brief.protocols import RunMemory
 from brief.sources.window import week_of, week_ordinal
 

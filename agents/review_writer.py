@@ -30,7 +30,8 @@ from brief.protocols import LLM
 from brief.agents.reviewer import NOT_STATED
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
-from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, citations, cite_key
+from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief
+from brief.ids import citations, cite_key
 from brief.prompts import load as load_prompt
 from brief.text import shared_terms
 from brief.untrusted import flat_for_prompt

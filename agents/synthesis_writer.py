@@ -25,7 +25,8 @@ from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip
 from brief.agents.llm import InvalidAnswer, LLMError
 from brief.protocols import LLM
 from brief.config import SynthesisConfig
-from brief.models import CitationRepair, Paper, Review, ThemeBrief, Trend, citations, cite_key
+from brief.models import CitationRepair, Paper, Review, ThemeBrief, Trend
+from brief.ids import citations, cite_key
 from brief.prompts import Prompt
 from brief.prompts import load as load_prompt
 from brief.untrusted import flat_for_prompt

@@ -25,18 +25,8 @@ from brief.agents.synthesis_writer import LLMWriter
 from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, trends
 from brief.config import SynthesisConfig
 from brief.numeric import kmeans, silhouette_cosine
-from brief.models import (
-    CitationRepair,
-    Decision,
-    EarlierPaper,
-    Link,
-    Paper,
-    Review,
-    ThemeBrief,
-    Trend,
-    citations,
-    cite_key,
-)
+from brief.models import CitationRepair, Decision, EarlierPaper, Link, Paper, Review, ThemeBrief, Trend
+from brief.ids import citations, cite_key
 from brief.phrases import text_frequencies
 
 log = logging.getLogger(__name__)

@@ -49,7 +49,7 @@ def feedback(
     memory_dir: MemoryDirOpt = None,
 ) -> None:
     """Tell stage 1 a paper was (not) for you: the strongest label it learns from in later weeks."""
-    from brief.models import canonical_arxiv_id
+    from brief.ids import canonical_arxiv_id
 
     value = verdict.strip().lower()
     if value not in ("good", "bad"):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from brief.config import Settings
 from brief.errors import UserError
 from brief.memory.records import Record
-from brief.models import canonical_arxiv_id
+from brief.ids import canonical_arxiv_id
 from brief.progress import Reporter
 from brief.report.escape import term
 from brief.sources.window import parse_week

@@ -24,7 +24,8 @@ from pydantic import BaseModel, Field
 
 from brief.config import ConfigError, Criteria, ScreeningConfig
 from brief.evals.criteria import gold_topic, load_criteria
-from brief.models import Paper, canonical_arxiv_id, title_key
+from brief.models import Paper
+from brief.ids import canonical_arxiv_id, title_key
 from brief.sources.window import week_of
 
 UNDATED = "undated"

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage, citations, cite_key
+from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage
+from brief.ids import citations, cite_key
 from brief.numeric import roc_auc
 from brief.text import terms, tokens
 

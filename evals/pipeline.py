@@ -27,7 +27,8 @@ from brief.config import ScreeningConfig, SynthesisConfig
 from brief.evals.datasets import UNDATED, Dataset, Item
 from brief.evals.judge import Judged, judge_grounding
 from brief.evals.metrics import summary_sentences
-from brief.models import Decision, Link, Paper, Review, Usage, citations
+from brief.models import Decision, Link, Paper, Review, Usage
+from brief.ids import citations
 from brief.progress import QuietReporter, Reporter
 from brief.protocols import LLM, Embedder
 

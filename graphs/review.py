@@ -34,7 +34,8 @@ from brief.agents.theme_evidence import criteria_note, theme_background, theme_c
 from brief.graphs.nodes import Node, graph_of, spent, unit
 from brief.graphs.review_state import FreshStats, MergeStats, ReviewContext, ReviewState
 from brief.memory.store import Record
-from brief.models import Paper, TopicCount, cite_key
+from brief.models import Paper, TopicCount
+from brief.ids import cite_key
 from brief.sources.window import week_of
 
 MAX_FRESH_QUERIES = 3  # phrases searched on arXiv (each twice: by relevance and by date)

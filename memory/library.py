@@ -17,7 +17,8 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from brief.models import Paper, canonical_arxiv_id, title_key
+from brief.models import Paper
+from brief.ids import canonical_arxiv_id, title_key
 
 
 class Entry(BaseModel):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from brief.models import OFFLINE_LEARNED, CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage, citations, cite_key
+from brief.models import OFFLINE_LEARNED, CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage
+from brief.ids import citations, cite_key
 from brief.report.latex import latex_to_text
 from brief.report.paper_view import Announce, paper_fields, readable_summary
 from brief.sources.urls import ResourceLink

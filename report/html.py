@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-from brief.models import CITATION, Bridge, EarlierPaper, ThemeBrief, cite_key
+from brief.models import Bridge, EarlierPaper, ThemeBrief
+from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc

@@ -6,7 +6,8 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from brief.models import CITATION, ThemeBrief, Trend, cite_key
+from brief.models import ThemeBrief, Trend
+from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage, citations, cite_key
+from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage
+from brief.ids import citations, cite_key
 from brief.report.briefing import AcceptedPaper, SectionCitations
 from brief.report.markdown import cite_link, md, md_prose, partial_text, usage_table
 from brief.sources.window import parse_week, week_of, week_ordinal

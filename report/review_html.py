@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from brief.models import cite_key
+from brief.ids import cite_key
 from brief.report import atomic_write
 from brief.report.chart import colour
 from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url

@@ -22,7 +22,8 @@ import requests
 
 from brief.config import ConfigError
 from brief.errors import UserError
-from brief.models import Paper, canonical_arxiv_id
+from brief.models import Paper
+from brief.ids import canonical_arxiv_id
 from brief.sources._http import RateLimiter, TimeoutSession, get_with_deadline
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 import feedparser
 import requests
 
-from brief.models import Paper, canonical_arxiv_id, title_key
+from brief.models import Paper
+from brief.ids import canonical_arxiv_id, title_key
 from brief.sources._http import get_with_deadline
 
 log = logging.getLogger(__name__)

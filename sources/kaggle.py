@@ -19,7 +19,8 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any
 
-from brief.models import Paper, canonical_arxiv_id
+from brief.models import Paper
+from brief.ids import canonical_arxiv_id
 
 log = logging.getLogger(__name__)
 

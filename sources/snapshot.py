@@ -27,7 +27,8 @@ from pathlib import Path
 from xml.parsers import expat
 
 from brief.errors import UserError
-from brief.models import Paper, canonical_arxiv_id
+from brief.models import Paper
+from brief.ids import canonical_arxiv_id
 from brief.sources.window import Window
 
 log = logging.getLogger(__name__)

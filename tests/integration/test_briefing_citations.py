@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from brief.agents.fetcher import build_sources, fetch
 from brief.agents.llm import LLMClient
-from brief.models import cite_key
+from brief.ids import cite_key
 from brief.sources.window import parse_week
 from tests.briefing_helpers import hash_settings, make_context, run_week
 from tests.handlers import brief_handlers

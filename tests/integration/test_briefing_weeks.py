@@ -9,7 +9,7 @@ import re
 
 import feedparser
 
-from brief.models import cite_key
+from brief.ids import cite_key
 from brief.sources.window import parse_week
 from brief.fields import cross_field
 from tests.briefing_helpers import hash_settings, make_context, run_week

@@ -5,7 +5,8 @@ import numpy as np
 from brief.agents.citations import strip_invalid
 from brief.agents.reviewer import extract_summary
 from brief.agents.synthesiser import cluster
-from brief.models import Paper, citations
+from brief.models import Paper
+from brief.ids import citations
 from brief.report.markdown import md, md_prose
 
 ABSTRACT = (

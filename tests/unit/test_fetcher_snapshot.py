@@ -2,7 +2,7 @@ import json
 from datetime import date
 
 from brief.agents.fetcher import build_sources, fetch, latest_window
-from brief.models import canonical_arxiv_id
+from brief.ids import canonical_arxiv_id
 from brief.sources.window import parse_week
 
 

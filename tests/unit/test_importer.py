@@ -199,7 +199,7 @@ def test_online_lookup_fills_bare_arxiv_ids(settings, tmp_path, arxiv_replay):
 def test_export_reads_back_with_tricky_text():
     from brief.app.memory_export import render
     from brief.memory.records import Record
-    from brief.models import title_key
+    from brief.ids import title_key
 
     records = [
         Record(id="2606.00001", title="50% faster {GPU} kernels & the $O(n)$ bound_for ~all^", authors=["Zoë Müller-Łukasz", "A. B. de la Cruz"],

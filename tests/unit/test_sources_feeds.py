@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from brief.models import title_key
+from brief.ids import title_key
 from brief.sources.feeds import FeedError, FeedSource, _split_authors, fetch_feed, parse_feed
 from brief.sources.window import Window
 from tests.arxiv_fixture import serve

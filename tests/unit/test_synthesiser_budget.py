@@ -3,7 +3,7 @@
 import pytest
 
 from brief.agents.context_budget import Item, chunk_items, clip, clip_sentences, fit_texts, render_items
-from brief.models import citations
+from brief.ids import citations
 
 
 def items(n: int, detail: int = 400) -> list[Item]:

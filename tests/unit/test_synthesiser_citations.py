@@ -1,7 +1,7 @@
 """Citation grammar and validation: loose forms normalise, unknown keys are found, memory is asked once."""
 
 from brief.agents.citations import CitationChecker, normalise, strip_invalid
-from brief.models import citations
+from brief.ids import citations
 
 
 def test_loose_citation_forms_normalise_to_one_key_per_bracket():

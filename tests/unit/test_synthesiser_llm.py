@@ -12,7 +12,8 @@ from pydantic import SecretStr
 from brief.agents.llm import LLMClient
 from brief.agents.synthesiser import Synthesiser
 from brief.config import LLMConfig, SynthesisConfig
-from brief.models import Decision, Paper, Review, Summary, citations
+from brief.models import Decision, Paper, Review, Summary
+from brief.ids import citations
 from tests.scripted_llm import ScriptedLLMServer
 
 KEY = re.compile(r"\[(arXiv:[^\]\s]+)\]")
