@@ -16,15 +16,19 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field, create_model, field_validator
 
 from brief.agents.llm import LLMError, paper_block
+from brief.agents.review_pool import paper_of
 from brief.agents.screen_llm import norm_id
 from brief.models import Link, Paper
 from brief.prompts import load as load_prompt
 from brief.protocols import LLM
+
+if TYPE_CHECKING:
+    from brief.memory.records import Record
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +112,7 @@ class CheckResult(BaseModel):
 
 
 class LinkChecker:
-    def __init__(self, llm: LLM, earlier: Callable[[str], Any]):
+    def __init__(self, llm: LLM, earlier: Callable[[str], Record | None]):
         """`earlier(id)`: the earlier paper's memory record (title, authors, categories, abstract), or None."""
         self.llm = llm
         self.earlier = earlier
@@ -147,9 +151,7 @@ class LinkChecker:
 
     def _block(self, link: Link) -> str:
         record = self.earlier(link.id)
-        paper = Paper(id=link.id, title=link.title, abstract=getattr(record, "abstract", "") or "",
-                      authors=getattr(record, "authors", []) or [], categories=getattr(record, "categories", []) or [])
-        return paper_block(paper, EXCERPT_CHARS)
+        return paper_block(paper_of(record) if record else Paper(id=link.id, title=link.title), EXCERPT_CHARS)
 
 
 def _reason(verdict: TieVerdict) -> str:

@@ -34,7 +34,8 @@ from brief.agents.link_check import LinkChecker  # noqa: E402
 from brief.agents.llm import LLMClient  # noqa: E402
 from brief.config_file import load_settings  # noqa: E402
 from brief.memory.store import Memory  # noqa: E402
-from brief.models import Link, Paper  # noqa: E402
+from brief.agents.review_pool import paper_of  # noqa: E402
+from brief.models import Link  # noqa: E402
 from tests.scripted_llm import ScriptedLLMServer, ScriptedRequest  # noqa: E402
 
 
@@ -46,11 +47,9 @@ def check(briefing: Path, memory: Memory, handler) -> tuple[list[ScriptedRequest
     """Run the product's link check on one briefing's links: (requests, links kept, links proposed)."""
     report = json.loads(briefing.read_text())
     proposed = {p["id"]: [Link(**link) for link in p["links"]] for p in report["accepted"] if p["links"]}
-    papers = []
-    for pid in proposed:
-        rec = memory.get(pid)
-        assert rec is not None, f"{pid} is not in memory"
-        papers.append(Paper(id=rec.id, title=rec.title, abstract=rec.abstract, authors=rec.authors, categories=rec.categories))
+    records = {pid: memory.get(pid) for pid in proposed}
+    assert all(records.values()), "every accepted paper is in memory"
+    papers = [paper_of(rec) for rec in records.values() if rec]
     settings = load_settings(None, env={})
     with ScriptedLLMServer(handlers={"LinkCheck": handler}) as server:
         cfg = settings.llm.model_copy(update={"base_url": server.base_url, "model": "reader", "max_retries": 0,

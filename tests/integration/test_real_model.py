@@ -123,6 +123,7 @@ def test_the_link_check_runs_on_the_real_model(llama_server, tmp_path):  # noqa:
     from brief.agents.link_check import TIES, LinkChecker
     from brief.agents.llm import LLMClient
     from brief.config_file import load_settings
+    from brief.memory.records import Record
     from brief.models import Link, Paper
 
     papers = [json.loads(line) for line in week_snapshot(tmp_path / "week", 3).joinpath("2026-06-08_sample.jsonl")
@@ -134,7 +135,9 @@ def test_the_link_check_runs_on_the_real_model(llama_server, tmp_path):  # noqa:
         "timeout_seconds": 600, "max_retries": 1, "max_tokens": {"default": 300}})
     client = LLMClient(llm, tmp_path / "llm.sqlite")
     links = {new.id: [Link(id=p.id, title=p.title, week="2026-W23", similarity=0.7) for p in earlier]}
-    result = LinkChecker(client, {p.id: p for p in earlier}.get).check([new], links)
+    records = {p.id: Record(id=p.id, title=p.title, abstract=p.abstract, authors=p.authors, categories=p.categories,
+                            first_seen="2026-W23", last_seen="2026-W23") for p in earlier}
+    result = LinkChecker(client, records.get).check([new], links)
     assert result.read + 2 * result.unchecked == 2, result
     if result.read:
         assert all(link.tie in TIES[:3] and link.reason for link in result.links[new.id])
