@@ -6,8 +6,10 @@ judge called 11 of 30 offline links related and 18 loose (evals/data/judge/links
 score separated the two. A model reading both papers can. One call a new paper, its proposed links together
 (the opening of each abstract: the problem and the method are stated there); a link the model calls "same
 area only" or "unrelated" is dropped, the others show the model's reason. An answer that fails validation
-(an unknown id, a tie outside the list, an empty reason) is asked once more, then the paper keeps its links
-unchecked and the run says so.
+(an unknown id, a tie outside the list, an empty reason, no verdict at all) is asked once more, then the paper
+keeps its links unchecked and the run says so. An answer that leaves some ids out keeps the verdicts it gives
+(weak models do this: SmolLM2 drops one of two), and the ones it left out are asked about on their own, once;
+what is still unanswered stays unchecked.
 """
 
 from __future__ import annotations
@@ -79,13 +81,16 @@ def check_schema(ids: list[str]) -> type[LinkCheck]:
     return create_model("LinkCheck", __base__=LinkCheck, results=(results, ...))
 
 
-def answer_problem(answer: LinkCheck, ids: list[str]) -> str | None:
-    """What makes an answer unusable: a verdict for an id not asked about, an id left out, an empty reason."""
+def answer_problem(answer: LinkCheck, ids: list[str], complete: bool = True) -> str | None:
+    """What makes an answer unusable: a verdict for an id not asked about, two for one id, an empty reason, no
+    verdict at all, or (when `complete`) an id left out."""
     asked = {norm_id(i) for i in ids}
     answered = [norm_id(v.id) for v in answer.results]
     if stray := [i for i in answered if i not in asked]:
         return f"verdicts for ids not asked about: {', '.join(stray[:3])}"
-    if missing := asked - set(answered):
+    if twice := sorted({i for i in answered if answered.count(i) > 1}):
+        return f"two verdicts for {', '.join(twice[:3])}"
+    if (missing := asked - set(answered)) and (complete or not answered):
         return f"no verdict for {', '.join(sorted(missing)[:3])}"
     if any(not v.reason.strip() for v in answer.results):
         return "a verdict without its reason"
@@ -96,7 +101,7 @@ class CheckResult(BaseModel):
     links: dict[str, list[Link]]
     read: int = 0  # proposed links the model read
     ties: dict[str, int] = Field(default_factory=dict)  # verdicts by tie
-    unchecked: int = 0  # papers whose links stayed unchecked (the model's answer failed)
+    unchecked: int = 0  # proposed links shown unchecked (no valid verdict for them)
 
     def note(self) -> str | None:
         """What the model did to the week's links, for the briefing's notes."""
@@ -107,7 +112,7 @@ class CheckResult(BaseModel):
         text = (f"links: the model read {self.read} proposed links and kept the {kept} that share a specific problem, "
                 f"method or benchmark" + (f" (dropped: {dropped})" if dropped else ""))
         if self.unchecked:
-            text += f"; {self.unchecked} paper(s) keep their links unchecked (the model's answer failed)"
+            text += f"; {self.unchecked} link(s) stay unchecked (the model gave no valid verdict for them)"
         return text
 
 
@@ -119,33 +124,38 @@ class LinkChecker:
         self.prompt = load_prompt("link_check")
 
     def check(self, papers: list[Paper], links: dict[str, list[Link]]) -> CheckResult:
-        """The links a model finds specific, each with its reason; a paper whose answer fails keeps its own."""
+        """The links a model finds specific, each with its reason; a link it gave no valid verdict for stays."""
         asked = [p for p in papers if links.get(p.id)]
         out = CheckResult(links=dict(links))
         with ThreadPoolExecutor(max_workers=max(1, self.llm.cfg.concurrency)) as pool:
-            for paper, verdicts in zip(asked, pool.map(lambda p: self._ask(p, links[p.id]), asked)):
-                if verdicts is None:
-                    out.unchecked += 1
-                    continue
+            for paper, verdicts in zip(asked, pool.map(lambda p: self._verdicts(p, links[p.id]), asked)):
                 out.read += len(verdicts)
-                counts = Counter(v.tie for v in verdicts.values())
-                out.ties = dict(Counter(out.ties) + counts)
+                out.unchecked += len(links[paper.id]) - len(verdicts)
+                out.ties = dict(Counter(out.ties) + Counter(v.tie for v in verdicts.values()))
                 out.links[paper.id] = [
+                    link if link.id not in verdicts else
                     link.model_copy(update={"tie": verdicts[link.id].tie, "reason": _reason(verdicts[link.id])})
-                    for link in links[paper.id] if verdicts[link.id].tie in SPECIFIC]
+                    for link in links[paper.id] if link.id not in verdicts or verdicts[link.id].tie in SPECIFIC]
         return out
 
-    def _ask(self, paper: Paper, links: list[Link]) -> dict[str, TieVerdict] | None:
+    def _verdicts(self, paper: Paper, links: list[Link]) -> dict[str, TieVerdict]:
+        """Verdicts by link id: all the links asked together, then the ones the answer left out on their own."""
+        verdicts = self._ask(paper, links, complete=False)
+        if verdicts and (left := [link for link in links if link.id not in verdicts]):
+            verdicts |= self._ask(paper, left, complete=True)
+        return verdicts
+
+    def _ask(self, paper: Paper, links: list[Link], complete: bool) -> dict[str, TieVerdict]:
         ids = [link.id for link in links]
         earlier = [self._block(link) for link in links]
         values = {"paper": paper_block(paper, EXCERPT_CHARS), "count": len(ids), "earlier": "\n".join(earlier)}
         key = f"{paper.id}v{paper.version or 0}|{','.join(sorted(ids))}"
         try:
             answer = self.llm.ask(check_schema(ids), self.prompt, values, stage="link", key=key,
-                                  validate=lambda a: answer_problem(a, ids))
+                                  validate=lambda a: answer_problem(a, ids, complete))
         except LLMError as exc:
-            log.warning("link check of %s failed (%s): its links stay unchecked", paper.id, exc)
-            return None
+            log.warning("link check of %s failed (%s): %d link(s) stay unchecked", paper.id, exc, len(ids))
+            return {}
         by_norm = {norm_id(i): i for i in ids}
         return {by_norm[norm_id(v.id)]: v for v in answer.results}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from brief.agents.fetcher import build_sources, fetch
 from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
@@ -72,5 +74,42 @@ def test_a_failed_link_check_keeps_the_links_unchecked_and_says_so(settings):
     linked = [p for p in state.accepted if state.links.get(p.id)]
     assert linked and asked == 2 * len(linked), "each paper asked twice (one retry), then left unchecked"
     assert all(link.tie is None for p in linked for link in state.links[p.id])
-    assert any(f"{len(linked)} paper(s) keep their links unchecked" in n for n in state.notes), state.notes
+    unchecked = sum(len(state.links[p.id]) for p in linked)
+    assert any(f"{unchecked} link(s) stay unchecked" in n for n in state.notes), state.notes
     assert any(r.startswith("link: ") and "failed" in r for r in state.partial), state.partial
+
+
+@pytest.mark.parametrize("answers_alone", [True, False])
+def test_an_answer_that_leaves_links_out_keeps_its_verdicts_and_asks_about_the_rest(settings, answers_alone):
+    """A weak model's habit: of several earlier papers it answers for all but the last. Its verdicts stand; the
+    one left out is asked about on its own; if that fails too, only that link stays unchecked (and the run is
+    partial)."""
+    def leave_out_last(req) -> dict:
+        earlier = EARLIER_PAPER.findall(req.user.split("Earlier papers", 1)[-1])
+        answered = earlier[:-1] if len(earlier) > 1 else earlier if answers_alone else []
+        return {"results": [{"id": pid, "reason": "scripted: the same grasp planner", "tie": "same method"}
+                            for pid, _ in answered]}
+
+    with ScriptedLLMServer(handlers={**brief_handlers(labels(settings), TOPIC), "LinkCheck": leave_out_last}) as srv:
+        s = llm_settings(settings, srv.base_url)
+        for week in WEEKS:
+            state = run_weekly(s, parse_week(week), ["sample"]).state
+        asked = [(r.user.split("New paper:", 1)[1].split('"', 2)[1],
+                  [pid for pid, _ in EARLIER_PAPER.findall(r.user.split("Earlier papers", 1)[-1])])
+                 for r in srv.requests if r.schema_name == "LinkCheck"]
+    linked = [p for p in state.accepted if state.links.get(p.id)]
+    several = [p for p in linked if len(state.links[p.id]) > 1]
+    assert several, "some new papers have more than one proposed link"
+    for p in several:  # all its links, then the last alone (twice when that fails: one retry)
+        proposed = [link.id for link in state.links[p.id]]
+        assert [ids for new, ids in asked if new == p.id] == [proposed] + [proposed[-1:]] * (1 if answers_alone else 2)
+    assert len(asked) == (len(linked) + len(several) if answers_alone else 2 * len(linked) + len(several))
+    for p in linked:
+        shown = state.links[p.id]
+        assert all(link.tie == "same method" for link in shown[:-1]), "the verdicts given stand"
+        assert shown[-1].tie == ("same method" if answers_alone else None)
+    if answers_alone:
+        assert not state.partial and not any("unchecked" in n for n in state.notes), state.notes
+    else:
+        assert any(f"{len(linked)} link(s) stay unchecked" in n for n in state.notes), state.notes
+        assert any(r.startswith("link: ") and "failed" in r for r in state.partial), state.partial
