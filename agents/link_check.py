@@ -117,8 +117,8 @@ class CheckResult(BaseModel):
 
 
 class LinkChecker:
-    def __init__(self, llm: LLM, earlier: Callable[[str], Record | None]):
-        """`earlier(id)`: the earlier paper's memory record (title, authors, categories, abstract), or None."""
+    def __init__(self, llm: LLM, earlier: Callable[[list[str]], dict[str, Record]]):
+        """`earlier(ids)`: the memory records (title, authors, categories, abstract) of those it holds."""
         self.llm = llm
         self.earlier = earlier
         self.prompt = load_prompt("link_check")
@@ -127,8 +127,13 @@ class LinkChecker:
         """The links a model finds specific, each with its reason; a link it gave no valid verdict for stays."""
         asked = [p for p in papers if links.get(p.id)]
         out = CheckResult(links=dict(links))
+        # one read of memory before the calls, so they all go out at once
+        records = self.earlier(sorted({link.id for p in asked for link in links[p.id]}))
+        blocks = {link.id: paper_block(paper_of(records[link.id]) if link.id in records else
+                                       Paper(id=link.id, title=link.title), EXCERPT_CHARS)
+                  for p in asked for link in links[p.id]}
         with ThreadPoolExecutor(max_workers=max(1, self.llm.cfg.concurrency)) as pool:
-            for paper, verdicts in zip(asked, pool.map(lambda p: self._verdicts(p, links[p.id]), asked)):
+            for paper, verdicts in zip(asked, pool.map(lambda p: self._verdicts(p, links[p.id], blocks), asked)):
                 out.read += len(verdicts)
                 out.unchecked += len(links[paper.id]) - len(verdicts)
                 out.ties = dict(Counter(out.ties) + Counter(v.tie for v in verdicts.values()))
@@ -138,17 +143,17 @@ class LinkChecker:
                     for link in links[paper.id] if link.id not in verdicts or verdicts[link.id].tie in SPECIFIC]
         return out
 
-    def _verdicts(self, paper: Paper, links: list[Link]) -> dict[str, TieVerdict]:
+    def _verdicts(self, paper: Paper, links: list[Link], blocks: dict[str, str]) -> dict[str, TieVerdict]:
         """Verdicts by link id: all the links asked together, then the ones the answer left out on their own."""
-        verdicts = self._ask(paper, links, complete=False)
+        verdicts = self._ask(paper, links, blocks, complete=False)
         if verdicts and (left := [link for link in links if link.id not in verdicts]):
-            verdicts |= self._ask(paper, left, complete=True)
+            verdicts |= self._ask(paper, left, blocks, complete=True)
         return verdicts
 
-    def _ask(self, paper: Paper, links: list[Link], complete: bool) -> dict[str, TieVerdict]:
+    def _ask(self, paper: Paper, links: list[Link], blocks: dict[str, str], complete: bool) -> dict[str, TieVerdict]:
         ids = [link.id for link in links]
-        earlier = [self._block(link) for link in links]
-        values = {"paper": paper_block(paper, EXCERPT_CHARS), "count": len(ids), "earlier": "\n".join(earlier)}
+        earlier = "\n".join(blocks[link.id] for link in links)
+        values = {"paper": paper_block(paper, EXCERPT_CHARS), "count": len(ids), "earlier": earlier}
         key = f"{paper.id}v{paper.version or 0}|{','.join(sorted(ids))}"
         try:
             answer = self.llm.ask(check_schema(ids), self.prompt, values, stage="link", key=key,
@@ -158,10 +163,6 @@ class LinkChecker:
             return {}
         by_norm = {norm_id(i): i for i in ids}
         return {by_norm[norm_id(v.id)]: v for v in answer.results}
-
-    def _block(self, link: Link) -> str:
-        record = self.earlier(link.id)
-        return paper_block(paper_of(record) if record else Paper(id=link.id, title=link.title), EXCERPT_CHARS)
 
 
 def _reason(verdict: TieVerdict) -> str:

@@ -55,7 +55,7 @@ def check(briefing: Path, memory: Memory, handler) -> tuple[list[ScriptedRequest
         cfg = settings.llm.model_copy(update={"base_url": server.base_url, "model": "reader", "max_retries": 0,
                                               "concurrency": 4, "use_cache": False})
         with tempfile.TemporaryDirectory() as tmp:
-            result = LinkChecker(LLMClient(cfg, None, Path(tmp) / "state.json"), memory.get).check(papers, proposed)
+            result = LinkChecker(LLMClient(cfg, None, Path(tmp) / "state.json"), memory.get_many).check(papers, proposed)
         requests = [r for r in server.requests if r.schema_name == "LinkCheck"]
     assert not result.unchecked, f"{result.unchecked} answers failed the product's validation"
     return requests, result.links, proposed

@@ -132,7 +132,7 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                            topics={p.id: state.decisions[p.id].topic for p in accepted if p.id in state.decisions})
         if not ctx.llm:
             return {"links": links, "usage": spent(ctx)}
-        checked = LinkChecker(ctx.llm, ctx.memory.get).check(accepted, links)  # only specific ties stay
+        checked = LinkChecker(ctx.llm, ctx.memory.get_many).check(accepted, links)  # only specific ties stay
     return {"links": checked.links, "notes": [n for n in [checked.note()] if n], "usage": spent(ctx)}
 
 

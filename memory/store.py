@@ -195,11 +195,13 @@ class Memory:
         return weeks
 
     def get(self, paper_id: str) -> Record | None:
-        for collection in (self.papers, self.seen):
-            got = collection.get(ids=[paper_id], include=["metadatas", "documents"])
-            if got["ids"]:
-                return record(got["ids"][0], got["metadatas"][0], got["documents"][0])
-        return None
+        return self.get_many([paper_id]).get(paper_id)
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Record]:
+        """id → record for the ids memory holds (accepted and imported papers first), in one read a collection."""
+        ids = list(dict.fromkeys(ids))
+        held = {**self._existing(self.seen, ids, documents=True), **self._existing(self.papers, ids, documents=True)}
+        return {pid: record(pid, meta, doc) for pid, (meta, doc) in held.items()}
 
     def neighbours(self, embeddings: np.ndarray, before_week: str | None, k: int) -> list[list[Record]]:
         """For each query vector, its k nearest remembered papers seen before `before_week` (first seen in

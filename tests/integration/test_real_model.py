@@ -137,7 +137,7 @@ def test_the_link_check_runs_on_the_real_model(llama_server, tmp_path):  # noqa:
     links = {new.id: [Link(id=p.id, title=p.title, week="2026-W23", similarity=0.7) for p in earlier]}
     records = {p.id: Record(id=p.id, title=p.title, abstract=p.abstract, authors=p.authors, categories=p.categories,
                             first_seen="2026-W23", last_seen="2026-W23") for p in earlier}
-    result = LinkChecker(client, records.get).check([new], links)
+    result = LinkChecker(client, lambda ids: {i: records[i] for i in ids if i in records}).check([new], links)
     assert result.read + result.unchecked == 2, result
     shown = result.links[new.id]
     assert sum(result.ties.values()) == result.read

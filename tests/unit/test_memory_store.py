@@ -62,6 +62,17 @@ def test_rejected_papers_live_in_seen_and_an_imported_paper_stays_imported(tmp_p
     assert [h.status for h in rec.history] == ["imported", "rejected"]
 
 
+def test_many_records_are_read_at_once_from_either_collection(tmp_path):
+    memory = Memory(tmp_path / "chroma", "test")
+    rng = np.random.default_rng(7)
+    memory.remember([paper("2606.00010"), paper("2606.00011")], unit(rng, 2), "2026-W23", status="accepted")
+    memory.remember([paper("2606.00012", title="Cut early")], unit(rng), "2026-W23", status="rejected")
+    got = memory.get_many(["2606.00012", "2606.00010", "2606.09999", "2606.00010"])
+    assert sorted(got) == ["2606.00010", "2606.00012"], "ids memory doesn't hold are left out, each id once"
+    assert got["2606.00012"].title == "Cut early" and got["2606.00012"].status == "rejected"
+    assert got["2606.00010"] == memory.get("2606.00010") and memory.get("2606.09999") is None
+
+
 def test_feedback_and_unknown_keys_survive_a_new_decision(tmp_path):
     memory = Memory(tmp_path / "chroma", "test")
     v = unit(np.random.default_rng(2))
