@@ -206,12 +206,7 @@ class Synthesiser:
         """Memory's categories for the earlier papers links point to (bridges need their fields)."""
         if self.memory is None:
             return {}
-        found = {}
-        for pid in ids:
-            record = self.memory.get(pid)
-            if record is not None:
-                found[pid] = record.categories
-        return found
+        return {pid: record.categories for pid, record in self.memory.get_many(ids).items()}
 
 
 def _unique_names(drafted: list[tuple[ThemeBrief, list[CitationRepair]]]) -> list[ThemeBrief]:
