@@ -96,11 +96,13 @@ def adjective_like(word: str) -> bool:
 @functools.lru_cache(maxsize=65536)
 def _technical(word: str) -> bool:
     """A single word that names something on its own: an acronym (VLA, SLAM) or a hyphenated noun compound."""
-    if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
-        return True
     first, head = word.split("-", 1)[0].lower(), word.rsplit("-", 1)[-1].lower()
-    return ("-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and head not in _ADJECTIVE_HEADS
-            and not head.endswith((*_ADJECTIVE_ENDINGS, "ed")))  # "retrieval-augmented" modifies a noun
+    # an adjectival compound modifies a noun, acronym or not: "LLM-based", "closed-source", "retrieval-augmented"
+    adjectival = "-" in word and (head in _ADJECTIVE_HEADS or head.endswith((*_ADJECTIVE_ENDINGS, "ed"))
+                                  or (first.endswith("ed") and len(first) >= 6))
+    if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
+        return not adjectival
+    return "-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and not adjectival
 
 
 def single_word_ok(word: str) -> bool:

@@ -28,6 +28,7 @@ from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMError
 from brief.protocols import LLM
 from brief.agents.reviewer import NOT_STATED
+from brief.agents.theme_analysis import sharing_clause
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief
@@ -298,7 +299,7 @@ def offline_section(t: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, R
     lead = members[0]
     tldr = reviews[lead.id].summary.tldr if lead.id in reviews else lead.title
     first = [f"{len(members)} paper{'s' if len(members) > 1 else ''} ({', '.join(t.categories)}), first seen "
-             f"{span_text(t.paper_ids, when)}, sharing {', '.join(t.terms[:3]) or 'a common method'}.",
+             f"{span_text(t.paper_ids, when)}{sharing_clause(t)}.",
              f"Leading it, [{cite_key(lead.id)}] “{_flat(lead.title)}” ({when.get(lead.id, 'date unknown')}): {tldr}"]
     others = [f"[{cite_key(p.id)}]" for p in members[1:5]]
     if others:

@@ -22,7 +22,7 @@ from brief.agents.citations import CitationChecker, normalise
 from brief.agents.llm import LLMError
 from brief.protocols import LLM, RunMemory
 from brief.agents.synthesis_writer import LLMWriter
-from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, trends
+from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, sharing_clause, trends
 from brief.config import SynthesisConfig
 from brief.numeric import kmeans, silhouette_cosine
 from brief.models import CitationRepair, Decision, EarlierPaper, Link, Paper, Review, ThemeBrief, Trend
@@ -256,7 +256,7 @@ def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str,
     lead_tldr = reviews[lead.id].summary.tldr if lead.id in reviews else lead.title
     first = [
         f"{len(members)} paper{'s' if len(members) > 1 else ''} this week"
-        f" ({', '.join(theme.categories)}), sharing {', '.join(theme.terms[:3]) or 'a common method'}.",
+        f" ({', '.join(theme.categories)}){sharing_clause(theme)}.",
         f"Leading it, [{cite_key(lead.id)}] “{lead.title}”: {lead_tldr}",
     ]
     others = [f"[{cite_key(p.id)}]" for p in members[1:4]]

@@ -28,11 +28,12 @@ from brief.phrases import initials, phrase_frequencies, shared_phrases, strip_la
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
                 background: list[str]) -> list[ThemeBrief]:
     """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
-    heaviest theme first. A name's first phrase is shared by two of its papers (one paper's quirk is no
-    theme), a second one by a third of them, at least three; a group sharing none is named for what it is:
-    the rest of the topic most of its papers were accepted for ("Legged robot navigation: assorted"). A single paper is named by its title. A phrase a
-    heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice); a theme
-    whose phrases all name heavier themes is "More on" its first."""
+    heaviest theme first. A name's first phrase is used by at least a third of its papers, at least two (a
+    phrase two of seven share names those two, not the theme), a second one by a third, at least three. The groups no
+    such phrase names are what they are: the rest of a topic, merged into one theme per topic and listed
+    after the named ones ("Legged robot navigation: assorted"). A single paper is named by its title. A
+    phrase a heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice);
+    a theme whose phrases all name heavier themes is "More on" its first."""
     bg = phrase_frequencies(background)
     drafts = []
     for group in groups:
@@ -41,28 +42,44 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
             [p.text_for_embedding() for p in members], [p.title for p in members], bg, k=6, min_support=2)
         drafts.append((round(sum(decisions[p.id].relevance for p in members) / 10, 2), members, ranked))
     themes = []
+    rest: dict[str, list[Paper]] = {}
     named: set[str] = set()
     for weight, members, ranked in sorted(drafts, key=lambda d: (-d[0], d[1][0].id)):
-        found = [text for text, _ in ranked]
         fresh = [(f, n) for f, n in ranked if f.lower() not in named and initials(f).lower() not in named]
         # a second phrase only when a third of the theme uses it: two of eleven papers' "held-out" or "five
         # benchmarks" is a quirk of those two, and the name reads better without it
         shown = fresh[:1] + [(f, n) for f, n in fresh[1:2] if n >= max(3, len(members) / 3)]
         if len(members) == 1:
             name = _short_title(strip_latex(members[0].title))
+        elif shown and 3 * shown[0][1] >= len(members):
+            name = " · ".join(f for f, _ in shown)
+        elif not shown and ranked and 3 * ranked[0][1] >= len(members):  # the same subject again, said so
+            name = f"More on {ranked[0][0]}"
         else:
-            # every phrase names a heavier theme already: the same subject again, said so
-            name = " · ".join(f for f, _ in shown) if shown else f"More on {found[0]}" if found else \
-                _assorted(members, decisions)
+            rest.setdefault(_assorted(members, decisions), []).extend(members)
+            continue
         named |= {f.lower() for f, _ in shown} | {initials(f).lower() for f, _ in shown if " " in f or "-" in f}
-        themes.append(ThemeBrief(name=name, paper_ids=[p.id for p in members], terms=[t.lower() for t in found[:4]],
-                                 categories=sorted({p.primary_category for p in members}), weight=weight))
+        themes.append(_theme(name, members, decisions, [t.lower() for t, _ in ranked[:4]], weight))
+    for name, members in sorted(rest.items(), key=lambda r: -sum(decisions[p.id].relevance for p in r[1])):
+        members = sorted(members, key=lambda p: (-decisions[p.id].relevance, p.id))
+        themes.append(_theme(name, members, decisions, [], round(sum(decisions[p.id].relevance for p in members) / 10, 2)))
     return themes
+
+
+def _theme(name: str, members: list[Paper], decisions: dict[str, Decision], terms: list[str], weight: float) -> ThemeBrief:
+    return ThemeBrief(name=name, paper_ids=[p.id for p in members], terms=terms,
+                      categories=sorted({p.primary_category for p in members}), weight=weight)
 
 
 def _assorted(members: list[Paper], decisions: dict[str, Decision]) -> str:
     topics = Counter(decisions[p.id].topic for p in members if decisions[p.id].topic)
     return f"{topics.most_common(1)[0][0]}: assorted" if topics else "Assorted"
+
+
+def sharing_clause(theme: Theme) -> str:
+    """", sharing kv cache, quantization" when the theme's papers share phrases; nothing when they share none
+    (a topic's assorted rest, a single paper): no sentence claims a common method that isn't there."""
+    return f", sharing {', '.join(theme.terms[:3])}" if theme.terms else ""
 
 
 def _short_title(title: str, n: int = 60) -> str:

@@ -138,5 +138,44 @@ def test_a_second_phrase_joins_the_name_only_when_a_third_of_the_theme_uses_it()
 def test_adjectival_compounds_never_stand_alone_as_a_name_or_term():
     from brief.phrases import single_word_ok
 
-    assert not any(single_word_ok(w) for w in ("Coarse-to-fine", "Held-out", "On-device", "off-policy", "training-free"))
-    assert all(single_word_ok(w) for w in ("End-effector", "vision-language-action", "Hand-Object"))
+    assert not any(single_word_ok(w) for w in ("Coarse-to-fine", "Held-out", "On-device", "off-policy", "training-free",
+                                                "LLM-based", "Closed-source", "Zero-Shot", "GPU-efficient"))
+    assert all(single_word_ok(w) for w in ("End-effector", "vision-language-action", "Hand-Object", "Sim-to-Real",
+                                           "Feed-forward", "VLA", "GPT-4"))
+
+
+def _week(groups: list[list[str]], topic: str) -> tuple[list, dict, list[str]]:
+    from brief.models import Decision, Paper
+
+    texts = [t for g in groups for t in g]
+    papers = [Paper(id=f"2606.{i:05d}", title=t.split(". ")[0], abstract=t.split(". ", 1)[1], categories=["cs.AI"])
+              for i, t in enumerate(texts)]
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=7, novelty=5, topic=topic,
+                                reason="r") for p in papers}
+    return papers, decisions, texts + WEEK[len(AGENTS):]
+
+
+def test_a_phrase_few_of_a_theme_use_does_not_name_it_the_topics_rest_is_listed_last_and_once():
+    """Five papers on tactile sensing make a theme; then two groups whose best phrase only two of seven (and two
+    of seven) share: neither is named by it; both go to one "assorted" theme of their topic, listed last."""
+    from brief.agents.synthesiser import offline_prose
+    from brief.agents.theme_analysis import name_themes
+
+    tactile = [f"Tactile sensing study {i}. Tactile sensing for grasping, variant {i}." for i in range(5)]
+    loose = [f"Paper {w} on {w}. We study {w} in a new setting." for w in
+             ("compilers", "weather", "chess", "poetry", "opera", "sailing", "cooking", "pottery", "hiking", "knitting")]
+    quirk_a = ["Credit assignment for teams. Credit assignment across a team.",
+               "Credit assignment in games. Credit assignment for players."] + loose[:5]
+    quirk_b = ["Graph rewiring for molecules. Graph rewiring on molecules.",
+               "Graph rewiring at scale. Graph rewiring for large graphs."] + loose[5:]
+    assert len(quirk_a) == len(quirk_b) == 7
+    papers, decisions, background = _week([tactile, quirk_a, quirk_b], "Agents")
+    ranges = [list(range(0, 5)), list(range(5, 12)), list(range(12, 19))]
+    themes = name_themes(ranges, papers, decisions, background)
+    names = [t.name for t in themes]
+    assert names == ["Tactile Sensing", "Agents: assorted"], names
+    assert sorted(themes[1].paper_ids) == sorted(p.id for p in papers[5:]), "the rest of the topic is one theme"
+    assert not any("credit" in n.lower() or "rewiring" in n.lower() for n in names), names
+    prose = offline_prose(themes[1], {p.id: p for p in papers}, {})
+    assert "sharing" not in prose.split(".")[0] and "common method" not in prose, prose
+    assert "sharing tactile sensing" in offline_prose(themes[0], {p.id: p for p in papers}, {}).lower()
