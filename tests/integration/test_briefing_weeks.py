@@ -28,8 +28,12 @@ def test_second_week_links_to_the_first(settings):
     page = (out / "2026-W24.html").read_text()
 
     assert len(report["themes"]) >= 2 and report["mode"] == "offline: no LLM"
-    weights = [t["weight"] for t in report["themes"]]
-    assert weights == sorted(weights, reverse=True), "heaviest theme first"
+    rests = [t for t in report["themes"] if t["name"].endswith(": assorted")]
+    named = [t for t in report["themes"] if t not in rests]
+    assert report["themes"] == named + rests, "a topic's assorted rest comes after every named theme"
+    assert all(not t["terms"] for t in rests) and len({t["name"] for t in rests}) == len(rests), "one rest a topic"
+    weights = [t["weight"] for t in named]
+    assert named and weights == sorted(weights, reverse=True), "heaviest named theme first"
     earlier = [e for t in report["themes"] for e in t["earlier"]]
     w23_accepted = {p.id for p in w23.accepted}
     assert earlier and {e["week"] for e in earlier} == {"2026-W23"}
