@@ -116,7 +116,7 @@ class Synthesiser:
         """Themes with their facts (earlier papers, bridges, trend), before any prose."""
         topics = [decisions[p.id].topic for p in papers]
         groups = cluster_by_topic(np.asarray(vectors, np.float32), topics, self.cfg.max_themes)
-        themes = name_themes(groups, papers, decisions, background)
+        themes = name_themes(groups, papers, decisions, background, merge_rest=self.llm is None)
         by_id = {p.id: p for p in papers}
         unit = {p.id: v / max(float(np.linalg.norm(v)), 1e-12) for p, v in zip(papers, np.asarray(vectors, np.float32))}
         linked = {link.id for ls in links.values() for link in ls}

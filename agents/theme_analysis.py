@@ -26,14 +26,15 @@ from brief.phrases import initials, phrase_frequencies, shared_phrases, strip_la
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
-                background: list[str]) -> list[ThemeBrief]:
+                background: list[str], merge_rest: bool = True) -> list[ThemeBrief]:
     """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
     heaviest theme first. A name's first phrase is used by at least a third of its papers, at least two (a
     phrase two of seven share names those two, not the theme), a second one by a third, at least three. The groups no
     such phrase names are what they are: the rest of a topic, merged into one theme per topic and listed
     after the named ones ("Legged robot navigation: assorted"). A single paper is named by its title. A
     phrase a heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice);
-    a theme whose phrases all name heavier themes is "More on" its first."""
+    a theme whose phrases all name heavier themes is "More on" its first. With `merge_rest` False (a model
+    names the themes from their papers) every group stays a theme, its phrases only the fallback name."""
     bg = phrase_frequencies(background)
     drafts = []
     for group in groups:
@@ -51,10 +52,12 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
         shown = fresh[:1] + [(f, n) for f, n in fresh[1:2] if n >= max(3, len(members) / 3)]
         if len(members) == 1:
             name = _short_title(strip_latex(members[0].title))
-        elif shown and 3 * shown[0][1] >= len(members):
+        elif shown and (3 * shown[0][1] >= len(members) or not merge_rest):
             name = " · ".join(f for f, _ in shown)
-        elif not shown and ranked and 3 * ranked[0][1] >= len(members):  # the same subject again, said so
+        elif not shown and ranked and (3 * ranked[0][1] >= len(members) or not merge_rest):  # the same subject again
             name = f"More on {ranked[0][0]}"
+        elif not merge_rest:
+            name = _assorted(members, decisions)
         else:
             rest.setdefault(_assorted(members, decisions), []).extend(members)
             continue
