@@ -227,6 +227,27 @@ def supported_phrases(docs: list[str], titles: list[str], background: tuple[Coun
     return [(display(spellings[key]), support[key]) for key in chosen]
 
 
+def _key(written: str) -> Phrase:
+    return tuple(stem(w) for w in written.split())
+
+
+def uses(text: str, written: str) -> bool:
+    """Whether a text uses a phrase (as `supported_phrases` writes it), or the acronym of one of several words."""
+    found = phrases(text)
+    short = initials(written)
+    several = len(written.split()) > 1 or "-" in written
+    return _key(written) in found or (several and len(short) >= 2 and (stem(short),) in found)
+
+
+def restates(written: str, topic: str) -> bool:
+    """Whether a phrase only restates a topic's name ("LLM Agents" for "LLM agents", "3D Reconstruction" for "3D
+    scene reconstruction"): within that topic it names every paper, so no theme. Half of a two-part topic
+    ("Legged Robots" in "Legged and mobile robot navigation") is a theme within it."""
+    words = word_stems(_key(written))
+    named = word_stems(tuple(w for w in topic.split() if w.lower() not in STOPWORDS))
+    return words <= named and 3 * len(words) >= 2 * len(named)
+
+
 def _keeps_case(written: str) -> bool:
     return any(sum(c.isupper() for c in w) >= 2 and not _ACROSTIC.fullmatch(w) for w in written.split())
 

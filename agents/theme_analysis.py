@@ -14,7 +14,7 @@ briefings carry the same facts and the LLM only puts them into words.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 import numpy as np
@@ -22,56 +22,141 @@ import numpy as np
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
-from brief.phrases import initials, phrase_frequencies, shared_phrases, strip_latex, supported_phrases
+from brief.phrases import (initials, phrase_frequencies, restates, shared_phrases, strip_latex, supported_phrases,
+                           uses)
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
                 background: list[str], merge_rest: bool = True) -> list[ThemeBrief]:
-    """Offline names (distinctive phrases against the whole week, brief/phrases.py), members best first,
-    heaviest theme first. A name's first phrase is used by at least a third of its papers, at least two (a
-    phrase two of seven share names those two, not the theme), a second one by a third, at least three. The groups no
-    such phrase names are what they are: the rest of a topic, merged into one theme per topic and listed
-    after the named ones ("Legged robot navigation: assorted"). A single paper is named by its title. A
-    phrase a heavier theme is named by is not used again: two themes never read alike ("LLM Agents" twice);
-    a theme whose phrases all name heavier themes is "More on" its first. With `merge_rest` False (a model
-    names the themes from their papers) every group stays a theme, its phrases only the fallback name."""
+    """Themes named by distinctive phrases against the whole week (brief/phrases.py), members best first,
+    heaviest theme first. A name's first phrase is used by at least a third of its group, at least two (a
+    phrase two of seven share names those two, not the group), a second one by a third, at least three; a
+    phrase that only restates the papers' topic ("LLM Agents" in the topic "LLM agents") names nothing, and a
+    phrase a heavier theme is named by is not used again: two themes never read alike.
+
+    Offline (`merge_rest`) a theme is the papers that use its name (`_by_phrase`). With `merge_rest` False (a
+    model names the themes from their papers) every group stays a theme, its phrases only the fallback name."""
     bg = phrase_frequencies(background)
     drafts = []
     for group in groups:
-        members = sorted((papers[i] for i in group), key=lambda p: (-decisions[p.id].relevance, p.id))
-        ranked = [] if len(members) == 1 else supported_phrases(
-            [p.text_for_embedding() for p in members], [p.title for p in members], bg, k=6, min_support=2)
-        drafts.append((round(sum(decisions[p.id].relevance for p in members) / 10, 2), members, ranked))
+        members = _best_first([papers[i] for i in group], decisions)
+        drafts.append((_weight(members, decisions), members, [] if len(members) == 1 else _ranked(members, decisions, bg)))
+    drafts.sort(key=lambda d: (-d[0], d[1][0].id))
+    if merge_rest:
+        return _by_phrase([(members, ranked) for _, members, ranked in drafts], decisions, bg)
     themes = []
-    rest: dict[str, list[Paper]] = {}
     named: set[str] = set()
-    for weight, members, ranked in sorted(drafts, key=lambda d: (-d[0], d[1][0].id)):
-        fresh = [(f, n) for f, n in ranked if f.lower() not in named and initials(f).lower() not in named]
-        # a second phrase only when a third of the theme uses it: two of eleven papers' "held-out" or "five
-        # benchmarks" is a quirk of those two, and the name reads better without it
-        shown = fresh[:1] + [(f, n) for f, n in fresh[1:2] if n >= max(3, len(members) / 3)]
+    for _, members, ranked in drafts:
+        shown = _shown(ranked, named, len(members), third=False)
         if len(members) == 1:
             name = _short_title(strip_latex(members[0].title))
-        elif shown and (3 * shown[0][1] >= len(members) or not merge_rest):
+        elif shown:
             name = " · ".join(f for f, _ in shown)
-        elif not shown and ranked and (3 * ranked[0][1] >= len(members) or not merge_rest):  # the same subject again
+        elif ranked:  # the same subject again
             name = f"More on {ranked[0][0]}"
-        elif not merge_rest:
-            name = _assorted(members, decisions)
         else:
-            rest.setdefault(_assorted(members, decisions), []).extend(members)
-            continue
-        named |= {f.lower() for f, _ in shown} | {initials(f).lower() for f, _ in shown if " " in f or "-" in f}
-        themes.append(_theme(name, members, decisions, [t.lower() for t, _ in ranked[:4]], weight))
-    for name, members in sorted(rest.items(), key=lambda r: -sum(decisions[p.id].relevance for p in r[1])):
-        members = sorted(members, key=lambda p: (-decisions[p.id].relevance, p.id))
-        themes.append(_theme(name, members, decisions, [], round(sum(decisions[p.id].relevance for p in members) / 10, 2)))
+            name = _assorted(members, decisions)
+        named |= _name_keys(f for f, _ in shown)
+        themes.append(_theme(name, members, decisions, [t.lower() for t, _ in ranked[:4]]))
     return themes
 
 
-def _theme(name: str, members: list[Paper], decisions: dict[str, Decision], terms: list[str], weight: float) -> ThemeBrief:
+def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decisions: dict[str, Decision],
+               bg: tuple[Counter, int]) -> list[ThemeBrief]:
+    """Offline themes, each the papers that use its name. Heaviest group first, a group's best phrase names the
+    papers of it that use it; the others, single papers and the groups no phrase names are the rest of their
+    topic. A rest paper joins the heaviest theme of its topic whose name it uses; a phrase three of a topic's
+    rest share makes one more theme; one paper left is named by its title, several are one "<topic>: assorted"
+    theme, listed after the named ones."""
+    found: list[tuple[str, str, list[Paper]]] = []  # (name, its first phrase, members)
+    rest: dict[str, list[Paper]] = {}
+    named: set[str] = set()
+    for members, ranked in drafts:
+        shown = _shown(ranked, named, len(members))
+        users, others = _split_users(members, shown[0][0]) if len(members) > 1 and shown else ([], members)
+        if users:
+            shown = shown[:1] + [(f, n) for f, n in shown[1:] if 3 * len(_split_users(users, f)[0]) >= len(users)]
+            found.append((" · ".join(f for f, _ in shown), shown[0][0], users))
+            named |= _name_keys(f for f, _ in shown)
+        for paper in others:
+            rest.setdefault(_assorted([paper], decisions), []).append(paper)
+    assorted = []
+    for topic_rest, members in rest.items():
+        left: list[Paper] = []
+        for paper in members:  # found is heaviest first
+            home = next((t for t in found if _assorted(t[2][:1], decisions) == topic_rest
+                         and uses(paper.text_for_embedding(), t[1])), None)
+            (home[2] if home else left).append(paper)
+        while len(left) >= 3:
+            ranked = [(f, n) for f, n in _ranked(left, decisions, bg, min_support=3) if not _named_before(f, named)]
+            users, others = _split_users(left, ranked[0][0]) if ranked else ([], left)
+            if len(users) < 3:
+                break
+            found.append((ranked[0][0], ranked[0][0], users))
+            named |= _name_keys([ranked[0][0]])
+            left = others
+        if len(left) == 1:
+            found.append((_short_title(strip_latex(left[0].title)), "", left))
+        elif left:
+            assorted.append(_theme(topic_rest, left, decisions, []))
+    themes = [_theme(name, members, decisions, [t.lower() for t, _ in (_ranked(members, decisions, bg) if len(members) > 1 else [])][:4])
+              for name, _, members in found]
+    return sorted(themes, key=_heaviest) + sorted(assorted, key=_heaviest)
+
+
+def _shown(ranked: list[tuple[str, int]], named: set[str], size: int, third: bool = True) -> list[tuple[str, int]]:
+    """The phrases a group's name shows: its best one not named before, when a third of the group uses it (any
+    share with `third` False: a model's fallback name), and
+    a second when a third of the group, at least three, use it (two of eleven papers' "held-out" or "five
+    benchmarks" is a quirk of those two, and the name reads better without it)."""
+    fresh = [(f, n) for f, n in ranked if not _named_before(f, named)]
+    if not fresh or third and 3 * fresh[0][1] < size:
+        return []
+    return fresh[:1] + [(f, n) for f, n in fresh[1:2] if n >= max(3, size / 3)]
+
+
+def _ranked(members: list[Paper], decisions: dict[str, Decision], bg: tuple[Counter, int],
+            min_support: int = 2) -> list[tuple[str, int]]:
+    """The members' distinctive phrases, best first, without those that only restate their topic's name."""
+    ranked = supported_phrases([p.text_for_embedding() for p in members], [p.title for p in members], bg, k=6,
+                               min_support=min_support)
+    topics = {decisions[p.id].topic for p in members}
+    return [(f, n) for f, n in ranked if not any(restates(f, t) for t in topics if t)]
+
+
+def _split_users(members: list[Paper], phrase: str) -> tuple[list[Paper], list[Paper]]:
+    """(the members whose text uses the phrase or its acronym, the others), each in the members' order."""
+    used = [uses(p.text_for_embedding(), phrase) for p in members]
+    return [p for p, u in zip(members, used) if u], [p for p, u in zip(members, used) if not u]
+
+
+def _named_before(phrase: str, named: set[str]) -> bool:
+    """A phrase a heavier theme's name says already: itself, its acronym, or a word of it ("VLA Policies" after
+    "Vision-Language-Action", whose acronym is VLA)."""
+    return bool({phrase.lower(), initials(phrase).lower(), *phrase.lower().split()} & named)
+
+
+def _name_keys(phrases: Iterable[str]) -> set[str]:
+    """What a name uses up: its phrases, and the acronym of a phrase of several words."""
+    return {k for f in phrases for k in [f.lower()] + ([initials(f).lower()] if " " in f or "-" in f else [])}
+
+
+def _best_first(members: list[Paper], decisions: dict[str, Decision]) -> list[Paper]:
+    return sorted(members, key=lambda p: (-decisions[p.id].relevance, p.id))
+
+
+def _weight(members: list[Paper], decisions: dict[str, Decision]) -> float:
+    return round(sum(decisions[p.id].relevance for p in members) / 10, 2)
+
+
+def _heaviest(theme: ThemeBrief) -> tuple[float, str]:
+    return -theme.weight, theme.paper_ids[0]
+
+
+def _theme(name: str, members: list[Paper], decisions: dict[str, Decision], terms: list[str]) -> ThemeBrief:
+    members = _best_first(members, decisions)
     return ThemeBrief(name=name, paper_ids=[p.id for p in members], terms=terms,
-                      categories=sorted({p.primary_category for p in members}), weight=weight)
+                      categories=sorted({p.primary_category for p in members}), weight=_weight(members, decisions))
 
 
 def _assorted(members: list[Paper], decisions: dict[str, Decision]) -> str:

@@ -118,7 +118,11 @@ def test_two_themes_never_share_a_name():
     papers = [Paper(id=f"2606.{i:05d}", title=t.split(". ")[0], abstract=t.split(". ", 1)[1]) for i, t in enumerate(texts)]
     decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=7, novelty=5, topic="Agents",
                                 reason="r") for p in papers}
-    names = [t.name for t in name_themes([[0, 1, 2], [3, 4]], papers, decisions, texts + WEEK[len(AGENTS):])]
+    # offline a theme is the papers that use its name: the second group's papers use it too and join it
+    themes = name_themes([[0, 1, 2], [3, 4]], papers, decisions, texts + WEEK[len(AGENTS):])
+    assert [t.name for t in themes] == ["LLM Agents"] and len(themes[0].paper_ids) == 5, [t.name for t in themes]
+    # a model names each group itself; its fallback names never repeat either
+    names = [t.name for t in name_themes([[0, 1, 2], [3, 4]], papers, decisions, texts + WEEK[len(AGENTS):], merge_rest=False)]
     assert len(set(names)) == 2 and names[0] == "LLM Agents", names
     assert names[1] == "More on LLM Agents", names
 
@@ -183,3 +187,28 @@ def test_a_phrase_few_of_a_theme_use_does_not_name_it_the_topics_rest_is_listed_
     kept = name_themes(ranges, papers, decisions, background, merge_rest=False)
     assert sorted(sorted(t.paper_ids) for t in kept) == sorted(sorted(papers[i].id for i in r) for r in ranges), \
         [t.name for t in kept]
+
+
+def test_a_theme_holds_the_papers_its_name_describes_and_never_restates_its_topic():
+    """Offline a theme is the papers that use its name. Six "LLM agents" papers, three on web navigation:
+    "LLM Agents" restates the topic and names nothing; "Web Navigation" names the three that use it, the
+    other three are the topic's rest. Across two leftover groups three papers share "graph rewiring": the
+    rest still makes that theme; a lone leftover paper is named by its title."""
+    from brief.agents.theme_analysis import name_themes
+
+    web = [f"LLM agents for web navigation {i}. LLM agents do web navigation on site {w}."
+           for i, w in enumerate(("shops", "forums", "maps"))]
+    other = [f"LLM agents and {w}. LLM agents study {w} in a new setting." for w in ("compilers", "weather", "chess")]
+    rewiring = [f"Graph rewiring for {w}. LLM agents apply graph rewiring to {w}." for w in ("molecules", "roads", "grids")]
+    lone = ["LLM agents write poetry. LLM agents study poetry and sonnets."]
+    papers, decisions, background = _week([web + other, rewiring[:2] + lone, rewiring[2:]], "LLM agents")
+    decisions[papers[8].id] = decisions[papers[8].id].model_copy(update={"topic": "Creative writing"})
+    themes = name_themes([list(range(6)), [6, 7, 8], [9]], papers, decisions, background)
+    by_name = {t.name: sorted(t.paper_ids) for t in themes}
+    ids = [p.id for p in papers]
+    assert "LLM Agents" not in by_name and not any(n.startswith("More on") for n in by_name), by_name
+    assert by_name.get("Web Navigation") == ids[:3], by_name
+    assert by_name.get("Graph Rewiring") == sorted([ids[6], ids[7], ids[9]]), by_name
+    assert by_name.get("LLM agents: assorted") == ids[3:6], by_name
+    assert themes[-1].name == "LLM agents: assorted" and len(themes) == 4, [t.name for t in themes]
+    assert by_name.get("LLM agents write poetry") == [ids[8]], by_name
