@@ -131,9 +131,17 @@ def _split_users(members: list[Paper], phrase: str) -> tuple[list[Paper], list[P
 
 
 def _named_before(phrase: str, named: set[str]) -> bool:
-    """A phrase a heavier theme's name says already: itself, its acronym, or a word of it ("VLA Policies" after
-    "Vision-Language-Action", whose acronym is VLA)."""
-    return bool({phrase.lower(), initials(phrase).lower(), *phrase.lower().split()} & named)
+    """A phrase a heavier theme's name says already: itself, its acronym, a word of it ("VLA Policies" after
+    "Vision-Language-Action", whose acronym is VLA), or an acronym and its expansion ("Speech Recognition" after
+    "ASR", "ASR" after "Speech Recognition"), as brief/phrases.py tells them within one theme."""
+    low, short = phrase.lower(), initials(phrase).lower()
+    if {low, short, *low.split()} & named:
+        return True
+    acronyms = [a for a in named if " " not in a and "-" not in a and len(a) >= 2]
+    if " " in low or "-" in low:
+        return len(short) >= 2 and any((a.startswith(short) or a.endswith(short)) and len(a) <= len(short) + 2
+                                       for a in acronyms)
+    return any((low.startswith(a) or low.endswith(a)) and len(low) <= len(a) + 2 for a in acronyms)
 
 
 def _name_keys(phrases: Iterable[str]) -> set[str]:

@@ -212,3 +212,13 @@ def test_a_theme_holds_the_papers_its_name_describes_and_never_restates_its_topi
     assert by_name.get("LLM agents: assorted") == ids[3:6], by_name
     assert themes[-1].name == "LLM agents: assorted" and len(themes) == 4, [t.name for t in themes]
     assert by_name.get("LLM agents write poetry") == [ids[8]], by_name
+
+
+def test_an_acronym_and_its_expansion_never_name_two_themes():
+    from brief.agents.theme_analysis import name_themes
+
+    asr = [f"ASR for {w}. We improve ASR on {w} audio with ASR adapters." for w in ("meetings", "children", "accents")]
+    spoken = [f"Speech recognition in {w}. Speech recognition of {w} calls." for w in ("noise", "hospitals")]
+    papers, decisions, background = _week([asr, spoken], "Speech and audio")
+    names = [t.name for t in name_themes([[0, 1, 2], [3, 4]], papers, decisions, background)]
+    assert names[0] == "ASR" and "Speech Recognition" not in names, names
