@@ -63,8 +63,8 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
 
 def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decisions: dict[str, Decision],
                bg: tuple[Counter, int]) -> list[ThemeBrief]:
-    """Offline themes, each the papers that use its name. Heaviest group first, a group's best phrase names the
-    papers of it that use it; the others, single papers and the groups no phrase names are the rest of their
+    """Offline themes, each the papers that use its name. Heaviest group first, a group's best phrase (one a
+    member's title uses) names the papers of it that use it; the others, single papers and the groups no phrase names are the rest of their
     topic. A rest paper joins the heaviest theme of its topic whose name it uses; a phrase three of a topic's
     rest share makes one more theme; one paper left is named by its title, several are one "<topic>: assorted"
     theme, listed after the named ones."""
@@ -72,7 +72,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
     rest: dict[str, list[Paper]] = {}
     named: set[str] = set()
     for members, ranked in drafts:
-        shown = _shown(ranked, named, len(members))
+        shown = _shown(ranked, named, len(members), titles=[p.title for p in members])
         users, others = _split_users(members, shown[0][0]) if len(members) > 1 and shown else ([], members)
         if users:
             shown = shown[:1] + [(f, n) for f, n in shown[1:] if 3 * len(_split_users(users, f)[0]) >= len(users)]
@@ -88,7 +88,8 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
                          and uses(paper.text_for_embedding(), t[1])), None)
             (home[2] if home else left).append(paper)
         while len(left) >= 3:
-            ranked = [(f, n) for f, n in _ranked(left, decisions, bg, min_support=3) if not _named_before(f, named)]
+            ranked = [(f, n) for f, n in _ranked(left, decisions, bg, min_support=3)
+                      if not _named_before(f, named) and _in_a_title(f, [p.title for p in left])]
             users, others = _split_users(left, ranked[0][0]) if ranked else ([], left)
             if len(users) < 3:
                 break
@@ -104,15 +105,18 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
     return sorted(themes, key=_heaviest) + sorted(assorted, key=_heaviest)
 
 
-def _shown(ranked: list[tuple[str, int]], named: set[str], size: int, third: bool = True) -> list[tuple[str, int]]:
-    """The phrases a group's name shows: its best one not named before, when a third of the group uses it (any
-    share with `third` False: a model's fallback name), and
-    a second when a third of the group, at least three, use it (two of eleven papers' "held-out" or "five
-    benchmarks" is a quirk of those two, and the name reads better without it)."""
+def _shown(ranked: list[tuple[str, int]], named: set[str], size: int, third: bool = True,
+           titles: list[str] | None = None) -> list[tuple[str, int]]:
+    """The phrases a group's name shows: its best one not named before (and one of `titles` uses), when a third of the
+    group uses it (any share with `third` False: a model's fallback name), and the next one when a third of the
+    group, at least three, use it (two of eleven papers' "held-out" or "five benchmarks" is a quirk of those
+    two, and the name reads better without it)."""
     fresh = [(f, n) for f, n in ranked if not _named_before(f, named)]
-    if not fresh or third and 3 * fresh[0][1] < size:
+    lead = [(f, n) for f, n in fresh if titles is None or _in_a_title(f, titles)][:1]
+    if not lead or third and 3 * lead[0][1] < size:
         return []
-    return fresh[:1] + [(f, n) for f, n in fresh[1:2] if n >= max(3, size / 3)]
+    second = [(f, n) for f, n in fresh if f != lead[0][0]][:1]
+    return lead + [(f, n) for f, n in second if n >= max(3, size / 3)]
 
 
 def _ranked(members: list[Paper], decisions: dict[str, Decision], bg: tuple[Counter, int],
@@ -122,6 +126,12 @@ def _ranked(members: list[Paper], decisions: dict[str, Decision], bg: tuple[Coun
                                min_support=min_support)
     topics = {decisions[p.id].topic for p in members}
     return [(f, n) for f, n in ranked if not any(restates(f, t) for t in topics if t)]
+
+
+def _in_a_title(phrase: str, titles: list[str]) -> bool:
+    """Whether a title uses the phrase: one only abstracts use ("end-effector", "token usage") is a detail of
+    several papers, not what any of them is about."""
+    return any(uses(title, phrase) for title in titles)
 
 
 def _split_users(members: list[Paper], phrase: str) -> tuple[list[Paper], list[Paper]]:

@@ -222,3 +222,10 @@ def test_an_acronym_and_its_expansion_never_name_two_themes():
     papers, decisions, background = _week([asr, spoken], "Speech and audio")
     names = [t.name for t in name_themes([[0, 1, 2], [3, 4]], papers, decisions, background)]
     assert names[0] == "ASR" and "Speech Recognition" not in names, names
+
+
+def test_a_phrase_no_title_uses_names_no_theme():
+    """Three papers whose abstracts all mention end-effector pose tracking in passing, none about it."""
+    texts = [f"Planning with {w}. We plan with {w} and report end-effector pose tracking errors." for w in
+             ("language feedback", "video rollouts", "cost maps")]
+    assert _named(texts) == ["Robot manipulation learning: assorted"], _named(texts)
