@@ -259,9 +259,10 @@ def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str,
         f" ({', '.join(theme.categories)}){sharing_clause(theme)}.",
         f"Leading it, [{cite_key(lead.id)}] “{lead.title}”: {lead_tldr}",
     ]
-    others = [f"[{cite_key(p.id)}]" for p in members[1:4]]
+    shown = 4 if theme.terms else len(members)  # a theme sharing no phrase (a topic's rest) has no story but its list
+    others = [f"[{cite_key(p.id)}]" for p in members[1:shown]]
     if others:
-        first.append(f"Also here: {', '.join(others)}{f' and {len(members) - 4} more' if len(members) > 4 else ''}.")
+        first.append(f"Also here: {', '.join(others)}{f' and {len(members) - shown} more' if len(members) > shown else ''}.")
     paragraphs = [" ".join(first)]
     if theme.earlier:
         e = theme.earlier[0]

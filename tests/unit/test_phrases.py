@@ -182,6 +182,7 @@ def test_a_phrase_few_of_a_theme_use_does_not_name_it_the_topics_rest_is_listed_
     assert not any("credit" in n.lower() or "rewiring" in n.lower() for n in names), names
     prose = offline_prose(themes[1], {p.id: p for p in papers}, {})
     assert "sharing" not in prose.split(".")[0] and "common method" not in prose, prose
+    assert all(f"[arXiv:{p.id}]" in prose for p in papers[5:]), "a topic's rest has no story but its list: all cited"
     assert "sharing tactile sensing" in offline_prose(themes[0], {p.id: p for p in papers}, {}).lower()
     # with a model the model names each group from its papers: every group stays a theme
     kept = name_themes(ranges, papers, decisions, background, merge_rest=False)
