@@ -231,12 +231,22 @@ def _key(written: str) -> Phrase:
     return tuple(stem(w) for w in written.split())
 
 
+def mentions(text: str, written: str) -> int:
+    """How often a text uses a phrase (as `supported_phrases` writes it), or the acronym of one of several words."""
+    keys = {_key(written)}
+    short = initials(written)
+    if (len(written.split()) > 1 or "-" in written) and len(short) >= 2:
+        keys.add((stem(short),))
+    count = 0
+    for run in _chunks(text):
+        stems = [stem(w) for w in run]
+        count += sum(tuple(stems[i:i + len(k)]) == k for k in keys for i in range(len(stems) - len(k) + 1))
+    return count
+
+
 def uses(text: str, written: str) -> bool:
     """Whether a text uses a phrase (as `supported_phrases` writes it), or the acronym of one of several words."""
-    found = phrases(text)
-    short = initials(written)
-    several = len(written.split()) > 1 or "-" in written
-    return _key(written) in found or (several and len(short) >= 2 and (stem(short),) in found)
+    return mentions(text, written) > 0
 
 
 def restates(written: str, topic: str) -> bool:

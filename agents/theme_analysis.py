@@ -22,8 +22,8 @@ import numpy as np
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
-from brief.phrases import (initials, phrase_frequencies, restates, shared_phrases, strip_latex, supported_phrases,
-                           uses)
+from brief.phrases import (initials, mentions, phrase_frequencies, restates, shared_phrases, strip_latex,
+                           supported_phrases, uses)
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
@@ -63,10 +63,10 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
 
 def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decisions: dict[str, Decision],
                bg: tuple[Counter, int]) -> list[ThemeBrief]:
-    """Offline themes, each the papers that use its name. Heaviest group first, a group's best phrase (one a
-    member's title uses) names the papers of it that use it; the others, single papers and the groups no phrase names are the rest of their
-    topic. A rest paper joins the heaviest theme of its topic whose name it uses; a phrase three of a topic's
-    rest share makes one more theme; one paper left is named by its title, several are one "<topic>: assorted"
+    """Offline themes, each the papers about its name (`_about`). Heaviest group first, a group's best phrase
+    (one a member's title uses) names the papers of it about it, at least two; the others, single papers and the
+    groups no phrase names are the rest of their topic. A rest paper joins the heaviest theme of its topic it is
+    about; a phrase three of a topic's rest are about makes one more theme; one paper left is named by its title, several are one "<topic>: assorted"
     theme, listed after the named ones."""
     found: list[tuple[str, str, list[Paper]]] = []  # (name, its first phrase, members)
     rest: dict[str, list[Paper]] = {}
@@ -74,8 +74,11 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
     for members, ranked in drafts:
         shown = _shown(ranked, named, len(members), titles=[p.title for p in members])
         users, others = _split_users(members, shown[0][0]) if len(members) > 1 and shown else ([], members)
+        if len(users) < 2:  # one paper about it is no theme
+            users, others = [], members
         if users:
-            shown = shown[:1] + [(f, n) for f, n in shown[1:] if 3 * len(_split_users(users, f)[0]) >= len(users)]
+            shown = shown[:1] + [(f, n) for f, n in shown[1:]
+                                 if 3 * sum(uses(p.text_for_embedding(), f) for p in users) >= len(users)]
             found.append((" · ".join(f for f, _ in shown), shown[0][0], users))
             named |= _name_keys(f for f, _ in shown)
         for paper in others:
@@ -85,7 +88,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
         left: list[Paper] = []
         for paper in members:  # found is heaviest first
             home = next((t for t in found if _assorted(t[2][:1], decisions) == topic_rest
-                         and uses(paper.text_for_embedding(), t[1])), None)
+                         and _about(paper, t[1])), None)
             (home[2] if home else left).append(paper)
         while len(left) >= 3:
             ranked = [(f, n) for f, n in _ranked(left, decisions, bg, min_support=3)
@@ -134,9 +137,15 @@ def _in_a_title(phrase: str, titles: list[str]) -> bool:
     return any(uses(title, phrase) for title in titles)
 
 
+def _about(paper: Paper, phrase: str) -> bool:
+    """Whether a paper is about a phrase: its title uses it, or its abstract does twice (once is in passing:
+    "unlike VLA models, we…")."""
+    return uses(paper.title, phrase) or mentions(paper.abstract, phrase) >= 2
+
+
 def _split_users(members: list[Paper], phrase: str) -> tuple[list[Paper], list[Paper]]:
-    """(the members whose text uses the phrase or its acronym, the others), each in the members' order."""
-    used = [uses(p.text_for_embedding(), phrase) for p in members]
+    """(the members about the phrase or its acronym, the others), each in the members' order."""
+    used = [_about(p, phrase) for p in members]
     return [p for p, u in zip(members, used) if u], [p for p, u in zip(members, used) if not u]
 
 

@@ -230,3 +230,17 @@ def test_a_phrase_no_title_uses_names_no_theme():
     texts = [f"Planning with {w}. We plan with {w} and report end-effector pose tracking errors." for w in
              ("language feedback", "video rollouts", "cost maps")]
     assert _named(texts) == ["Robot manipulation learning: assorted"], _named(texts)
+
+
+def test_a_theme_holds_the_papers_about_its_name_not_those_that_mention_it_once():
+    """Two papers on diffusion policies (in their titles) and two that name them once in passing."""
+    from brief.agents.theme_analysis import name_themes
+
+    about = [f"Diffusion policy for {w}. A diffusion policy learns {w}; the diffusion policy runs fast." for w in
+             ("folding", "pouring")]
+    passing = [f"Tactile gloves for {w}. Unlike a diffusion policy, gloves record {w} forces." for w in
+               ("surgery", "sewing")]
+    papers, decisions, background = _week([about + passing], "Robot manipulation learning")
+    by_name = {t.name: sorted(t.paper_ids) for t in name_themes([[0, 1, 2, 3]], papers, decisions, background)}
+    assert by_name.get("Diffusion Policy") == [papers[0].id, papers[1].id], by_name
+    assert by_name.get("Robot manipulation learning: assorted") == [papers[2].id, papers[3].id], by_name
