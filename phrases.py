@@ -232,15 +232,19 @@ def _key(written: str) -> Phrase:
 
 
 def mentions(text: str, written: str) -> int:
-    """How often a text uses a phrase (as `supported_phrases` writes it), or the acronym of one of several words."""
-    keys = {_key(written)}
-    short = initials(written)
-    if (len(written.split()) > 1 or "-" in written) and len(short) >= 2:
-        keys.add((stem(short),))
+    """How often a text uses a phrase (as `supported_phrases` writes it) or, for one of several words, an acronym
+    of it as `supported_phrases` pairs them: its initials, or those with up to two letters more ("ASR" for
+    "Speech Recognition", "VLAs" for "Vision-Language-Action")."""
+    key, short = _key(written), initials(written)
+    several = (len(written.split()) > 1 or "-" in written) and len(short) >= 2
     count = 0
     for run in _chunks(text):
         stems = [stem(w) for w in run]
-        count += sum(tuple(stems[i:i + len(k)]) == k for k in keys for i in range(len(stems) - len(k) + 1))
+        count += sum(tuple(stems[i:i + len(key)]) == key for i in range(len(stems) - len(key) + 1))
+        if several:
+            acronyms = [w[:-1] if w.endswith("s") else w for w in run]
+            count += sum(a.isupper() and len(a) <= len(short) + 2 and (a.startswith(short) or a.endswith(short))
+                         for a in acronyms)
     return count
 
 

@@ -93,12 +93,12 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
         while len(left) >= 3:
             ranked = [(f, n) for f, n in _ranked(left, decisions, bg, min_support=3)
                       if not _named_before(f, named) and _in_a_title(f, [p.title for p in left])]
-            users, others = _split_users(left, ranked[0][0]) if ranked else ([], left)
-            if len(users) < 3:
+            split = next(((f, *_split_users(left, f)) for f, _ in ranked if len(_split_users(left, f)[0]) >= 3), None)
+            if split is None:
                 break
-            found.append((ranked[0][0], ranked[0][0], users))
-            named |= _name_keys([ranked[0][0]])
-            left = others
+            phrase, users, left = split
+            found.append((phrase, phrase, users))
+            named |= _name_keys([phrase])
         if len(left) == 1:
             found.append((_short_title(strip_latex(left[0].title)), "", left))
         elif left:

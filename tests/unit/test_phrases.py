@@ -244,3 +244,12 @@ def test_a_theme_holds_the_papers_about_its_name_not_those_that_mention_it_once(
     by_name = {t.name: sorted(t.paper_ids) for t in name_themes([[0, 1, 2, 3]], papers, decisions, background)}
     assert by_name.get("Diffusion Policy") == [papers[0].id, papers[1].id], by_name
     assert by_name.get("Robot manipulation learning: assorted") == [papers[2].id, papers[3].id], by_name
+
+
+def test_a_phrase_is_mentioned_by_its_words_or_its_acronym():
+    from brief.phrases import mentions
+
+    text = "Automatic speech recognition (ASR) helps. ASR errors fall; unlike VLAs, speech recognition is old."
+    assert mentions(text, "Speech Recognition") == 4
+    assert mentions("Vision-language-action (VLA) models. VLAs act.", "Vision-Language-Action") == 3
+    assert mentions("A diffusion policy for cups.", "Speech Recognition") == 0
