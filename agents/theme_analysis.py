@@ -34,7 +34,7 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
     phrase that only restates the papers' topic ("LLM Agents" in the topic "LLM agents") names nothing, and a
     phrase a heavier theme is named by is not used again: two themes never read alike.
 
-    Offline (`merge_rest`) a theme is the papers that use its name (`_by_phrase`). With `merge_rest` False (a
+    Offline (`merge_rest`) a theme is the papers about its name (`_by_phrase`). With `merge_rest` False (a
     model names the themes from their papers) every group stays a theme, its phrases only the fallback name."""
     bg = phrase_frequencies(background)
     drafts = []
@@ -66,14 +66,14 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
     """Offline themes, each the papers about its name (`_about`). Heaviest group first, a group's best phrase
     (one a member's title uses) names the papers of it about it, at least two; the others, single papers and the
     groups no phrase names are the rest of their topic. A rest paper joins the heaviest theme of its topic it is
-    about; a phrase three of a topic's rest are about makes one more theme; one paper left is named by its title, several are one "<topic>: assorted"
-    theme, listed after the named ones."""
+    about; a phrase three of a topic's rest are about makes one more theme; one paper left is named by its
+    title, several are one "<topic>: assorted" theme, listed after the named ones."""
     found: list[tuple[str, str, list[Paper]]] = []  # (name, its first phrase, members)
     rest: dict[str, list[Paper]] = {}
     named: set[str] = set()
     for members, ranked in drafts:
         shown = _shown(ranked, named, len(members), titles=[p.title for p in members])
-        users, others = _split_users(members, shown[0][0]) if len(members) > 1 and shown else ([], members)
+        users, others = _split_about(members, shown[0][0]) if len(members) > 1 and shown else ([], members)
         if len(users) < 2:  # one paper about it is no theme
             users, others = [], members
         if users:
@@ -90,12 +90,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
             home = next((t for t in found if _assorted(t[2][:1], decisions) == topic_rest
                          and _about(paper, t[1])), None)
             (home[2] if home else left).append(paper)
-        while len(left) >= 3:
-            ranked = [(f, n) for f, n in _ranked(left, decisions, bg, min_support=3)
-                      if not _named_before(f, named) and _in_a_title(f, [p.title for p in left])]
-            split = next(((f, *_split_users(left, f)) for f, _ in ranked if len(_split_users(left, f)[0]) >= 3), None)
-            if split is None:
-                break
+        while len(left) >= 3 and (split := _rest_theme(left, decisions, bg, named)):
             phrase, users, left = split
             found.append((phrase, phrase, users))
             named |= _name_keys([phrase])
@@ -103,7 +98,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
             found.append((_short_title(strip_latex(left[0].title)), "", left))
         elif left:
             assorted.append(_theme(topic_rest, left, decisions, []))
-    themes = [_theme(name, members, decisions, [t.lower() for t, _ in (_ranked(members, decisions, bg) if len(members) > 1 else [])][:4])
+    themes = [_theme(name, members, decisions, [t.lower() for t, _ in _ranked(members, decisions, bg)[:4]] if len(members) > 1 else [])
               for name, _, members in found]
     return sorted(themes, key=_heaviest) + sorted(assorted, key=_heaviest)
 
@@ -143,7 +138,19 @@ def _about(paper: Paper, phrase: str) -> bool:
     return uses(paper.title, phrase) or mentions(paper.abstract, phrase) >= 2
 
 
-def _split_users(members: list[Paper], phrase: str) -> tuple[list[Paper], list[Paper]]:
+def _rest_theme(left: list[Paper], decisions: dict[str, Decision], bg: tuple[Counter, int],
+                named: set[str]) -> tuple[str, list[Paper], list[Paper]] | None:
+    """(phrase, the papers about it, the others) for the best phrase of a topic's rest that at least three of
+    it are about, one of their titles uses and no heavier theme is named by; None when there is none."""
+    for phrase, _ in _ranked(left, decisions, bg, min_support=3):
+        if not _named_before(phrase, named) and _in_a_title(phrase, [p.title for p in left]):
+            users, others = _split_about(left, phrase)
+            if len(users) >= 3:
+                return phrase, users, others
+    return None
+
+
+def _split_about(members: list[Paper], phrase: str) -> tuple[list[Paper], list[Paper]]:
     """(the members about the phrase or its acronym, the others), each in the members' order."""
     used = [_about(p, phrase) for p in members]
     return [p for p, u in zip(members, used) if u], [p for p, u in zip(members, used) if not u]
