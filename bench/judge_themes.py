@@ -22,24 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 from collections import Counter
 from pathlib import Path
 
-
-def _abstracts(corpus: Path) -> dict[str, str]:
-    """Abstracts by id from a snapshot corpus's JSONL files (the briefing JSON holds summaries, not abstracts)."""
-    out = {}
-    for path in sorted(corpus.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                out[str(row["id"])] = row.get("abstract") or row.get("summary") or ""
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.judge_screening import corpus  # noqa: E402
 
 
-def packet(runs: list[list[str]], corpus: Path, out: Path, seed: int, chars: int, known: Path | None = None,
+def packet(runs: list[list[str]], corpus_dir: Path, out: Path, seed: int, chars: int, known: Path | None = None,
            prefix: str = "T") -> None:
-    abstracts = _abstracts(corpus)
+    papers_of = corpus(corpus_dir)
     judged = {(k["week"], k["name"], tuple(k["ids"])) for k in json.loads(known.read_text())} if known else set()
     items: dict[tuple, dict] = {}
     texts: dict[tuple, list[str]] = {}
@@ -54,7 +47,7 @@ def packet(runs: list[list[str]], corpus: Path, out: Path, seed: int, chars: int
                 items.setdefault(key, {"week": week, "runs": [], "name": theme["name"], "size": len(theme["paper_ids"]),
                                       "ids": list(key[2])})
                 items[key]["runs"].append(name)
-                texts[key] = [f"- {papers[i]['title']}: {' '.join(abstracts.get(i, '').split())[:chars]}"
+                texts[key] = [f"- {papers[i]['title']}: {' '.join(papers_of.get(i, {}).get('abstract', '').split())[:chars]}"
                               for i in theme["paper_ids"]]
     order = sorted(items)
     random.Random(seed).shuffle(order)
