@@ -175,6 +175,12 @@ def display(spellings: Counter) -> str:
                     else w[:1].upper() + w[1:] for w in best.split())
 
 
+def abbreviates(acronym: str, short: str) -> bool:
+    """Whether an acronym stands for a phrase whose initials are `short`: it begins or ends with them, at most two
+    letters more ("ASR" for "Speech Recognition" (SR), "3DGS" for "Gaussian Splatting"). Same case for both."""
+    return (acronym.startswith(short) or acronym.endswith(short)) and len(acronym) <= len(short) + 2
+
+
 def initials(written: str) -> str:
     """"3D Gaussian Splatting" → "3DGS", "Vision-Language-Action" → "VLA": the phrase's acronym."""
     words = [part for w in written.split() for part in w.split("-") if part]
@@ -211,9 +217,7 @@ def supported_phrases(docs: list[str], titles: list[str], background: tuple[Coun
         written = display(spellings[key])
         # one thing named twice: an acronym that extends a chosen phrase's initials ("3DGS" beside "3D Gaussian",
         # "ASR" beside "Speech Recognition"), or a phrase whose initials begin or end a chosen acronym
-        if word_stems(key) & used or " " not in written and any(
-                (written.upper().startswith(a) or written.upper().endswith(a)) and len(written) <= len(a) + 2
-                for a in acronyms):
+        if word_stems(key) & used or " " not in written and any(abbreviates(written.upper(), a) for a in acronyms):
             continue
         if len(short := initials(written)) >= 2 and any(a.startswith(short) or a.endswith(short) for a in alone):
             continue
@@ -243,8 +247,7 @@ def mentions(text: str, written: str) -> int:
         count += sum(tuple(stems[i:i + len(key)]) == key for i in range(len(stems) - len(key) + 1))
         if several:
             acronyms = [w[:-1] if w.endswith("s") else w for w in run]
-            count += sum(a.isupper() and len(a) <= len(short) + 2 and (a.startswith(short) or a.endswith(short))
-                         for a in acronyms)
+            count += sum(a.isupper() and abbreviates(a, short) for a in acronyms)
     return count
 
 

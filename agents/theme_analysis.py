@@ -22,7 +22,7 @@ import numpy as np
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
-from brief.phrases import (initials, mentions, phrase_frequencies, restates, shared_phrases, strip_latex,
+from brief.phrases import (abbreviates, initials, mentions, phrase_frequencies, restates, shared_phrases, strip_latex,
                            supported_phrases, uses)
 
 
@@ -68,7 +68,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
     groups no phrase names are the rest of their topic. A rest paper joins the heaviest theme of its topic it is
     about; a phrase three of a topic's rest are about makes one more theme; one paper left is named by its
     title, several are one "<topic>: assorted" theme, listed after the named ones."""
-    found: list[tuple[str, str, list[Paper]]] = []  # (name, its first phrase, members)
+    found: list[tuple[str, str, list[Paper], str]] = []  # (name, its first phrase, members, their topic's rest)
     rest: dict[str, list[Paper]] = {}
     named: set[str] = set()
     for members, ranked in drafts:
@@ -79,7 +79,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
         if users:
             shown = shown[:1] + [(f, n) for f, n in shown[1:]
                                  if 3 * sum(uses(p.text_for_embedding(), f) for p in users) >= len(users)]
-            found.append((" · ".join(f for f, _ in shown), shown[0][0], users))
+            found.append((" · ".join(f for f, _ in shown), shown[0][0], users, _assorted(users[:1], decisions)))
             named |= _name_keys(f for f, _ in shown)
         for paper in others:
             rest.setdefault(_assorted([paper], decisions), []).append(paper)
@@ -87,19 +87,18 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
     for topic_rest, members in rest.items():
         left: list[Paper] = []
         for paper in members:  # found is heaviest first
-            home = next((t for t in found if _assorted(t[2][:1], decisions) == topic_rest
-                         and _about(paper, t[1])), None)
-            (home[2] if home else left).append(paper)
+            home = next((t[2] for t in found if t[3] == topic_rest and _about(paper, t[1])), left)
+            home.append(paper)
         while len(left) >= 3 and (split := _rest_theme(left, decisions, bg, named)):
             phrase, users, left = split
-            found.append((phrase, phrase, users))
+            found.append((phrase, phrase, users, topic_rest))
             named |= _name_keys([phrase])
         if len(left) == 1:
-            found.append((_short_title(strip_latex(left[0].title)), "", left))
+            found.append((_short_title(strip_latex(left[0].title)), "", left, topic_rest))
         elif left:
             assorted.append(_theme(topic_rest, left, decisions, []))
     themes = [_theme(name, members, decisions, [t.lower() for t, _ in _ranked(members, decisions, bg)[:4]] if len(members) > 1 else [])
-              for name, _, members in found]
+              for name, _, members, _ in found]
     return sorted(themes, key=_heaviest) + sorted(assorted, key=_heaviest)
 
 
@@ -165,9 +164,8 @@ def _named_before(phrase: str, named: set[str]) -> bool:
         return True
     acronyms = [a for a in named if " " not in a and "-" not in a and len(a) >= 2]
     if " " in low or "-" in low:
-        return len(short) >= 2 and any((a.startswith(short) or a.endswith(short)) and len(a) <= len(short) + 2
-                                       for a in acronyms)
-    return any((low.startswith(a) or low.endswith(a)) and len(low) <= len(a) + 2 for a in acronyms)
+        return len(short) >= 2 and any(abbreviates(a, short) for a in acronyms)
+    return any(abbreviates(low, a) for a in acronyms)
 
 
 def _name_keys(phrases: Iterable[str]) -> set[str]:
