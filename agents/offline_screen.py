@@ -5,7 +5,8 @@ week's papers for that topic, plus keyword hits and the labels' nudge), a releva
 that reads as a probability, and accepted when the score clears `offline_z`, the raw similarity clears the
 topic's floor, no "not relevant" note of the topic fits it better than the topic's own items, the score stands
 out from what the week's papers reach by chance (`offline_fdr`: a narrow topic with a handful of matches does
-not fill its share of the cap with near misses), and the topic's share of the week's cap has room.
+not fill its share of the cap with near misses; where nothing of a topic stands out, only the papers naming one
+of its keywords stay), and the topic's share of the week's cap has room.
 
 Once stage 1 has learned from enough labels (offline_learning.learned_probability), its calibrated
 probability is the relevance instead, and a paper is accepted at the LLM's own bar (`accept_relevance`):
@@ -36,9 +37,9 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
     z = budget.calibrate(evidence.net)
     nudge = adjustment(labels, vectors) if learned is None else np.zeros(len(papers))
     floors = {t.name: t.threshold if t.threshold is not None else cfg.similarity_threshold for t in criteria.topics}
-    decisions, candidates = [], []
+    decisions, candidates, topic_of = [], [], {}
     for i, (paper, s) in enumerate(zip(papers, scores)):
-        t = int(evidence.best[i])
+        t = topic_of[paper.id] = int(evidence.best[i])
         topic = criteria.topics[t].name
         if s.author_hits and not excluded[i]:
             decisions.append(Decision(paper_id=paper.id, accepted=True, stage="author", relevance=10, novelty=0,
@@ -66,7 +67,10 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
         if ok:
             candidates.append(budget.Candidate(paper_id=paper.id, topic=topic, merit=merit))
     if learned is None:  # a learned probability is its own evidence against chance
-        candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr)
+        named = {p.id for p, s in zip(papers, scores)
+                 if set(s.keyword_hits) & {*criteria.include_keywords, *criteria.topics[topic_of[p.id]].keywords}}
+        keyworded = {t.name for t in criteria.topics if t.keywords}
+        candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr, named, keyworded)
     taken, table = budget.allocate(candidates, cfg.max_accepted, criteria.topics)
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in taken:
@@ -75,25 +79,30 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
     return decisions, table
 
 
-def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision], n: int,
-                   max_share: float) -> list[budget.Candidate]:
+def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision], n: int, max_share: float,
+                   named: set[str], keyworded: set[str]) -> list[budget.Candidate]:
     """Each topic keeps the candidates above its false-discovery cut (budget.chance_excess); the others are
     rejected, saying so. A week under CHANCE_BACKGROUND papers keeps them all: the chance level of its tail is
     a guess (a daily feed of 95 papers expects under one chance match above 2.5; the labelled astro-ph and
     cs days lost a third of their recall to the cut), and the calibrated threshold alone decides. A rate of
-    1 allows any share of chance matches: no cut."""
+    1 allows any share of chance matches: no cut.
+
+    Where no candidate of a topic stands out at all, similarity is no evidence: a topic with keywords keeps the
+    candidates `named` (naming one of them, evidence the user wrote); one without keeps them all, as the
+    calibrated threshold decides (the null can't tell a field feed's bulk topic from chance either)."""
     if n < CHANCE_BACKGROUND or max_share >= 1:
         return candidates
     cuts = {topic: budget.chance_excess([c.merit for c in candidates if c.topic == topic], n, max_share)
             for topic in {c.topic for c in candidates}}
-    # a topic where no paper stands out at all (a field feed where its papers are the bulk of the week): the
-    # null can't tell relevance from chance there, so the calibrated threshold alone decides, as it did before
-    kept = {c.paper_id for c in candidates if c.merit >= cuts[c.topic] or math.isinf(cuts[c.topic])}
+    kept = {c.paper_id for c in candidates if c.merit >= cuts[c.topic] or math.isinf(cuts[c.topic])
+            and (c.paper_id in named or c.topic not in keyworded)}
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in kept:
+            d.reason += ("; nothing this topic matched stood out from chance this week, and it names none of the "
+                         "topic's keywords" if math.isinf(cuts[str(d.topic)]) else
+                         f"; below the topic's chance level this week (more than {max_share:.0%} of papers "
+                         "scoring this high would be there by chance)")
             d.accepted, d.topic = False, None
-            d.reason += (f"; below the topic's chance level this week (more than {max_share:.0%} of papers scoring "
-                         "this high would be there by chance)")
     return [c for c in candidates if c.paper_id in kept]
 
 

@@ -38,3 +38,20 @@ def test_a_rate_of_one_turns_the_chance_cut_off():
     assert cut == ["2606.00000"], "in a week, the chance cut keeps only what stands out"
     assert len(uncut) == 16, "without it, every paper above the calibrated threshold stays"
     assert set(cut) <= set(uncut)
+
+
+def test_where_nothing_stands_out_only_papers_naming_a_keyword_stay():
+    """No paper of the topic stands out from the week (the standout removed): similarity alone is no
+    evidence there, so a topic with keywords keeps the near misses that name one; one without keeps them all."""
+    papers, vectors = pool()
+    papers, vectors = papers[1:], vectors[1:]  # 15 near misses, none beyond chance
+    near = [p.id for p in papers[:15]]
+    papers = [p.model_copy(update={"title": "Ultra-faint dwarf spheroidal satellites"}) if p.id in near[:2] else p for p in papers]
+    cfg = ScreeningConfig(max_accepted=400, similarity_threshold=-1.0)
+    keyworded = Criteria(topics=[Topic(name="Dwarf galaxies", description="dwarf galaxies", keywords=["spheroidal"])])
+    kept = Screener(keyworded, cfg, TOPIC, llm=None).run(papers, vectors).decisions
+    assert [d.paper_id for d in kept if d.accepted] == near[:2]
+    dropped = next(d for d in kept if d.paper_id == near[2])
+    assert "stood out from chance" in dropped.reason and "keywords" in dropped.reason
+    plain = Screener(CRITERIA, cfg, TOPIC, llm=None).run(papers, vectors).decisions
+    assert sorted(d.paper_id for d in plain if d.accepted) == near, "without keywords the calibrated threshold decides"
