@@ -90,8 +90,9 @@ def extract_summary(paper: Paper) -> Summary:
 
     method: a "we propose / this paper presents" sentence; problem: a sentence before it naming a difficulty
     or gap; results: a later sentence with a measured figure or a comparison; limitations: a later sentence
-    with a limitation cue. Every field is a verbatim sentence or NOT_STATED. The TL;DR is the method sentence,
-    else the first result, else the title: never background.
+    with a limitation cue. Every field is a verbatim sentence (less an opening that points back at sentences
+    the reader doesn't see: "To address this, we…" reads "We…") or NOT_STATED. The TL;DR is the method
+    sentence, else the first result, else the title: never background.
     """
     sents = sentences(paper.abstract) or ([paper.abstract] if paper.abstract else [])
     method = next((s for s in sents if _cue(s, "method")), "")
@@ -101,13 +102,33 @@ def extract_summary(paper: Paper) -> Summary:
     results = next((s for s in after if s not in (method, problem) and is_result_like(s)), "")
     limitations = next((s for s in after if s not in (method, problem, results) and _cue(s, "limitations")
                         and not _cue(s, "method")), "")
+    def shown(sentence: str) -> str:
+        return _clip(_standalone(sentence))
+
     return Summary(
-        tldr=_clip(method or results or paper.title),
-        problem=_clip(problem) or NOT_STATED,
-        method=_clip(method) or NOT_STATED,
-        results=_clip(results) or NOT_STATED,
-        limitations=_clip(limitations) or NOT_STATED,
+        tldr=shown(method or results or paper.title),
+        problem=shown(problem) or NOT_STATED,
+        method=shown(method) or NOT_STATED,
+        results=shown(results) or NOT_STATED,
+        limitations=shown(limitations) or NOT_STATED,
     )
+
+
+# An opening clause that refers back to the abstract's earlier sentences, which a field shown alone lacks
+_BACK_REFERENCE = re.compile(
+    r"^(?:(?:to (?:address|overcome|tackle|solve|mitigate|remedy|resolve|bridge|fill|close)|motivated by|inspired by"
+    r"|building (?:up)?on|based on|guided by|given|in light of|in response to) (?:this|these|that|those|such)\b[^,]{0,60}"
+    r"|to this end|to that end|in this (?:work|paper|study|article|letter|report)|however|therefore|thus|hence"
+    r"|consequently|instead|accordingly|as a result|in (?:this|that) (?:context|setting|regard)),\s+", re.IGNORECASE)
+
+
+def _standalone(sentence: str) -> str:
+    """The sentence without openings that point back at earlier sentences ("To address this, we…" → "We…";
+    "To this end, in this paper, we…" → "We…"), unless too little would be left."""
+    rest = sentence
+    while (opening := _BACK_REFERENCE.match(rest)) and len(rest[opening.end():].split()) >= 4:
+        rest = rest[opening.end():]
+    return rest[0].upper() + rest[1:] if rest != sentence and rest.split()[0].islower() else rest  # "iPhone…" keeps its case
 
 
 def _clip(text: str, limit: int = 400) -> str:
