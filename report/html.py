@@ -212,7 +212,8 @@ def render_html(b: Briefing) -> str:
     usage = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in usage_rows(b))
     offline = b.mode.startswith("offline")
     note = (f'<p class="note">Made offline, without an LLM: papers screened by {esc(offline_screening(b))}, extractive '
-            "summaries, clustered themes named by their distinctive terms, templated prose.</p>") if offline else ""
+            "summaries, themes of the papers about a phrase several of them use (each topic's others listed together), "
+            "templated prose.</p>") if offline else ""
     notes = "".join(f"<li>{esc(n)}</li>" for n in b.notes)
     toc = "".join(f'<a class="chip" href="#theme-{i}">{i}. {esc(t.name)}</a>' for i, t in enumerate(b.themes, 1))
     chart = themes_svg(b.themes, b.week)

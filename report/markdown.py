@@ -182,8 +182,9 @@ def render_markdown(b: Briefing) -> str:
     lines.append(f"*{b.since} → {b.until} · written by **{md(b.mode)}** · criteria {b.criteria_version} · generated {b.generated_at}*")
     if b.mode.startswith("offline"):
         lines += ["", f"> Made offline, without an LLM: papers were screened by {offline_screening(b)}, "
-                  "summaries are sentences extracted from the abstracts, themes are clusters named by their "
-                  "distinctive terms, and the prose is templated. Set `OPENAI_API_KEY` or `OPENAI_BASE_URL` for LLM "
+                  "summaries are sentences extracted from the abstracts, a theme holds the papers about a phrase "
+                  "several of them use (each topic's others are listed together), and the prose is templated. Set "
+                  "`OPENAI_API_KEY` or `OPENAI_BASE_URL` for LLM "
                   "screening and prose."]
     if partial_text(b):
         lines += ["", f"> **{md(partial_text(b))}**"]
