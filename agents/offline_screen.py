@@ -94,8 +94,8 @@ def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision]
         return candidates
     cuts = {topic: budget.chance_excess([c.merit for c in candidates if c.topic == topic], n, max_share)
             for topic in {c.topic for c in candidates}}
-    kept = {c.paper_id for c in candidates if c.merit >= cuts[c.topic] or math.isinf(cuts[c.topic])
-            and (c.paper_id in named or c.topic not in keyworded)}
+    kept = {c.paper_id for c in candidates if c.merit >= cuts[c.topic]
+            or (math.isinf(cuts[c.topic]) and (c.paper_id in named or c.topic not in keyworded))}
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in kept:
             d.reason += ("; nothing this topic matched stood out from chance this week, and it names none of the "

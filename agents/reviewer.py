@@ -102,15 +102,12 @@ def extract_summary(paper: Paper) -> Summary:
     results = next((s for s in after if s not in (method, problem) and is_result_like(s)), "")
     limitations = next((s for s in after if s not in (method, problem, results) and _cue(s, "limitations")
                         and not _cue(s, "method")), "")
-    def shown(sentence: str) -> str:
-        return _clip(_standalone(sentence))
-
     return Summary(
-        tldr=shown(method or results or paper.title),
-        problem=shown(problem) or NOT_STATED,
-        method=shown(method) or NOT_STATED,
-        results=shown(results) or NOT_STATED,
-        limitations=shown(limitations) or NOT_STATED,
+        tldr=_shown(method or results or paper.title),
+        problem=_shown(problem) or NOT_STATED,
+        method=_shown(method) or NOT_STATED,
+        results=_shown(results) or NOT_STATED,
+        limitations=_shown(limitations) or NOT_STATED,
     )
 
 
@@ -129,6 +126,10 @@ def _standalone(sentence: str) -> str:
     while (opening := _BACK_REFERENCE.match(rest)) and len(rest[opening.end():].split()) >= 4:
         rest = rest[opening.end():]
     return rest[0].upper() + rest[1:] if rest != sentence and rest.split()[0].islower() else rest  # "iPhone…" keeps its case
+
+
+def _shown(sentence: str) -> str:
+    return _clip(_standalone(sentence))
 
 
 def _clip(text: str, limit: int = 400) -> str:
