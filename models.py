@@ -99,12 +99,15 @@ class AuditWeek(BaseModel):
 
 
 class TopicCount(BaseModel):
-    """One topic's share of the week: papers that passed its threshold, accepted, and cut by the weekly cap."""
+    """One topic's share of the week: papers that passed its threshold, accepted, and cut by the weekly cap;
+    offline, `chance`: papers past its calibrated threshold set aside as no more than the week reaches by chance
+    (not counted as qualifying)."""
 
     topic: str
     qualifying: int = 0
     accepted: int = 0
     cut: int = 0
+    chance: int = 0
 
 OFFLINE_LEARNED = "offline: learned ranking"  # ScreenStats.ranker when a ranking learned from labels decided offline
 

@@ -16,6 +16,7 @@ the criteria still name the topic, and a "not relevant" note or an excluded keyw
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 
@@ -70,8 +71,13 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
         named = {p.id for p, s in zip(papers, scores)
                  if set(s.keyword_hits) & {*criteria.include_keywords, *criteria.topics[topic_of[p.id]].keywords}}
         keyworded = {t.name for t in criteria.topics if t.keywords}
+        passed = Counter(c.topic for c in candidates)
         candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr, named, keyworded)
+        passed.subtract(c.topic for c in candidates)
     taken, table = budget.allocate(candidates, cfg.max_accepted, criteria.topics)
+    if learned is None:
+        for row in table:
+            row.chance = passed[row.topic]
     for d in decisions:
         if d.accepted and d.stage == "offline" and d.paper_id not in taken:
             d.accepted, d.capped = False, True

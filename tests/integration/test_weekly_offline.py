@@ -88,3 +88,8 @@ def test_a_narrow_topic_takes_only_papers_that_stand_out_from_the_week(settings)
     assert any("chance level" in d.reason for d in offline if not d.accepted), "near misses say why they are out"
     row = result.state.screen_stats.per_topic[0]
     assert row.qualifying == len(accepted) and row.cut == 0
+    set_aside = [d for d in offline if "chance level" in d.reason]
+    assert row.chance == len(set_aside) > 0, "the table counts the near misses the chance cut set aside"
+    md = (settings.out_dir / "2026-W24.md").read_text()
+    assert ("| topic | qualifying | accepted | cut by the cap | set aside at the chance level |" in md
+            and f"| Tactile sensing | {row.qualifying} | {row.accepted} | 0 | {row.chance} |" in md)

@@ -49,8 +49,10 @@ def test_where_nothing_stands_out_only_papers_naming_a_keyword_stay():
     papers = [p.model_copy(update={"title": "Ultra-faint dwarf spheroidal satellites"}) if p.id in near[:2] else p for p in papers]
     cfg = ScreeningConfig(max_accepted=400, similarity_threshold=-1.0)
     keyworded = Criteria(topics=[Topic(name="Dwarf galaxies", description="dwarf galaxies", keywords=["spheroidal"])])
-    kept = Screener(keyworded, cfg, TOPIC, llm=None).run(papers, vectors).decisions
+    result = Screener(keyworded, cfg, TOPIC, llm=None).run(papers, vectors)
+    kept = result.decisions
     assert [d.paper_id for d in kept if d.accepted] == near[:2]
+    assert result.stats.per_topic[0].chance == 13, "the per-topic table counts the near misses set aside"
     dropped = next(d for d in kept if d.paper_id == near[2])
     assert "stood out from chance" in dropped.reason and "keywords" in dropped.reason
     plain = Screener(CRITERIA, cfg, TOPIC, llm=None).run(papers, vectors).decisions
