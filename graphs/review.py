@@ -192,8 +192,9 @@ def synthesise(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str,
     by_id = {p.id: p for p in accepted}
     seen = when_seen(state.papers, state.first_seen, state.undated)
     with ctx.reporter.stage("synthesise", None):
+        on_theme = {pid: d.model_copy(update={"topic": state.theme}) for pid, d in state.decisions.items()}  # one rest list
         themes = Synthesiser(None, ctx.settings.synthesis).themes(
-            state.request.slug, accepted, vectors, state.decisions, {}, [p.text_for_embedding() for p in state.papers])
+            state.request.slug, accepted, vectors, on_theme, {}, [p.text_for_embedding() for p in state.papers])
         themes = writer.sections(state.theme, themes, by_id, state.reviews, seen)
         by_vector = dict(zip([p.id for p in accepted], vectors))
         found = writer.findings(state.theme, accepted, state.reviews, themes, by_vector)

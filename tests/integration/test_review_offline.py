@@ -57,6 +57,8 @@ def test_offline_review_reads_memory_across_weeks(sample_settings):
     assert min(sims) >= sample_settings.screening.similarity_threshold - 0.1, "screened against the theme"
     assert len(state.papers) <= 60 and report["counts"]["memory"] >= len(state.papers)
     assert all(len(c["papers"]) == 2 for c in report["findings"]["agreements"])
+    rest = [t["name"] for t in report["themes"] if t["name"].lower().endswith("assorted")]
+    assert len(rest) <= 1 and all(t["paper_ids"] for t in report["themes"]), f"one list of the theme's other papers: {rest}"
     md = (sample_settings.out_dir / "review-robot-manipulation-learning.md").read_text(encoding="utf-8")
     assert "## Common ground" in md and "candidate contradictions" in md, "offline findings say what they are"
     assert memory_snapshot(sample_settings) == before, "a review only reads memory"
