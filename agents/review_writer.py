@@ -1,7 +1,7 @@
 """Review writer: the prose of a themed review (`brief review`): sub-theme sections, what the papers agree
 and disagree on, what they leave open, and the overview.
 
-Sub-themes come from the synthesiser (clusters named by their terms); this module only writes about them.
+Sub-themes come from the synthesiser (offline themes: the papers about a phrase); this module only writes about them.
 With an LLM, every call goes through the synthesiser's LLMWriter machinery (context budget, one
 regeneration naming invalid citations, then removal), so a review's citations are validated exactly as a
 weekly briefing's. Offline, everything is computed from data and says so:

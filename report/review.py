@@ -213,8 +213,8 @@ def render_review_markdown(r: ReviewReport) -> str:
              + (f" · papers from {r.since or '…'} to {r.until or '…'}" if r.since or r.until else "") + "*", ""]
     if r.mode.startswith("offline"):
         lines += ["> Made offline, without an LLM: papers were retrieved and screened by embedding similarity to the "
-                  "theme, summaries are sentences extracted from the abstracts, sub-themes are clusters named by their "
-                  "terms, and the prose is templated.", ""]
+                  "theme, summaries are sentences extracted from the abstracts, a sub-theme holds the papers about a phrase "
+                  "several of them use (the others are listed together), and the prose is templated.", ""]
     if partial_text(r):
         lines += [f"> **{md(partial_text(r))}**", ""]
     lines.append(f"**Searched:** memory {c.memory} candidates" + (f" · fresh arXiv search {c.fresh} unique ({c.overlap} "

@@ -61,7 +61,8 @@ def render_review_html(r: ReviewReport) -> str:
     c = r.counts
     offline = r.mode.startswith("offline")
     note = ('<p class="note">Made offline, without an LLM: retrieval and screening by embedding similarity, extractive '
-            "summaries, clustered sub-themes named by their terms, templated prose.</p>") if offline else ""
+            "summaries, sub-themes of the papers about a phrase several of them use (the others listed together), "
+            "templated prose.</p>") if offline else ""
     notes = "".join(f"<li>{esc(n)}</li>" for n in r.notes)
     plan = (f"<p class=\"meta\">Search phrases ({esc(r.plan.source)}): {esc('; '.join(r.plan.queries))}"
             + (f" · nearest memory terms: {esc(', '.join(r.plan.nearest_terms))}" if r.plan.nearest_terms else "")
