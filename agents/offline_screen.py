@@ -38,9 +38,9 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
     z = budget.calibrate(evidence.net)
     nudge = adjustment(labels, vectors) if learned is None else np.zeros(len(papers))
     floors = {t.name: t.threshold if t.threshold is not None else cfg.similarity_threshold for t in criteria.topics}
-    decisions, candidates, topic_of = [], [], {}
+    decisions, candidates, named = [], [], set()  # named: candidates naming one of their topic's keywords
     for i, (paper, s) in enumerate(zip(papers, scores)):
-        t = topic_of[paper.id] = int(evidence.best[i])
+        t = int(evidence.best[i])
         topic = criteria.topics[t].name
         if s.author_hits and not excluded[i]:
             decisions.append(Decision(paper_id=paper.id, accepted=True, stage="author", relevance=10, novelty=0,
@@ -67,9 +67,9 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
                                   topic=topic if ok else None, score=round(merit, 4), reason=reason))
         if ok:
             candidates.append(budget.Candidate(paper_id=paper.id, topic=topic, merit=merit))
+            if set(s.keyword_hits) & {*criteria.include_keywords, *criteria.topics[t].keywords}:
+                named.add(paper.id)
     if learned is None:  # a learned probability is its own evidence against chance
-        named = {p.id for p, s in zip(papers, scores)
-                 if set(s.keyword_hits) & {*criteria.include_keywords, *criteria.topics[topic_of[p.id]].keywords}}
         keyworded = {t.name for t in criteria.topics if t.keywords}
         passed = Counter(c.topic for c in candidates)
         candidates = _beyond_chance(candidates, decisions, len(papers), cfg.offline_fdr, named, keyworded)
