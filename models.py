@@ -158,6 +158,9 @@ class ScreenStats(BaseModel):
     learned_from: dict[str, int] = Field(default_factory=dict, description="labels stage 1 learned from, by kind")
 
 
+NOT_STATED = "not stated in the abstract"  # a summary field the abstract gives nothing for
+
+
 class Summary(BaseModel):
     tldr: str
     problem: str = ""

@@ -27,11 +27,10 @@ from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMError
 from brief.protocols import LLM
-from brief.agents.reviewer import NOT_STATED
 from brief.agents.theme_analysis import sharing_clause
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
-from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief
+from brief.models import NOT_STATED, CitationRepair, Claim, Findings, Paper, Review, ThemeBrief
 from brief.ids import citations, cite_key
 from brief.prompts import load as load_prompt
 from brief.text import shared_terms

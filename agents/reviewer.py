@@ -18,14 +18,13 @@ from brief.agents.llm import LLMError, paper_block
 from brief.protocols import LLM
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
-from brief.models import Decision, Paper, Review, Summary
+from brief.models import NOT_STATED, Decision, Paper, Review, Summary
 from brief.prompts import load as load_prompt
 from brief.text import sentences
 
 log = logging.getLogger(__name__)
 OFF_FIELD = 0.25  # below this best similarity to any topic's evidence, an accept is from another field
 
-NOT_STATED = "not stated in the abstract"
 
 # A sentence gets a role only on evidence: a cue phrase for its role (and, for results, a measured number or a
 # comparison). A field nothing supports says NOT_STATED rather than showing the nearest sentence.

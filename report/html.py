@@ -15,7 +15,7 @@ from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
-from brief.report.paper_view import authors_shown, link_list, unstated_matches
+from brief.report.paper_view import authors_shown, link_list, summary_fields, unstated_matches
 from brief.report.topics import topic_table_html
 
 _CSS = """
@@ -146,12 +146,7 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
     if p.announce:
         inferred = " (inferred)" if p.announce.inferred else ""
         tags += f'<span class="tag announce">{esc(p.announce.label)}{inferred}</span>'
-    fields = "".join(
-        f"<li><b>{label}:</b> {esc(value)}</li>"
-        for label, value in (("Problem", p.summary.problem), ("Method", p.summary.method),
-                             ("Results", p.summary.results), ("Limitations", p.summary.limitations))
-        if value and value != p.summary.tldr
-    )
+    fields = "".join(f"<li><b>{label}:</b> {esc(value)}</li>" for label, value in summary_fields(p.summary))
     links = "".join(
         f'<div class="link">↩ earlier: {linker.anchor(cite_key(link.id))} {esc(link.title)} ({esc(link.week)}, '
         f"similarity {link.similarity:.2f}" + ("; cross-field" if link.cross_field else "") + ")</div>"

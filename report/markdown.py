@@ -11,7 +11,7 @@ from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
-from brief.report.paper_view import authors_shown, link_list, unstated_matches
+from brief.report.paper_view import authors_shown, link_list, summary_fields, unstated_matches
 from brief.report.topics import topic_table_md
 
 if TYPE_CHECKING:
@@ -126,10 +126,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
     card = [head, f"  {authors_md(p)}", meta] + ([f"  {links_md(p)}"] if links_md(p) else [])
     lines = [line + "  " for line in card[:-1]] + [card[-1]]  # trailing double space: a hard line break
     lines.append(f"  - **TL;DR** {md(p.summary.tldr)}")
-    for label, value in (("Problem", p.summary.problem), ("Method", p.summary.method),
-                         ("Results", p.summary.results), ("Limitations", p.summary.limitations)):
-        if value and value != p.summary.tldr:
-            lines.append(f"  - *{label}:* {md(value)}")
+    lines += [f"  - *{label}:* {md(value)}" for label, value in summary_fields(p.summary)]
     lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
     for link in p.links:
         why = [md(link.reason)] if link.reason else []

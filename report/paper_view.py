@@ -50,6 +50,14 @@ def readable_summary(summary: Summary) -> Summary:
     return Summary(**{name: latex_to_text(value) for name, value in summary.model_dump().items()})
 
 
+def summary_fields(summary: Summary) -> list[tuple[str, str]]:
+    """The summary's fields beside its TL;DR, as (label, text), in reading order: the empty ones and those
+    repeating the TL;DR left out."""
+    fields = (("Problem", summary.problem), ("Method", summary.method), ("Results", summary.results),
+              ("Limitations", summary.limitations))
+    return [(label, value) for label, value in fields if value and value != summary.tldr]
+
+
 def matched_terms(score: Score | None) -> list[str]:
     """The topic keywords and include-keywords stage 1 found in the paper (what the decision already records)."""
     return list(score.keyword_hits) if score else []

@@ -10,6 +10,7 @@ from brief.report import atomic_write
 from brief.report.chart import colour
 from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, usage_note, usage_rows
+from brief.report.paper_view import summary_fields
 from brief.report.review import (
     FINDING_TITLES,
     OFFLINE_FINDINGS_NOTE,
@@ -26,9 +27,7 @@ _EXTRA_CSS = ".bar{display:inline-block;height:.7rem;background:#6b8fbf;border-r
 def _paper(p: ReviewPaper, full: bool) -> str:
     url = safe_url(p.url) or cite_url(cite_key(p.id))
     tags = "".join(f'<span class="tag">{esc(c)}</span>' for c in p.categories[:3])
-    fields = "".join(f"<li><b>{label}:</b> {esc(value)}</li>" for label, value in (
-        ("Problem", p.summary.problem), ("Method", p.summary.method), ("Results", p.summary.results),
-        ("Limitations", p.summary.limitations)) if value and value != p.summary.tldr)
+    fields = "".join(f"<li><b>{label}:</b> {esc(value)}</li>" for label, value in summary_fields(p.summary))
     body = (f"<div>{esc(p.summary.tldr)}</div><details><summary>summary and why</summary><ul>{fields}"
             f"<li><b>Why:</b> {esc(p.reason)}</li><li><b>Review:</b> {esc(p.review)}</li></ul></details>") if full else ""
     anchor = f' id="{esc(p.id)}"' if full else ""
