@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from brief.models import Bridge, EarlierPaper, ThemeBrief
+from brief.models import Bridge, EarlierPaper, Summary, ThemeBrief
 from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.chart import colour, themes_bars, themes_svg
@@ -139,6 +139,13 @@ def _links(p: AcceptedPaper) -> str:
     return f'<div class="links">{" · ".join(items)}</div>' if items else ""
 
 
+def summary_html(summary: Summary) -> str:
+    """A paper's summary fields as <li> items; those the abstract doesn't state named together in one."""
+    shown, unstated = summary_fields(summary)
+    return "".join(f"<li><b>{label}:</b> {esc(value)}</li>" for label, value in shown) + (
+        f"<li><b>Not in the abstract:</b> {esc(', '.join(unstated))}</li>" if unstated else "")
+
+
 def _paper(p: AcceptedPaper, linker: Linker) -> str:
     key = cite_key(p.id)
     url = safe_url(p.url) or cite_url(key)
@@ -146,7 +153,7 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
     if p.announce:
         inferred = " (inferred)" if p.announce.inferred else ""
         tags += f'<span class="tag announce">{esc(p.announce.label)}{inferred}</span>'
-    fields = "".join(f"<li><b>{label}:</b> {esc(value)}</li>" for label, value in summary_fields(p.summary))
+    fields = summary_html(p.summary)
     links = "".join(
         f'<div class="link">↩ earlier: {linker.anchor(cite_key(link.id))} {esc(link.title)} ({esc(link.week)}, '
         f"similarity {link.similarity:.2f}" + ("; cross-field" if link.cross_field else "") + ")</div>"

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from brief.models import ThemeBrief, Trend
+from brief.models import Summary, ThemeBrief, Trend
 from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
@@ -116,6 +116,13 @@ def links_md(p: AcceptedPaper) -> str:
     return " · ".join(md_link(label, url) for label, url in link_list(p.url, p.pdf_url, p.resources))
 
 
+def summary_md(summary: Summary) -> list[str]:
+    """A paper's summary fields as list items; those the abstract doesn't state named together on one line."""
+    shown, unstated = summary_fields(summary)
+    return [f"  - *{label}:* {md(value)}" for label, value in shown] + (
+        [f"  - *Not in the abstract:* {', '.join(unstated)}"] if unstated else [])
+
+
 def _paper(p: AcceptedPaper) -> list[str]:
     key = cite_key(p.id)
     head = f"- **{md(p.title)}** — {cite_link(key)}"
@@ -126,7 +133,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
     card = [head, f"  {authors_md(p)}", meta] + ([f"  {links_md(p)}"] if links_md(p) else [])
     lines = [line + "  " for line in card[:-1]] + [card[-1]]  # trailing double space: a hard line break
     lines.append(f"  - **TL;DR** {md(p.summary.tldr)}")
-    lines += [f"  - *{label}:* {md(value)}" for label, value in summary_fields(p.summary)]
+    lines += summary_md(p.summary)
     lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
     for link in p.links:
         why = [md(link.reason)] if link.reason else []

@@ -17,8 +17,7 @@ from pydantic import BaseModel, Field
 from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage
 from brief.ids import citations, cite_key
 from brief.report.briefing import AcceptedPaper, SectionCitations
-from brief.report.markdown import cite_link, md, md_prose, partial_text, usage_table
-from brief.report.paper_view import summary_fields
+from brief.report.markdown import cite_link, md, md_prose, partial_text, summary_md, usage_table
 from brief.sources.window import parse_week, week_of, week_ordinal
 
 if TYPE_CHECKING:
@@ -244,7 +243,7 @@ def render_review_markdown(r: ReviewReport) -> str:
                   f"  {md(_authors(p))} · {md(' '.join(p.categories[:3]))} · {md(when(p))} · similarity {p.similarity:.2f}"
                   f" · relevance {p.relevance}" + (f" · sub-theme: {md(p.subtheme)}" if p.subtheme else ""),
                   f"  - **TL;DR** {md(p.summary.tldr)}"]
-        lines += [f"  - *{label}:* {md(value)}" for label, value in summary_fields(p.summary)]
+        lines += summary_md(p.summary)
     titles = FINDING_TITLES[r.findings.source]
     for title, kind in zip(titles, ("agreements", "contradictions", "open_questions")):
         claims = getattr(r.findings, kind)

@@ -8,9 +8,8 @@ from pathlib import Path
 from brief.ids import cite_key
 from brief.report import atomic_write
 from brief.report.chart import colour
-from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url
+from brief.report.html import _CSP, _CSS, Linker, esc, prose, safe_url, summary_html
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, usage_note, usage_rows
-from brief.report.paper_view import summary_fields
 from brief.report.review import (
     FINDING_TITLES,
     OFFLINE_FINDINGS_NOTE,
@@ -27,7 +26,7 @@ _EXTRA_CSS = ".bar{display:inline-block;height:.7rem;background:#6b8fbf;border-r
 def _paper(p: ReviewPaper, full: bool) -> str:
     url = safe_url(p.url) or cite_url(cite_key(p.id))
     tags = "".join(f'<span class="tag">{esc(c)}</span>' for c in p.categories[:3])
-    fields = "".join(f"<li><b>{label}:</b> {esc(value)}</li>" for label, value in summary_fields(p.summary))
+    fields = summary_html(p.summary)
     body = (f"<div>{esc(p.summary.tldr)}</div><details><summary>summary and why</summary><ul>{fields}"
             f"<li><b>Why:</b> {esc(p.reason)}</li><li><b>Review:</b> {esc(p.review)}</li></ul></details>") if full else ""
     anchor = f' id="{esc(p.id)}"' if full else ""

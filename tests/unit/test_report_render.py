@@ -119,3 +119,23 @@ def test_bibtex_escapes_latex_and_keeps_keys_unique(briefing):
     assert "eprint        = {2606.00001}" in bib and "archivePrefix = {arXiv}" in bib and "primaryClass  = {cs.RO}" in bib
     assert "@article{doe" in bib and re.search(r"doi +\= \{10\.1000/x\\_y\}", bib)
     assert bib.count("{") == bib.count("}"), "braces balance"
+
+
+def test_fields_the_abstract_does_not_state_share_one_line(settings):
+    state = make_state(settings.out_dir)
+    state.reviews["2606.00002"] = Review(paper_id="2606.00002", confirmed=True, reason="ok", summary=Summary(
+        tldr="We grasp everything.", problem="not stated in the abstract", method="We grasp everything.",
+        results="Success rises from 41% to 77%.", limitations="Not mentioned."))  # a model's own wording
+    briefing = build_briefing(state, settings, "gpt-test")
+    text = render(briefing, "md")
+    card = text[text.index("**Grasping everything**"):]
+    card = card[:card.index("\n- **")] if "\n- **" in card else card
+    assert "  - *Results:* Success rises from 41% to 77%." in card
+    assert "  - *Not in the abstract:* problem, limitations" in card
+    assert "*Problem:*" not in card and "*Limitations:*" not in card and "Not mentioned" not in card
+    assert "*Method:*" not in card, "a field repeating the TL;DR is left out, not called unstated"
+    page = render(briefing, "html")
+    assert "<li><b>Not in the abstract:</b> problem, limitations</li>" in page
+    assert "<b>Problem:</b>" not in page and "<b>Results:</b> Success rises" in page
+    paper = next(p for p in briefing.accepted if p.id == "2606.00002")
+    assert paper.summary.limitations == "Not mentioned.", "the JSON keeps every field as written"
