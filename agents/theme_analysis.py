@@ -308,34 +308,41 @@ def _leave_one_out(members: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", members, others)
 
 
+MIN_TREND_PAPERS = 3  # fewer: no spread of the theme's own to say what "near" is, so no trend
+
+
 def trends(themes: list[ThemeBrief], vectors: dict[str, np.ndarray], week: str, n_weeks: int,
            counts_near: Callable | None, floor: float = 0.35, ceiling: float = 0.75) -> list[Trend | None]:
     """Each theme's per-week counts near its centroid over the previous `n_weeks` and this week.
 
     "Near" is as close to the centre as the theme's own lower quartile of members, measured leave-one-out
-    (bounded; the floor for themes under three papers), so tight themes count tightly and loose ones
-    loosely. This week's own members are counted by the same leave-one-out measure, so they do not make
-    every theme look like it grew. `counts_near` is Memory.weekly_counts_near; None gives no trends.
+    (bounded), so tight themes count tightly and loose ones loosely. A theme of one or two papers has no such
+    spread, and its centre is where this week's two papers happen to sit: it gets no trend (a fixed floor
+    counted a third of a single-field week as "near" a two-paper theme, and borrowing the larger themes' cut
+    made such pairs look like they grew). This week's own members are counted by the same leave-one-out
+    measure, so they do not make every theme look like it grew. `counts_near` is Memory.weekly_counts_near;
+    None gives no trends.
     """
-    if not themes or counts_near is None:
-        return [None] * len(themes)
+    sized = [i for i, theme in enumerate(themes) if len(theme.paper_ids) >= MIN_TREND_PAPERS]
+    out: list[Trend | None] = [None] * len(themes)
+    if not sized or counts_near is None:
+        return out
     centroids, cuts, own = [], [], []
-    for theme in themes:
+    for theme in (themes[i] for i in sized):
         members = np.stack([vectors[i] for i in theme.paper_ids])
         centre = members.mean(axis=0)
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
         fair = _leave_one_out(members)
-        cut = min(max(float(np.quantile(fair, 0.25)) if len(fair) >= 3 else floor, floor), ceiling)
+        cut = min(max(float(np.quantile(fair, 0.25)), floor), ceiling)
         centroids.append(centre)
         cuts.append(cut)
         # this week's count from memory includes members by their flattering full-centre similarity
         own.append(int((fair >= cut).sum()) - int((members @ centre >= cut).sum()))
     weeks = [*previous_weeks(week, n_weeks), week]
     totals, counts = counts_near(np.stack(centroids), weeks, cuts)
-    out = []
-    for per_week, cut, correction in zip(counts, cuts, own):
+    for i, per_week, cut, correction in zip(sized, counts, cuts, own):
         c = [per_week[w] for w in weeks]
         c[-1] = max(0, c[-1] + correction)
         t = [totals[w] for w in weeks]
-        out.append(Trend(weeks=weeks, counts=c, totals=t, direction=direction(c, t), threshold=round(cut, 3)))
+        out[i] = Trend(weeks=weeks, counts=c, totals=t, direction=direction(c, t), threshold=round(cut, 3))
     return out

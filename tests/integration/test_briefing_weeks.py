@@ -43,7 +43,9 @@ def test_second_week_links_to_the_first(settings):
     assert f'href="2026-W23.html#{first}"' in page, "a link into the first week's briefing"
     assert f'id="{first}"' in (out / "2026-W23.html").read_text(), "and the anchor exists there"
 
-    for theme in report["themes"]:
+    trended = [t for t in report["themes"] if len(t["paper_ids"]) >= 3]
+    assert trended and all(t["trend"] is None for t in report["themes"] if t not in trended), "1-2 papers: no trend"
+    for theme in trended:
         assert theme["trend"]["weeks"][-2:] == ["2026-W23", "2026-W24"]
         assert theme["trend"]["totals"][-2] == len(w23.decisions), "W23's papers are the earlier week's volume"
     bridges = [b for t in report["themes"] for b in t["bridges"]]

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from brief.agents.synthesiser import Synthesiser, offline_prose
-from brief.agents.theme_analysis import direction, previous_weeks
+from brief.agents.theme_analysis import direction, previous_weeks, trends
 from brief.config import SynthesisConfig
 from brief.memory.store import Memory
-from brief.models import Decision, Link, Paper, Review, Summary
+from brief.models import Decision, Link, Paper, Review, Summary, ThemeBrief
 
 
 def unit(v):
@@ -95,3 +95,26 @@ def test_offline_synthesis_reports_earlier_papers_bridges_and_trend(tmp_path):
     assert "Across fields" in grasping.prose
     assert set(grasping.citations) <= {f"arXiv:{p.id}" for p in papers} | {"arXiv:2605.00001"}
     assert offline_prose(grasping, {p.id: p for p in papers}, reviews) == grasping.prose
+
+
+def test_a_theme_of_two_papers_has_no_trend(tmp_path):
+    """A two-paper theme has no spread of its own to say what "near" is: a fixed floor counted the field's whole
+    bulk as near it (a third of a week, "steady"). Larger themes keep theirs."""
+    rng = np.random.default_rng(3)
+    big, small = rng.normal(size=32), rng.normal(size=32)
+    memory = Memory(tmp_path / "chroma", "test")
+    # W23: 3 papers on each theme's subject and 30 of the same field, only loosely like the small one (cosine ~0.45)
+    loose = unit(0.45 * unit(small) + 0.9 * unit(rng.normal(size=(30, 32))))
+    earlier = np.vstack([near(big, rng, 3), near(small, rng, 3), loose])
+    memory.remember([Paper(id=f"2605.{i:05d}", title=f"p{i}") for i in range(len(earlier))], earlier, "2026-W23",
+                    status="seen")
+    members = {**{f"2606.0000{i}": v for i, v in enumerate(near(big, rng, 4))},
+               **{f"2606.0001{i}": v for i, v in enumerate(near(small, rng, 2))}}
+    memory.remember([Paper(id=pid, title=pid) for pid in members], np.stack(list(members.values())), "2026-W24",
+                    status="accepted")
+    large = ThemeBrief(name="Large", paper_ids=[f"2606.0000{i}" for i in range(4)])
+    pair = ThemeBrief(name="Pair", paper_ids=["2606.00010", "2606.00011"])
+    assert float(np.mean(loose @ unit(small))) > 0.35, "the old floor counted every loose paper as near"
+    large_trend, pair_trend = trends([large, pair], members, "2026-W24", 2, memory.weekly_counts_near)
+    assert pair_trend is None
+    assert large_trend.counts == [0, 3, 4] and large_trend.totals == [0, 36, 6]
