@@ -112,9 +112,10 @@ def extract_summary(paper: Paper) -> Summary:
 
 # An opening clause that refers back to the abstract's earlier sentences, which a field shown alone lacks
 _BACK_REFERENCE = re.compile(
-    r"^(?:(?:to (?:address|overcome|tackle|solve|mitigate|remedy|resolve|bridge|fill|close)|motivated by|inspired by"
+    r"^(?:(?:to (?:address|overcome|tackle|solve|mitigate|remedy|resolve|bridge|fill|close|exploit|leverage|achieve"
+    r"|realize|realise|accomplish|enable)|motivated by|inspired by"
     r"|building (?:up)?on|based on|guided by|given|in light of|in response to) (?:this|these|that|those|such)\b[^,]{0,60}"
-    r"|to this end|to that end|in this (?:work|paper|study|article|letter|report)|however|therefore|thus|hence"
+    r"|to this end|to that end|to do so|in this (?:work|paper|study|article|letter|report)|however|therefore|thus|hence"
     r"|consequently|instead|accordingly|as a result|in (?:this|that) (?:context|setting|regard)),\s+", re.IGNORECASE)
 
 

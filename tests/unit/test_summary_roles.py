@@ -90,6 +90,10 @@ def test_a_field_shown_alone_drops_an_opening_that_points_back_at_unseen_sentenc
     assert summary.tldr == "We propose Foo, a copula-aware regulariser for few-step students."
     assert summary.method == summary.tldr
     assert summary.problem == "Existing distillation methods struggle to keep motion coherent beyond a few seconds."
+    exploit = Paper(id="2606.00005", title="Quux", abstract=(
+        "Deep layers of VLA models are redundant. To exploit this, we introduce a training-free pipeline that "
+        "removes twin layers. To do so, we compare layer features by kernel alignment."))
+    assert extract_summary(exploit).tldr == "We introduce a training-free pipeline that removes twin layers."
     cased = Paper(id="2606.00002", title="Bar", abstract="In this paper, iPhone photos are denoised by a network we propose.")
     assert extract_summary(cased).tldr == "iPhone photos are denoised by a network we propose."
     kept = Paper(id="2606.00003", title="Baz", abstract="Thus, it works. Based on CLIP, we build Baz for retrieval.")
