@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from brief.models import OFFLINE_LEARNED, CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage
 from brief.ids import citations, cite_key
 from brief.report.latex import latex_to_text
-from brief.report.paper_view import Announce, paper_fields, readable_summary
+from brief.report.paper_view import Announce, paper_fields, readable_summary, readable_theme
 from brief.sources.urls import ResourceLink
 
 if TYPE_CHECKING:
@@ -105,16 +105,6 @@ class Briefing(BaseModel):
         return sorted(found, key=lambda tb: (tb[1].across != "archives", -tb[1].similarity))
 
 
-def _readable_theme(theme: ThemeBrief) -> ThemeBrief:
-    """Titles of earlier and bridged papers, and the prose, with LaTeX resolved."""
-    return theme.model_copy(update={
-        "prose": latex_to_text(theme.prose),
-        "earlier": [e.model_copy(update={"title": latex_to_text(e.title)}) for e in theme.earlier],
-        "bridges": [b.model_copy(update={"a_title": latex_to_text(b.a_title), "b_title": latex_to_text(b.b_title)})
-                    for b in theme.bridges],
-    })
-
-
 def _language_note(settings, model: str | None) -> list[str]:
     language = settings.report.language
     if not language or model:
@@ -169,7 +159,7 @@ def build_briefing(state: WeeklyState, settings: Settings, model: str | None) ->
         memory_added=state.memory_added,
         memory_total=state.memory_total,
     )
-    themes = [_readable_theme(t) for t in state.themes]
+    themes = [readable_theme(t) for t in state.themes]
     sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(state.overview))))]
     sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in themes]
     listed = ({cite_key(p.id) for p in accepted} | {cite_key(link.id) for p in accepted for link in p.links}

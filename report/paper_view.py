@@ -8,7 +8,7 @@ import re
 
 from pydantic import BaseModel, Field
 
-from brief.models import Paper, Score, Summary
+from brief.models import Paper, Score, Summary, ThemeBrief
 from brief.report.latex import latex_to_text
 from brief.sources.urls import ResourceLink, resource_links
 
@@ -68,6 +68,16 @@ def summary_fields(summary: Summary) -> tuple[list[tuple[str, str]], list[str]]:
     shown = [(label, value) for label, value in fields
              if value and value != summary.tldr and label.lower() not in unstated]
     return shown, unstated
+
+
+def readable_theme(theme: ThemeBrief) -> ThemeBrief:
+    """Titles of earlier and bridged papers, and the prose, with LaTeX resolved."""
+    return theme.model_copy(update={
+        "prose": latex_to_text(theme.prose),
+        "earlier": [e.model_copy(update={"title": latex_to_text(e.title)}) for e in theme.earlier],
+        "bridges": [b.model_copy(update={"a_title": latex_to_text(b.a_title), "b_title": latex_to_text(b.b_title)})
+                    for b in theme.bridges],
+    })
 
 
 def matched_terms(score: Score | None) -> list[str]:
