@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 from brief.models import CitationRepair, Findings, QueryPlan, ScreenStats, ThemeBrief, Usage
 from brief.ids import citations, cite_key
 from brief.report.briefing import AcceptedPaper, SectionCitations
+from brief.report.latex import latex_to_text
 from brief.report.markdown import cite_link, md, md_prose, partial_text, summary_md, usage_table
+from brief.report.paper_view import readable_summary, readable_theme
 from brief.sources.window import parse_week, week_of, week_ordinal
 
 if TYPE_CHECKING:
@@ -144,24 +146,34 @@ def build_timeline(papers: list[ReviewPaper]) -> Timeline:
                     undated=[p.id for p in papers if not p.first_seen and p.origin != "fresh"])
 
 
+def readable_findings(findings: Findings) -> Findings:
+    """Each claim with LaTeX resolved (offline claims quote the papers' own sentences)."""
+    return findings.model_copy(update={kind: [c.model_copy(update={"text": latex_to_text(c.text)})
+                                              for c in getattr(findings, kind)]
+                                       for kind in ("agreements", "contradictions", "open_questions")})
+
+
 def build_review(state: ReviewState, settings: Settings, model: str | None) -> ReviewReport:
     """The report from the review graph's final state (graphs/review_state.ReviewState)."""
     decisions, reviews = state.decisions, state.reviews
-    subtheme = {pid: t.name for t in state.themes for pid in t.paper_ids}
-    sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(state.overview))))]
-    sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in state.themes]
-    findings = state.findings or Findings()
+    themes = [readable_theme(t) for t in state.themes]  # LaTeX resolved, as in the weekly briefing
+    overview = latex_to_text(state.overview)
+    subtheme = {pid: t.name for t in themes for pid in t.paper_ids}
+    sections = [SectionCitations(section="overview", citations=list(dict.fromkeys(citations(overview))))]
+    sections += [SectionCitations(section=t.name, citations=list(dict.fromkeys(citations(t.prose)))) for t in themes]
+    findings = readable_findings(state.findings or Findings())
     sections.append(SectionCitations(section="findings", citations=list(dict.fromkeys(
         c for _, text in findings.all_text() for c in citations(text)))))
-    cited = Counter(c for s in [state.overview, *(t.prose for t in state.themes), *(t for _, t in findings.all_text())]
+    cited = Counter(c for s in [overview, *(t.prose for t in themes), *(t for _, t in findings.all_text())]
                     for c in citations(s))
     papers = []
     for p in state.accepted:
         published = p.published.isoformat() if p.published else None
         papers.append(ReviewPaper(
-            id=p.id, title=p.title, authors=p.authors, categories=p.categories, url=p.url,
+            id=p.id, title=latex_to_text(p.title), authors=p.authors, categories=p.categories, url=p.url,
             relevance=decisions[p.id].relevance, novelty=decisions[p.id].novelty, topic=decisions[p.id].topic,
-            reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=reviews[p.id].summary, links=[],
+            reason=decisions[p.id].reason, review=reviews[p.id].reason, summary=readable_summary(reviews[p.id].summary),
+            links=[],
             published=published, doi=p.doi, journal_ref=p.journal_ref, similarity=state.similarity.get(p.id, 0.0),
             first_seen=state.first_seen.get(p.id), origin=state.origin.get(p.id, "memory"),
             published_month=month_of(p.id, published), subtheme=subtheme.get(p.id), cited=cited.get(cite_key(p.id), 0)))
@@ -178,7 +190,7 @@ def build_review(state: ReviewState, settings: Settings, model: str | None) -> R
         mode=f"llm: {model}" if model else "offline: no LLM", since=req.since.isoformat() if req.since else None,
         until=req.until.isoformat() if req.until else None, fresh=req.fresh, plan=state.plan, counts=counts,
         fresh_queries=state.fresh_stats.queries if state.fresh_stats else [], notes=list(state.notes),
-        overview=state.overview, themes=list(state.themes), timeline=build_timeline(papers),
+        overview=overview, themes=themes, timeline=build_timeline(papers),
         key_papers=[p.id for p in papers[:KEY_PAPERS]], accepted=papers, findings=findings, citations=sections,
         unresolved_citations=unresolved, citation_repairs=list(state.repairs), screening=state.screen_stats,
         usage=state.usage.model_copy(update={"model": model}), partial=list(state.partial))

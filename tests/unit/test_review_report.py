@@ -1,0 +1,34 @@
+"""The themed review's report: paper text reaches it readable, as in the weekly briefing."""
+
+import re
+
+from brief.graphs.review_state import ReviewRequest, ReviewState
+from brief.models import Claim, Decision, Findings, Paper, QueryPlan, Review, Summary, ThemeBrief
+from brief.report.review import build_review, render_review_markdown
+from brief.report.review_html import render_review_html
+
+RAW_LATEX = re.compile(r"\\(textbf|textsc|mathrm|emph)\b|\$[^$\n]+\$")
+
+
+def test_the_review_report_resolves_latex_like_the_briefing(settings):
+    paper = Paper(id="2606.17937", title=r"\textsc{ThinkingVLA}: Reasoning for $\mathrm{SO}(2)$ Manipulation",
+                  abstract="a", authors=["A. Author"], categories=["cs.RO"])
+    summary = Summary(tldr=r"We propose \textbf{ThinkingVLA}, a generative policy.", problem=r"Policies lack \emph{inverse} reasoning.",
+                      results=r"It beats baselines by 12\% on $\mathrm{SO}(2)$ tasks.")
+    state = ReviewState(
+        request=ReviewRequest(theme="VLA reasoning"), plan=QueryPlan(theme="VLA reasoning", description="VLA reasoning", queries=["VLA reasoning"]), papers=[paper],
+        decisions={paper.id: Decision(paper_id=paper.id, accepted=True, stage="offline", relevance=8, novelty=0, reason="r")},
+        reviews={paper.id: Review(paper_id=paper.id, confirmed=True, reason="ok", summary=summary)},
+        similarity={paper.id: 0.7},
+        themes=[ThemeBrief(name="Reasoning", paper_ids=[paper.id],
+                           prose=r"Led by [arXiv:2606.17937]: We propose \textbf{ThinkingVLA}.")],
+        overview=r"One paper, \textbf{ThinkingVLA} [arXiv:2606.17937].",
+        findings=Findings(open_questions=[Claim(text=r"Whether \emph{inverse} reasoning scales [arXiv:2606.17937].",
+                                                papers=[paper.id])]))
+    report = build_review(state, settings, None)
+    assert report.accepted[0].title == "ThinkingVLA: Reasoning for SO(2) Manipulation"
+    assert report.accepted[0].summary.tldr == "We propose ThinkingVLA, a generative policy."
+    assert report.citations[0].citations == ["arXiv:2606.17937"] and report.unresolved_citations == []
+    for text in (render_review_markdown(report), render_review_html(report), report.model_dump_json()):
+        assert not RAW_LATEX.search(text.replace("\\\\", "\\")), RAW_LATEX.search(text.replace("\\\\", "\\"))
+        assert "ThinkingVLA" in text and "12%" in text
