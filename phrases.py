@@ -247,8 +247,22 @@ def mentions(text: str, written: str) -> int:
         count += sum(tuple(stems[i:i + len(key)]) == key for i in range(len(stems) - len(key) + 1))
         if several:
             acronyms = [w[:-1] if w.endswith("s") else w for w in run]
-            count += sum(a.isupper() and abbreviates(a, short) for a in acronyms)
+            # an acronym longer than the phrase's initials stands for it only where the text says so: "ASR" is
+            # "automatic speech recognition (ASR)" there, while "VLA" (vision-language-action) is no "Latent Action"
+            count += sum(a.isupper() and abbreviates(a, short) and (a == short or _defines(text, a, key))
+                         for a in acronyms)
     return count
+
+
+@functools.lru_cache(maxsize=16384)
+def _defines(text: str, acronym: str, key: Phrase) -> bool:
+    """Whether the text introduces `acronym` as words ending in the phrase whose stems are `key`."""
+    for found in re.finditer(r"\(\s*" + re.escape(acronym) + r"s?\s*\)", text):
+        runs = _chunks(text[max(0, found.start() - 200):found.start()])
+        expansion = [stem(w) for w in runs[-1][-len(acronym):]] if runs else []  # a word a letter at most
+        if any(tuple(expansion[i:i + len(key)]) == key for i in range(len(expansion) - len(key) + 1)):
+            return True
+    return False
 
 
 def uses(text: str, written: str) -> bool:

@@ -253,3 +253,16 @@ def test_a_phrase_is_mentioned_by_its_words_or_its_acronym():
     assert mentions(text, "Speech Recognition") == 4
     assert mentions("Vision-language-action (VLA) models. VLAs act.", "Vision-Language-Action") == 3
     assert mentions("A diffusion policy for cups.", "Speech Recognition") == 0
+
+
+def test_a_longer_acronym_stands_for_a_phrase_only_where_the_text_says_so():
+    """"VLA" ends with the initials of "Latent Action" and "TTS" begins with those of "Turn-taking": without its
+    definition in the text, neither stands for them (a VLA review's "Latent Action" sub-theme held 27 of 30 papers,
+    a TTS paper sat in "Turn-taking")."""
+    from brief.phrases import mentions
+
+    assert mentions("Vision-language-action models (VLAs) act. VLA policies fail.", "Latent Action") == 0
+    assert mentions("Flow-matching TTS fixes pronunciation; TTS voices stay.", "Turn-taking") == 0
+    assert mentions("We learn latent action models (LAMs) from video; LAMs transfer.", "Latent Action") == 3
+    assert mentions("3D Gaussian Splatting (3DGS) renders. 3DGS is fast.", "Gaussian Splatting") == 3
+    assert mentions("ASR errors fall.", "Speech Recognition") == 0, "never introduced as speech recognition here"
