@@ -101,7 +101,9 @@ def _flat(text: str) -> str:
 
 
 def trend_line(trend: Trend | None) -> str:
-    if trend is None or trend.direction == "no history":
+    if trend is None:
+        return "not measured (a theme of one or two papers, or no memory to compare with)"
+    if trend.direction == "no history":
         return "no earlier weeks in memory"
     counts = " → ".join(f"{w}: {c}/{t}" for w, c, t in zip(trend.weeks, trend.counts, trend.totals) if t)
     return f"{trend.direction} (nearby papers / papers seen per week: {counts})"

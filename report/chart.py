@@ -34,8 +34,9 @@ def _short(text: str, n: int) -> str:
 def _spark(theme: ThemeBrief, y: float) -> str:
     """Shares per week as a line; weeks memory holds nothing from are ticks without a point (no data ≠ zero)."""
     trend = theme.trend
-    if trend is None or trend.direction == "no history":
-        return (f'<text x="{_SPARK_X}" y="{y + 4}" font-size="12" fill="#6b7580">no earlier weeks in memory</text>')
+    if trend is None or trend.direction == "no history":  # None: not measured (a theme of one or two papers)
+        why = "no trend measured" if trend is None else "no earlier weeks in memory"
+        return f'<text x="{_SPARK_X}" y="{y + 4}" font-size="12" fill="#6b7580">{why}</text>'
     shares = trend.shares
     top = max(shares) or 1.0
     step = _SPARK_W / max(len(shares) - 1, 1)

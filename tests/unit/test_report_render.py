@@ -108,6 +108,8 @@ def test_chart_is_well_formed_svg_with_escaped_text(briefing):
     circles = [c for c in root.iter() if c.tag.endswith("circle")]
     assert len(circles) == 4, "W20 has no data: no point for it"
     assert themes_svg([], "2026-W24") == ""
+    pair = ThemeBrief(name="Pair", paper_ids=["2606.00001", "2606.00002"])  # too small for a trend: None
+    assert "no trend measured" in themes_svg([pair], "2026-W24") and "no earlier weeks" not in themes_svg([pair], "2026-W24")
 
 
 def test_bibtex_escapes_latex_and_keeps_keys_unique(briefing):
