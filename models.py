@@ -8,6 +8,8 @@ and its evals can't drift apart.
 
 from __future__ import annotations
 
+import re
+
 from datetime import date
 from typing import Literal
 
@@ -159,6 +161,14 @@ class ScreenStats(BaseModel):
 
 
 NOT_STATED = "not stated in the abstract"  # a summary field the abstract gives nothing for
+# the same said another way, as a model may ("Not mentioned.", "N/A", "not reported in the paper")
+_UNSTATED = re.compile(r"\s*(not\s+(stated|mentioned|reported|given|specified|discussed|described)|none\s+stated|n/?a)"
+                       r"(\s+(in|by)\s+the\s+(abstract|paper|text|authors))?\s*\.?\s*", re.IGNORECASE)
+
+
+def unstated(field: str) -> bool:
+    """Whether a summary field only says the abstract doesn't state it (no claim to show, count or quote)."""
+    return bool(_UNSTATED.fullmatch(field))
 
 
 class Summary(BaseModel):

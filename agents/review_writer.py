@@ -30,7 +30,7 @@ from brief.protocols import LLM
 from brief.agents.theme_analysis import sharing_clause
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
-from brief.models import NOT_STATED, CitationRepair, Claim, Findings, Paper, Review, ThemeBrief
+from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, unstated
 from brief.ids import citations, cite_key
 from brief.prompts import load as load_prompt
 from brief.text import shared_terms
@@ -201,7 +201,7 @@ class ReviewWriter:
         out.contradictions = self._competing(themes, by_id, reviews)[:MAX_FINDINGS]
         for p in papers:
             limitation = reviews[p.id].summary.limitations if p.id in reviews else ""
-            if limitation and limitation != NOT_STATED and len(out.open_questions) < MAX_FINDINGS:
+            if limitation and not unstated(limitation) and len(out.open_questions) < MAX_FINDINGS:
                 out.open_questions.append(_claim(f"{_flat(limitation).rstrip('.')} [{cite_key(p.id)}]."))
         for kind in ("agreements", "contradictions", "open_questions"):
             setattr(out, kind, [_claim(self.checker.clean(c.text)[0]) for c in getattr(out, kind)])
@@ -214,8 +214,8 @@ class ReviewWriter:
         found = []
         for t in themes:
             ids = [pid for pid in t.paper_ids if pid in by_id and pid in reviews
-                   and reviews[pid].summary.problem not in ("", NOT_STATED)
-                   and reviews[pid].summary.method not in ("", NOT_STATED)
+                   and reviews[pid].summary.problem and not unstated(reviews[pid].summary.problem)
+                   and reviews[pid].summary.method and not unstated(reviews[pid].summary.method)
                    and reviews[pid].summary.problem != reviews[pid].summary.method]
             if len(ids) < 2:
                 continue

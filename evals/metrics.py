@@ -13,13 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage
+from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage, unstated
 from brief.ids import citations, cite_key
 from brief.numeric import roc_auc
 from brief.text import terms, tokens
 
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?%?")
-_NOT_STATED = re.compile(r"^\s*not stated", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 
 
@@ -283,7 +282,7 @@ def summary_sentences(summary: Summary) -> list[str]:
     """The summary's claims, one per sentence, without "not stated" placeholders or repeats."""
     out: list[str] = []
     for field in (summary.tldr, summary.problem, summary.method, summary.results, summary.limitations):
-        if not field or _NOT_STATED.match(field):
+        if not field or unstated(field):
             continue
         for sentence in _SENTENCE_END.split(" ".join(field.split())):
             if sentence and sentence not in out:

@@ -4,11 +4,9 @@ wrote it. Renderers only format these fields."""
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, Field
 
-from brief.models import Paper, Score, Summary, ThemeBrief
+from brief.models import Paper, Score, Summary, ThemeBrief, unstated
 from brief.report.latex import latex_to_text
 from brief.sources.urls import ResourceLink, resource_links
 
@@ -52,22 +50,16 @@ def readable_summary(summary: Summary) -> Summary:
     return Summary(**{name: latex_to_text(value) for name, value in summary.model_dump().items()})
 
 
-# What a model or the extractor writes for a field the abstract gives nothing for ("not stated in the abstract",
-# "Not mentioned.", "N/A"): a fact worth one line for all such fields, not a line each.
-_UNSTATED = re.compile(r"\s*(not\s+(stated|mentioned|reported|given|specified|discussed|described)|none\s+stated|n/?a)"
-                       r"(\s+(in|by)\s+the\s+(abstract|paper|text|authors))?\s*\.?\s*", re.IGNORECASE)
-
-
 def summary_fields(summary: Summary) -> tuple[list[tuple[str, str]], list[str]]:
     """The summary's fields beside its TL;DR, as (label, text) in reading order (the empty ones and those
     repeating the TL;DR left out), and the names of those the abstract doesn't state ("problem", "limitations"),
     which renderers show on one line."""
     fields = (("Problem", summary.problem), ("Method", summary.method), ("Results", summary.results),
               ("Limitations", summary.limitations))
-    unstated = [label.lower() for label, value in fields if value and _UNSTATED.fullmatch(value)]
+    unstated_labels = [label.lower() for label, value in fields if value and unstated(value)]
     shown = [(label, value) for label, value in fields
-             if value and value != summary.tldr and label.lower() not in unstated]
-    return shown, unstated
+             if value and value != summary.tldr and label.lower() not in unstated_labels]
+    return shown, unstated_labels
 
 
 def readable_theme(theme: ThemeBrief) -> ThemeBrief:

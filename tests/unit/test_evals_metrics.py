@@ -146,3 +146,11 @@ def test_cost_per_accept_counts_only_the_products_stages():
     assert figures.calls == 6 and figures.tokens_per_accept == 400 and figures.tokens_per_paper == 100
     assert figures.usd_per_accept == pytest.approx(0.003)
     assert m.cost_per_accept(usage, accepted=0, screened=0).tokens_per_accept is None
+
+
+def test_a_models_own_not_stated_wording_is_no_claim():
+    from brief.evals.metrics import summary_sentences
+
+    summary = Summary(tldr="We grasp glass.", problem="N/A", results="Not mentioned.",
+                      limitations="Not stated explicitly, but grasps fail on wet glass.")
+    assert summary_sentences(summary) == ["We grasp glass.", "Not stated explicitly, but grasps fail on wet glass."]
