@@ -297,7 +297,9 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
     n_linked = sum(len(t.paper_ids) - len(t.new_ids) for t in themes)
     text = (f"{week}: {n_papers} accepted papers in {len(themes)} themes; the largest is "
             f"“{themes[0].name}” ({len(themes[0].paper_ids)} papers). {n_linked} papers link to work seen in earlier weeks.")
-    moving = [f"“{t.name}” ({t.trend.direction})" for t in themes if t.trend and t.trend.direction in ("growing", "new")]
+    # a topic's assorted rest shares no phrase: its "trend" is its topic's volume, not a subject on the rise
+    moving = [f"“{t.name}” ({t.trend.direction})" for t in themes
+              if t.terms and t.trend and t.trend.direction in ("growing", "new")]
     if moving:
         text += f" On the rise: {', '.join(moving[:3])}."
     n_bridges = sum(len(t.bridges) for t in themes)

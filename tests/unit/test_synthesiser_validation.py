@@ -11,6 +11,7 @@ from brief.agents.llm import LLMClient
 from brief.agents.synthesis_writer import name_problem, prose_problem
 from brief.agents.synthesiser import Synthesiser, offline_overview
 from brief.config import SynthesisConfig
+from brief.models import ThemeBrief, Trend
 from brief.prompts import load as load_prompt
 from tests.scripted_llm import ScriptedLLMServer
 from tests.unit.test_synthesiser_llm import client, honest, overview, week
@@ -81,3 +82,13 @@ def test_context_tokens_cap_every_synthesis_call():
             largest[window] = max(r.prompt_chars / 4 for r in srv.requests)
         assert not result.fallbacks and all(t.prose for t in result.themes)
     assert largest[None] > 4096 >= largest[4096] + 1200, largest
+
+
+def test_a_topics_assorted_rest_is_never_on_the_rise():
+    growing = Trend(weeks=["2026-W23", "2026-W24"], counts=[10, 30], totals=[300, 300], direction="growing", threshold=0.5)
+    themes = [ThemeBrief(name="Robot manipulation learning: assorted", paper_ids=["a", "b", "c"], trend=growing),
+              ThemeBrief(name="Dexterous Manipulation", paper_ids=["d", "e", "f"], terms=["dexterous manipulation"],
+                         trend=growing)]
+    overview = offline_overview("2026-W24", themes)
+    assert "On the rise: “Dexterous Manipulation” (growing)." in overview, overview
+    assert "assorted” (growing)" not in overview, overview
