@@ -279,8 +279,20 @@ def restates(written: str, topic: str) -> bool:
     return words <= named and 3 * len(words) >= 2 * len(named)
 
 
+def _word_keeps_case(word: str) -> bool:
+    """An acronym or a name as written: "VLA", "CamelCase", "3D", "6DoF" (not an acrostic's "COverage")."""
+    uppers = sum(c.isupper() for c in word)
+    return (uppers >= 2 and not _ACROSTIC.fullmatch(word)) or (uppers >= 1 and any(c.isdigit() for c in word))
+
+
 def _keeps_case(written: str) -> bool:
-    return any(sum(c.isupper() for c in w) >= 2 and not _ACROSTIC.fullmatch(w) for w in written.split())
+    return any(_word_keeps_case(w) for w in written.split())
+
+
+def term_case(written: str) -> str:
+    """A phrase as a term in running text: "KV Cache" → "KV cache", "Cross-Lingual ASR" → "cross-lingual ASR"."""
+    return " ".join("-".join(part if _word_keeps_case(part) else part.lower() for part in w.split("-"))
+                    for w in written.split())
 
 
 @functools.lru_cache(maxsize=16384)

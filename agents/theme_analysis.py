@@ -23,7 +23,7 @@ from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, The
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
 from brief.phrases import (abbreviates, initials, mentions, phrase_frequencies, restates, shared_phrases, strip_latex,
-                           supported_phrases, uses)
+                           supported_phrases, term_case, uses)
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
@@ -57,7 +57,7 @@ def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[st
         else:
             name = _assorted(members, decisions)
         named |= _name_keys(f for f, _ in shown)
-        themes.append(_theme(name, members, decisions, [t.lower() for t, _ in ranked[:4]]))
+        themes.append(_theme(name, members, decisions, [term_case(t) for t, _ in ranked[:4]]))
     return themes
 
 
@@ -97,7 +97,7 @@ def _by_phrase(drafts: list[tuple[list[Paper], list[tuple[str, int]]]], decision
             found.append((_short_title(strip_latex(left[0].title)), "", left, topic_rest))
         elif left:
             assorted.append(_theme(topic_rest, left, decisions, []))
-    themes = [_theme(name, members, decisions, [t.lower() for t, _ in _ranked(members, decisions, bg)[:4]] if len(members) > 1 else [])
+    themes = [_theme(name, members, decisions, [term_case(t) for t, _ in _ranked(members, decisions, bg)[:4]] if len(members) > 1 else [])
               for name, _, members, _ in found]
     return sorted(themes, key=_heaviest) + sorted(assorted, key=_heaviest)
 

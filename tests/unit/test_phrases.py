@@ -6,7 +6,8 @@ from __future__ import annotations
 from brief.agents.synthesiser import trend_sentence
 from brief.agents.theme_analysis import Trend
 from brief.fields import cross_field, field_of
-from brief.phrases import phrase_frequencies, shared_phrases, stem, strip_latex, supported_phrases, text_frequencies
+from brief.phrases import (phrase_frequencies, shared_phrases, stem, strip_latex, supported_phrases, term_case,
+                           text_frequencies)
 
 AGENTS = [
     "Agentic tool use for LLM agents: agents call tools through a planner and a tool-use memory.",
@@ -41,6 +42,24 @@ def test_shared_terms_are_never_filler():
     b = "A similar, effective trade-off; we stop the call and study kinesthetic spline primitives."
     shared = shared_phrases(a, b, text_frequencies(WEEK + [a, b]))
     assert shared == ["kinesthetic spline primitives"], shared
+
+
+def test_a_verb_or_a_generic_plural_is_no_shared_term():
+    # the demo's "both on learns dexterous manipulation" and "both on abilities"
+    a = "Dexterous Point Policy learns dexterous manipulation from human videos and shows emergent abilities."
+    b = "A wearable interface that learns dexterous manipulation; the robot gains new abilities."
+    shared = shared_phrases(a, b, text_frequencies(WEEK + [a, b]))
+    assert "dexterous manipulation" in shared, shared
+    assert not any("learns" in t or t == "abilities" for t in shared), shared
+
+
+def test_terms_keep_acronyms_and_3d_as_written():
+    a = "Kitchen scenes in 3D Gaussian splatting for robot planners."
+    b = "Relighting 3D Gaussian splatting with ray tracing."
+    assert shared_phrases(a, b, text_frequencies(WEEK + [a, b]))[0] == "3D Gaussian splatting"
+    assert term_case("KV Cache") == "KV cache" and term_case("3D Gaussian") == "3D gaussian"
+    assert term_case("Dexterous Manipulation") == "dexterous manipulation"
+    assert term_case("Cross-Lingual ASR") == "cross-lingual ASR" and term_case("LLM-based") == "LLM-based"
 
 
 def test_field_map_follows_the_arxiv_taxonomy():
