@@ -95,3 +95,8 @@ def shared_terms(a: str, b: str, background: tuple[Counter, int] | None = None, 
         if len(out) == k:
             break
     return out
+
+
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """'1 paper', '3 papers', '1 sub-theme': a count read in a sentence or a label."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

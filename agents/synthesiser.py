@@ -28,6 +28,7 @@ from brief.numeric import kmeans, silhouette_cosine
 from brief.models import CitationRepair, Decision, EarlierPaper, Link, Paper, Review, ThemeBrief, Trend
 from brief.ids import citations, cite_key
 from brief.phrases import text_frequencies
+from brief.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -295,8 +296,9 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
         return f"{week}: no accepted papers."
     n_papers = sum(len(t.paper_ids) for t in themes)
     n_linked = sum(len(t.paper_ids) - len(t.new_ids) for t in themes)
-    text = (f"{week}: {n_papers} accepted papers in {len(themes)} themes; the largest is "
-            f"“{themes[0].name}” ({len(themes[0].paper_ids)} papers). {n_linked} papers link to work seen in earlier weeks.")
+    largest = f"; the largest is “{themes[0].name}” ({counted(len(themes[0].paper_ids), 'paper')})" if len(themes) > 1 else ""
+    linked = f"{counted(n_linked, 'paper')} {'links' if n_linked == 1 else 'link'} to work seen in earlier weeks"
+    text = f"{week}: {counted(n_papers, 'accepted paper')} in {counted(len(themes), 'theme')}{largest}. {linked[:1].upper()}{linked[1:]}."
     # a topic's assorted rest shares no phrase: its "trend" is its topic's volume, not a subject on the rise
     moving = [f"“{t.name}” ({t.trend.direction})" for t in themes
               if t.terms and t.trend and t.trend.direction in ("growing", "new")]

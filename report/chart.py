@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 from brief.models import ThemeBrief
+from brief.text import counted
 
 PALETTE = ["#2f6db5", "#d9822b", "#3a9a5b", "#b8433d", "#7d5ba6", "#8c6d3f", "#c9559c", "#5f7380",
            "#a3a32b", "#2aa3b8"]
@@ -74,7 +75,7 @@ def themes_svg(themes: list[ThemeBrief], week: str) -> str:
         width = max(3.0, _BAR_W * n / most)
         cross = " · cross-field" if theme.bridges else ""
         rows.append(
-            f'<g><title>{_t(theme.name)}: {n} papers{_t(cross)}</title>'
+            f'<g><title>{_t(theme.name)}: {counted(n, "paper")}{_t(cross)}</title>'
             f'<text x="{_LABEL_W}" y="{y + 4}" font-size="13" text-anchor="end" fill="#1d232a">'
             f"{i + 1}. {_t(_short(theme.name, 36))}</text>"
             f'<rect x="{_BAR_X}" y="{y - 9}" width="{width:.1f}" height="18" rx="3" fill="{colour(i)}"/>'
@@ -82,7 +83,7 @@ def themes_svg(themes: list[ThemeBrief], week: str) -> str:
             f'{" ⇄" if theme.bridges else ""}</text>'
             f"{_spark(theme, y)}</g>"
         )
-    desc = "; ".join(f"{t.name}: {len(t.paper_ids)} papers, {t.trend.direction if t.trend else 'no trend'}" for t in themes)
+    desc = "; ".join(f"{t.name}: {counted(len(t.paper_ids), 'paper')}, {t.trend.direction if t.trend else 'no trend'}" for t in themes)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_WIDTH} {height}" width="100%" '
         f'style="max-width:{_WIDTH}px" font-family="system-ui,-apple-system,Segoe UI,sans-serif">'

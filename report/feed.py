@@ -21,6 +21,7 @@ from brief.report.briefing import Briefing
 from brief.report.paper_view import Announce, authors_shown, link_list, unstated_matches
 from brief.sources.urls import ResourceLink
 from brief.report.escape import xml_text
+from brief.text import counted
 
 log = logging.getLogger(__name__)
 FEED_NAME = "feed.atom"
@@ -84,7 +85,7 @@ def _entry_html(item: FeedItem) -> str:
     if item.themes:
         themes = ET.SubElement(body, "ol")
         for theme in item.themes:
-            ET.SubElement(themes, "li").text = xml_text(f"{theme.name} ({len(theme.paper_ids)} papers)")
+            ET.SubElement(themes, "li").text = xml_text(f"{theme.name} ({counted(len(theme.paper_ids), 'paper')})")
     if item.accepted:
         papers = ET.SubElement(body, "ul")
         for paper in item.accepted:

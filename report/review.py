@@ -21,6 +21,7 @@ from brief.report.latex import latex_to_text
 from brief.report.markdown import cite_link, md, md_prose, partial_text, summary_md, usage_table
 from brief.report.paper_view import readable_summary, readable_theme
 from brief.sources.window import parse_week, week_of, week_ordinal
+from brief.text import counted
 
 if TYPE_CHECKING:
     from brief.config import Settings
@@ -244,7 +245,7 @@ def render_review_markdown(r: ReviewReport) -> str:
     for i, t in enumerate(r.themes, 1):
         span = [r.paper[pid].first_seen for pid in t.paper_ids if pid in r.paper and r.paper[pid].first_seen]
         lines += ["", f"### {i}. {md(t.name)}", "",
-                  f"*{len(t.paper_ids)} papers · {md(', '.join(t.categories))}"
+                  f"*{counted(len(t.paper_ids), 'paper')} · {md(', '.join(t.categories))}"
                   + (f" · first seen {min(span)} to {max(span)}" if span else "") + "*", "", md_prose(t.prose), ""]
         lines += [f"- {md(r.paper[pid].title)} {cite_link(cite_key(pid))} ({md(when(r.paper[pid]))}; similarity "
                   f"{r.paper[pid].similarity:.2f})" for pid in t.paper_ids if pid in r.paper]
@@ -282,7 +283,7 @@ def _timeline_md(r: ReviewReport) -> list[str]:
     lines = ["", "## Timeline", ""]
     if t.weeks:
         peak = max(w.count for w in t.weeks) or 1
-        lines += [f"By the week memory first saw each paper: {t.span_weeks} weeks, {t.weeks[0].week} to {t.weeks[-1].week}.", "",
+        lines += [f"By the week memory first saw each paper: {counted(t.span_weeks, 'week')}, {t.weeks[0].week} to {t.weeks[-1].week}.", "",
                   "| week | papers | | sub-themes |", "|---|---:|---|---|"]
         lines += [f"| {w.week} | {w.count} | {'█' * max(1, round(12 * w.count / peak)) if w.count else ''} | "
                   + md("; ".join(f"{k} {v}" for k, v in sorted(w.by_subtheme.items(), key=lambda kv: -kv[1]))) + " |"
@@ -290,9 +291,9 @@ def _timeline_md(r: ReviewReport) -> list[str]:
     else:
         lines.append("No paper of this review is in memory.")
     if t.fresh_only:
-        lines += ["", f"{len(t.fresh_only)} papers come only from the fresh search (memory never saw them)."]
+        lines += ["", f"{counted(len(t.fresh_only), 'paper')} {'comes' if len(t.fresh_only) == 1 else 'come'} only from the fresh search (memory never saw them)."]
     if t.undated:
-        lines += ["", f"{len(t.undated)} papers are undated entries of your library (off the weekly timeline)."]
+        lines += ["", f"{counted(len(t.undated), 'paper')} {'is an undated entry' if len(t.undated) == 1 else 'are undated entries'} of your library (off the weekly timeline)."]
     lines += ["", "By publication month (the arXiv id's month when the date is unknown):", "",
               "| month | papers |", "|---|---:|"] + [f"| {m.month} | {m.count} |" for m in t.published]
     return lines

@@ -19,6 +19,7 @@ from brief.report.review import (
     render_review_markdown,
     when,
 )
+from brief.text import counted
 
 _EXTRA_CSS = ".bar{display:inline-block;height:.7rem;background:#6b8fbf;border-radius:2px;vertical-align:middle}"
 
@@ -43,12 +44,12 @@ def _timeline(r: ReviewReport) -> str:
                        f'style="width:{round(10 * w.count / peak, 1)}rem"></span></td><td style="text-align:left">'
                        + esc("; ".join(f"{k} {v}" for k, v in sorted(w.by_subtheme.items(), key=lambda kv: -kv[1])))
                        + "</td></tr>" for w in t.weeks)
-        weeks = (f"<p>By the week memory first saw each paper: {t.span_weeks} weeks, {esc(t.weeks[0].week)} to "
+        weeks = (f"<p>By the week memory first saw each paper: {counted(t.span_weeks, 'week')}, {esc(t.weeks[0].week)} to "
                  f"{esc(t.weeks[-1].week)}.</p><table><tr><th>week</th><th>papers</th><th></th><th>sub-themes</th></tr>{rows}</table>")
     else:
         weeks = "<p>No paper of this review is in memory.</p>"
-    fresh = f"<p>{len(t.fresh_only)} papers come only from the fresh search.</p>" if t.fresh_only else ""
-    fresh += f"<p>{len(t.undated)} papers are undated entries of your library.</p>" if t.undated else ""
+    fresh = f"<p>{counted(len(t.fresh_only), 'paper')} {'comes' if len(t.fresh_only) == 1 else 'come'} only from the fresh search.</p>" if t.fresh_only else ""
+    fresh += f"<p>{counted(len(t.undated), 'paper')} {'is an undated entry' if len(t.undated) == 1 else 'are undated entries'} of your library.</p>" if t.undated else ""
     months = "".join(f"<tr><td>{esc(m.month)}</td><td>{m.count}</td></tr>" for m in t.published)
     return (f"{weeks}{fresh}<p>By publication month (the arXiv id's month when the date is unknown):</p>"
             f"<table><tr><th>month</th><th>papers</th></tr>{months}</table>")
@@ -67,7 +68,7 @@ def render_review_html(r: ReviewReport) -> str:
             + "</p>") if r.plan else ""
     themes = "".join(
         f'<section class="theme" id="theme-{i}" style="border-left-color:{colour(i - 1)}"><h3>{i}. {esc(t.name)}</h3>'
-        f'<div class="meta">{len(t.paper_ids)} papers · {esc(", ".join(t.categories))}</div>{prose(t.prose, linker)}'
+        f'<div class="meta">{counted(len(t.paper_ids), "paper")} · {esc(", ".join(t.categories))}</div>{prose(t.prose, linker)}'
         + "".join(_paper(r.paper[pid], full=False) for pid in t.paper_ids if pid in r.paper) + "</section>"
         for i, t in enumerate(r.themes, 1))
     keys = "".join(_paper(r.paper[pid], full=True) for pid in r.key_papers)
@@ -96,7 +97,7 @@ def render_review_html(r: ReviewReport) -> str:
 <header><h1>Review — {esc(r.theme)}</h1>
 <div class="meta">generated {esc(r.generated_at)}{f" · papers from {esc(r.since or '…')} to {esc(r.until or '…')}" if r.since or r.until else ""}</div>
 <div style="margin-top:.4rem"><span class="chip {'off' if offline else 'llm'}">written by: {esc(r.mode)}</span>
-<span class="chip">{c.accepted} papers</span></div>
+<span class="chip">{counted(c.accepted, "paper")}</span></div>
 <p class="meta">memory {c.memory} candidates{fresh} · pool {c.pool} · screened {c.screened} · reviewer rejected {c.reviewer_rejected}</p>
 {plan}</header>
 {f'<p class="note"><b>{esc(partial_text(r))}</b></p>' if partial_text(r) else ''}{note}{f'<ul class="meta">{notes}</ul>' if notes else ''}

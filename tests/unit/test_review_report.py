@@ -2,6 +2,8 @@
 
 import re
 
+from brief.agents.review_writer import offline_overview as review_overview
+from brief.agents.synthesiser import offline_overview as weekly_overview
 from brief.graphs.review_state import ReviewRequest, ReviewState
 from brief.models import Claim, Decision, Findings, Paper, QueryPlan, Review, Summary, ThemeBrief
 from brief.report.review import build_review, render_review_markdown
@@ -26,9 +28,22 @@ def test_the_review_report_resolves_latex_like_the_briefing(settings):
         findings=Findings(open_questions=[Claim(text=r"Whether \emph{inverse} reasoning scales [arXiv:2606.17937].",
                                                 papers=[paper.id])]))
     report = build_review(state, settings, None)
+    assert "*1 paper · " in render_review_markdown(report) and "1 papers" not in render_review_markdown(report)
+    assert ">1 paper · <" in render_review_html(report) and "1 papers" not in render_review_html(report)
     assert report.accepted[0].title == "ThinkingVLA: Reasoning for SO(2) Manipulation"
     assert report.accepted[0].summary.tldr == "We propose ThinkingVLA, a generative policy."
     assert report.citations[0].citations == ["arXiv:2606.17937"] and report.unresolved_citations == []
     for text in (render_review_markdown(report), render_review_html(report), report.model_dump_json()):
         assert not RAW_LATEX.search(text.replace("\\\\", "\\")), RAW_LATEX.search(text.replace("\\\\", "\\"))
         assert "ThinkingVLA" in text and "12%" in text
+
+
+def test_counts_of_one_read_in_the_singular():
+    lead = Paper(id="2606.11767", title="Blind Dexterous Grasping", abstract="a", categories=["cs.RO"])
+    one = [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id])]
+    text = review_overview("dexterous manipulation", one, "1 from memory", lead, 0.66)
+    assert text.startswith("“dexterous manipulation”: 1 paper in 1 sub-theme. Coverage"), text
+    two = [ThemeBrief(name="Tactile Sensing", paper_ids=["a", "b"]), ThemeBrief(name="Blind Grasping", paper_ids=["c"])]
+    assert "3 papers in 2 sub-themes; the largest is “Tactile Sensing” (2 papers)" in review_overview("t", two, "", None, None)
+    week = weekly_overview("2026-W24", [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id], new_ids=[])])
+    assert week.startswith("2026-W24: 1 accepted paper in 1 theme. 1 paper links to work seen in earlier weeks."), week
