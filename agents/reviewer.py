@@ -41,9 +41,11 @@ _CUES = {
                    r"|handles|holds)|remains? (an )?open|drawbacks?|caveats?|does not (generali[sz]e|scale|handle|transfer"
                    r"|hold))\b",
 }
-# Results: a measured figure (a percentage, a multiple, a score with a unit, "by 12") or a comparison.
-_RESULT_FIGURE = (r"(\d+(\.\d+)?\s?(%|×|x\b|times\b|-?fold\b|points?\b|pp\b|dB\b|ms\b|fps\b|hz\b|mAP\b|AP\b|IoU\b"
-                  r"|PSNR\b|FID\b|BLEU\b)|\bby (up to |over |about |nearly )?\d|\b\d+(\.\d+)?\s?(→|->|to)\s?\d+(\.\d+)?\s?%?"
+# Results: a measured figure (a percentage, a multiple, a score with a unit, "raises X by 12") or a comparison;
+# a bare "by 1" is no figure ("supervised by 1 hr of video").
+_RESULT_FIGURE = (r"(\d+(\.\d+)?\+?\s?(\\?%|percent(age points?)?\b|×|x\b|times\b|-?fold\b|points?\b|pp\b|dB\b|ms\b|fps\b|hz\b|mAP\b|AP\b|IoU\b"
+                  r"|PSNR\b|FID\b|BLEU\b)|\b(improv|reduc|increas|decreas|boost|rais|lift|cut|lower|drop|shrink|speed|accelerat|advanc|extend|exceed"
+                  r"|outperform|surpass|gain)\w* (\S+ ){0,8}by (up to |over |about |nearly |roughly )?\+?\d|\b\d+(\.\d+)?\s?(→|->|to)\s?\d+(\.\d+)?\s?%?"
                   r"|\b\d+ (of|out of) \d+\b|\b0\.\d{2,}\b|\b(accuracy|success( rate)?|F1|mAP|AUC|AUROC|PSNR|SSIM|score|error|reward) (of|to) \d)")
 _RESULT_COMPARISON = (r"\b(outperform\w*|surpass\w*|beats?|(achiev\w*|sets?|establish\w*|reach\w*|new) (a |new )?"
                       r"(state[- ]of[- ]the[- ]art|sota)|state[- ]of[- ]the[- ]art (performance|results?|accuracy)|better than|higher than|lower than"
