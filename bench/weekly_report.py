@@ -41,8 +41,13 @@ def print_timeline(results: list[dict]) -> None:
             slot[kind] = slot.get(kind, 0) + 1
         print(f"\ncalls by arrival, {r['name']} ({len(slots)} slots of {r['latency']} s with calls; model time "
               f"{_model_time(r):.1f} s = {_model_time(r) / r['latency']:.1f} latencies):")
+        spread: dict[int, list[float]] = {}
+        for at, _ in r["arrivals"]:
+            spread.setdefault(int(at / r["latency"]), []).append(at)
         for slot, kinds in sorted(slots.items()):
-            print(f"  {slot * r['latency']:5.1f} s  " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+            first, last = min(spread[slot]), max(spread[slot])
+            print(f"  {slot * r['latency']:5.1f} s  " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+                  + f"  (arrived {first:.3f}-{last:.3f} s)")
 
 
 def print_report(results: list[dict], args) -> dict:
