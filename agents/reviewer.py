@@ -18,7 +18,7 @@ from brief.agents.llm import LLMError, paper_block
 from brief.protocols import LLM
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
-from brief.models import NOT_STATED, Decision, Paper, Review, Summary
+from brief.models import NOT_STATED, Decision, Paper, Review, Summary, unstated
 from brief.prompts import load as load_prompt
 from brief.text import sentences
 
@@ -251,7 +251,7 @@ def ground_summary(summary: Summary, paper: Paper, language: str | None = None) 
     for field in ("tldr", "problem", "method", "results", "limitations"):
         value = getattr(fixed, field)
         unsupported = any(n.replace(",", "") not in known for n in _NUMBER.findall(value))
-        not_a_result = (field == "results" and not language and value.strip() and value != NOT_STATED
+        not_a_result = (field == "results" and not language and value.strip() and not unstated(value)
                         and not is_result_like(value))  # the cues are English: a summary in another language keeps its own
         if unsupported or not_a_result:
             extracted = extracted or extract_summary(paper)

@@ -115,3 +115,13 @@ def test_a_field_shown_alone_drops_an_opening_that_points_back_at_unseen_sentenc
     assert extract_summary(kept).tldr == "Based on CLIP, we build Baz for retrieval.", "an opening naming its own subject stays"
     assert extract_summary(Paper(id="2606.00004", title="Qux", abstract="Thus, we propose Qux.")).tldr == "Thus, we propose Qux.", \
         "too little left without the opening: the sentence stays whole"
+
+
+def test_a_models_not_stated_results_field_is_kept_in_any_wording():
+    # "Not mentioned." was counted as a Results field with no outcome and replaced; the exact NOT_STATED was kept
+    paper = Paper(id="2606.4", title="GlassGrasp", abstract="We propose GlassGrasp. It grasps glass with a suction cup.")
+    for said in ("Not mentioned.", "N/A", NOT_STATED):
+        llm = Summary(tldr="We propose GlassGrasp.", problem=NOT_STATED, method="We propose GlassGrasp.",
+                      results=said, limitations=NOT_STATED)
+        fixed, replaced = ground_summary(llm, paper)
+        assert "results" not in replaced and fixed.results == said, (said, replaced)
