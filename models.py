@@ -9,7 +9,6 @@ and its evals can't drift apart.
 from __future__ import annotations
 
 import re
-
 from datetime import date
 from typing import Literal
 

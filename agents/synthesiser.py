@@ -298,7 +298,7 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
     n_linked = sum(len(t.paper_ids) - len(t.new_ids) for t in themes)
     largest = f"; the largest is “{themes[0].name}” ({counted(len(themes[0].paper_ids), 'paper')})" if len(themes) > 1 else ""
     linked = f"{counted(n_linked, 'paper')} {'links' if n_linked == 1 else 'link'} to work seen in earlier weeks"
-    text = f"{week}: {counted(n_papers, 'accepted paper')} in {counted(len(themes), 'theme')}{largest}. {linked[:1].upper()}{linked[1:]}."
+    text = f"{week}: {counted(n_papers, 'accepted paper')} in {counted(len(themes), 'theme')}{largest}. {linked}."
     # a topic's assorted rest shares no phrase: its "trend" is its topic's volume, not a subject on the rise
     moving = [f"“{t.name}” ({t.trend.direction})" for t in themes
               if t.terms and t.trend and t.trend.direction in ("growing", "new")]

@@ -15,11 +15,13 @@ outcome or a measured finding, not its setup, data or method) and which serves b
 
 from __future__ import annotations
 
-import glob
 import json
 import random
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.judge_screening import corpus  # noqa: E402
 
 JUDGE = Path(__file__).resolve().parent.parent / "evals" / "data" / "judge"
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "corpus"
@@ -27,15 +29,10 @@ CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "co
 
 def _papers() -> dict[str, dict]:
     papers: dict[str, dict] = {}
-    for path in sorted(glob.glob(str(CORPUS / "*" / "*.jsonl"))):
-        for line in open(path, encoding="utf-8"):
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            pid, abstract = row.get("id"), row.get("summary") or row.get("abstract") or ""
-            if pid and abstract and pid not in papers:
-                papers[pid] = {"title": row.get("title", ""), "abstract": abstract}
+    for source in sorted(CORPUS.iterdir()):
+        for pid, paper in corpus(source).items():
+            if paper["abstract"]:
+                papers.setdefault(pid, paper)
     return papers
 
 

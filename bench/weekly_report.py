@@ -36,14 +36,13 @@ def print_timeline(results: list[dict]) -> None:
         if not r["latency"] or not r["arrivals"] or r["concurrency"] == 1:
             continue
         slots: dict[int, dict[str, int]] = {}
+        spread: dict[int, list[float]] = {}  # when each slot's calls arrived
         for at, kind in r["arrivals"]:
             slot = slots.setdefault(int(at / r["latency"]), {})
             slot[kind] = slot.get(kind, 0) + 1
+            spread.setdefault(int(at / r["latency"]), []).append(at)
         print(f"\ncalls by arrival, {r['name']} ({len(slots)} slots of {r['latency']} s with calls; model time "
               f"{_model_time(r):.1f} s = {_model_time(r) / r['latency']:.1f} latencies):")
-        spread: dict[int, list[float]] = {}
-        for at, _ in r["arrivals"]:
-            spread.setdefault(int(at / r["latency"]), []).append(at)
         for slot, kinds in sorted(slots.items()):
             first, last = min(spread[slot]), max(spread[slot])
             print(f"  {slot * r['latency']:5.1f} s  " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
