@@ -157,7 +157,7 @@ class ScreeningConfig(_Strict):
     min_share: float = Field(0.05, ge=0, le=1.0, description="the learned cut never sends less than this share")
     max_share: float = Field(0.60, gt=0, le=1.0, description="the learned cut never sends more than this share")
     audit_sample: int = Field(12, ge=0, description="below-cut papers sent to the LLM to estimate recall")
-    brief_band: float = Field(0.7, ge=0, le=1.0, description="share of the papers sent (lowest stage-1 scores) the LLM first sees with a shortened abstract; re-read in full if they might match")
+    brief_band: float = Field(0.7, ge=0, le=1.0, description="share of the papers sent (lowest stage-1 scores) the LLM first sees with a shortened abstract; re-read in full if they might match but the opening cannot tell (a first look at accept_relevance + 2 or more is taken as it is)")
     brief_chars: int = Field(400, ge=100, description="abstract characters shown in that first look")
     extend_rounds: int = Field(1, ge=0, le=5, description="when the audit finds accepts below the cut, screen the next band down (at most this often)")
     learn: bool = Field(True, description="stage 1 learns from memory's decisions and `brief feedback`")

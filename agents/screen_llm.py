@@ -60,6 +60,14 @@ class ScreenBatch(BaseModel):
         return results
 
 
+def first_look_bars(accept_relevance: int) -> dict[str, int]:
+    """What a first look's relevance leads to, as the screening prompt states it: below `reread` the paper is
+    rejected; from `reread` to below `sure` it is read again in full; at `sure` or more the opening alone has
+    shown it squarely on a topic, and it is accepted without the full read (the reviewer reads the whole
+    abstract of every paper the briefing keeps)."""
+    return {"reread": max(1, accept_relevance - 2), "sure": min(10, accept_relevance + 2)}
+
+
 def batch_schema(batch: list[Paper], topics: list[str] | None = None) -> type[ScreenBatch]:
     """ScreenBatch whose JSON schema names this batch's ids and the topics, and asks one verdict a paper. Servers that decode
     under the schema (llama.cpp's grammars, strict OpenAI) then can't invent an id or skip a paper; validation
@@ -156,7 +164,7 @@ class BatchScreener:
         `accept_relevance`: below it a verdict rejects whatever its topic, so an unmatched topic is harmless."""
         self.llm = llm
         # interests, topics and the thresholds the prompt states: the same for every batch
-        self.values = {"accept": accept_relevance, "reread": max(1, accept_relevance - 2), **values}
+        self.values = {"accept": accept_relevance, **first_look_bars(accept_relevance), **values}
         self.criteria_key = criteria_key
         self.topics = topics
         self.accept_relevance = accept_relevance

@@ -24,7 +24,7 @@ from brief.agents.audit_bands import AuditBands
 from brief.agents.offline_learning import learned_probability
 from brief.protocols import LLM, RunMemory
 from brief.agents.prefilter import Ranker, SimilarityRanker, fit_ranker, neutralise
-from brief.agents.screen_llm import BatchScreener, PaperVerdict, is_no_topic, match_topic
+from brief.agents.screen_llm import BatchScreener, PaperVerdict, first_look_bars, is_no_topic, match_topic
 from brief.agents.screen_pool import ScreenPool
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Settings, Topic
@@ -296,21 +296,21 @@ class Screener:
 
     def _pool(self, batcher: BatchScreener, progress, on_settled: Callable[[list[str]], None]) -> ScreenPool:
         """The screening pool: papers sent as `brief` are screened first on their abstract's opening (those with
-        low stage-1 scores), and re-read in full, once, when that first look finds they might match (or fails)."""
+        low stage-1 scores), and re-read in full, once, when that first look finds they might match but can't
+        tell (or fails); a first look sure of its match is taken as it is."""
         chars = self.cfg.brief_chars
-        floor = self._reread_floor()
+        bars = self._thresholds()
 
         def needs_full_read(paper: Paper, verdict: PaperVerdict | str) -> bool:
-            return len(paper.abstract) > chars and (not isinstance(verdict, PaperVerdict) or verdict.relevance >= floor)
+            if len(paper.abstract) <= chars:
+                return False
+            return not isinstance(verdict, PaperVerdict) or bars["reread"] <= verdict.relevance < bars["sure"]
 
         return ScreenPool(batcher, chars, needs_full_read, progress, on_settled)
 
-    def _reread_floor(self) -> int:
-        return max(1, self.cfg.accept_relevance - 2)
-
     def _thresholds(self) -> dict[str, int]:
-        """The numbers the screening prompt states, from config: the accept bar and the first look's re-read floor."""
-        return {"accept": self.cfg.accept_relevance, "reread": self._reread_floor()}
+        """The numbers the screening prompt states, from config: the accept bar and what a first look leads to."""
+        return {"accept": self.cfg.accept_relevance, **first_look_bars(self.cfg.accept_relevance)}
 
     def _cut_reason(self, s: Score, cut: float | None) -> str:
         where = f"below stage-1 cut: score {s.score:.2f}" + (f" < {cut:.2f}" if cut is not None else "")

@@ -159,14 +159,16 @@ def test_batches_answers_and_counts_add_up(tmp_path):
     assert stats.recall_estimate is not None and stats.recall_ci[0] <= stats.recall_estimate <= stats.recall_ci[1]
 
 
-def test_low_scores_get_a_first_look_and_a_full_read_only_if_they_might_match(tmp_path):
+def test_low_scores_get_a_first_look_and_a_full_read_only_if_it_cant_tell(tmp_path):
     papers = make_papers()
     filler = " Further details of the observations and the data reduction are given in the paper." * 8
     for p in papers:
         p.abstract += filler
     ranked = [s.paper_id for s in sorted(Screener(CRITERIA, ScreeningConfig(), TOPICS, None).prefilter(papers, vectors_of(papers)),
                                          key=lambda s: (-s.score, s.paper_id))]
-    labels = {pid: 8 if n in (0, 8) else 2 for n, pid in enumerate(p for p in ranked if p not in ("2606.00002", "2606.00030"))}
+    # first looks at 7 (might match: read again), 9 (sure: taken on the opening) and 2 (off topic)
+    labels = {pid: {0: 8, 8: 7, 9: 9}.get(n, 2)
+              for n, pid in enumerate(p for p in ranked if p not in ("2606.00002", "2606.00030"))}
     with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler(labels, topic=TOPIC)}) as srv:
         cfg = ScreeningConfig(llm_share=0.25, audit_sample=0, brief_band=0.5)
         result = Screener(CRITERIA, cfg, TOPICS, llm_client(srv, tmp_path)).run(papers, vectors_of(papers), seed="w")
@@ -175,11 +177,14 @@ def test_low_scores_get_a_first_look_and_a_full_read_only_if_they_might_match(tm
     looked = [pid for r in brief for pid in r.paper_ids]
     full = [pid for r in requests if r not in brief for pid in r.paper_ids]
     assert len(looked) == result.stats.brief_looks == 5 and all(len(r.paper_ids) <= 12 for r in brief)
+    assert sorted(labels[pid] for pid in looked) == [2, 2, 2, 7, 9]
     second = sorted(set(looked) & set(full))
-    assert second == sorted(pid for pid in looked if labels[pid] >= 6) and result.stats.rescreened == len(second) == 1
+    assert [labels[pid] for pid in second] == [7] and result.stats.rescreened == len(second) == 1
     by_id = {d.paper_id: d for d in result.decisions}
     assert all(by_id[pid].accepted for pid in second), "the full read decides"
     assert all(by_id[pid].reason.startswith("[first look, shortened abstract]") for pid in set(looked) - set(second))
+    (sure,) = [pid for pid in looked if labels[pid] == 9]
+    assert by_id[sure].accepted and by_id[sure].relevance == 9, "a first look sure of its match is taken on the opening"
     per_paper = lambda rs: sum(r.prompt_chars for r in rs) / sum(len(r.paper_ids) for r in rs)  # noqa: E731
     assert per_paper(brief) < 0.6 * per_paper([r for r in requests if r not in brief])
 

@@ -149,7 +149,8 @@ def test_the_screening_prompt_states_the_configured_thresholds(tmp_path):
         Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False, accept_relevance=8), TOPICS,
                  llm_client(srv, tmp_path)).run(papers, vectors_of(papers), seed="w")
         (request,) = srv.requests
-    assert "accepted at relevance 8 or more" in request.user and "re-read in full at relevance\n6 or more" in request.user
+    assert "accepted at relevance 8 or more" in request.user
+    assert "re-read in full at relevance\n6 or more and below 10; at 10 or more" in request.user
     assert "4 or more" not in request.system
 
 
