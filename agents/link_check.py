@@ -18,11 +18,12 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, create_model, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from brief.agents.llm import LLMError, paper_block
+from brief.agents.llm_protocol import one_verdict_each
 from brief.agents.review_pool import paper_of
 from brief.agents.screen_llm import norm_id
 from brief.models import Link, Paper
@@ -68,17 +69,6 @@ class TieVerdict(BaseModel):
 
 class LinkCheck(BaseModel):
     results: list[TieVerdict]
-
-
-def check_schema(ids: list[str]) -> type[LinkCheck]:
-    """LinkCheck whose JSON schema names these ids and the ties, one verdict each: a server that decodes under
-    the schema can't invent an id or a tie; validation stays as lenient as LinkCheck's."""
-    fields: dict[str, Any] = {
-        "id": (str, Field(description="the earlier paper's id, copied exactly", json_schema_extra={"enum": list(ids)})),
-        "tie": (str, Field(description="how the two are tied", json_schema_extra={"enum": list(TIES)}))}
-    verdict = create_model("TieVerdict", __base__=TieVerdict, **fields)
-    results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]
-    return create_model("LinkCheck", __base__=LinkCheck, results=(results, ...))
 
 
 def answer_problem(answer: LinkCheck, ids: list[str], complete: bool = True) -> str | None:
@@ -156,7 +146,8 @@ class LinkChecker:
         values = {"paper": paper_block(paper, EXCERPT_CHARS), "count": len(ids), "earlier": earlier}
         key = f"{paper.id}v{paper.version or 0}|{','.join(sorted(ids))}"
         try:
-            answer = self.llm.ask(check_schema(ids), self.prompt, values, stage="link", key=key,
+            answer = self.llm.ask(LinkCheck, self.prompt, values, stage="link", key=key,
+                                  wire=one_verdict_each(LinkCheck, ids, tie=list(TIES)),
                                   validate=lambda a: answer_problem(a, ids, complete))
         except LLMError as exc:
             log.warning("link check of %s failed (%s): %d link(s) stay unchecked", paper.id, exc, len(ids))

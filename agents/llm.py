@@ -218,14 +218,15 @@ class LLMClient:
         self.cache.put(cache_key, answer.model_dump_json())
 
     def ask(self, schema: type[T], prompt: Prompt, values: dict, *, stage: str, key: str,
-            validate: Callable[[T], str | None] | None = None) -> T:
+            validate: Callable[[T], str | None] | None = None, wire: dict | None = None) -> T:
         """One structured answer: from cache when this model answered this prompt for this key before.
 
         An answer that fails the schema or `validate` (which returns a problem or None) is counted, asked once
         more, then raises InvalidAnswer; only valid answers are cached. That the ask failed is remembered (not
         the answer): the same ask raises InvalidAnswer at once for a day (AnswerCache.failure), so a repeated
         run makes no call for it. Transient HTTP errors are retried here (429 honouring Retry-After, 5xx,
-        timeouts) through the rate limiter. Raises LLMError when it fails.
+        timeouts) through the rate limiter. Raises LLMError when it fails. `wire`: the function schema the request
+        carries when it is narrower than `schema` (see llm_protocol.bind_kwargs); answers are validated by `schema`.
         """
         cache_key = self.cache_key(prompt, key)
         hit = self.cached(schema, cache_key, validate)
@@ -237,7 +238,7 @@ class LLMClient:
         try:
             if failed_before:
                 raise InvalidAnswer(f"{failed_before} (remembered from an earlier run; --no-cache asks again)")
-            answer = self._ask_valid(schema, prompt, values, stage, validate)
+            answer = self._ask_valid(schema, prompt, values, stage, validate, wire)
         except LLMError as exc:
             if isinstance(exc, InvalidAnswer) and not failed_before:
                 self.cache.put_failure(failure_key, str(exc))
@@ -248,14 +249,14 @@ class LLMClient:
         return answer
 
     def _ask_valid(self, schema: type[T], prompt: Prompt, values: dict, stage: str,
-                   validate: Callable[[T], str | None] | None) -> T:
+                   validate: Callable[[T], str | None] | None, wire: dict | None = None) -> T:
         # A configured method needs no negotiating: the preflight (if any) has checked it
         method = self._method or (self.cfg.structured_output if self.cfg.structured_output != "auto" else self.negotiate())
-        messages = [("system", prompt.system + schema_instruction(method, schema)), ("human", prompt.render_user(**values))]
+        messages = [("system", prompt.system + schema_instruction(method, schema, wire)), ("human", prompt.render_user(**values))]
         problem: str | None = "no answer"
         for _attempt in range(2):
             try:
-                answer = schema.model_validate(self._ask_once(schema, method, messages, stage))
+                answer = schema.model_validate(self._ask_once(schema, method, messages, stage, wire=wire))
                 problem = validate(answer) if validate else None
             except _CallFailed as exc:
                 raise LLMError(f"{stage}: {exc.detail}") from None
@@ -266,9 +267,10 @@ class LLMClient:
                 return answer
         raise InvalidAnswer(f"{stage}: invalid answer twice ({problem})")
 
-    def _ask_once(self, schema: type[BaseModel], method: str, messages: list, stage: str, retries: int | None = None) -> Any:
+    def _ask_once(self, schema: type[BaseModel], method: str, messages: list, stage: str, retries: int | None = None,
+                  wire: dict | None = None) -> Any:
         """One answer's plain value, read by `method`; its usage is counted before it is read."""
-        kwargs = bind_kwargs(method, schema)
+        kwargs = bind_kwargs(method, schema, wire)
         kwargs["max_tokens"] = self.cfg.max_tokens.get(stage, self.cfg.max_tokens.get("default", 1000))
         if self.cfg.base_url:  # langchain sends max_completion_tokens, which llama-cpp-python's server ignores
             kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}

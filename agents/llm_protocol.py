@@ -8,6 +8,7 @@ which llama-cpp-python's server enforces), `text` (instructions only; the JSON i
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -35,9 +36,31 @@ def openai_schema(schema: type[BaseModel]) -> dict:
     return convert_to_openai_function(schema)
 
 
-def bind_kwargs(method: str, schema: type[BaseModel]) -> dict[str, Any]:
-    """The request fields (beyond messages) that ask for `schema` by `method`."""
-    fn = openai_schema(schema)
+@functools.lru_cache(maxsize=32)
+def _function_text(schema: type[BaseModel]) -> str:
+    return json.dumps(openai_schema(schema))
+
+
+def one_verdict_each(schema: type[BaseModel], ids: list[str], **enums: list[str]) -> dict:
+    """`schema`'s function schema (a model whose `results` lists verdicts) narrowed to one verdict for each of
+    `ids`: each verdict's `id` one of them, `enums` fixing other fields' values, exactly len(ids) verdicts. A server
+    that decodes under it (llama.cpp's grammars, strict OpenAI) can't invent an id or skip one; answers are still
+    validated by `schema` itself, as leniently. Built from `schema`'s own once, not a model class per call: a
+    batch's client work is on the critical path of every round of calls."""
+    fn = json.loads(_function_text(schema))
+    results = fn["parameters"]["properties"]["results"]
+    results["items"].pop("description", None)  # the verdict class's docstring is for readers of the code
+    fields = results["items"]["properties"]
+    for name, values in {"id": ids, **enums}.items():
+        fields[name]["enum"] = list(values)
+    results["minItems"] = results["maxItems"] = len(ids)
+    return fn
+
+
+def bind_kwargs(method: str, schema: type[BaseModel], wire: dict | None = None) -> dict[str, Any]:
+    """The request fields (beyond messages) that ask for `schema` by `method`; `wire`: the function schema
+    ({"name", "description", "parameters"}) to send instead of `schema`'s own (a narrower one, e.g. one batch's ids)."""
+    fn = wire or openai_schema(schema)
     if method == "json_schema":
         return {"response_format": {"type": "json_schema", "json_schema": {
             "name": fn["name"], "description": fn.get("description", ""), "schema": fn["parameters"], "strict": False}}}
@@ -49,11 +72,11 @@ def bind_kwargs(method: str, schema: type[BaseModel]) -> dict[str, Any]:
     return {}
 
 
-def schema_instruction(method: str, schema: type[BaseModel]) -> str:
+def schema_instruction(method: str, schema: type[BaseModel], wire: dict | None = None) -> str:
     """Appended to the system prompt where the request itself doesn't carry the schema as a constraint."""
     if method in ("json_schema", "function_calling"):
         return ""
-    fields = json.dumps(openai_schema(schema)["parameters"], separators=(",", ":"))
+    fields = json.dumps((wire or openai_schema(schema))["parameters"], separators=(",", ":"))
     return f"\n\nAnswer with one JSON object only, matching this JSON schema: {fields}"
 
 

@@ -23,14 +23,14 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
 
 from brief.agents.llm import BudgetExceeded, LLMError, paper_block
+from brief.agents.llm_protocol import one_verdict_each
 from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
 from brief.models import Paper
 from brief.prompts import load as load_prompt
-from pydantic import BaseModel, Field, create_model, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +68,6 @@ def first_look_bars(accept_relevance: int) -> dict[str, int]:
     return {"reread": max(1, accept_relevance - 2), "sure": min(10, accept_relevance + 2)}
 
 
-def batch_schema(batch: list[Paper], topics: list[str] | None = None) -> type[ScreenBatch]:
-    """ScreenBatch whose JSON schema names this batch's ids and the topics, and asks one verdict a paper. Servers that decode
-    under the schema (llama.cpp's grammars, strict OpenAI) then can't invent an id or skip a paper; validation
-    stays as lenient as ScreenBatch's, so an answer from a server that ignores the schema is read as before."""
-    ids = [p.id for p in batch]
-    fields: dict[str, Any] = {"id": (str, Field(description="the paper's id, copied exactly",
-                                                json_schema_extra={"enum": list(ids)}))}
-    if topics:
-        fields["topic"] = (str, Field(description="exact topic name, or 'none'", json_schema_extra={"enum": [*topics, "none"]}))
-    verdict = create_model("PaperVerdict", __base__=PaperVerdict, **fields)
-    results = Annotated[list[verdict], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})]
-    return create_model("ScreenBatch", __base__=ScreenBatch, results=(results, ...))
-
-
 class BatchStats(BaseModel):
     hallucinated_ids: int = 0  # answers whose id matched no paper of their batch
     unmatched_topics: int = 0  # papers whose answered topic matched none, at an accepting relevance
@@ -93,6 +79,10 @@ _ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:
 _INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
+
+
+def _block_key(paper: Paper) -> tuple[str, bool]:
+    return paper.id, paper.abstract.endswith(BRIEF_MARK)
 
 
 def norm_id(answer: str) -> str:
@@ -172,6 +162,7 @@ class BatchScreener:
         self.stats = BatchStats()
         self._lock = threading.Lock()
         self._stopped: str | None = None
+        self._blocks: dict[tuple[str, bool], str] = {}
 
     def screen(self, papers: list[Paper], progress=lambda n=1: None, brief_chars: int | None = None) -> dict[str, PaperVerdict | str]:
         """Verdicts for `papers`; with `brief_chars`, each abstract is cut to its opening (a cheap first look)."""
@@ -223,6 +214,15 @@ class BatchScreener:
                 self.stats.cached += len(hits)
             self.llm.meter.add("screen", 0, 0, cached=True)
         return hits, todo
+
+    def prepare(self, papers: list[Paper]) -> None:
+        """Build these papers' prompt blocks now, before the calls that carry them: escaping a batch's abstracts
+        is most of a call's client work, and a round's calls leave one after another (as the GIL allows)."""
+        for paper in papers:
+            self._blocks[_block_key(paper)] = paper_block(paper)
+
+    def _block(self, paper: Paper) -> str:
+        return self._blocks.get(_block_key(paper)) or paper_block(paper)
 
     def _paper_key(self, paper: Paper) -> str:
         brief = "|brief" if paper.abstract.endswith(BRIEF_MARK) else ""
@@ -287,11 +287,12 @@ class BatchScreener:
     def _ask(self, batch: list[Paper], retry: bool = False) -> ScreenBatch | str:
         if self._stopped:
             return self._stopped
-        values = dict(self.values, count=len(batch), papers="\n\n".join(paper_block(p) for p in batch))
+        values = dict(self.values, count=len(batch), papers="\n\n".join(self._block(p) for p in batch))
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
-            return self.llm.ask(batch_schema(batch, self.topics), self.prompt, values, stage="screen", key=key,
+            wire = one_verdict_each(ScreenBatch, [p.id for p in batch], **({"topic": [*self.topics, "none"]} if self.topics else {}))
+            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key, wire=wire,
                                 validate=lambda answer: _names_a_paper(answer, batch))
         except BudgetExceeded as exc:
             self._stopped = f"{exc}: not sent"

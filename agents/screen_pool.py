@@ -121,6 +121,7 @@ class ScreenPool:
         hits, todo = self.batcher.from_cache(papers)
         if hits:
             self._finished([p for p in papers if p.id in hits], hits, kind, work)
+        self.batcher.prepare(todo)
         step = self._size * 3 if kind == FIRST_LOOK else self._size  # short blocks: more per call, less overhead
         return [_Batch(batch, kind, work) for batch in self.batcher.batches(todo, step)]
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from brief.agents.fetcher import build_sources, fetch
+from brief.agents.link_check import TIES
 from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 from tests.handlers import EARLIER_PAPER, brief_handlers
@@ -60,6 +61,12 @@ def test_the_model_reads_each_proposed_link_and_only_specific_ties_are_shown(set
                f"{len(dropped)} same area only" in n for n in state.notes), state.notes
     assert all(r.user.count("<paper id=") == 1 + len(EARLIER_PAPER.findall(r.user.split("Earlier papers", 1)[-1]))
                for r in asked), "the new paper and each earlier one sit in their own element"
+    for r in asked:  # the schema sent asks one verdict for each earlier paper of this call, and only known ties
+        earlier = [pid for pid, _ in EARLIER_PAPER.findall(r.user.split("Earlier papers", 1)[-1])]
+        results = r.schema["properties"]["results"]
+        assert results["items"]["properties"]["id"]["enum"] == earlier
+        assert results["items"]["properties"]["tie"]["enum"] == list(TIES)
+        assert results["minItems"] == results["maxItems"] == len(earlier)
     assert not state.partial
 
 

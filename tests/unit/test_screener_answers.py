@@ -143,6 +143,22 @@ def test_llm_facing_schemas_have_no_defaults_and_ask_the_reason_first():
         assert fields.index("reason") < fields.index(decision), schema.__name__
 
 
+def test_each_batch_is_sent_a_schema_naming_its_own_ids_and_the_topics(tmp_path):
+    papers = make_papers(30)
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, topic=TOPIC)}) as srv:
+        Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                 llm_client(srv, tmp_path, batch_size=7)).run(papers, vectors_of(papers), seed="w")
+        requests = [r for r in srv.requests if r.schema_name == "ScreenBatch"]
+    assert len(requests) >= 4 and sorted(pid for r in requests for pid in r.paper_ids) == sorted(p.id for p in papers)
+    for r in requests:
+        results = r.schema["properties"]["results"]
+        verdict = results["items"]["properties"]
+        assert verdict["id"]["enum"] == r.paper_ids and results["minItems"] == results["maxItems"] == len(r.paper_ids)
+        assert verdict["topic"]["enum"] == [*TOPIC_NAMES, "none"]
+        assert list(verdict) == ["id", "reason", "topic", "relevance", "novelty"], "the reason before the scores"
+        assert "description" not in results["items"], "no docstring of ours in the request"
+
+
 def test_the_screening_prompt_states_the_configured_thresholds(tmp_path):
     papers = make_papers(2)
     with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, topic=TOPIC)}) as srv:
