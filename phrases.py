@@ -289,10 +289,22 @@ def _keeps_case(written: str) -> bool:
     return any(_word_keeps_case(w) for w in written.split())
 
 
+@functools.cache
+def eponyms() -> frozenset[str]:
+    """Words from a person's name (data/eponyms.txt): "Gaussian", "Markov"; capitalised wherever they stand."""
+    text = resources.files("brief").joinpath("data/eponyms.txt").read_text(encoding="utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
 def term_case(written: str) -> str:
-    """A phrase as a term in running text: "KV Cache" → "KV cache", "Cross-Lingual ASR" → "cross-lingual ASR"."""
-    return " ".join("-".join(part if _word_keeps_case(part) else part.lower() for part in w.split("-"))
-                    for w in written.split())
+    """A phrase as a term in running text: "KV Cache" → "KV cache", "Cross-Lingual ASR" → "cross-lingual ASR",
+    "3D gaussian" → "3D Gaussian"."""
+    def case(part: str) -> str:
+        if _word_keeps_case(part):
+            return part
+        return part.capitalize() if part.lower() in eponyms() else part.lower()
+
+    return " ".join("-".join(case(part) for part in w.split("-")) for w in written.split())
 
 
 @functools.lru_cache(maxsize=16384)
