@@ -120,6 +120,15 @@ def print_report(results: list[dict], args) -> dict:
         ("tokens per fetched paper ≤ 1/10 of the all-LLM screen",
          f"{per_paper['c16']:.1f} / {base:.1f} = {per_paper['c16'] / base:.3f} (whole run vs its screening)",
          per_paper["c16"] / base <= 0.1),
+        # issue 19 (speed) and issue 15 (screening), as they were filed
+        ("local work ≤ 15 s (issue 19)", f"{overhead:.1f} s", overhead <= 15),
+        ("model-time speedup ≥ 12x at concurrency 16 (issue 19)", f"{llm_speedup:.1f}x", llm_speedup >= 12),
+        ("tokens per fetched paper ≤ 1/8 of the all-LLM batch-of-5 screen (issue 15)",
+         f"{per_paper['c16'] / base:.3f} (whole run; screening alone {screen_per_paper['c16'] / base:.3f})",
+         per_paper["c16"] / base <= 0.125),
+        ("stage 1 sends ≤ 25% of the week with true recall ≥ 0.95 (issue 15)",
+         f"{c16['sent'] / fetched:.1%} sent, recall {c16['stage1_recall']:.3f}",
+         c16["sent"] / fetched <= 0.25 and c16["stage1_recall"] >= 0.95),
     ]
     print("\ntargets:")
     for name, figure, met in targets:
