@@ -100,3 +100,10 @@ def shared_terms(a: str, b: str, background: tuple[Counter, int] | None = None, 
 def counted(n: int, noun: str, plural: str = "") -> str:
     """'1 paper', '3 papers', '1 sub-theme': a count read in a sentence or a label."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def grouped(total: str, group: str, sizes: list[tuple[str, int]]) -> str:
+    """'12 papers in 3 themes; the largest is “X” (5 papers)': `sizes` (name, papers), largest first; one group
+    has no largest."""
+    largest = f"; the largest is “{sizes[0][0]}” ({counted(sizes[0][1], 'paper')})" if len(sizes) > 1 else ""
+    return f"{total} in {counted(len(sizes), group)}{largest}"

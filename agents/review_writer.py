@@ -33,7 +33,7 @@ from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, unstated
 from brief.ids import citations, cite_key
 from brief.prompts import load as load_prompt
-from brief.text import counted, shared_terms
+from brief.text import counted, grouped, shared_terms
 from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
@@ -320,8 +320,8 @@ def offline_overview(theme: str, themes: list[ThemeBrief], coverage: str, lead: 
     if not themes:
         return f"“{_flat(theme)}”: no paper in memory{' or the fresh search' if 'fresh' in coverage else ''} matched the theme ({coverage})."
     n = sum(len(t.paper_ids) for t in themes)
-    largest = f"; the largest is “{themes[0].name}” ({counted(len(themes[0].paper_ids), 'paper')})" if len(themes) > 1 else ""
-    text = f"“{_flat(theme)}”: {counted(n, 'paper')} in {counted(len(themes), 'sub-theme')}{largest}. Coverage: {coverage}."
+    sizes = [(t.name, len(t.paper_ids)) for t in themes]
+    text = f"“{_flat(theme)}”: {grouped(counted(n, 'paper'), 'sub-theme', sizes)}. Coverage: {coverage}."
     if lead is not None:
         sim = f", similarity {lead_similarity:.2f}" if lead_similarity is not None else ""
         text += f" Closest to the theme: [{cite_key(lead.id)}] “{_flat(lead.title)}”{sim}."

@@ -157,6 +157,7 @@ class BatchScreener:
         self.values = {"accept": accept_relevance, **first_look_bars(accept_relevance), **values}
         self.criteria_key = criteria_key
         self.topics = topics
+        self._enums = {"topic": [*topics, "none"]} if topics else {}  # narrow every batch's schema (one_verdict_each)
         self.accept_relevance = accept_relevance
         self.prompt = load_prompt("screen")
         self.stats = BatchStats()
@@ -291,8 +292,8 @@ class BatchScreener:
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
-            wire = one_verdict_each(ScreenBatch, [p.id for p in batch], **({"topic": [*self.topics, "none"]} if self.topics else {}))
-            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key, wire=wire,
+            return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key,
+                                wire=one_verdict_each(ScreenBatch, [p.id for p in batch], **self._enums),
                                 validate=lambda answer: _names_a_paper(answer, batch))
         except BudgetExceeded as exc:
             self._stopped = f"{exc}: not sent"

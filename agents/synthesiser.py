@@ -28,7 +28,7 @@ from brief.numeric import kmeans, silhouette_cosine
 from brief.models import CitationRepair, Decision, EarlierPaper, Link, Paper, Review, ThemeBrief, Trend
 from brief.ids import citations, cite_key
 from brief.phrases import text_frequencies
-from brief.text import counted
+from brief.text import counted, grouped
 
 log = logging.getLogger(__name__)
 
@@ -296,9 +296,8 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
         return f"{week}: no accepted papers."
     n_papers = sum(len(t.paper_ids) for t in themes)
     n_linked = sum(len(t.paper_ids) - len(t.new_ids) for t in themes)
-    largest = f"; the largest is “{themes[0].name}” ({counted(len(themes[0].paper_ids), 'paper')})" if len(themes) > 1 else ""
     linked = f"{counted(n_linked, 'paper')} {'links' if n_linked == 1 else 'link'} to work seen in earlier weeks"
-    text = f"{week}: {counted(n_papers, 'accepted paper')} in {counted(len(themes), 'theme')}{largest}. {linked}."
+    text = f"{week}: {grouped(counted(n_papers, 'accepted paper'), 'theme', [(t.name, len(t.paper_ids)) for t in themes])}. {linked}."
     # a topic's assorted rest shares no phrase: its "trend" is its topic's volume, not a subject on the rise
     moving = [f"“{t.name}” ({t.trend.direction})" for t in themes
               if t.terms and t.trend and t.trend.direction in ("growing", "new")]
