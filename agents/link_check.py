@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field, field_validator
 
 from brief.agents.llm import LLMError, paper_block
-from brief.agents.llm_protocol import one_verdict_each
+from brief.agents.llm_protocol import norm_id, one_verdict_each, verdicts_problem
 from brief.agents.review_pool import paper_of
-from brief.agents.screen_llm import norm_id
 from brief.models import Link, Paper
 from brief.prompts import load as load_prompt
 from brief.protocols import LLM
@@ -69,22 +68,6 @@ class TieVerdict(BaseModel):
 
 class LinkCheck(BaseModel):
     results: list[TieVerdict]
-
-
-def answer_problem(answer: LinkCheck, ids: list[str], complete: bool = True) -> str | None:
-    """What makes an answer unusable: a verdict for an id not asked about, two for one id, an empty reason, no
-    verdict at all, or (when `complete`) an id left out."""
-    asked = {norm_id(i) for i in ids}
-    answered = [norm_id(v.id) for v in answer.results]
-    if stray := [i for i in answered if i not in asked]:
-        return f"verdicts for ids not asked about: {', '.join(stray[:3])}"
-    if twice := sorted({i for i in answered if answered.count(i) > 1}):
-        return f"two verdicts for {', '.join(twice[:3])}"
-    if (missing := asked - set(answered)) and (complete or not answered):
-        return f"no verdict for {', '.join(sorted(missing)[:3])}"
-    if any(not v.reason.strip() for v in answer.results):
-        return "a verdict without its reason"
-    return None
 
 
 class CheckResult(BaseModel):
@@ -148,7 +131,7 @@ class LinkChecker:
         try:
             answer = self.llm.ask(LinkCheck, self.prompt, values, stage="link", key=key,
                                   wire=one_verdict_each(LinkCheck, ids, tie=list(TIES)),
-                                  validate=lambda a: answer_problem(a, ids, complete))
+                                  validate=lambda a: verdicts_problem(a, ids, complete))
         except LLMError as exc:
             log.warning("link check of %s failed (%s): %d link(s) stay unchecked", paper.id, exc, len(ids))
             return {}

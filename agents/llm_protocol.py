@@ -57,6 +57,34 @@ def one_verdict_each(schema: type[BaseModel], ids: list[str], **enums: list[str]
     return fn
 
 
+_ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:abs|pdf)/)?(?:arxiv\s*:\s*)?", re.IGNORECASE)
+
+
+def norm_id(answer: str) -> str:
+    """An id as models write it, reduced to the bare form: `arXiv:2606.01234v2`, a URL, spaces → `2606.01234`."""
+    text = "".join(str(answer).split()).strip("\"'[]()<>.,;")
+    text = _ID_NOISE.sub("", text)
+    text = re.sub(r"\.pdf$", "", text, flags=re.IGNORECASE)
+    return re.sub(r"v\d+$", "", text).lower()
+
+
+def verdicts_problem(answer: Any, ids: list[str], complete: bool = True) -> str | None:
+    """What makes an answer of one verdict per id (`answer.results`, each with an `id` and a `reason`) unusable:
+    a verdict for an id not asked about, two for one id, an empty reason, no verdict at all, or (when `complete`)
+    an id left out."""
+    asked = {norm_id(i) for i in ids}
+    answered = [norm_id(v.id) for v in answer.results]
+    if stray := [i for i in answered if i not in asked]:
+        return f"verdicts for ids not asked about: {', '.join(stray[:3])}"
+    if twice := sorted({i for i in answered if answered.count(i) > 1}):
+        return f"two verdicts for {', '.join(twice[:3])}"
+    if (missing := asked - set(answered)) and (complete or not answered):
+        return f"no verdict for {', '.join(sorted(missing)[:3])}"
+    if any(not v.reason.strip() for v in answer.results):
+        return "a verdict without its reason"
+    return None
+
+
 def bind_kwargs(method: str, schema: type[BaseModel], wire: dict | None = None) -> dict[str, Any]:
     """The request fields (beyond messages) that ask for `schema` by `method`; `wire`: the function schema
     ({"name", "description", "parameters"}) to send instead of `schema`'s own (a narrower one, e.g. one batch's ids)."""

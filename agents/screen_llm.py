@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 
 from brief.agents.llm import BudgetExceeded, LLMError, paper_block
-from brief.agents.llm_protocol import one_verdict_each
+from brief.agents.llm_protocol import norm_id, one_verdict_each
 from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
 from brief.models import Paper
@@ -75,7 +75,6 @@ class BatchStats(BaseModel):
     cached: int = 0
 
 
-_ID_NOISE = re.compile(r"^(?:https?://)?(?:www\.)?(?:export\.)?(?:arxiv\.org/(?:abs|pdf)/)?(?:arxiv\s*:\s*)?", re.IGNORECASE)
 _INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
@@ -83,14 +82,6 @@ NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 def _block_key(paper: Paper) -> tuple[str, bool]:
     return paper.id, paper.abstract.endswith(BRIEF_MARK)
-
-
-def norm_id(answer: str) -> str:
-    """An id as models write it, reduced to the bare form: `arXiv:2606.01234v2`, a URL, spaces → `2606.01234`."""
-    text = "".join(str(answer).split()).strip("\"'[]()<>.,;")
-    text = _ID_NOISE.sub("", text)
-    text = re.sub(r"\.pdf$", "", text, flags=re.IGNORECASE)
-    return re.sub(r"v\d+$", "", text).lower()
 
 
 def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:

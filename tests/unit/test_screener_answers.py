@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from brief.agents.screen_llm import match_ids, match_topic, norm_id
+from brief.agents.llm_protocol import norm_id
+from brief.agents.screen_llm import match_ids, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
 from brief.config import ScreeningConfig
