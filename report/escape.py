@@ -13,7 +13,9 @@ import re
 from urllib.parse import quote
 
 _WEB_URL = re.compile(r"https?://[^\s\"'<>\\`\x00-\x1f\x7f]+", re.IGNORECASE)
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#|!~>])")
+# Parentheses need no escape: a link or an image needs `](`, and brackets are escaped (so raw Markdown reads
+# "(exit 3)", not "\(exit 3\)")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|!~>])")
 # what a Markdown link target keeps as is: RFC 3986's characters minus the ones Markdown reads ()[]<>'" and space
 _MD_TARGET_SAFE = "/:?#@!$&*+,;=%~._-"
 _XML_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

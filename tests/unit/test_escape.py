@@ -84,4 +84,4 @@ def test_only_http_urls_become_links():
         assert web_url(url) == "", url
         assert "](" not in md_link("x", url), url
     assert web_url("https://arxiv.org/abs/2606.00001") == "https://arxiv.org/abs/2606.00001"
-    assert md_link("a (b)", "https://e.org/x_(y)") == r"[a \(b\)](https://e.org/x_%28y%29)"
+    assert md_link("a (b)", "https://e.org/x_(y)") == "[a (b)](https://e.org/x_%28y%29)"
