@@ -112,7 +112,7 @@ def _evidence(paper: Paper, record: Any, topic: str | None, freq: tuple[Counter[
     elif terms:
         reason = f"both on {', '.join(terms[:2])}"
     else:
-        reason = f"close abstracts (similarity {sim:.2f})"
+        reason = "close abstracts"  # the similarity is shown beside every link
     link = Link(
         id=record.id, title=record.title,
         # an undated import has no week of its own: say it is from the user's library

@@ -15,7 +15,7 @@ from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
-from brief.report.paper_view import authors_shown, link_list, summary_fields, unstated_matches
+from brief.report.paper_view import authors_shown, link_list, link_why, summary_fields, unstated_matches
 from brief.report.topics import topic_table_html
 from brief.text import counted
 
@@ -157,7 +157,7 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
     fields = summary_html(p.summary)
     links = "".join(
         f'<div class="link">↩ earlier: {linker.anchor(cite_key(link.id))} {esc(link.title)} ({esc(link.week)}, '
-        f"similarity {link.similarity:.2f}" + ("; cross-field" if link.cross_field else "") + ")</div>"
+        f"similarity {link.similarity:.2f}" + "".join(f"; {esc(w)}" for w in link_why(link)) + ")</div>"
         for link in p.links
     )
     extra = unstated_matches(p.reason, p.matched)

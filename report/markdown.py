@@ -11,7 +11,7 @@ from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
-from brief.report.paper_view import authors_shown, link_list, summary_fields, unstated_matches
+from brief.report.paper_view import authors_shown, link_list, link_why, summary_fields, unstated_matches
 from brief.report.topics import topic_table_md
 from brief.text import counted
 
@@ -137,14 +137,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
     lines += summary_md(p.summary)
     lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
     for link in p.links:
-        why = [md(link.reason)] if link.reason else []
-        # the reason often names them already ("both on dexterous robotics"): say each once
-        if authors := [a for a in link.shared_authors if a not in (link.reason or "")]:
-            why.append("shared authors: " + md(", ".join(authors)))
-        if terms := [t for t in link.shared_terms if t not in (link.reason or "")]:
-            why.append("shared: " + md(", ".join(terms)))
-        if link.cross_field:
-            why.append("cross-field")
+        why = [md(w) for w in link_why(link)]
         lines.append(f"  - ↩ earlier: **{md(link.title)}** {cite_link(cite_key(link.id))}"
                      f" ({md(link.week)}, similarity {link.similarity:.2f}{'; ' + '; '.join(why) if why else ''})")
     return lines

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from brief.models import Paper, Score, Summary, ThemeBrief, unstated
+from brief.models import Link, Paper, Score, Summary, ThemeBrief, unstated
 from brief.report.latex import latex_to_text
 from brief.sources.urls import ResourceLink, resource_links
 
@@ -110,3 +110,17 @@ def link_list(abs_url: str | None, pdf_url: str | None, resources: list[Resource
     order = {"code": 0, "data": 1, "model": 2, "project": 3}
     out = [("abs", abs_url), ("PDF", pdf_url), *((r.kind, r.url) for r in sorted(resources, key=lambda r: order[r.kind]))]
     return [(label, url) for label, url in out if url and web_url(url)]
+
+
+def link_why(link: Link) -> list[str]:
+    """Why a link was made, strongest evidence first, each thing said once (the reason often names the shared
+    authors or terms already: "both on dexterous robotics"); plain text, for every format to escape its own way."""
+    reason = link.reason or ""
+    why = [reason] if reason else []
+    if authors := [a for a in link.shared_authors if a not in reason]:
+        why.append("shared authors: " + ", ".join(authors))
+    if terms := [t for t in link.shared_terms if t not in reason]:
+        why.append("shared: " + ", ".join(terms))
+    if link.cross_field:
+        why.append("cross-field")
+    return why

@@ -92,6 +92,24 @@ def test_markdown_escapes_and_links(briefing):
     assert "growing (W21 1 · W22 2 · W23 3 · W24 9 nearby papers)" in text, "weeks without data are left out"
 
 
+def test_markdown_and_html_say_why_each_link_was_made_each_thing_once(settings):
+    state = make_state(settings.out_dir)
+    (link,) = state.links["2606.00001"]
+    reasons = {"same method: both fine-tune <b>GraspNet</b>": "shared: grasping",  # a model's reason (escaped)
+               "both on grasping": None}  # the offline reason names the shared term: not said twice
+    for reason, shared in reasons.items():
+        state.links["2606.00001"] = [link.model_copy(update={"reason": reason, "cross_field": True})]
+        b = build_briefing(state, settings, "gpt-test")
+        text, page = render(b, "md"), render(b, "html")
+        line = next(x for x in text.splitlines() if "↩ earlier" in x)
+        div = page.split('<div class="link">')[1].split("</div>")[0] + "</div>"
+        assert "similarity 0.71; " + reason.replace("<b>", "&lt;b&gt;").replace("</b>", "&lt;/b&gt;") in line
+        assert "similarity 0.71; " + reason.replace("<", "&lt;").replace(">", "&gt;") in div
+        for shown in (line, div):
+            assert shown.count("grasping") == 1 and shown.endswith(("cross-field)", "cross-field)</div>"))
+            assert (shared in shown) if shared else "shared:" not in shown
+
+
 def test_json_lists_citations_per_section(briefing):
     assert briefing.citations[0].section == "overview" and briefing.citations[0].citations == ["arXiv:2606.00002"]
     assert briefing.citations[1].citations == ["arXiv:2606.00001", "arXiv:2605.00009", "doi:10.1000/x_y"]
