@@ -83,13 +83,17 @@ _NOUNS_ENDING_LIKE_ADJECTIVES = frozenset("""retrieval signal interval proposal 
 
 
 _PLAIN_ADJECTIVES = frozenset("slow fast hard soft easy rigid dense sparse deep wide narrow strong weak".split())
+# adjectives made from a name: they modify the next word ("3D Gaussian splatting", "Bayesian optimisation"), so a
+# name ending on one says "3D Gaussian" what. (Hessian, Jacobian, Laplacian, Hamiltonian are nouns as often.)
+_EPONYM_ADJECTIVES = frozenset("bayesian cartesian euclidean gaussian hebbian markovian newtonian riemannian".split())
 
 
 @functools.lru_cache(maxsize=65536)
 def adjective_like(word: str) -> bool:
     """Ends as an adjective or participle does ("robotic", "visual", "adaptive", "organized"): no name ends on it."""
     low = word.lower().rsplit("-", 1)[-1]
-    return (low.endswith(_ADJECTIVE_ENDINGS) or low in _ADJECTIVE_MODIFIERS or low in _PLAIN_ADJECTIVES or (low.endswith(("ic", "al")) and low not in _NOUNS_ENDING_LIKE_ADJECTIVES)
+    return (low.endswith(_ADJECTIVE_ENDINGS) or low in _ADJECTIVE_MODIFIERS or low in _PLAIN_ADJECTIVES
+            or low in _EPONYM_ADJECTIVES or (low.endswith(("ic", "al")) and low not in _NOUNS_ENDING_LIKE_ADJECTIVES)
             or (low.endswith("ed") and len(low) >= 6))  # "subfields organized": a participle
 
 

@@ -101,6 +101,18 @@ def test_a_theme_name_never_opens_on_a_verb_nor_ends_on_an_adjective():
     assert "Tactile Sensing" in names[0] or "Robotic Manipulation" in names[0], names
 
 
+def test_a_theme_name_never_ends_on_an_adjective_made_from_a_name():
+    # the demo's "3D Gaussian" (3D Gaussian what?): four papers on 3D Gaussian splatting and one on ray tracing them
+    names = _named([
+        "ManiSplat: Trajectories via Decoupled 3D Gaussian Splatting. We reconstruct scenes with 3D Gaussian splatting.",
+        "GaussTrace: Provenance of 3D Gaussian Splatting Models. Edited 3D Gaussian splatting models are traced.",
+        "Relightable 3D Gaussian Splatting for Robots. We relight 3D Gaussian splatting scenes for robot policies.",
+        "TRON: Neural Rendering for 3D Gaussian Reconstructions. We trace rays through 3D Gaussian primitives.",
+    ], topic="3D scene understanding")
+    assert names[0] == "3D Gaussian Splatting", names
+    assert not any(n.endswith(("Gaussian", "Bayesian")) for n in names), names
+
+
 def test_papers_that_share_no_phrase_are_named_as_their_topics_rest_not_by_one_title():
     names = _named([
         "Quadruped Parkour over Gaps. A quadruped jumps gaps with a learned controller.",
