@@ -347,7 +347,7 @@ def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, 
     for key, written in ranked:
         if word_stems(key) <= used:
             continue
-        out.append(written if _keeps_case(written) else written.lower())
+        out.append(term_case(written))
         used |= word_stems(key)
         if len(out) == k:
             break

@@ -57,6 +57,8 @@ def test_terms_keep_acronyms_and_3d_as_written():
     a = "Kitchen scenes in 3D Gaussian splatting for robot planners."
     b = "Relighting 3D Gaussian splatting with ray tracing."
     assert shared_phrases(a, b, text_frequencies(WEEK + [a, b]))[0] == "3D Gaussian splatting"
+    a, b = "Self-Evolving LLM Agents with a KV Cache of gaussians.", "Self-evolving LLM agents: a KV cache of Gaussians."
+    assert shared_phrases(a, b, text_frequencies(WEEK + [a, b])) == ["self-evolving LLM agents", "KV cache", "Gaussians"]
     assert term_case("KV Cache") == "KV cache" and term_case("3D Gaussian") == "3D Gaussian"
     assert term_case("gaussian splatting") == "Gaussian splatting" and term_case("Markov-Chain Sampling") == "Markov-chain sampling"
     assert term_case("Dexterous Manipulation") == "dexterous manipulation"
