@@ -15,7 +15,7 @@ from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
-from brief.report.paper_view import authors_shown, link_list, link_why, summary_fields, unstated_matches
+from brief.report.paper_view import authors_shown, link_list, link_why, new_ground, summary_fields, unstated_matches
 from brief.report.topics import topic_table_html
 from brief.text import counted
 
@@ -178,8 +178,8 @@ def _theme(i: int, t: ThemeBrief, b: Briefing, linker: Linker) -> str:
     if t.earlier:
         facts.append("<h4>Builds on earlier weeks</h4><ul>" + "".join(_earlier(e, linker) for e in t.earlier[:8]) + "</ul>")
     n_new = len(t.new_ids)
-    facts.append(f'<p class="meta">{"New ground: " if n_new else ""}{n_new} of {len(t.paper_ids)} papers have nothing '
-                 f"close in memory{'.' if n_new != len(t.paper_ids) else ' — the whole theme is new to you.'}</p>")
+    facts.append(f'<p class="meta">{"New ground: " if n_new else ""}{new_ground(n_new, len(t.paper_ids))}'
+                 f"{'.' if n_new != len(t.paper_ids) else ' — the whole theme is new to you.'}</p>")
     if t.bridges:
         facts.append("<h4>Cross-field bridges</h4>" + "".join(_bridge(x, linker) for x in t.bridges))
     return (

@@ -11,7 +11,7 @@ from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
-from brief.report.paper_view import authors_shown, link_list, link_why, summary_fields, unstated_matches
+from brief.report.paper_view import authors_shown, link_list, link_why, new_ground, summary_fields, unstated_matches
 from brief.report.topics import topic_table_md
 from brief.text import counted
 
@@ -156,7 +156,7 @@ def _theme(i: int, t: ThemeBrief, b: Briefing) -> list[str]:
             tie = f"similarity {e.similarity:.2f}" if e.linked_from else "cited from memory"
             lines.append(f"- {md(e.title)} {cite_link(cite_key(e.id))} (first seen {md(e.week)}; {tie}){report}")
         lines.append("")
-    lines += [f"*New ground:* {len(t.new_ids)} of {len(t.paper_ids)} papers have nothing close in memory.", ""]
+    lines += [f"*New ground:* {new_ground(len(t.new_ids), len(t.paper_ids))}.", ""]
     if t.bridges:
         lines.append("**Cross-field bridges:**")
         lines += [_bridge_line(x) for x in t.bridges]

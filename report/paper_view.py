@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from brief.models import Link, Paper, Score, Summary, ThemeBrief, unstated
 from brief.report.latex import latex_to_text
 from brief.sources.urls import ResourceLink, resource_links
+from brief.text import counted
 
 ANNOUNCE_LABELS = {"new": "new", "cross": "cross-list", "replace": "replacement", "replace-cross": "replacement (cross-list)"}
 AUTHORS_SHOWN = 4
@@ -124,3 +125,8 @@ def link_why(link: Link) -> list[str]:
     if link.cross_field:
         why.append("cross-field")
     return why
+
+
+def new_ground(new: int, total: int) -> str:
+    """"1 of 3 papers has nothing close in memory": the verb agrees with the papers counted."""
+    return f"{new} of {counted(total, 'paper')} {'has' if new == 1 else 'have'} nothing close in memory"

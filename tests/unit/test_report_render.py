@@ -90,6 +90,15 @@ def test_markdown_escapes_and_links(briefing):
     assert "(2026-W23.html#2605.00009)" in text
     assert "## Cross-field" in text and "## Themes at a glance" in text and "| synthesise |" in text
     assert "growing (W21 1 · W22 2 · W23 3 · W24 9 nearby papers)" in text, "weeks without data are left out"
+    assert "*New ground:* 2 of 3 papers have nothing close in memory." in text
+
+
+def test_new_ground_counts_agree_with_their_verb():
+    from brief.report.paper_view import new_ground
+
+    assert new_ground(1, 3) == "1 of 3 papers has nothing close in memory"
+    assert new_ground(1, 1) == "1 of 1 paper has nothing close in memory"
+    assert new_ground(0, 2) == "0 of 2 papers have nothing close in memory"
 
 
 def test_markdown_and_html_say_why_each_link_was_made_each_thing_once(settings):
