@@ -98,7 +98,7 @@ def adjective_like(word: str) -> bool:
 
 
 @functools.lru_cache(maxsize=65536)
-def _technical(word: str) -> bool:
+def technical(word: str) -> bool:
     """A single word that names something on its own: an acronym (VLA, SLAM) or a hyphenated noun compound."""
     first, head = word.split("-", 1)[0].lower(), word.rsplit("-", 1)[-1].lower()
     # an adjectival compound modifies a noun, acronym or not: "LLM-based", "closed-source", "retrieval-augmented"
@@ -112,7 +112,7 @@ def _technical(word: str) -> bool:
 def single_word_ok(word: str) -> bool:
     """A single word that can stand as a shared term: a technical word, or a content word that is no
     adjective, participle or verb form by its ending ("incorporating", "commanded", "underexplored")."""
-    if _technical(word):
+    if technical(word):
         return True
     low = word.lower()
     return (_content(word) and "-" not in low and len(low) >= 4 and not adjective_like(low)
@@ -144,7 +144,7 @@ def phrases(text: str, max_words: int = 4) -> dict[Phrase, str]:
         for n in range(1, max_words + 1):
             for i in range(len(run) - n + 1):
                 if n == 1:
-                    if not _technical(run[i]):
+                    if not technical(run[i]):
                         continue
                 elif adjective_like(run[i + n - 1]) or len(set(stems[i:i + n])) < n:
                     continue

@@ -23,7 +23,7 @@ from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, The
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
 from brief.phrases import (abbreviates, initials, mentions, phrase_frequencies, restates, shared_phrases, strip_latex,
-                           supported_phrases, term_case, uses)
+                           supported_phrases, technical, term_case, uses)
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],
@@ -233,7 +233,8 @@ def _field_gap(a: str, b: str) -> str | None:
 
 def bridges(theme: Theme, by_id: dict[str, Paper], vectors: dict[str, np.ndarray], earlier: list[EarlierPaper],
             background, limit: int = 3) -> list[Bridge]:
-    """The theme's strongest cross-field pairs that share terms; archive gaps rank above category gaps.
+    """The theme's strongest cross-field pairs that share a phrase or a technical term (a single common word ties
+    nothing: "swarms", "exchange"); archive gaps rank above category gaps.
 
     Candidates: pairs of this week's members, and members with the earlier papers they link to. A paper
     appears in at most two bridges, so one hub does not fill the list.
@@ -260,7 +261,7 @@ def bridges(theme: Theme, by_id: dict[str, Paper], vectors: dict[str, np.ndarray
         if uses.get(a.id, 0) >= 2 or uses.get(b_id, 0) >= 2:
             continue
         terms = shared_phrases(a.text_for_embedding(), b_text, background, k=3)
-        if not terms:
+        if not any(" " in t or technical(t) for t in terms):  # "swarms", "exchange": a word, not a method or problem
             continue
         chosen.append(Bridge(a_id=a.id, a_title=a.title, a_category=a.primary_category, b_id=b_id, b_title=b_title,
                              b_category=b_cat, b_week=b_week, shared_terms=terms, similarity=round(sim, 4), across=gap))

@@ -118,3 +118,26 @@ def test_a_theme_of_two_papers_has_no_trend(tmp_path):
     large_trend, pair_trend = trends([large, pair], members, "2026-W24", 2, memory.weekly_counts_near)
     assert pair_trend is None
     assert large_trend.counts == [0, 3, 4] and large_trend.totals == [0, 36, 6]
+
+
+def test_a_bridge_needs_a_shared_phrase_or_technical_term_not_a_common_word():
+    from brief.agents.theme_analysis import bridges
+    from brief.models import Theme
+    from brief.phrases import text_frequencies
+
+    papers = [  # two cross-field pairs: one shares only words ("swarms", "until"), the other a method's name
+        Paper(id="2606.00001", title="Swarms of agents", categories=["cs.AI"],
+              abstract="Language agents form swarms that negotiate until consensus."),
+        Paper(id="2606.00002", title="Drone swarms", categories=["cs.RO"],
+              abstract="Quadrotor swarms hover until the battery runs low."),
+        Paper(id="2606.00003", title="Diffusion policy for grasping", categories=["cs.LG"],
+              abstract="A diffusion policy learns dexterous grasping from demonstrations."),
+        Paper(id="2606.00004", title="Dexterous grasping with a diffusion policy", categories=["cs.RO"],
+              abstract="We deploy a diffusion policy for dexterous grasping on a real hand."),
+    ]
+    vectors = {p.id: unit(np.ones(4)) for p in papers}
+    background = text_frequencies([p.text_for_embedding() for p in papers]
+                                  + [f"Galaxy rotation curves, sample {i}." for i in range(40)])
+    found = bridges(Theme(name="t", paper_ids=[p.id for p in papers]), {p.id: p for p in papers}, vectors, [], background)
+    assert {frozenset((b.a_id, b.b_id)) for b in found} == {frozenset(("2606.00003", "2606.00004"))}, found
+    assert "diffusion policy" in found[0].shared_terms or "dexterous grasping" in found[0].shared_terms
