@@ -305,5 +305,5 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
         text += f" On the rise: {', '.join(moving[:3])}."
     n_bridges = sum(len(t.bridges) for t in themes)
     if n_bridges:
-        text += f" {n_bridges} cross-field bridges, e.g. within “{next(t.name for t in themes if t.bridges)}”."
+        text += f" {counted(n_bridges, 'cross-field bridge')}, e.g. within “{next(t.name for t in themes if t.bridges)}”."
     return text

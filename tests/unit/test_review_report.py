@@ -5,7 +5,7 @@ import re
 from brief.agents.review_writer import offline_overview as review_overview
 from brief.agents.synthesiser import offline_overview as weekly_overview
 from brief.graphs.review_state import ReviewRequest, ReviewState
-from brief.models import Claim, Decision, Findings, Paper, QueryPlan, Review, Summary, ThemeBrief
+from brief.models import Bridge, Claim, Decision, Findings, Paper, QueryPlan, Review, Summary, ThemeBrief
 from brief.report.review import build_review, render_review_markdown
 from brief.report.review_html import render_review_html
 
@@ -47,3 +47,7 @@ def test_counts_of_one_read_in_the_singular():
     assert "3 papers in 2 sub-themes; the largest is “Tactile Sensing” (2 papers)" in review_overview("t", two, "", None, None)
     week = weekly_overview("2026-W24", [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id], new_ids=[])])
     assert week.startswith("2026-W24: 1 accepted paper in 1 theme. 1 paper links to work seen in earlier weeks."), week
+    bridge = Bridge(a_id="a", a_title="A", a_category="cs.RO", b_id="b", b_title="B", b_category="cs.CV",
+                    shared_terms=["3D Gaussian splatting"], similarity=0.6, across="categories")
+    week = weekly_overview("2026-W24", [ThemeBrief(name="Splats", paper_ids=["a", "b"], bridges=[bridge])])
+    assert week.endswith(" 1 cross-field bridge, e.g. within “Splats”."), week
