@@ -103,7 +103,8 @@ def counted(n: int, noun: str, plural: str = "") -> str:
 
 
 def grouped(total: str, group: str, sizes: list[tuple[str, int]]) -> str:
-    """'12 papers in 3 themes; the largest is “X” (5 papers)': `sizes` (name, papers), largest first; one group
-    has no largest."""
-    largest = f"; the largest is “{sizes[0][0]}” ({counted(sizes[0][1], 'paper')})" if len(sizes) > 1 else ""
+    """'12 papers in 3 themes; the largest is “X” (5 papers)': `sizes` (name, papers) in any order (a briefing lists
+    its named themes before a topic's assorted rest, which may be larger); one group has no largest."""
+    name, size = max(sizes, key=lambda s: s[1]) if sizes else ("", 0)
+    largest = f"; the largest is “{name}” ({counted(size, 'paper')})" if len(sizes) > 1 else ""
     return f"{total} in {counted(len(sizes), group)}{largest}"

@@ -45,6 +45,8 @@ def test_counts_of_one_read_in_the_singular():
     assert text.startswith("“dexterous manipulation”: 1 paper in 1 sub-theme. Coverage"), text
     two = [ThemeBrief(name="Tactile Sensing", paper_ids=["a", "b"]), ThemeBrief(name="Blind Grasping", paper_ids=["c"])]
     assert "3 papers in 2 sub-themes; the largest is “Tactile Sensing” (2 papers)" in review_overview("t", two, "", None, None)
+    later = [ThemeBrief(name="Blind Grasping", paper_ids=["c"]), ThemeBrief(name="Grasping: assorted", paper_ids=["d", "e"])]
+    assert "the largest is “Grasping: assorted” (2 papers)" in weekly_overview("2026-W24", later), "the largest, not the first"
     week = weekly_overview("2026-W24", [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id], new_ids=[])])
     assert week.startswith("2026-W24: 1 accepted paper in 1 theme. 1 paper links to work seen in earlier weeks."), week
     bridge = Bridge(a_id="a", a_title="A", a_category="cs.RO", b_id="b", b_title="B", b_category="cs.CV",
