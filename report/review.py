@@ -246,7 +246,8 @@ def render_review_markdown(r: ReviewReport) -> str:
         span = [r.paper[pid].first_seen for pid in t.paper_ids if pid in r.paper and r.paper[pid].first_seen]
         lines += ["", f"### {i}. {md(t.name)}", "",
                   f"*{counted(len(t.paper_ids), 'paper')} · {md(', '.join(t.categories))}"
-                  + (f" · first seen {min(span)} to {max(span)}" if span else "") + "*", "", md_prose(t.prose), ""]
+                  + (f" · first seen {min(span)}" + (f" to {max(span)}" if max(span) != min(span) else "") if span else "")
+                  + "*", "", md_prose(t.prose), ""]
         lines += [f"- {md(r.paper[pid].title)} {cite_link(cite_key(pid))} ({md(when(r.paper[pid]))}; similarity "
                   f"{r.paper[pid].similarity:.2f})" for pid in t.paper_ids if pid in r.paper]
     lines += ["", "## Key papers"]

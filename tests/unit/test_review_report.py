@@ -21,15 +21,16 @@ def test_the_review_report_resolves_latex_like_the_briefing(settings):
         request=ReviewRequest(theme="VLA reasoning"), plan=QueryPlan(theme="VLA reasoning", description="VLA reasoning", queries=["VLA reasoning"]), papers=[paper],
         decisions={paper.id: Decision(paper_id=paper.id, accepted=True, stage="offline", relevance=8, novelty=0, reason="r")},
         reviews={paper.id: Review(paper_id=paper.id, confirmed=True, reason="ok", summary=summary)},
-        similarity={paper.id: 0.7},
-        themes=[ThemeBrief(name="Reasoning", paper_ids=[paper.id],
+        similarity={paper.id: 0.7}, first_seen={paper.id: "2026-W24"},
+        themes=[ThemeBrief(name="Reasoning", paper_ids=[paper.id], categories=["cs.RO"],
                            prose=r"Led by [arXiv:2606.17937]: We propose \textbf{ThinkingVLA}.")],
         overview=r"One paper, \textbf{ThinkingVLA} [arXiv:2606.17937].",
         findings=Findings(open_questions=[Claim(text=r"Whether \emph{inverse} reasoning scales [arXiv:2606.17937].",
                                                 papers=[paper.id])]))
     report = build_review(state, settings, None)
     assert "*1 paper · " in render_review_markdown(report) and "1 papers" not in render_review_markdown(report)
-    assert ">1 paper · <" in render_review_html(report) and "1 papers" not in render_review_html(report)
+    assert "*1 paper · cs.RO · first seen 2026-W24*" in render_review_markdown(report), "one week, not 'W24 to W24'"
+    assert ">1 paper · cs.RO<" in render_review_html(report) and "1 papers" not in render_review_html(report)
     assert report.accepted[0].title == "ThinkingVLA: Reasoning for SO(2) Manipulation"
     assert report.accepted[0].summary.tldr == "We propose ThinkingVLA, a generative policy."
     assert report.citations[0].citations == ["arXiv:2606.17937"] and report.unresolved_citations == []
