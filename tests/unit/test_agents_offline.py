@@ -1,6 +1,7 @@
 """Offline agent logic that needs no embedder: extraction, clustering, citation checks, escaping."""
 
 import numpy as np
+from markdown_it import MarkdownIt
 
 from brief.agents.citations import strip_invalid
 from brief.agents.reviewer import extract_summary
@@ -46,6 +47,8 @@ def test_invalid_citations_are_removed():
 def test_untrusted_text_renders_inert_in_markdown():
     evil = "<script>alert(1)</script> [click](http://evil) **bold**"
     out = md(evil)
-    assert "<script>" not in out and "](http" not in out and "**" not in out
+    rendered = MarkdownIt("commonmark", {"html": True}).render(out)
+    assert "<script>" not in rendered and "<a " not in rendered and "<strong>" not in rendered, rendered
+    assert "[click](http://evil) **bold**" in rendered, "shown as written, inert"
     linked = md_prose("See [arXiv:2606.00001] <b>x</b>")
     assert "(https://arxiv.org/abs/2606.00001)" in linked and "<b>" not in linked
