@@ -104,7 +104,8 @@ def technical(word: str) -> bool:
     # an adjectival compound modifies a noun, acronym or not: "LLM-based", "closed-source", "retrieval-augmented"
     adjectival = "-" in word and (head in _ADJECTIVE_HEADS or head.endswith((*_ADJECTIVE_ENDINGS, "ed"))
                                   or (first.endswith("ed") and len(first) >= 6))
-    if sum(c.isupper() for c in word) >= 2 and len(word) >= 3:
+    # an acronym or CamelCase part ("VLA", "Qwen3-VL-8B", "GPT-4o"), not a title's capitals ("Multi-Agent")
+    if len(word) >= 3 and any(sum(c.isupper() for c in part) >= 2 for part in word.split("-")):
         return not adjectival
     return "-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and not adjectival
 

@@ -180,6 +180,15 @@ def test_adjectival_compounds_never_stand_alone_as_a_name_or_term():
                                                 "LLM-based", "Closed-source", "Zero-Shot", "GPU-efficient"))
     assert all(single_word_ok(w) for w in ("End-effector", "vision-language-action", "Hand-Object", "Sim-to-Real",
                                            "Feed-forward", "VLA", "GPT-4"))
+    # a title's capitals are no acronym: "Multi-Agent" is the modifier "multi-agent"; "Qwen3-VL-8B" has one
+    assert not single_word_ok("Multi-Agent") and not single_word_ok("Cross-Modal")
+    assert all(single_word_ok(w) for w in ("Qwen3-VL-8B", "GPT-4o", "RoboTwin", "SWE-bench"))
+    names = _named([
+        "Multi-Agent Debate for Code Review. Agents argue over code in a multi-agent debate.",
+        "Multi-Agent Orchestration at Scale. An orchestrator routes tasks across a multi-agent system.",
+        "Monitoring Multi-Agent Pipelines. We monitor failures in multi-agent pipelines.",
+    ], topic="Multi-agent LLM systems")
+    assert "Multi-Agent" not in [n.split(" · ")[0] for n in names], names
 
 
 def _week(groups: list[list[str]], topic: str) -> tuple[list, dict, list[str]]:
