@@ -80,8 +80,13 @@ ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the 
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 
+def _first_look(paper: Paper) -> bool:
+    """Whether this copy of the paper carries only its abstract's opening (a first look's)."""
+    return paper.abstract.endswith(BRIEF_MARK)
+
+
 def _block_key(paper: Paper) -> tuple[str, bool]:
-    return paper.id, paper.abstract.endswith(BRIEF_MARK)
+    return paper.id, _first_look(paper)
 
 
 def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
@@ -183,7 +188,7 @@ class BatchScreener:
         out: list[list[Paper]] = []
         used = fixed
         for paper in papers:
-            cost = len(paper_block(paper)) / 4 + ANSWER_TOKENS
+            cost = len(self._block(paper)) / 4 + ANSWER_TOKENS
             if not out or len(out[-1]) >= step or used + cost > window:
                 out.append([])
                 used = fixed
@@ -217,7 +222,7 @@ class BatchScreener:
         return self._blocks.get(_block_key(paper)) or paper_block(paper)
 
     def _paper_key(self, paper: Paper) -> str:
-        brief = "|brief" if paper.abstract.endswith(BRIEF_MARK) else ""
+        brief = "|brief" if _first_look(paper) else ""
         return self.llm.cache_key(self.prompt, f"paper|{paper.id}v{paper.version or 0}|{self.criteria_key}{brief}")
 
     def screen_batch(self, batch: list[Paper], retry: bool) -> tuple[dict[str, PaperVerdict | str], list[list[Paper]]]:
@@ -280,7 +285,7 @@ class BatchScreener:
         if self._stopped:
             return self._stopped
         values = dict(self.values, count=len(batch), papers="\n\n".join(self._block(p) for p in batch))
-        key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if p.abstract.endswith(BRIEF_MARK) else "") for p in batch)
+        key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if _first_look(p) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
             return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key,
