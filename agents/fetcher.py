@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from brief.config import Settings, SourceConfig
 from brief.errors import UserError
 from brief.models import FetchCounts, Paper
+from brief.report.latex import latex_to_text
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
 from brief.sources.window import Window, week_containing
 
@@ -133,6 +134,9 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
             arrived += 1
             if paper.announced is None:
                 paper.announced = paper.published
+            # arXiv's listings and metadata dumps write accents in TeX (`Ren\'e`, `Mu\~noz`): one spelling
+            # lets the watch-list, shared-author links and every report see the same name
+            paper.authors = [latex_to_text(a) for a in paper.authors]
             by_id[paper.id] = merge(by_id[paper.id], paper) if paper.id in by_id else paper
         counts.by_source[source.name] = arrived
         counts.arrived += arrived

@@ -6,8 +6,8 @@ from brief.ids import canonical_arxiv_id
 from brief.sources.window import parse_week
 
 
-def _line(pid, title="A title", summary="An abstract.", cats=("cs.RO",)):
-    return json.dumps({"id": pid, "categories": list(cats), "authors": ["A B"], "title": title, "summary": summary})
+def _line(pid, title="A title", summary="An abstract.", cats=("cs.RO",), authors=("A B",)):
+    return json.dumps({"id": pid, "categories": list(cats), "authors": list(authors), "title": title, "summary": summary})
 
 
 def test_canonical_ids():
@@ -29,6 +29,15 @@ def test_daily_files_dedup_and_take_their_date_from_the_name(tmp_path, settings)
     assert result.counts.duplicates_merged == 1 and result.counts.skipped_records == 1
     assert result.counts.by_day["2026-06-10"] == 0
     assert any("days had no announcements" in n for n in result.notes)
+
+
+def test_author_names_written_in_tex_come_out_as_one_spelling(tmp_path, settings):
+    # arXiv listings write accents in TeX; the watch-list, shared-author links and reports need the name itself
+    tex = ["Ren\\'e D. Oudmaijer", "Johannes J{\\o}rgensen", "Loreto Barcos-Mu\\~noz", 'G\\"ulay G\\"urkan', "A. Plain"]
+    (tmp_path / "2026-06-08_x.jsonl").write_text(_line("2606.00001", authors=tex) + "\n")
+    result = fetch(build_sources([f"snapshot:{tmp_path}"], settings), parse_week("2026-W24"))
+    assert result.papers[0].authors == ["René D. Oudmaijer", "Johannes Jørgensen", "Loreto Barcos-Muñoz",
+                                        "Gülay Gürkan", "A. Plain"]
 
 
 def test_sample_latest_week_is_w24(settings):
