@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 from typing import Protocol
 
@@ -16,6 +17,7 @@ from brief.models import FetchCounts, Paper
 from brief.report.latex import latex_to_text
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
 from brief.sources.window import Window, week_containing
+from brief.text import counted
 
 log = logging.getLogger(__name__)
 
@@ -161,9 +163,9 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
     if not papers:
         notes.append(f"no papers were announced from {window.since} to {window.until}: "
                      f"{len(counts.empty_days)} days had no announcements")
-    elif counts.empty_days:
-        n_empty = len(counts.empty_days)
-        notes.append(f"{n_empty} day{'s' if n_empty > 1 else ''} had no announcements: {', '.join(counts.empty_days)}")
+    elif quiet_weekdays := [d for d in counts.empty_days if date.fromisoformat(d).weekday() < 5]:
+        # arXiv announces nothing on Saturdays and Sundays: only a silent weekday says data may be missing
+        notes.append(f"{counted(len(quiet_weekdays), 'weekday')} had no announcements: {', '.join(quiet_weekdays)}")
     if counts.skipped_records:
         notes.append(f"{counts.skipped_records} malformed records were skipped (see warnings)")
     return FetchResult(papers=papers, counts=counts, notes=notes)

@@ -32,6 +32,7 @@ from brief.memory.links import find_links
 from brief.memory.presence import ensure_on_disk
 from brief.models import OFFLINE_LEARNED
 from brief.report import publish
+from brief.text import counted
 
 
 def _run_id(state: WeeklyState) -> str:
@@ -56,7 +57,8 @@ def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
                  if status not in ("rejected", "seen", "cut")]
     notes = list(result.notes)
     if earlier:
-        notes.append(f"{len(earlier)} papers were already seen in earlier weeks and are not screened again")
+        notes.append(f"{counted(len(earlier), 'paper was', 'papers were')} already seen in earlier weeks and "
+                     f"{'is' if len(earlier) == 1 else 'are'} not screened again")
     return {"papers": result.papers, "fetch_counts": result.counts, "seen_before": earlier, "in_memory": in_memory,
             "notes": notes}
 

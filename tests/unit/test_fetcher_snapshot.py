@@ -40,6 +40,17 @@ def test_author_names_written_in_tex_come_out_as_one_spelling(tmp_path, settings
                                         "Gülay Gürkan", "A. Plain"]
 
 
+def test_only_a_silent_weekday_is_noted_arxiv_announces_nothing_at_weekends(tmp_path, settings):
+    for day in ("08", "09", "11", "12"):  # Monday to Friday of 2026-W24 but Wednesday the 10th
+        (tmp_path / f"2026-06-{day}_x.jsonl").write_text(_line(f"2606.000{day}") + "\n")
+    result = fetch(build_sources([f"snapshot:{tmp_path}"], settings), parse_week("2026-W24"))
+    assert result.counts.empty_days == ["2026-06-10", "2026-06-13", "2026-06-14"]
+    assert [n for n in result.notes if "announcements" in n] == ["1 weekday had no announcements: 2026-06-10"]
+    (tmp_path / "2026-06-10_x.jsonl").write_text(_line("2606.00010") + "\n")
+    result = fetch(build_sources([f"snapshot:{tmp_path}"], settings), parse_week("2026-W24"))
+    assert not [n for n in result.notes if "announcements" in n], "a quiet weekend is no news"
+
+
 def test_sample_latest_week_is_w24(settings):
     sources = build_sources(["sample"], settings)
     window = latest_window(sources, date(2030, 1, 1))
