@@ -1,10 +1,11 @@
-"""Small text tools shared by the offline agents: tokens, sentences, distinctive terms."""
+"""Small text tools shared by the offline agents: tokens, sentences, distinctive terms, author names."""
 
 from __future__ import annotations
 
 import functools
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
@@ -108,3 +109,32 @@ def grouped(total: str, group: str, sizes: list[tuple[str, int]]) -> str:
     name, size = max(sizes, key=lambda s: s[1]) if sizes else ("", 0)
     largest = f"; the largest is “{name}” ({counted(size, 'paper')})" if len(sizes) > 1 else ""
     return f"{total} in {counted(len(sizes), group)}{largest}"
+
+
+def author_keys(name: str) -> tuple[str, str]:
+    """(full key, short key) of a name: `Jürgen A. Schmidt` → ("jurgen a schmidt", "j schmidt"). Short keys
+    let "J. Schmidt" (a .bib abbreviation) match "Jürgen Schmidt"; full keys are compared first. Accents
+    are dropped, other scripts kept."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.lower()) if not unicodedata.combining(c))
+    parts = re.sub(r"[^\w\- ]+", " ", plain.replace(".", " ")).split()
+    if not parts:
+        return "", ""
+    return " ".join(parts), f"{parts[0][0]} {parts[-1]}"
+
+
+def _abbreviated(full: str) -> bool:
+    return bool(full) and len(full.split()[0]) == 1
+
+
+def shared_authors(mine: list[str], theirs: list[str]) -> list[str]:
+    """My authors who also wrote the other paper (full names equal, or one side abbreviated to an initial)."""
+    keys = [author_keys(a) for a in theirs]
+    their_full = {full for full, _ in keys if full}
+    their_short = {short for full, short in keys if full}
+    their_abbreviated = {short for full, short in keys if _abbreviated(full)}
+    out = []
+    for name in mine:
+        full, short = author_keys(name)
+        if full and (full in their_full or short in their_abbreviated or (_abbreviated(full) and short in their_short)):
+            out.append(name)
+    return out

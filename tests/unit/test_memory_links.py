@@ -7,7 +7,8 @@ import numpy as np
 
 from collections import Counter
 
-from brief.memory.links import author_keys, calibrate_threshold, find_links, hub_excess, shared_authors
+from brief.memory.links import calibrate_threshold, find_links, hub_excess
+from brief.text import author_keys, shared_authors
 from brief.memory.store import Memory
 from brief.models import Paper
 
