@@ -372,3 +372,19 @@ def test_what_stage_1s_ranking_costs_is_said_when_it_matters(tmp_path, history, 
     else:  # every paper of the week is above the learned cut: nothing was held back
         assert stats.ranker_auc < 0.65 and stats.wanted_share is None
         assert "held back" not in note and f"weakly (cross-validated AUC {stats.ranker_auc:.2f}" in note
+
+
+@pytest.mark.parametrize("watched, written, hit", [
+    ("René D. Oudmaijer", "Rene D. Oudmaijer", True),  # an accent the listing (or the user) left out
+    ("Loreto Barcos Munoz", "Loreto Barcos-Muñoz", True),  # a hyphen is no different from a space
+    ("王小明", "王小明", True),  # a name in another script is a name, not an empty string
+    ("王小明", "李华", False),  # ... so it is no watch-list hit for every other one either
+    ("Ada Lovelace", "A. Lovelace", False),  # initials are not expanded: "A. Lovelace" may be anyone
+])
+def test_the_watch_list_knows_a_name_however_it_is_spelled(watched, written, hit):
+    criteria = CRITERIA.model_copy(update={"authors": [watched]})
+    papers = make_papers()
+    papers[30].authors = ["B. Author"]  # make_papers' own watch-list author
+    papers[12].authors = ["B. Author", written]
+    scores = Screener(criteria, ScreeningConfig(), TOPICS, llm=None).prefilter(papers, vectors_of(papers))
+    assert [s.paper_id for s in scores if s.author_hits] == (["2606.00012"] if hit else [])
