@@ -29,10 +29,23 @@ OFF_FIELD = 0.25  # below this best similarity to any topic's evidence, an accep
 # A sentence gets a role only on evidence: a cue phrase for its role (and, for results, a measured number or a
 # comparison). A field nothing supports says NOT_STATED rather than showing the nearest sentence.
 _CUES = {
-    "method": r"\b(we (propose|present|introduce|develop|design|build|formulate|study|investigate|contribute|consider"
-              r"|analy[sz]e|perform|conduct|derive|explore|examine|describe|model|simulate|use|search|measure|report)"
+    "method": r"\b((we|i) ((here|now|also|further|therefore|thus|hence) )?(propose|present|introduce|develop"
+              r"|design|build|formulate|study|investigate|contribute|consider|analy[sz]e|perform|conduct|derive|explore"
+              r"|examine|describe|model|simulate|use|search|measure|report)"
               r"|(this|the present) (paper|work|study|article) (proposes|presents|introduces|develops|studies)"
               r"|our (method|approach|framework|model|system|algorithm|pipeline) (is|uses|consists|combines|learns))\b",
+    # Read only when no sentence has a cue above: the verbs and the passive physics and astronomy write for what
+    # they did ("we compare", "we review", "here, I proved", "an analysis is carried out"), which elsewhere as
+    # often name a problem ("we identify a failure mode", "when decoding is performed early") before the
+    # sentence that says what the paper does
+    "method_fallback": r"\b((we|i) ((here|now|first|then|also|further|therefore|thus|hence|have) )?(compare|review|apply"
+                       r"|combine|compute|calculate|determine|estimate|construct|obtain|provide|quantify|characteri[sz]e"
+                       r"|assess|infer|employ|adopt|revisit|address|reconstruct|identify|trace|test|prove|propose"
+                       r"|present|introduce|develop|derive|analy[sz]e|measure|report|use)(e?d)?"
+                       r"|(we|i) (aim to|set out to|show how)|(is|are) (here )?(carried out|performed|conducted"
+                       r"|presented|developed|proposed|introduced|constructed|derived|computed|calculated)"
+                       r"|(this|the present) (paper|work|study|article|letter|review) (investigates|describes|reports"
+                       r"|explores|examines|provides|discusses|compares|reviews|analy[sz]es))\b",
     "problem": r"\b((remains?|still|is|are|poses?|key|major|main|open|fundamental|central|core|critical) (\w+ )?challeng\w*"
                r"|challenges? (of|in|for|remains?)|however|yet|remains? (limited|difficult|unclear|unsolved|open)"
                r"|limited|limits|lack\w*|difficult\w*|struggl\w*|bottleneck\w*|costly|expensive|fail\w*|unclear"
@@ -96,7 +109,7 @@ def extract_summary(paper: Paper) -> Summary:
     sentence, else the first result, else the title: never background.
     """
     sents = sentences(paper.abstract) or ([paper.abstract] if paper.abstract else [])
-    method = next((s for s in sents if _cue(s, "method")), "")
+    method = next((s for s in sents if _cue(s, "method")), "") or next((s for s in sents if _cue(s, "method_fallback")), "")
     at = sents.index(method) if method else len(sents)
     problem = next((s for s in sents[:at] if _cue(s, "problem") and not is_result_like(s) and not _FINDING.search(s)), "")
     after = sents[at + 1:] if method else sents

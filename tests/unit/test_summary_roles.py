@@ -125,3 +125,30 @@ def test_a_models_not_stated_results_field_is_kept_in_any_wording():
                       results=said, limitations=NOT_STATED)
         fixed, replaced = ground_summary(llm, paper)
         assert "results" not in replaced and fixed.results == said, (said, replaced)
+
+
+def test_what_a_paper_did_is_found_in_the_words_other_fields_write():
+    """Physics and astronomy write "we compare", "we review", "here, I proved" and the passive; those are read
+    when nothing else says what the paper does, so its TL;DR is not its title again."""
+    for abstract, method in [
+        ("Dwarf galaxies are sensitive probes of dark matter. We compare the growth in stellar mass of galaxies "
+         "in six simulations with JWST data.", "We compare the growth in stellar mass"),
+        ("A comparative analysis of the orbits of 45 globular clusters in the central Galaxy is carried out. "
+         "The potential is static.", "A comparative analysis of the orbits"),
+        ("Interactions shape outer discs. Here, I proved that the outer regions of NGC 1 are disturbed.",
+         "Here, I proved that the outer regions"),
+        ("Lithium is a diagnostic of stellar physics. In this paper, we review the Li observations in stars.",
+         "We review the Li observations"),  # the opening that points at the paper is dropped
+    ]:
+        s = extract_summary(Paper(id="2601.00001", title="A title", abstract=abstract))
+        assert s.method.startswith(method) and s.tldr.startswith(method), abstract
+
+
+def test_a_sentence_saying_what_the_paper_does_wins_over_one_that_names_the_problem():
+    """Where both are written, the diagnosis ("we identify", "when X is performed") is not the method."""
+    for abstract in [
+        "We identify encoder drift as a key driver of this failure. We propose NSVQ, a training strategy.",
+        "When decoding is performed after a few steps, images remain noisy. We propose VeriLatent, a verifier.",
+    ]:
+        s = extract_summary(Paper(id="2601.00001", title="A title", abstract=abstract))
+        assert s.method.startswith("We propose"), abstract
