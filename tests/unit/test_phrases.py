@@ -309,3 +309,22 @@ def test_a_longer_acronym_stands_for_a_phrase_only_where_the_text_says_so():
     assert mentions("We learn latent action models (LAMs) from video; LAMs transfer.", "Latent Action") == 3
     assert mentions("3D Gaussian Splatting (3DGS) renders. 3DGS is fast.", "Gaussian Splatting") == 3
     assert mentions("ASR errors fall.", "Speech Recognition") == 0, "never introduced as speech recognition here"
+
+
+def test_a_modifier_the_background_never_writes_alone_is_no_term_nor_name_a_name_is():
+    """"young stellar" of "young stellar objects / populations" and "star-forming" of "star-forming galaxies" say
+    "what?"; a background of papers shows it: they rarely end a run of content words there, while "dark matter"
+    and a name ("SWE-bench" of "SWE-bench Verified") stand alone."""
+    a = ("Young stellar objects in Orion with SWE-bench Verified style agents: star-forming galaxies and dark "
+         "matter halos.")
+    b = "Young stellar populations of the Milky Way, SWE-bench tasks, star-forming galaxies and dark matter cores."
+    background = ([f"Young stellar {w} near cluster {i}: dark matter." for i, w in
+                   enumerate(["objects", "populations", "associations", "clusters", "discs"])]
+                  + [f"Star-forming galaxies in sample {i}; SWE-bench Lite runs." for i in range(5)]
+                  + [f"Unrelated topic number {i}: planets." for i in range(990)])
+    terms = shared_phrases(a, b, text_frequencies(background))
+    assert "SWE-bench" in terms and "dark matter" in terms, terms
+    assert not {"young stellar", "star-forming"} & set(terms), terms
+    names = distinctive_phrases(background[:10], background[:10], phrase_frequencies(background), k=3)
+    assert names, "the group still has a name"
+    assert "Young Stellar" not in names and "Star-forming" not in names, names
