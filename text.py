@@ -103,6 +103,11 @@ def counted(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def papers_in(n: int, categories: list[str]) -> str:
+    """'2 papers · cs.RO, cs.CV': a theme's size and categories ('2 papers' when its source records none)."""
+    return counted(n, "paper") + (f" · {', '.join(categories)}" if categories else "")
+
+
 def grouped(total: str, group: str, sizes: list[tuple[str, int]]) -> str:
     """'12 papers in 3 themes; the largest is “X” (5 papers)': `sizes` (name, papers) in any order (a briefing lists
     its named themes before a topic's assorted rest, which may be larger); one group has no largest."""

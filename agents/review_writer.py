@@ -27,7 +27,7 @@ from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
 from brief.agents.llm import LLMError
 from brief.protocols import LLM
-from brief.agents.theme_analysis import sharing_clause
+from brief.agents.theme_analysis import fields_clause, lead_clause, sharing_clause
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, unstated
@@ -297,9 +297,9 @@ def offline_section(t: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, R
     members = [by_id[i] for i in t.paper_ids if i in by_id]
     lead = members[0]
     tldr = reviews[lead.id].summary.tldr if lead.id in reviews else lead.title
-    first = [f"{len(members)} paper{'s' if len(members) > 1 else ''} ({', '.join(t.categories)}), first seen "
+    first = [f"{len(members)} paper{'s' if len(members) > 1 else ''}{fields_clause(t)}, first seen "
              f"{span_text(t.paper_ids, when)}{sharing_clause(t)}.",
-             f"Leading it, [{cite_key(lead.id)}] “{_flat(lead.title)}” ({when.get(lead.id, 'date unknown')}): {tldr}"]
+             lead_clause(cite_key(lead.id), _flat(lead.title), when.get(lead.id, "date unknown"), tldr)]
     others = [f"[{cite_key(p.id)}]" for p in members[1:5]]
     if others:
         first.append(f"Also here: {', '.join(others)}{f' and {len(members) - 5} more' if len(members) > 5 else ''}.")

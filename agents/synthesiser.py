@@ -22,7 +22,8 @@ from brief.agents.citations import CitationChecker, normalise
 from brief.agents.llm import LLMError
 from brief.protocols import LLM, RunMemory
 from brief.agents.synthesis_writer import LLMWriter
-from brief.agents.theme_analysis import bridges, earlier_papers, name_themes, sharing_clause, trends
+from brief.agents.theme_analysis import (bridges, earlier_papers, fields_clause, lead_clause, name_themes, sharing_clause,
+                                         trends)
 from brief.config import SynthesisConfig
 from brief.numeric import kmeans, silhouette_cosine
 from brief.models import CitationRepair, Decision, EarlierPaper, Link, Paper, Review, ThemeBrief, Trend
@@ -257,8 +258,8 @@ def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str,
     lead_tldr = reviews[lead.id].summary.tldr if lead.id in reviews else lead.title
     first = [
         f"{len(members)} paper{'s' if len(members) > 1 else ''} this week"
-        f" ({', '.join(theme.categories)}){sharing_clause(theme)}.",
-        f"Leading it, [{cite_key(lead.id)}] “{lead.title}”: {lead_tldr}",
+        f"{fields_clause(theme)}{sharing_clause(theme)}.",
+        lead_clause(cite_key(lead.id), lead.title, "", lead_tldr),
     ]
     shown = 4 if theme.terms else len(members)  # a theme sharing no phrase (a topic's rest) has no story but its list
     others = [f"[{cite_key(p.id)}]" for p in members[1:shown]]

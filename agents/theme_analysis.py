@@ -188,7 +188,7 @@ def _heaviest(theme: ThemeBrief) -> tuple[float, str]:
 def _theme(name: str, members: list[Paper], decisions: dict[str, Decision], terms: list[str]) -> ThemeBrief:
     members = _best_first(members, decisions)
     return ThemeBrief(name=name, paper_ids=[p.id for p in members], terms=terms,
-                      categories=sorted({p.primary_category for p in members}), weight=_weight(members, decisions))
+                      categories=sorted({p.categories[0] for p in members if p.categories}), weight=_weight(members, decisions))
 
 
 def _assorted(members: list[Paper], decisions: dict[str, Decision]) -> str:
@@ -200,6 +200,19 @@ def sharing_clause(theme: Theme) -> str:
     """", sharing kv cache, quantization" when the theme's papers share phrases; nothing when they share none
     (a topic's assorted rest, a single paper): no sentence claims a common method that isn't there."""
     return f", sharing {', '.join(theme.terms[:3])}" if theme.terms else ""
+
+
+def fields_clause(theme: Theme) -> str:
+    """" (cs.RO, cs.CV)": the theme's categories; nothing when its source records none (a journal's feed)."""
+    return f" ({', '.join(theme.categories)})" if theme.categories else ""
+
+
+def lead_clause(ref: str, title: str, when: str, tldr: str) -> str:
+    """"Leading it, [ref] “Title” (when): its TL;DR." The TL;DR is left out when it only restates the title
+    (an abstract that never says what the paper did)."""
+    said = "" if tldr.strip().rstrip(".").casefold() == title.strip().rstrip(".").casefold() else tldr.strip()
+    head = f"Leading it, [{ref}] “{title}”{f' ({when})' if when else ''}"
+    return f"{head}: {said}" + ("" if said.endswith((".", "!", "?", "…")) else ".") if said else f"{head}."
 
 
 def _short_title(title: str, n: int = 60) -> str:

@@ -17,7 +17,7 @@ from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
 from brief.report.paper_view import authors_shown, link_list, link_why, new_ground, summary_fields, unstated_matches
 from brief.report.topics import topic_table_html
-from brief.text import counted
+from brief.text import papers_in
 
 _CSS = """
 :root{--ink:#1d232a;--muted:#5b6672;--line:#d9dee3;--soft:#f3f5f7}
@@ -184,7 +184,7 @@ def _theme(i: int, t: ThemeBrief, b: Briefing, linker: Linker) -> str:
         facts.append("<h4>Cross-field bridges</h4>" + "".join(_bridge(x, linker) for x in t.bridges))
     return (
         f'<section class="theme" id="theme-{i}" style="border-left-color:{colour(i - 1)}"><h3>{i}. {esc(t.name)}</h3>'
-        f'<div class="meta">{counted(len(t.paper_ids), "paper")} · {esc(", ".join(t.categories))}{_trend_chip(t)}</div>'
+        f'<div class="meta">{esc(papers_in(len(t.paper_ids), t.categories))}{_trend_chip(t)}</div>'
         f'{prose(t.prose, linker)}<div class="facts">{"".join(facts)}</div>'
         + "".join(_paper(papers[pid], linker) for pid in t.paper_ids if pid in papers) + "</section>"
     )

@@ -13,7 +13,7 @@ from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
 from brief.report.paper_view import authors_shown, link_list, link_why, new_ground, summary_fields, unstated_matches
 from brief.report.topics import topic_table_md
-from brief.text import counted
+from brief.text import papers_in
 
 if TYPE_CHECKING:
     from brief.report.review import ReviewReport
@@ -146,7 +146,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
 def _theme(i: int, t: ThemeBrief, b: Briefing) -> list[str]:
     trend = trend_text(t.trend)
     lines = ["", f"### {i}. {md(t.name)}", "",
-             f"*{counted(len(t.paper_ids), 'paper')} · {md(', '.join(t.categories))}{' · ' + md(trend) if trend else ''}*", "",
+             f"*{md(papers_in(len(t.paper_ids), t.categories))}{' · ' + md(trend) if trend else ''}*", "",
              md_prose(t.prose), ""]
     if t.earlier:
         lines.append("**Builds on earlier weeks:**")

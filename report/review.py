@@ -21,7 +21,7 @@ from brief.report.latex import latex_to_text
 from brief.report.markdown import cite_link, md, md_prose, partial_text, summary_md, usage_table
 from brief.report.paper_view import readable_summary, readable_theme
 from brief.sources.window import parse_week, week_of, week_ordinal
-from brief.text import counted
+from brief.text import counted, papers_in
 
 if TYPE_CHECKING:
     from brief.config import Settings
@@ -245,7 +245,7 @@ def render_review_markdown(r: ReviewReport) -> str:
     for i, t in enumerate(r.themes, 1):
         span = [r.paper[pid].first_seen for pid in t.paper_ids if pid in r.paper and r.paper[pid].first_seen]
         lines += ["", f"### {i}. {md(t.name)}", "",
-                  f"*{counted(len(t.paper_ids), 'paper')} · {md(', '.join(t.categories))}"
+                  f"*{md(papers_in(len(t.paper_ids), t.categories))}"
                   + (f" · first seen {min(span)}" + (f" to {max(span)}" if max(span) != min(span) else "") if span else "")
                   + "*", "", md_prose(t.prose), ""]
         lines += [f"- {md(r.paper[pid].title)} {cite_link(cite_key(pid))} ({md(when(r.paper[pid]))}; similarity "

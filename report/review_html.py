@@ -19,7 +19,7 @@ from brief.report.review import (
     render_review_markdown,
     when,
 )
-from brief.text import counted
+from brief.text import counted, papers_in
 
 _EXTRA_CSS = ".bar{display:inline-block;height:.7rem;background:#6b8fbf;border-radius:2px;vertical-align:middle}"
 
@@ -68,7 +68,7 @@ def render_review_html(r: ReviewReport) -> str:
             + "</p>") if r.plan else ""
     themes = "".join(
         f'<section class="theme" id="theme-{i}" style="border-left-color:{colour(i - 1)}"><h3>{i}. {esc(t.name)}</h3>'
-        f'<div class="meta">{counted(len(t.paper_ids), "paper")} · {esc(", ".join(t.categories))}</div>{prose(t.prose, linker)}'
+        f'<div class="meta">{esc(papers_in(len(t.paper_ids), t.categories))}</div>{prose(t.prose, linker)}'
         + "".join(_paper(r.paper[pid], full=False) for pid in t.paper_ids if pid in r.paper) + "</section>"
         for i, t in enumerate(r.themes, 1))
     keys = "".join(_paper(r.paper[pid], full=True) for pid in r.key_papers)
