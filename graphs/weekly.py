@@ -28,7 +28,7 @@ from brief.agents.synthesiser import Synthesiser
 from brief.graphs.nodes import Node, graph_of, spent, vectors_of
 from brief.graphs.state import RunContext, WeeklyState
 from brief.memory.labels import OFFLINE, audit_weeks, judged_labels
-from brief.memory.links import find_links
+from brief.memory.links import field_sample, find_links
 from brief.memory.presence import ensure_on_disk
 from brief.models import OFFLINE_LEARNED
 from brief.report import publish
@@ -131,7 +131,8 @@ def link(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     with ctx.reporter.stage("link", len(accepted)):
         links = find_links(ctx.memory, accepted, vectors_of(ctx, accepted), state.memory_week, cfg.link_k, cfg.link_threshold,
                            background=[p.text_for_embedding() for p in state.papers],
-                           topics={p.id: state.decisions[p.id].topic for p in accepted if p.id in state.decisions})
+                           topics={p.id: state.decisions[p.id].topic for p in accepted if p.id in state.decisions},
+                           field=vectors_of(ctx, field_sample(state.papers)))
         if not ctx.llm:
             return {"links": links, "usage": spent(ctx)}
         checked = LinkChecker(ctx.llm, ctx.memory.get_many).check(accepted, links)  # only specific ties stay

@@ -61,6 +61,30 @@ def threshold_for(configured: float, memory_size: int) -> float:
     return round(configured + max(0.0, 0.10 * float(np.log10(max(memory_size, 1) / 2945))), 3)
 
 
+# Two random papers of a week of eclipse cs (the corpus the threshold was calibrated on) have a median cosine of
+# 0.21 (dw cs 0.19); of astro-ph 0.30: a narrower field is close everywhere, and its chance matches are higher
+# by about as much (a paper's best of 300: 0.52-0.53 cs, 0.59 astro-ph). Weeks of one cs mix differ by up to
+# ~0.02 (the demo sample's W23 and W24), which is no narrower field: only what lies beyond that counts.
+FIELD_BASELINE = 0.21
+FIELD_NOISE = 0.03
+FIELD_SAMPLE = 400
+
+
+def field_sample(papers: list[Paper]) -> list[Paper]:
+    """An evenly spaced sample of the week's papers, enough to tell how close its field is."""
+    return papers[:: max(1, len(papers) // FIELD_SAMPLE)][:FIELD_SAMPLE]
+
+
+def field_closeness(vectors: np.ndarray) -> float:
+    """How much closer two random papers of this week's field are than in the calibration corpus (never below 0):
+    the median cosine over pairs of `field_sample`'s vectors, less FIELD_BASELINE and FIELD_NOISE."""
+    sample = np.asarray(vectors, dtype=np.float32)
+    if len(sample) < 50:  # too few to tell a field's spread
+        return 0.0
+    upper = np.triu_indices(len(sample), 1)
+    return max(0.0, round(float(np.median((sample @ sample.T)[upper])) - FIELD_BASELINE - FIELD_NOISE, 3))
+
+
 class _Candidate(BaseModel):
     paper_id: str
     link: Link
@@ -103,6 +127,7 @@ def find_links(
     threshold: float,
     background: Iterable[str] | None = None,
     topics: dict[str, str | None] | None = None,
+    field: np.ndarray | None = None,
 ) -> dict[str, list[Link]]:
     """For each paper, up to k papers seen before `week` (see Memory.neighbours) that a reader would want
     beside it, each with its why. Candidates are the nearest by cosine; each is re-scored on the evidence the
@@ -112,12 +137,13 @@ def find_links(
     `papers` (the reader's whole field) are no evidence. No earlier paper takes
     more than MAX_PER_TARGET links in a week unless each extra one shares authors with it. `background`: the
     texts that define "distinctive" (default: `papers` themselves; the weekly graph passes the whole week's
-    papers); `topics`: each paper's matched criteria topic."""
+    papers); `topics`: each paper's matched criteria topic; `field`: the vectors of `field_sample(week)`, whose closeness
+    (`field_closeness`) raises the threshold for a field where any two papers are close."""
     pool = memory.neighbours(embeddings, before_week=week, k=max(3 * k, 8))
     texts = list(background) if background is not None else [p.text_for_embedding() for p in papers]
     freq = text_frequencies(texts)
     area = text_frequencies([p.text_for_embedding() for p in papers])  # terms most of them share name the field
-    cut = threshold_for(threshold, memory.count())
+    cut = threshold_for(threshold, memory.count()) + (field_closeness(field) if field is not None else 0.0)
     floor = cut - AUTHOR_BONUS  # below the threshold only the same authors' work can still qualify
     excess = hub_excess(Counter(r.id for near in pool for r in near if (r.similarity or 0) >= cut))
     candidates: list[_Candidate] = []

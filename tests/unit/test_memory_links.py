@@ -7,7 +7,7 @@ import numpy as np
 
 from collections import Counter
 
-from brief.memory.links import calibrate_threshold, find_links, hub_excess
+from brief.memory.links import calibrate_threshold, field_closeness, find_links, hub_excess
 from brief.text import author_keys, shared_authors
 from brief.memory.store import Memory
 from brief.models import Paper
@@ -128,3 +128,25 @@ def test_hubs_are_counted_in_whole_papers_above_the_typical_count():
     assert excess["a"] == 3.0 and excess["b"] == 0.0 and excess["h"] == 0.0
     assert hub_excess(Counter({"x": 2, "y": 2})) == {"x": 0.0, "y": 0.0}
     assert hub_excess(Counter()) == {}
+
+
+def test_a_field_where_any_two_papers_are_close_needs_a_closer_match_to_link(tmp_path):
+    """Chance matches rise with how close a field's papers are to each other (astro-ph's random pairs: 0.30 median
+    cosine, cs: 0.21): the same cosine that links in a spread-out week is no link in a tight one."""
+    rng = np.random.default_rng(0)
+    spread = unit(rng.normal(size=(200, DIM)))  # random directions: median pair cosine ~0
+    centre = np.eye(DIM)[3]
+    tight = unit(centre + 0.5 * rng.normal(size=(200, DIM)) / np.sqrt(DIM))  # all near one direction
+    assert field_closeness(spread) == 0.0 and field_closeness(tight) > 0.3
+    assert field_closeness(tight[:20]) == 0.0, "too few papers tell nothing"
+    memory = Memory(tmp_path / "chroma", "test")
+    base = np.eye(DIM)[0]
+    earlier = Paper(id="2605.00001", title="An earlier paper", authors=["X Y"], abstract="Alpha beta.", categories=["cs.RO"])
+    memory.remember([earlier], unit(base + 0.9 * np.eye(DIM)[1]), "2026-W20")  # cosine 0.74 to the new paper
+    new = Paper(id="2606.00001", title="A new paper", authors=["Z W"], abstract="Gamma delta.", categories=["cs.RO"])
+    memory.remember([new], unit(base), "2026-W24")
+
+    def linked(field):
+        return [link.id for link in find_links(memory, [new], unit(base), "2026-W24", k=3, threshold=0.6, field=field)[new.id]]
+    assert linked(None) == ["2605.00001"] and linked(spread) == ["2605.00001"]
+    assert linked(tight) == []
