@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from importlib import resources
 
+from brief.spelling import abbreviates, display, initials, keeps_case, term_case
 from brief.text import STOPWORDS
 
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?(\[[^\]]*\])?")
@@ -205,30 +206,6 @@ def phrase_frequencies(docs: list[str]) -> tuple[Counter, int]:
     return df, len(docs)
 
 
-_ACROSTIC = re.compile(r"[A-Z]{2}[a-z]{4,}")  # "COverage" in "Semantic Scene COverage (SSCO)": an acronym's spelling
-
-
-def display(spellings: Counter) -> str:
-    """The most frequent spelling, each lower-case word capitalised (acronyms and CamelCase kept)."""
-    best = spellings.most_common(1)[0][0]
-    return " ".join(w.upper() if any(c.isdigit() for c in w) and len(w) <= 4
-                    else w[0] + w[1:].lower() if _ACROSTIC.fullmatch(w)
-                    else w if any(c.isupper() for c in w)
-                    else w[:1].upper() + w[1:] for w in best.split())
-
-
-def abbreviates(acronym: str, short: str) -> bool:
-    """Whether an acronym stands for a phrase whose initials are `short`: it begins or ends with them, at most two
-    letters more ("ASR" for "Speech Recognition" (SR), "3DGS" for "Gaussian Splatting"). Same case for both."""
-    return (acronym.startswith(short) or acronym.endswith(short)) and len(acronym) <= len(short) + 2
-
-
-def initials(written: str) -> str:
-    """"3D Gaussian Splatting" → "3DGS", "Vision-Language-Action" → "VLA": the phrase's acronym."""
-    words = [part for w in written.split() for part in w.split("-") if part]
-    return "".join(w if any(c.isdigit() for c in w) else w[0] for w in words).upper()
-
-
 def supported_phrases(docs: list[str], titles: list[str], background: tuple[Counter, int], k: int = 3,
                       min_support: int = 2, common_share: float = 0.05) -> list[tuple[str, int]]:
     """Up to k (phrase as written, how many of `docs` use it), frequent in `docs` and rare in the background,
@@ -242,7 +219,7 @@ def supported_phrases(docs: list[str], titles: list[str], background: tuple[Coun
     for doc in docs:
         for key, written in phrases(doc).items():
             support[key] += 1
-            spellings.setdefault(key, Counter())[written.lower() if not _keeps_case(written) else written] += 1
+            spellings.setdefault(key, Counter())[written.lower() if not keeps_case(written) else written] += 1
     in_titles = Counter(key for title in titles for key in phrases(title))
     limit = max(3, common_share * n)
     scored = []
@@ -322,34 +299,6 @@ def restates(written: str, topic: str) -> bool:
     words = word_stems(_key(written))
     named = word_stems(tuple(w for w in topic.split() if w.lower() not in STOPWORDS))
     return words <= named and 3 * len(words) >= 2 * len(named)
-
-
-def _word_keeps_case(word: str) -> bool:
-    """An acronym or a name as written: "VLA", "CamelCase", "3D", "6DoF" (not an acrostic's "COverage")."""
-    uppers = sum(c.isupper() for c in word)
-    return (uppers >= 2 and not _ACROSTIC.fullmatch(word)) or (uppers >= 1 and any(c.isdigit() for c in word))
-
-
-def _keeps_case(written: str) -> bool:
-    return any(_word_keeps_case(w) for w in written.split())
-
-
-@functools.cache
-def eponyms() -> frozenset[str]:
-    """Words from a person's name (data/eponyms.txt): "Gaussian", "Markov"; capitalised wherever they stand."""
-    text = resources.files("brief").joinpath("data/eponyms.txt").read_text(encoding="utf-8")
-    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
-
-
-def term_case(written: str) -> str:
-    """A phrase as a term in running text: "KV Cache" → "KV cache", "Cross-Lingual ASR" → "cross-lingual ASR",
-    "3D gaussian" → "3D Gaussian"."""
-    def case(part: str) -> str:
-        if _word_keeps_case(part):
-            return part
-        return part.capitalize() if part.lower() in eponyms() else part.lower()
-
-    return " ".join("-".join(case(part) for part in w.split("-")) for w in written.split())
 
 
 @functools.lru_cache(maxsize=16384)

@@ -22,8 +22,9 @@ import numpy as np
 from brief.models import Bridge, Decision, EarlierPaper, Link, Paper, Theme, ThemeBrief, Trend
 from brief.sources.window import parse_week, week_of
 from brief.fields import cross_field
-from brief.phrases import (abbreviates, initials, mentions, phrase_frequencies, restates, shared_phrases, strip_latex,
-                           supported_phrases, technical, term_case, uses)
+from brief.phrases import (mentions, phrase_frequencies, restates, shared_phrases, strip_latex, supported_phrases,
+                           technical, uses)
+from brief.spelling import abbreviates, initials, term_case
 
 
 def name_themes(groups: list[list[int]], papers: list[Paper], decisions: dict[str, Decision],

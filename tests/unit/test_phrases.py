@@ -6,8 +6,8 @@ from __future__ import annotations
 from brief.agents.synthesiser import trend_sentence
 from brief.agents.theme_analysis import Trend
 from brief.fields import cross_field, field_of
-from brief.phrases import (phrase_frequencies, shared_phrases, stem, strip_latex, supported_phrases, term_case,
-                           text_frequencies)
+from brief.phrases import phrase_frequencies, shared_phrases, stem, strip_latex, supported_phrases, text_frequencies
+from brief.spelling import term_case
 
 AGENTS = [
     "Agentic tool use for LLM agents: agents call tools through a planner and a tool-use memory.",
@@ -126,7 +126,7 @@ def test_papers_that_share_no_phrase_are_named_as_their_topics_rest_not_by_one_t
 def test_an_acronym_spelled_into_a_word_reads_as_a_word():
     from collections import Counter
 
-    from brief.phrases import display
+    from brief.spelling import display
 
     assert display(Counter({"Semantic Scene COverage": 2})) == "Semantic Scene Coverage"
     assert display(Counter({"VLA Policies": 1})) == "VLA Policies"
