@@ -72,8 +72,8 @@ _ADJECTIVE_HEADS = frozenset("""agnostic rich aware free based level scale time 
 
 
 # the first part of an adjectival compound ("high-fidelity", "real-robot", "long-horizon", "on-device")
-_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi whole general"
-                                 " on off".split())
+_ADJECTIVE_MODIFIERS = frozenset("high low long short real fine large small well full open cross non multi semi whole"
+                                 " general present integral on off".split())
 
 
 # words ending like adjectives ("-ic", "-al") that are nouns and may end a phrase or stand alone
@@ -336,13 +336,26 @@ def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, 
     out: list[str] = []
     used: set[str] = set()
     for key, written in ranked:
-        if word_stems(key) <= used:
+        if word_stems(key) <= used or any(_restates(written, chosen) for chosen in out):
             continue
         out.append(term_case(written))
         used |= word_stems(key)
         if len(out) == k:
             break
     return out
+
+
+def _restates(term: str, chosen: str) -> bool:
+    """A term that adds nothing to one already chosen: an acronym of it ("3DGS" after "3D Gaussian splatting") or
+    what one of its acronyms stands for ("key-value" after "KV cache"). "AGN feedback" after "active galactic
+    nuclei" says more, and stays."""
+    def stands_for(acronym: str, phrase: str) -> bool:
+        short = initials(phrase)
+        return len(short) >= 2 and (" " in phrase or "-" in phrase) and abbreviates(acronym.upper(), short)
+
+    if " " not in term and sum(c.isupper() for c in term) >= 2 and stands_for(term, chosen):
+        return True
+    return any(sum(c.isupper() for c in w) >= 2 and stands_for(w, term) for w in chosen.split())
 
 
 def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
@@ -355,5 +368,7 @@ def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
 def _text_frequencies(docs: tuple[str, ...]) -> tuple[Counter, int]:
     df: Counter = Counter()
     for doc in docs:
+        # a technical word is both a phrase and a content word of its text, and counts twice: more often too
+        # common to be evidence, which keeps out loose links on a shared acronym ("3DGS"; evals/data/judge/links-df-s37)
         _count(df, doc, [*phrases(doc), *((s,) for s, _ in _content_words(doc))])
     return df, len(docs)

@@ -328,3 +328,14 @@ def test_a_modifier_the_background_never_writes_alone_is_no_term_nor_name_a_name
     names = distinctive_phrases(background[:10], background[:10], phrase_frequencies(background), k=3)
     assert names, "the group still has a name"
     assert "Young Stellar" not in names and "Star-forming" not in names, names
+
+
+def test_an_acronym_beside_its_phrase_says_nothing_more():
+    """A term that restates one already shown ("3DGS" after "3D Gaussian splatting", "key-value" after "KV
+    cache") is left out; one that says more ("AGN feedback" beside "active galactic nuclei") stays."""
+    background = text_frequencies([f"Unrelated topic number {i}: planets." for i in range(300)])
+    a = "A VLA with 3D Gaussian splatting (3DGS), a KV cache of key-value pairs, and AGN feedback in active galactic nuclei."
+    b = "3D Gaussian splatting (3DGS) maps, key-value KV cache eviction, AGN feedback from active galactic nuclei."
+    terms = shared_phrases(a, b, background, k=6)
+    assert "3D Gaussian splatting" in terms and "active galactic nuclei" in terms and "AGN feedback" in terms, terms
+    assert "3DGS" not in terms and not ("KV cache" in terms and "key-value" in terms), terms
