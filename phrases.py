@@ -18,7 +18,7 @@ import re
 from collections import Counter
 from importlib import resources
 
-from brief.spelling import abbreviates, display, initials, keeps_case, term_case
+from brief.spelling import abbreviates, acronym_in, display, initials, keeps_case, term_case
 from brief.text import STOPWORDS
 
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?(\[[^\]]*\])?")
@@ -106,7 +106,7 @@ def technical(word: str) -> bool:
     adjectival = "-" in word and (head in _ADJECTIVE_HEADS or head.endswith((*_ADJECTIVE_ENDINGS, "ed"))
                                   or (first.endswith("ed") and len(first) >= 6))
     # an acronym or CamelCase part ("VLA", "Qwen3-VL-8B", "GPT-4o"), not a title's capitals ("Multi-Agent")
-    if len(word) >= 3 and any(sum(c.isupper() for c in part) >= 2 for part in word.split("-")):
+    if len(word) >= 3 and acronym_in(word):
         return not adjectival
     return "-" in word and len(word) >= 8 and first not in _ADJECTIVE_MODIFIERS and not adjectival
 
@@ -191,7 +191,7 @@ def _count(df: Counter, doc: str, keys: list[Phrase]) -> None:
 def complete(key: Phrase, written: str, background: tuple[Counter, int]) -> bool:
     """Whether the background writes the phrase as a whole noun phrase, not only as a modifier of more words. A
     name needs no head: "SWE-bench" of "SWE-bench Verified", "LIBERO" of "LIBERO tasks"."""
-    if " " not in written and any(sum(c.isupper() for c in part) >= 2 for part in written.split("-")):
+    if " " not in written and acronym_in(written):
         return True
     df, _ = background
     seen = df.get(key, 0)
@@ -353,9 +353,9 @@ def _restates(term: str, chosen: str) -> bool:
         short = initials(phrase)
         return len(short) >= 2 and (" " in phrase or "-" in phrase) and abbreviates(acronym.upper(), short)
 
-    if " " not in term and sum(c.isupper() for c in term) >= 2 and stands_for(term, chosen):
+    if " " not in term and acronym_in(term) and stands_for(term, chosen):
         return True
-    return any(sum(c.isupper() for c in w) >= 2 and stands_for(w, term) for w in chosen.split())
+    return any(acronym_in(w) and stands_for(w, term) for w in chosen.split())
 
 
 def text_frequencies(docs: list[str]) -> tuple[Counter, int]:

@@ -37,6 +37,12 @@ def initials(written: str) -> str:
     return "".join(w if any(c.isdigit() for c in w) else w[0] for w in words).upper()
 
 
+def acronym_in(word: str) -> bool:
+    """A part of the word (hyphens apart) written with two capitals: "VLA", "Qwen3-VL-8B", "SWE-bench"; not a
+    title's capitals ("Multi-Agent")."""
+    return any(sum(c.isupper() for c in part) >= 2 for part in word.split("-"))
+
+
 def word_keeps_case(word: str) -> bool:
     """An acronym or a name as written: "VLA", "CamelCase", "3D", "6DoF" (not an acrostic's "COverage")."""
     uppers = sum(c.isupper() for c in word)
