@@ -108,7 +108,7 @@ class LLMConfig(_Strict):
     structured_output: Literal["auto", "json_schema", "function_calling", "json_object", "text"] = Field(
         "auto", description="how answers are constrained to a schema; auto negotiates once per server + model")
     max_tokens: dict[str, int] = Field(
-        default_factory=lambda: {"screen": 1200, "review": 800, "plan": 800, "synthesise": 1200, "judge": 600,
+        default_factory=lambda: {"screen": 2400, "review": 800, "plan": 800, "synthesise": 1200, "judge": 600,
                                  "preflight": 20, "default": 1000},
         description="answer tokens per call kind (stage); 'default' for the others")
     stage_deadline_seconds: float = Field(900.0, gt=0, description="a stage makes no new LLM calls after this")

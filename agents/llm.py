@@ -24,10 +24,13 @@ from brief.agents.llm_meter import UsageMeter
 from brief.agents.llm_protocol import (
     METHODS,
     STATE_FILE,
+    AnswerCutShort,
+    AnswerDeclined,
     ClientState,
     bind_kwargs,
-    read_answer,
+    read_reply,
     schema_instruction,
+    stopped_answer,
 )
 from brief.config import LLMConfig
 from brief.models import Paper
@@ -51,7 +54,8 @@ class BudgetExceeded(LLMError):
 
 
 class InvalidAnswer(LLMError):
-    """The model answered twice, and neither answer passed the schema and the caller's validation."""
+    """The model answered twice, and neither answer passed the schema and the caller's validation (or once,
+    cut short at max_tokens: asking again would cut it again)."""
 
 
 class ServerRefused(LLMError):
@@ -260,6 +264,11 @@ class LLMClient:
                 problem = validate(answer) if validate else None
             except _CallFailed as exc:
                 raise LLMError(f"{stage}: {exc.detail}") from None
+            except AnswerCutShort as exc:  # the same request would be cut at the same length again
+                raise InvalidAnswer(f"{stage}: {exc}") from None
+            except AnswerDeclined as exc:
+                problem = str(exc)
+                continue
             except (ValidationError, ValueError) as exc:
                 problem = f"malformed output ({type(exc).__name__})"
                 continue
@@ -276,7 +285,7 @@ class LLMClient:
             kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}
         message = self._send(messages, kwargs, stage, retries=self.cfg.max_retries if retries is None else retries,
                              breaker=stage != "preflight")
-        return read_answer(method, message, schema)
+        return read_reply(method, message, schema, stage, kwargs["max_tokens"])
 
     def _send(self, messages: list, kwargs: dict, stage: str, retries: int, breaker: bool = True):
         """POST one chat completion; transient failures retried with backoff, each attempt through the limiter."""
@@ -286,6 +295,8 @@ class LLMClient:
             try:
                 with self.meter.in_flight(stage):
                     message = self.chat.bind(**kwargs, timeout=timeout).invoke(messages)
+            except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+                message = stopped_answer(exc.completion)  # json_schema's parser refuses these; they are read here
             except openai.APIError as exc:
                 kind = limits.classify(exc)
                 if kind == limits.TIMEOUT:

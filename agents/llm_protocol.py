@@ -126,6 +126,49 @@ def extract_json(text: str) -> Any:
     raise ValueError("no JSON object in the reply")
 
 
+class AnswerCutShort(ValueError):
+    """The server stopped the answer at `max_tokens` (finish_reason "length") and what came is unreadable."""
+
+    def __init__(self, stage: str, max_tokens: int):
+        super().__init__(f"answer cut short at {max_tokens} tokens ([llm] max_tokens.{stage} gives it more room)")
+
+
+class AnswerDeclined(ValueError):
+    """The model declined to answer (a refusal message in place of the answer)."""
+
+    def __init__(self, refusal: str):
+        super().__init__(f"the model declined: {refusal[:200]}")
+
+
+def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_tokens: int) -> Any:
+    """`read_answer`, and when the reply can't be read, why: cut at `max_tokens`, or declined. A cut answer
+    that still reads (a JSON object, then padding up to the limit) is taken as it is."""
+    try:
+        return read_answer(method, message, schema)
+    except ValueError:
+        # llama-cpp-python's server reports a tool call it cut as finish_reason "tool_calls": its usage tells
+        used = int((getattr(message, "usage_metadata", None) or {}).get("output_tokens", 0))
+        if (getattr(message, "response_metadata", None) or {}).get("finish_reason") == "length" or used >= max_tokens:
+            raise AnswerCutShort(stage, max_tokens) from None
+        refusal = (getattr(message, "additional_kwargs", None) or {}).get("refusal")
+        if refusal:
+            raise AnswerDeclined(str(refusal)) from None
+        raise
+
+
+def stopped_answer(completion) -> Any:
+    """The reply of a completion the server stopped (at max_tokens, or by its content filter), as the message
+    ChatOpenAI would have returned: its json_schema parser raises on these instead."""
+    from langchain_core.messages import AIMessage  # loaded with ChatOpenAI, which made the call
+
+    choice = completion.choices[0] if completion is not None and completion.choices else None
+    usage = getattr(completion, "usage", None)
+    return AIMessage(content=(choice.message.content or "") if choice else "",
+                     response_metadata={"finish_reason": choice.finish_reason if choice else "content_filter"},
+                     usage_metadata={"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
+                                     "total_tokens": usage.total_tokens} if usage else None)
+
+
 def read_answer(method: str, message, schema: type[BaseModel]) -> Any:
     """The structured answer `message` (an AIMessage) carries, as a plain value (validated by the caller)."""
     if method == "function_calling":

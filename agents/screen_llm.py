@@ -77,6 +77,12 @@ class BatchStats(BaseModel):
 
 _INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
+
+
+def answer_room(cfg) -> int:
+    """How many verdicts one screening answer has room for within `[llm] max_tokens.screen`."""
+    limits = getattr(cfg, "max_tokens", None) or {}
+    return max(1, int(limits.get("screen", limits.get("default", 1000))) // ANSWER_TOKENS)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 
@@ -179,8 +185,10 @@ class BatchScreener:
         return pool.verdicts, pool.reread
 
     def batches(self, papers: list[Paper], step: int) -> list[list[Paper]]:
-        """Up to `step` papers a batch, fewer when `[llm] context_tokens` is set and the prompt with its
-        answer would not fit the server's window (a server may cut an overlong prompt silently)."""
+        """Up to `step` papers a batch, fewer when their verdicts would not fit the answer's `[llm]
+        max_tokens.screen` (a cut answer costs the batch) or, with `[llm] context_tokens` set, the prompt with
+        its answer would not fit the server's window (a server may cut an overlong prompt silently)."""
+        step = max(1, min(step, answer_room(self.llm.cfg)))
         window = getattr(self.llm.cfg, "context_tokens", None)
         if not window:
             return [papers[i:i + step] for i in range(0, len(papers), step)]

@@ -158,12 +158,16 @@ class ScriptedLLMServer:
     default: fallback handler; without it, a minimal instance of the requested schema (or a text reply).
     faults: a list consumed one entry per chat attempt (Fault, kind str or None), or fn(attempt, req).
     latency: seconds from a chat request's arrival to its answer, the server's own work included (benchmarks).
-    sloppy: a Sloppy (or True for its defaults): answers shaped like real models' (tests/scripted_answers.py)."""
+    sloppy: a Sloppy (or True for its defaults): answers shaped like real models' (tests/scripted_answers.py).
+    An answer longer than the request's max_tokens (~4 chars a token) is cut there, finish_reason "length",
+    as every real server does (a cut tool call's: `cut_tool_call_finish`)."""
 
     def __init__(self, handlers: dict[str, Callable] | None = None, default: Callable | None = None,
                  faults: list | Callable | None = None, latency: float = 0.0, model: str = "scripted",
-                 embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0, sloppy: Sloppy | bool = False):
+                 embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0, sloppy: Sloppy | bool = False,
+                 cut_tool_call_finish: str = "length"):
         self.handlers, self.default, self.latency, self.model = dict(handlers or {}), default, latency, model
+        self.cut_tool_call_finish = cut_tool_call_finish  # llama-cpp-python's server says "tool_calls"
         self.embedding_dim = embedding_dim
         self.sloppy = Sloppy() if sloppy is True else sloppy or None
         self._faults = list(faults) if isinstance(faults, (list, tuple)) else faults
@@ -312,11 +316,16 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                 srv._sleep(fault.seconds)
             content = fault.body if fault and fault.kind == "malformed" else srv._content(req)
             content = srv.sloppy.answer(req, content) if srv.sloppy else content
+            limit = body.get("max_tokens") or body.get("max_completion_tokens")
+            finish = "stop"
+            if limit and len(content) > 4 * int(limit):
+                content, finish = content[:4 * int(limit)], "length"
             usage = srv._count(req, content)
             msg: dict = {"role": "assistant", "content": content, "refusal": None}
-            finish = "stop"
-            if req.mode == "tools":
-                msg["content"], finish = None, "tool_calls"
+            if fault and fault.kind == "decline":
+                msg.update(content=None, refusal="I'm sorry, I can't assist with that request.")
+            if req.mode == "tools" and msg["content"] is not None:
+                msg["content"], finish = None, "tool_calls" if finish == "stop" else srv.cut_tool_call_finish
                 msg["tool_calls"] = [{"id": f"call_{req.attempt}", "type": "function",
                                       "function": {"name": req.schema_name, "arguments": content}}]
             self._wait_latency()

@@ -147,3 +147,28 @@ def test_the_link_check_runs_on_the_real_model(llama_server, tmp_path):  # noqa:
     assert ("unchecked" in (result.note() or "")) == bool(result.unchecked)
     usage = client.meter.take().stages["link"]
     assert usage.calls >= 1 and usage.input_tokens > 0
+
+
+def test_an_answer_the_real_server_cuts_at_max_tokens_is_named_and_asked_once(llama_server, tmp_path):  # noqa: F811
+    """A real server stops an answer at max_tokens (finish_reason "length"): the client names that and the
+    setting that gives it room, counts the call, and does not ask the same question again to be cut again."""
+    from pydantic import BaseModel, SecretStr
+
+    from brief.agents.llm import InvalidAnswer, LLMClient
+    from brief.config_file import load_settings
+    from brief.prompts import Prompt
+
+    class SkyNote(BaseModel):
+        description: str
+        colour: str
+
+    llm = load_settings(None, env={}).llm.model_copy(update={
+        "base_url": llama_server, "model": ALIAS, "api_key": SecretStr("not-needed"), "concurrency": 1,
+        "timeout_seconds": 600, "max_retries": 1, "max_tokens": {"review": 4, "preflight": 20}})
+    client = LLMClient(llm, tmp_path / "llm.sqlite")
+    prompt = Prompt(name="sky", version="1", system="Describe the sky in two sentences, then name its colour.",
+                    user="{q}")
+    with pytest.raises(InvalidAnswer, match=r"review: answer cut short at 4 tokens \(\[llm\] max_tokens.review"):
+        client.ask(SkyNote, prompt, {"q": "The sky at noon."}, stage="review", key="sky")
+    usage = client.meter.take().stages["review"]
+    assert usage.calls == 1 and 0 < usage.output_tokens <= 4, usage

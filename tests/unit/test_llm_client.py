@@ -219,3 +219,36 @@ def test_a_synthesis_call_and_its_retry_wait_on_the_token_rate(tmp_path):
         assert llm.ask(Colour, PROMPT, {"q": "word " * 2400}, stage="synthesise", key="long").name == "blue"
     assert len(arrivals) == 2, "the 429 was retried"
     assert arrivals[1] - arrivals[0] >= 1.5, f"the retry came {arrivals[1] - arrivals[0]:.2f} s after the first attempt"
+
+
+@pytest.mark.parametrize("method, finish", [("json_schema", "length"), ("function_calling", "length"),
+                                            ("function_calling", "tool_calls"), ("json_object", "length")])
+def test_an_answer_cut_at_max_tokens_is_named_and_not_asked_again(tmp_path, method, finish):
+    """`finish`: what the server says of a cut tool call (llama-cpp-python's says "tool_calls")."""
+    long_name = {"name": "ultramarine " * 40}  # ~120 tokens, for an answer allowed 20
+    with ScriptedLLMServer(handlers={"Colour": lambda r: long_name}, cut_tool_call_finish=finish) as srv:
+        llm = client(srv, tmp_path, structured_output=method, max_tokens={"review": 20})
+        with pytest.raises(InvalidAnswer, match=r"review: answer cut short at 20 tokens \(\[llm\] max_tokens.review"):
+            llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert srv.calls == 1, "the same request would be cut at the same place"
+        assert llm.meter.take().stages["review"].output_tokens == srv.completion_tokens == 20
+        assert llm.cache.count() == 0
+
+
+@pytest.mark.parametrize("method", ["json_schema", "json_object"])
+def test_a_cut_answer_that_still_reads_is_taken(tmp_path, method):
+    padded = '{"name": "blue"}' + "\n" * 400  # a grammar-constrained server pads a finished object up to the limit
+    with ScriptedLLMServer(handlers={"Colour": lambda r: padded}) as srv:
+        llm = client(srv, tmp_path, structured_output=method, max_tokens={"review": 20})
+        assert llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k").name == "blue"
+        assert srv.calls == 1
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object"])
+def test_a_declined_answer_is_named_as_such_and_asked_once_more(tmp_path, method):
+    with ScriptedLLMServer(handlers={"Colour": colour}, faults=[Fault("decline"), Fault("decline")]) as srv:
+        llm = client(srv, tmp_path, structured_output=method)
+        with pytest.raises(InvalidAnswer, match="the model declined: I'm sorry, I can't assist"):
+            llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert srv.calls == 2
+        assert llm.ask(Colour, PROMPT, {"q": "sea"}, stage="review", key="k2").name == "blue", "the next answer is read"

@@ -10,10 +10,10 @@ import json
 import pytest
 
 from brief.agents.llm_protocol import norm_id
-from brief.agents.screen_llm import match_ids, match_topic
+from brief.agents.screen_llm import ANSWER_TOKENS, answer_room, match_ids, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
-from brief.config import ScreeningConfig
+from brief.config import LLMConfig, ScreeningConfig
 from brief.models import Paper
 from tests.scripted_llm import ScriptedLLMServer, labels_screen_handler
 from tests.unit.test_screener import (
@@ -126,6 +126,30 @@ def test_context_tokens_size_screening_batches_to_the_servers_window(tmp_path):
     assert all(r.prompt_chars / 4 + 80 * len(r.paper_ids) <= window for r in asked), [r.prompt_chars for r in asked]
     assert len(asked) > 12 / 8 + 1 and max(len(r.paper_ids) for r in asked) > 1, "smaller batches, still batched"
     assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+
+
+def test_screening_batches_leave_each_verdict_room_in_the_answer(tmp_path):
+    """A server stops an answer at max_tokens; a batch whose verdicts can't fit would be cut and re-asked
+    paper by paper. Verdicts as long as real models write them (~70 tokens) in an answer of 400 tokens."""
+    papers = make_papers(12)
+    wordy = "The abstract studies dwarf galaxies and their satellites, squarely what the first topic describes. "
+
+    def handler(req):
+        answer = labels_screen_handler({}, default=8, topic=TOPIC)(req)
+        for verdict in answer["results"]:
+            verdict["reason"] = wordy * 2
+        return answer
+
+    with ScriptedLLMServer(handlers={"ScreenBatch": handler}) as srv:
+        llm = llm_client(srv, tmp_path, batch_size=8, max_tokens={"screen": 400})
+        result = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                          llm).run(papers, vectors_of(papers), seed="w")
+        sizes = [len(r.paper_ids) for r in srv.requests]
+        assert srv.completion_tokens <= 400 * len(sizes)
+    assert max(sizes) == 400 // ANSWER_TOKENS == 5 and sum(sizes) == 12, sizes
+    assert result.stats.retried_alone == 0
+    assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+    assert answer_room(LLMConfig()) >= 3 * LLMConfig().batch_size, "the default answer holds a default first-look batch"
 
 
 def test_llm_facing_schemas_have_no_defaults_and_ask_the_reason_first():
