@@ -1,7 +1,8 @@
 """Benchmark the product's local embedders against full MiniLM: speed, build/load time, ranking AUC.
 
-Embedders: `static` (the distilled token table, stage 1's default: memory/static_minilm.py), `onnx` (int8 ONNX
-MiniLM at 64 tokens, memory's default: FastLocalEmbedder) and the reference, full all-MiniLM-L6-v2 at 256
+Embedders: `static` (the distilled token table, stage 1's with `[screening] embedder = "static"`:
+memory/static_minilm.py), `onnx` (int8 ONNX MiniLM at 64 tokens, the default of memory and so of stage 1:
+FastLocalEmbedder) and the reference, full all-MiniLM-L6-v2 at 256
 tokens: sentence-transformers when torch is installed, else the same network in full precision through
 ONNX (the graph onnx_minilm.py writes from the safetensors weights; checked against sentence-transformers in
 tests/unit/test_embedders.py).
