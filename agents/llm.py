@@ -81,13 +81,15 @@ PING_SYSTEM = "You are a JSON API. Reply with JSON only."
 PING_USER = 'Reply with this JSON: {"ok": true}'
 
 
-def paper_block(paper: Paper, max_chars: int = 2500) -> str:
-    """A paper as delimited, escaped data: its text cannot close the element it sits in."""
+def paper_block(paper: Paper, max_chars: int = 2500, authors: bool = True) -> str:
+    """A paper as delimited, escaped data: its text cannot close the element it sits in. `authors=False`, or
+    none known: no authors element."""
     abstract = paper.abstract if len(paper.abstract) <= max_chars else paper.abstract[:max_chars] + " …"
+    names = f"<authors>{for_prompt(', '.join(paper.authors[:8]))}</authors>\n" if authors and paper.authors else ""
     return (
         f'<paper id="{for_prompt(paper.id, quote=True)}">\n'
         f"<title>{for_prompt(paper.title)}</title>\n"
-        f"<authors>{for_prompt(', '.join(paper.authors[:8]))}</authors>\n"
+        f"{names}"
         f"<categories>{for_prompt(' '.join(paper.categories))}</categories>\n"
         f"<abstract>{for_prompt(abstract)}</abstract>\n"
         "</paper>"

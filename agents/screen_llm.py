@@ -224,10 +224,12 @@ class BatchScreener:
         """Build these papers' prompt blocks now, before the calls that carry them: escaping a batch's abstracts
         is most of a call's client work, and a round's calls leave one after another (as the GIL allows)."""
         for paper in papers:
-            self._blocks[_block_key(paper)] = paper_block(paper)
+            self._blocks[_block_key(paper)] = paper_block(paper, authors=False)
 
     def _block(self, paper: Paper) -> str:
-        return self._blocks.get(_block_key(paper)) or paper_block(paper)
+        # without authors: a topic is matched on the work (the watch-list is matched locally), and a name
+        # neither earns nor costs relevance
+        return self._blocks.get(_block_key(paper)) or paper_block(paper, authors=False)
 
     def _paper_key(self, paper: Paper) -> str:
         brief = "|brief" if _first_look(paper) else ""

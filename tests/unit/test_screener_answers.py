@@ -211,3 +211,17 @@ def test_a_failed_batch_is_re_asked_paper_by_paper_concurrently(tmp_path):
     assert all(d.stage == "llm" for d in result.decisions) and result.stats.retried_alone == 8
     serial = 2 * 0.4 + 8 * 0.4  # 4.0 s one after another; 4 at a time needs about 1.6 s
     assert seconds < 0.75 * serial, f"{seconds:.1f} s: the 8 re-asks ran concurrently, not one after another"
+
+
+def test_screening_prompts_carry_the_work_not_its_authors(tmp_path):
+    """A topic is matched on the title and abstract; the watch-list is matched locally. Names in the prompt
+    would cost tokens and let a famous name earn relevance."""
+    papers = make_papers(6)
+    for p in papers:
+        p.authors = ["Grace Hopper", "Alan Turing"]
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=8, topic=TOPIC)}) as srv:
+        Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS,
+                 llm_client(srv, tmp_path, batch_size=6)).run(papers, vectors_of(papers), seed="w")
+        asked = [r.user for r in srv.requests]
+    assert asked and all("Paper 0" in u or "Paper 5" in u for u in asked)
+    assert not any("Hopper" in u or "Turing" in u or "<authors>" in u for u in asked)
