@@ -134,10 +134,7 @@ class AnswerCutShort(ValueError):
 
 
 class AnswerDeclined(ValueError):
-    """The model declined to answer (a refusal message in place of the answer)."""
-
-    def __init__(self, refusal: str):
-        super().__init__(f"the model declined: {refusal[:200]}")
+    """No answer but a refusal: the model's own, or the server's content filter."""
 
 
 def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_tokens: int) -> Any:
@@ -148,11 +145,14 @@ def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_to
     except ValueError:
         # llama-cpp-python's server reports a tool call it cut as finish_reason "tool_calls": its usage tells
         used = int((getattr(message, "usage_metadata", None) or {}).get("output_tokens", 0))
-        if (getattr(message, "response_metadata", None) or {}).get("finish_reason") == "length" or used >= max_tokens:
+        finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
+        if finish == "length" or used >= max_tokens:
             raise AnswerCutShort(stage, max_tokens) from None
         refusal = (getattr(message, "additional_kwargs", None) or {}).get("refusal")
         if refusal:
-            raise AnswerDeclined(str(refusal)) from None
+            raise AnswerDeclined(f"the model declined: {str(refusal)[:200]}") from None
+        if finish == "content_filter":
+            raise AnswerDeclined("the server's content filter stopped the answer") from None
         raise
 
 

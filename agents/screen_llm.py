@@ -77,13 +77,13 @@ class BatchStats(BaseModel):
 
 _INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
+NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 
 def answer_room(cfg) -> int:
     """How many verdicts one screening answer has room for within `[llm] max_tokens.screen`."""
     limits = getattr(cfg, "max_tokens", None) or {}
     return max(1, int(limits.get("screen", limits.get("default", 1000))) // ANSWER_TOKENS)
-NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 
 def _first_look(paper: Paper) -> bool:

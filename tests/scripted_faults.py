@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MALFORMED = '{"results": ['
-FAULT_KINDS = ("429", "500", "malformed", "slow", "drop", "401", "quota", "404", "reject", "hang", "decline")
+FAULT_KINDS = ("429", "500", "malformed", "slow", "drop", "401", "quota", "404", "reject", "hang", "decline", "filtered")
 # Answered with an error status and the body real servers send (see Fault.error).
 ERROR_KINDS = ("401", "quota", "404", "reject")
 
@@ -17,7 +17,8 @@ class Fault:
     """One injected failure. kind: "429" | "500" | "malformed" | "slow" | "drop", or a refusal: "401" (bad key),
     "quota" (429 insufficient_quota), "404" (unknown model), "reject" (`status`: the request's structured-output
     mode refused, 400 as vLLM/OpenAI or 500 as llama-cpp-python), "hang" (never answers until the server stops),
-    or "decline" (a 200 whose message is the model's refusal, as OpenAI's structured outputs send one).
+    "decline" (a 200 whose message is the model's refusal, as OpenAI's structured outputs send one), or
+    "filtered" (a 200 with no content, finish_reason "content_filter").
 
     retry_after is sent as both ``retry-after`` (float seconds) and ``retry-after-ms``, which the
     openai client honours, so retry tests stay fast; ``seconds`` is the delay of a "slow" answer."""

@@ -324,7 +324,9 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
             msg: dict = {"role": "assistant", "content": content, "refusal": None}
             if fault and fault.kind == "decline":
                 msg.update(content=None, refusal="I'm sorry, I can't assist with that request.")
-            if req.mode == "tools" and msg["content"] is not None:
+            if fault and fault.kind == "filtered":
+                msg["content"], finish = "", "content_filter"
+            if req.mode == "tools" and msg["content"]:
                 msg["content"], finish = None, "tool_calls" if finish == "stop" else srv.cut_tool_call_finish
                 msg["tool_calls"] = [{"id": f"call_{req.attempt}", "type": "function",
                                       "function": {"name": req.schema_name, "arguments": content}}]

@@ -245,10 +245,12 @@ def test_a_cut_answer_that_still_reads_is_taken(tmp_path, method):
 
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object"])
-def test_a_declined_answer_is_named_as_such_and_asked_once_more(tmp_path, method):
-    with ScriptedLLMServer(handlers={"Colour": colour}, faults=[Fault("decline"), Fault("decline")]) as srv:
+@pytest.mark.parametrize("fault, said", [("decline", "the model declined: I'm sorry, I can't assist"),
+                                         ("filtered", "the server's content filter stopped the answer")])
+def test_a_declined_answer_is_named_as_such_and_asked_once_more(tmp_path, method, fault, said):
+    with ScriptedLLMServer(handlers={"Colour": colour}, faults=[Fault(fault), Fault(fault)]) as srv:
         llm = client(srv, tmp_path, structured_output=method)
-        with pytest.raises(InvalidAnswer, match="the model declined: I'm sorry, I can't assist"):
+        with pytest.raises(InvalidAnswer, match=said):
             llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
         assert srv.calls == 2
         assert llm.ask(Colour, PROMPT, {"q": "sea"}, stage="review", key="k2").name == "blue", "the next answer is read"
