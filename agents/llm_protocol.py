@@ -129,8 +129,9 @@ def extract_json(text: str) -> Any:
 class AnswerCutShort(ValueError):
     """The server stopped the answer at `max_tokens` (finish_reason "length") and what came is unreadable."""
 
-    def __init__(self, stage: str, max_tokens: int):
-        super().__init__(f"answer cut short at {max_tokens} tokens ([llm] max_tokens.{stage} gives it more room)")
+    def __init__(self, stage: str, max_tokens: int, reasoning: int = 0):
+        spent = f", {reasoning} of them the model's reasoning" if reasoning else ""
+        super().__init__(f"answer cut short at {max_tokens} tokens{spent} ([llm] max_tokens.{stage} gives it more room)")
 
 
 class AnswerDeclined(ValueError):
@@ -144,10 +145,12 @@ def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_to
         return read_answer(method, message, schema)
     except ValueError:
         # llama-cpp-python's server reports a tool call it cut as finish_reason "tool_calls": its usage tells
-        used = int((getattr(message, "usage_metadata", None) or {}).get("output_tokens", 0))
+        usage = getattr(message, "usage_metadata", None) or {}
+        used = int(usage.get("output_tokens", 0))
         finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
         if finish == "length" or used >= max_tokens:
-            raise AnswerCutShort(stage, max_tokens) from None
+            reasoning = int((usage.get("output_token_details") or {}).get("reasoning") or 0)
+            raise AnswerCutShort(stage, max_tokens, reasoning) from None
         refusal = (getattr(message, "additional_kwargs", None) or {}).get("refusal")
         if refusal:
             raise AnswerDeclined(f"the model declined: {str(refusal)[:200]}") from None
@@ -163,10 +166,13 @@ def stopped_answer(completion) -> Any:
 
     choice = completion.choices[0] if completion is not None and completion.choices else None
     usage = getattr(completion, "usage", None)
+    details = getattr(usage, "completion_tokens_details", None)
+    reasoning = getattr(details, "reasoning_tokens", None) or 0
     return AIMessage(content=(choice.message.content or "") if choice else "",
                      response_metadata={"finish_reason": choice.finish_reason if choice else "content_filter"},
                      usage_metadata={"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens,
-                                     "total_tokens": usage.total_tokens} if usage else None)
+                                     "total_tokens": usage.total_tokens,
+                                     "output_token_details": {"reasoning": reasoning}} if usage else None)
 
 
 def read_answer(method: str, message, schema: type[BaseModel]) -> Any:

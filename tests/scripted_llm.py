@@ -165,9 +165,10 @@ class ScriptedLLMServer:
     def __init__(self, handlers: dict[str, Callable] | None = None, default: Callable | None = None,
                  faults: list | Callable | None = None, latency: float = 0.0, model: str = "scripted",
                  embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0, sloppy: Sloppy | bool = False,
-                 cut_tool_call_finish: str = "length"):
+                 cut_tool_call_finish: str = "length", reasoning_tokens: int = 0):
         self.handlers, self.default, self.latency, self.model = dict(handlers or {}), default, latency, model
         self.cut_tool_call_finish = cut_tool_call_finish  # llama-cpp-python's server says "tool_calls"
+        self.reasoning_tokens = reasoning_tokens  # a reasoning model's hidden tokens, within max_tokens
         self.embedding_dim = embedding_dim
         self.sloppy = Sloppy() if sloppy is True else sloppy or None
         self._faults = list(faults) if isinstance(faults, (list, tuple)) else faults
@@ -239,8 +240,11 @@ class ScriptedLLMServer:
     def _count(self, req: ScriptedRequest, content: str) -> dict | None:
         """Usage of a 200 answer (~4 chars a token), added to the server's totals; None when the answer
         reports none (sloppy), and then the totals hold only what answers reported."""
-        usage = {"prompt_tokens": max(1, req.prompt_chars // 4), "completion_tokens": max(1, len(content) // 4)}
+        usage: dict = {"prompt_tokens": max(1, req.prompt_chars // 4),
+                       "completion_tokens": max(1, len(content) // 4) + self.reasoning_tokens}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        if self.reasoning_tokens:
+            usage["completion_tokens_details"] = {"reasoning_tokens": self.reasoning_tokens}
         reported = not (self.sloppy and self.sloppy.drops_usage(req))
         with self._lock:
             self.calls += 1
@@ -318,8 +322,9 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
             content = srv.sloppy.answer(req, content) if srv.sloppy else content
             limit = body.get("max_tokens") or body.get("max_completion_tokens")
             finish = "stop"
-            if limit and len(content) > 4 * int(limit):
-                content, finish = content[:4 * int(limit)], "length"
+            room = max(0, int(limit) - srv.reasoning_tokens) if limit else None
+            if room is not None and len(content) > 4 * room:
+                content, finish = content[:4 * room], "length"
             usage = srv._count(req, content)
             msg: dict = {"role": "assistant", "content": content, "refusal": None}
             if fault and fault.kind == "decline":

@@ -254,3 +254,14 @@ def test_a_declined_answer_is_named_as_such_and_asked_once_more(tmp_path, method
             llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
         assert srv.calls == 2
         assert llm.ask(Colour, PROMPT, {"q": "sea"}, stage="review", key="k2").name == "blue", "the next answer is read"
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object"])
+def test_a_reasoning_model_that_spent_the_answer_on_reasoning_says_so(tmp_path, method):
+    """A reasoning model's hidden tokens count against max_tokens: 700 of 800 spent, the answer is cut."""
+    long_name = {"name": "ultramarine " * 40}
+    with ScriptedLLMServer(handlers={"Colour": lambda r: long_name}, reasoning_tokens=700) as srv:
+        llm = client(srv, tmp_path, structured_output=method, max_tokens={"review": 800})
+        with pytest.raises(InvalidAnswer, match=r"cut short at 800 tokens, 700 of them the model's reasoning \(\[llm\]"):
+            llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert srv.calls == 1 and llm.meter.take().stages["review"].output_tokens == srv.completion_tokens == 800
