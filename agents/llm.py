@@ -215,9 +215,14 @@ class LLMClient:
             return None
         return answer
 
-    def _failure_key(self, cache_key: str) -> str:
-        """A failure is the server's as much as the model's: another endpoint is asked afresh."""
-        return hashlib.sha256(f"{cache_key}\x00{self.endpoint}".encode()).hexdigest()
+    def _failure_key(self, cache_key: str, stage: str) -> str:
+        """A failure is the server's and the room it was given as much as the model's: another endpoint, or
+        more `max_tokens` for the stage (what a cut answer's message advises), is asked afresh."""
+        return hashlib.sha256(f"{cache_key}\x00{self.endpoint}\x00{self._room(stage)}".encode()).hexdigest()
+
+    def _room(self, stage: str) -> int:
+        """The stage's answer tokens (`[llm] max_tokens`)."""
+        return self.cfg.max_tokens.get(stage, self.cfg.max_tokens.get("default", 1000))
 
     def remember(self, cache_key: str, answer: BaseModel) -> None:
         """Cache an answer the caller has validated."""
@@ -239,7 +244,7 @@ class LLMClient:
         if hit is not None:
             self.meter.add(stage, 0, 0, cached=True)
             return hit
-        failure_key = self._failure_key(cache_key)
+        failure_key = self._failure_key(cache_key, stage)
         failed_before = self.cache.failure(failure_key) if self.cfg.use_cache else None
         try:
             if failed_before:
@@ -282,7 +287,7 @@ class LLMClient:
                   wire: dict | None = None) -> Any:
         """One answer's plain value, read by `method`; its usage is counted before it is read."""
         kwargs = bind_kwargs(method, schema, wire)
-        kwargs["max_tokens"] = self.cfg.max_tokens.get(stage, self.cfg.max_tokens.get("default", 1000))
+        kwargs["max_tokens"] = self._room(stage)
         if self.cfg.base_url:  # langchain sends max_completion_tokens, which llama-cpp-python's server ignores
             kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}
         message = self._send(messages, kwargs, stage, retries=self.cfg.max_retries if retries is None else retries,

@@ -233,6 +233,13 @@ def test_an_answer_cut_at_max_tokens_is_named_and_not_asked_again(tmp_path, meth
         assert srv.calls == 1, "the same request would be cut at the same place"
         assert llm.meter.take().stages["review"].output_tokens == srv.completion_tokens == 20
         assert llm.cache.count() == 0
+        with pytest.raises(InvalidAnswer, match="remembered from an earlier run"):
+            client(srv, tmp_path, structured_output=method, max_tokens={"review": 20}).ask(
+                Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert srv.calls == 1
+        roomier = client(srv, tmp_path, structured_output=method, max_tokens={"review": 400})
+        assert roomier.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k").name.startswith("ultramarine")
+        assert srv.calls == 2, "the room the message advised is asked for at once, not a day later"
 
 
 @pytest.mark.parametrize("method", ["json_schema", "json_object"])
