@@ -195,7 +195,8 @@ class LLMClient:
     # -- asking -----------------------------------------------------------------------------------------------
 
     def cache_key(self, prompt: Prompt, key: str) -> str:
-        text = hashlib.sha256(f"{prompt.system}\x00{prompt.user}".encode()).hexdigest()[:12]
+        parts = "\x00".join(f"{name}\x00{text}" for name, text in sorted(prompt.parts.items()))
+        text = hashlib.sha256(f"{prompt.system}\x00{prompt.user}\x00{parts}".encode()).hexdigest()[:12]
         return hashlib.sha256(f"{self.model_name}\x00{prompt.tag}\x00{text}\x00{key}".encode()).hexdigest()
 
     def cached(self, schema: type[T], cache_key: str, validate: Callable[[T], str | None] | None = None) -> T | None:

@@ -156,12 +156,14 @@ class BatchScreener:
         `accept_relevance`: below it a verdict rejects whatever its topic, so an unmatched topic is harmless."""
         self.llm = llm
         # interests, topics and the thresholds the prompt states: the same for every batch
-        self.values = {"accept": accept_relevance, **first_look_bars(accept_relevance), **values}
+        self.values = {"accept": accept_relevance, **first_look_bars(accept_relevance), **values, "first_look": ""}
         self.criteria_key = criteria_key
         self.topics = topics
         self._enums = {"topic": [*topics, "none"]} if topics else {}  # narrow every batch's schema (one_verdict_each)
         self.accept_relevance = accept_relevance
         self.prompt = load_prompt("screen")
+        # how to read a shortened abstract: only in the calls that carry one (most full reads carry none)
+        self._first_look_rules = "\n\n" + self.prompt.parts["first look"].format(**self.values)
         self.stats = BatchStats()
         self._lock = threading.Lock()
         self._stopped: str | None = None
@@ -192,7 +194,8 @@ class BatchScreener:
         window = getattr(self.llm.cfg, "context_tokens", None)
         if not window:
             return [papers[i:i + step] for i in range(0, len(papers), step)]
-        fixed = (len(self.prompt.system) + len(self.prompt.render_user(**dict(self.values, count=0, papers="")))) / 4
+        values = dict(self.values, count=0, papers="", first_look=self._first_look_rules)
+        fixed = (len(self.prompt.system) + len(self.prompt.render_user(**values))) / 4
         out: list[list[Paper]] = []
         used = fixed
         for paper in papers:
@@ -295,6 +298,8 @@ class BatchScreener:
         if self._stopped:
             return self._stopped
         values = dict(self.values, count=len(batch), papers="\n\n".join(self._block(p) for p in batch))
+        if any(_first_look(p) for p in batch):
+            values["first_look"] = self._first_look_rules
         key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if _first_look(p) else "") for p in batch)
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:

@@ -1,4 +1,5 @@
-"""Prompt texts live beside this file as `NAME.md`: a front matter with a version, a system and a user part.
+"""Prompt texts live beside this file as `NAME.md`: a front matter with a version, a system and a user part,
+then optional named parts (`## part NAME`) an agent adds to the user part only where they apply.
 
 The version goes into LLM cache keys and eval records, so editing a prompt without bumping its version
 would serve stale cached answers: bump it.
@@ -13,6 +14,7 @@ from importlib import resources
 from pydantic import BaseModel
 
 _FRONT = re.compile(r"^---\n(.*?)\n---\n", re.DOTALL)
+_PART = re.compile(r"^## part (.+)\n", re.MULTILINE)
 
 
 class Prompt(BaseModel):
@@ -20,6 +22,7 @@ class Prompt(BaseModel):
     version: str
     system: str
     user: str
+    parts: dict[str, str] = {}
 
     @property
     def tag(self) -> str:
@@ -50,4 +53,7 @@ def _load(name: str) -> Prompt:
     body = text[front.end():]
     _, _, rest = body.partition("## system\n")
     system, _, user = rest.partition("## user\n")
-    return Prompt(name=meta["name"].strip(), version=meta["version"].strip(), system=system.strip(), user=user.strip())
+    user, *named = _PART.split(user)
+    parts = {named[i].strip(): named[i + 1].strip() for i in range(0, len(named), 2)}
+    return Prompt(name=meta["name"].strip(), version=meta["version"].strip(), system=system.strip(), user=user.strip(),
+                  parts=parts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -185,8 +186,9 @@ def test_low_scores_get_a_first_look_and_a_full_read_only_if_it_cant_tell(tmp_pa
     assert all(by_id[pid].reason.startswith("[first look, shortened abstract]") for pid in set(looked) - set(second))
     (sure,) = [pid for pid in looked if labels[pid] == 9]
     assert by_id[sure].accepted and by_id[sure].relevance == 9, "a first look sure of its match is taken on the opening"
-    per_paper = lambda rs: sum(r.prompt_chars for r in rs) / sum(len(r.paper_ids) for r in rs)  # noqa: E731
-    assert per_paper(brief) < 0.6 * per_paper([r for r in requests if r not in brief])
+    abstracts = lambda rs: [len(a) for r in rs for a in re.findall(r"<abstract>(.*?)</abstract>", r.user, re.S)]  # noqa: E731
+    assert max(abstracts(brief)) <= cfg.brief_chars + len(" … [abstract cut short]")
+    assert min(abstracts([r for r in requests if r not in brief])) > max(abstracts(brief)) + 200, "a full read is whole"
 
 
 def test_hallucinated_ids_are_ignored_and_missing_ones_retried_alone(tmp_path):

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from brief.agents.llm_protocol import norm_id
-from brief.agents.screen_llm import ANSWER_TOKENS, answer_room, match_ids, match_topic
+from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, answer_room, match_ids, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
 from brief.config import LLMConfig, ScreeningConfig
@@ -191,8 +191,24 @@ def test_the_screening_prompt_states_the_configured_thresholds(tmp_path):
                  llm_client(srv, tmp_path)).run(papers, vectors_of(papers), seed="w")
         (request,) = srv.requests
     assert "accepted at relevance 8 or more" in request.user
-    assert "re-read in full at relevance\n6 or more and below 10; at 10 or more" in request.user
     assert "4 or more" not in request.system
+
+
+def test_only_a_call_carrying_a_shortened_abstract_is_told_how_to_read_one(tmp_path):
+    papers = make_papers(4)
+    for p in papers:
+        p.abstract += " Further details of the observations and the data reduction are given in the paper." * 8
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, topic=TOPIC)}) as srv:
+        screener = BatchScreener(llm_client(srv, tmp_path), {"interests": "dwarfs", "topics": TOPIC}, "k",
+                                 topics=TOPIC_NAMES, accept_relevance=8)
+        screener.screen(papers)
+        screener.screen(papers, brief_chars=200)
+        full, look = [r for r in srv.requests if r.schema_name == "ScreenBatch"]
+    rules = "A\nshortened abstract is re-read in full at relevance 6 or more and below 10; at 10 or more"
+    assert rules in look.user and "[abstract cut short]" in look.user
+    assert "cut short" not in full.user + full.system and "accepted at relevance 8 or more" in full.user
+    head = [r.user.split("Papers to screen")[0] for r in (full, look)]
+    assert len(head[0]) < len(head[1]) - 400, "a full read pays for no first-look rules"
 
 
 def test_a_failed_batch_is_re_asked_paper_by_paper_concurrently(tmp_path):
