@@ -109,6 +109,28 @@ def test_fast_agrees_with_full_minilm(fast, reference):
     assert long.mean() >= 0.75, long
 
 
+def test_a_long_text_is_read_as_far_as_the_budget_needs_and_no_differently(fast):
+    from brief.memory.onnx_minilm import STOPWORDS
+
+    runner = fast._load()
+    stop = " ".join(w for w in STOPWORDS if w.isalpha())
+    mostly_stopwords = (stop + " ") * (fast.max_tokens * runner.SHORT_CUT // len(stop) + 1) + ASTRO  # content after the short cut
+    # 61 content pieces, then stopwords up to 2 characters before the short cut, then a word it splits: the
+    # 62nd piece read must be the whole word's first, not the cut one's
+    short = fast.max_tokens * runner.SHORT_CUT
+    head = "galaxy " * (fast.max_tokens - 3)
+    head = (head + " the" * ((short - 2 - len(head)) // 4)).ljust(short - 2)
+    split_word = head + "supercalifragilisticexpialidocious " + ASTRO
+    texts = [ROBOTICS + " " + ASTRO + " " + ASTRO_2, mostly_stopwords, split_word, *SHORT, ""]
+    whole = [runner._fit(runner.tokenizer.encode(t[:fast.max_tokens * runner.LONG_CUT]).ids) for t in texts]
+    assert runner.token_ids(texts) == whole
+    assert all(len(t) > short for t in texts[:3])
+    assert runner.tokenizer.token_to_id("brown") in whole[1], "read on past the short cut when it holds too little"
+    word = runner.tokenizer.encode("supercalifragilisticexpialidocious").ids[1]
+    cut_short = runner._fit(runner.tokenizer.encode(split_word[:short]).ids)
+    assert whole[2][-2] == word != cut_short[-2], "the test splits a word at the short cut"
+
+
 def test_fast_ranks_by_topic(fast):
     q, robotics, astro, astro2 = fast.embed(["robot exploration and navigation with vision-language models",
                                              ROBOTICS, ASTRO, ASTRO_2])
