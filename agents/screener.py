@@ -198,7 +198,8 @@ class Screener:
                       if plan.recall_aim else "")
             plan.cut_by = (f"learned cut for recall {self.cfg.recall_target:.2f} ({self.ranker.n_examples} "
                            f"decisions{raised}), kept within {self.cfg.min_share:.0%}-{self.cfg.max_share:.0%} of the week")
-            fit = self.ranker.history_fit(ranked[n_top - 1].score)
+            # the history's recall at the cut this week used: the learned one, unless a share limit moved it
+            fit = self.ranker.history_fit(cut if n_top == wanted else ranked[n_top - 1].score)
             if fit is not None:
                 plan.ranker_auc, plan.history_recall = round(fit[0], 4), round(fit[1], 4)
             if wanted > hi:  # max_share held the cut back: the recall target is out of reach this week
