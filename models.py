@@ -136,7 +136,10 @@ class ScreenStats(BaseModel):
     forced: int = Field(0, description="include-keyword hits sent whatever their score")
     authors: int = Field(0, description="watch-list papers accepted without the LLM")
     extended: int = Field(0, description="papers screened because the audit moved the cut down")
-    audit_n: int = 0
+    extended_positives: int = Field(0, description="accepts among them")
+    audit_drawn: int = Field(0, description="the audit's papers as drawn, before a band took some above the cut")
+    audit_drawn_positives: int = Field(0, description="accepts among them")
+    audit_n: int = Field(0, description="the audit's papers still below the final cut: the recall estimate's sample")
     audit_positives: int = 0
     positives_above: int = Field(0, description="LLM accepts among the papers above the (final) cut")
     below_cut: int = Field(0, description="papers left below the final cut (audit included)")

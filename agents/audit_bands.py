@@ -28,6 +28,7 @@ class AuditBands:
         self.target = target
         self.band_size = max(10, math.ceil(0.05 * week_size))
         self.extended = 0
+        self.bands: list[str] = []  # the papers the bands added
         self.cut: float | None = None  # the cut after the last band, when there was one
 
     def next_band(self, decisions: dict[str, Decision]) -> list[str]:
@@ -48,6 +49,7 @@ class AuditBands:
         self.audit = [pid for pid in self.audit if pid not in moved]
         self.above += band + moved
         self.extended += len(band)
+        self.bands += band
         return band
 
     def recall(self, decisions: dict[str, Decision]) -> tuple[float | None, tuple[float, float] | None]:

@@ -9,15 +9,19 @@ def screen_note(stats: ScreenStats) -> str:
     """One line for the briefing: what stage 1 sent, and what the audit says it missed."""
     if not stats.prefilter:
         return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)" + _answers_note(stats) + "."
+    drawn = stats.audit_drawn or stats.audit_n  # stats saved before audit_drawn existed
     text = (f"Screening: stage 1 ({stats.ranker}, {stats.trained_on} earlier decisions) sent {stats.sent} of "
-            f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_n} of them a random audit "
+            f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {drawn} of them a random audit "
             f"of the papers below its cut")
     if stats.extended:
-        text += f"; the audit found accepts below the cut, so {stats.extended} more were screened"
+        text += (f"; the audit found {stats.audit_drawn_positives} accepts there, so the next {stats.extended} papers "
+                 f"down were screened too ({stats.extended_positives} accepted)")
     text += _ranking_note(stats)
     if stats.recall_estimate is not None and stats.recall_ci is not None:
         lo, hi = stats.recall_ci
-        text += (f". The audit found {stats.audit_positives} accepts: estimated recall {stats.recall_estimate:.2f} "
+        found = (f"Of the audit's {stats.audit_n} papers still below the final cut, {stats.audit_positives} were accepts"
+                 if stats.extended else f"The audit found {stats.audit_positives} accepts")
+        text += (f". {found}: estimated recall {stats.recall_estimate:.2f} "
                  f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
     if stats.recall_weeks > 1 and stats.recall_pooled is not None and stats.recall_pooled_ci is not None:
         lo, hi = stats.recall_pooled_ci

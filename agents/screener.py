@@ -287,6 +287,8 @@ class Screener:
             candidates=len(papers), sent=sent, share_sent=round(sent / len(papers), 4) if papers else 0.0,
             cut_at=plan.cut, cut_by=plan.cut_by, ranker_auc=plan.ranker_auc, history_recall=plan.history_recall,
             wanted_share=plan.wanted_share, recall_aim=plan.recall_aim, forced=len(plan.forced), authors=len(plan.authors), extended=extended,
+            extended_positives=sum(decisions[p].accepted for p in bands.bands),
+            audit_drawn=len(plan.audit), audit_drawn_positives=sum(decisions[p].accepted for p in plan.audit),
             audit_n=len(audit), audit_positives=sum(decisions[p].accepted for p in audit),
             positives_above=sum(decisions[p].accepted for p in above), below_cut=len(below) + len(audit),
             recall_target=self.cfg.recall_target, recall_estimate=recall, recall_ci=ci,

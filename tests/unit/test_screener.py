@@ -294,6 +294,13 @@ def test_the_audit_moves_the_cut_down_when_it_finds_accepts(tmp_path):
     stats = result.stats
     assert stats.audit_positives > 0 and stats.extended == 10
     assert stats.sent == 12 + 6 + 10
+    # the briefing says what the audit drew and found, what the band found, and what its estimate rests on
+    moved = stats.audit_drawn - stats.audit_n
+    assert stats.audit_drawn == stats.audit_drawn_positives == 6 and stats.extended_positives == 10 and moved >= 0
+    note = screen_note(stats)
+    assert "6 of them a random audit" in note
+    assert "the audit found 6 accepts there, so the next 10 papers down were screened too (10 accepted)" in note
+    assert f"Of the audit's {stats.audit_n} papers still below the final cut, {stats.audit_positives} were accepts" in note
     assert sum(d.stage == "llm" for d in result.decisions) == stats.sent
     assert stats.recall_estimate < 1.0 and stats.recall_ci[1] <= 1.0
 
