@@ -65,7 +65,7 @@ class FastLocalEmbedder:
 
     dim = 384
 
-    def __init__(self, cache_dir: Path, threads: int = 2, max_tokens: int = 64, batch_size: int = 8):
+    def __init__(self, cache_dir: Path, threads: int = 2, max_tokens: int = 64, batch_size: int = 32):
         self.cache_dir = Path(cache_dir)
         self.threads = threads
         self.max_tokens = max_tokens

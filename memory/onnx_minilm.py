@@ -267,16 +267,14 @@ class OnnxMiniLM:
     Why batch-level rather than intra-op threads: at 64 tokens the matrices are small and two ORT threads
     spend much time synchronising; measured on this 2-core machine, 2 workers x 1 thread gave ~230
     abstracts/s of CPU against ~150-200 for 1 session x 2 intra-op threads. Tokenising on the workers too
-    (the tokenizer releases the GIL) keeps both cores busy: done up front it was a sixth of the wall. Batches
-    of 8: a batch's activations then stay in the core's cache (8 x 64 x 1536 floats, 3 MB); 32 was ~5-10%
-    slower on 3,000 abstracts (bench/embeddings.py)."""
+    (the tokenizer releases the GIL) keeps both cores busy: done up front it was a sixth of the wall."""
 
     # Characters of a text tokenised first: enough for `max_tokens` after stopwords are dropped for all but a
     # few abstracts in a hundred, which are tokenised again at LONG_CUT (the result is the same either way).
     SHORT_CUT, LONG_CUT = 11, 16  # characters a token
 
     def __init__(self, onnx_path: Path, tokenizer_path: Path, threads: int = 2, max_tokens: int = 64,
-                 batch_size: int = 8, drop_stopwords: bool = True):
+                 batch_size: int = 32, drop_stopwords: bool = True):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
