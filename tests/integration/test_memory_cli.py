@@ -45,7 +45,8 @@ def test_import_search_show_export_round_trip(memory_env, tmp_path, settings):
     out = brief("memory", "import", str(day), "--json", *common)
     assert out.returncode == 0, out.stderr
     imported = json.loads(out.stdout)
-    assert imported["kind"] == "snapshot" and imported["read"] >= 100 and imported["undated"] == 0
+    lines = [line for line in day.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert imported["kind"] == "snapshot" and imported["read"] == len(lines) and imported["undated"] == 0
     assert imported["by_first_seen_week"] == {"2026-W23": imported["read"]}, "filed under its announcement week"
     day_paper = json.loads(day.read_text(encoding="utf-8").splitlines()[3])
 
