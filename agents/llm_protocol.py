@@ -41,6 +41,9 @@ def _function_text(schema: type[BaseModel]) -> str:
     return json.dumps(openai_schema(schema))
 
 
+REASON_CHARS = 300  # a verdict's reason, "one short sentence", in the request's schema
+
+
 def one_verdict_each(schema: type[BaseModel], ids: list[str], **enums: list[str]) -> dict:
     """`schema`'s function schema (a model whose `results` lists verdicts) narrowed to one verdict for each of
     `ids`: each verdict's `id` one of them, `enums` fixing other fields' values, exactly len(ids) verdicts. A server
@@ -54,6 +57,10 @@ def one_verdict_each(schema: type[BaseModel], ids: list[str], **enums: list[str]
     for name, values in {"id": ids, **enums}.items():
         fields[name]["enum"] = list(values)
     results["minItems"] = results["maxItems"] = len(ids)
+    # A weak model can run on inside its reason until max_tokens and lose the verdict (SmolLM2 wrote 900 tokens
+    # of echoed prompt there); a server that decodes under the schema closes it here. The answer is still read
+    # without this bound, and a non-strict OpenAI schema takes it as a hint.
+    fields["reason"]["maxLength"] = REASON_CHARS
     return fn
 
 

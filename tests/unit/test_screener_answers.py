@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from brief.agents.llm_protocol import norm_id
+from brief.agents.llm_protocol import REASON_CHARS, norm_id
 from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, answer_room, match_ids, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
@@ -181,6 +181,7 @@ def test_each_batch_is_sent_a_schema_naming_its_own_ids_and_the_topics(tmp_path)
         assert verdict["id"]["enum"] == r.paper_ids and results["minItems"] == results["maxItems"] == len(r.paper_ids)
         assert verdict["topic"]["enum"] == [*TOPIC_NAMES, "none"]
         assert list(verdict) == ["id", "reason", "topic", "relevance", "novelty"], "the reason before the scores"
+        assert verdict["reason"]["maxLength"] == REASON_CHARS, "a server decoding under the schema ends a runaway reason"
         assert "description" not in results["items"], "no docstring of ours in the request"
 
 
