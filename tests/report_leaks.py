@@ -49,9 +49,12 @@ def validated_strings(cache: Path) -> set[str]:
 
 
 def unvalidated(replies: list[str], validated: set[str], papers_text: str) -> set[str]:
-    """The answer strings no validated answer holds and the papers don't contain: what must not be shown."""
+    """The answer strings no validated answer holds and the papers don't contain: what must not be shown. A line
+    of a reply can be part of a validated string (a reason the model wrote over several lines), so a string
+    counts as validated when a validated one contains it."""
     papers = " ".join(papers_text.split())
-    return {s for reply in replies for s in answer_strings(reply) if s not in validated and s not in papers}
+    known = "\n".join(validated)
+    return {s for reply in replies for s in answer_strings(reply) if s not in known and s not in papers}
 
 
 def leaked(report: dict, replies: list[str], validated: set[str], papers_text: str) -> list[str]:
