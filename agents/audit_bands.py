@@ -27,7 +27,6 @@ class AuditBands:
         self.rounds_left = rounds
         self.target = target
         self.band_size = max(10, math.ceil(0.05 * week_size))
-        self.extended = 0
         self.bands: list[str] = []  # the papers the bands added
         self.cut: float | None = None  # the cut after the last band, when there was one
 
@@ -48,9 +47,12 @@ class AuditBands:
         moved = [pid for pid in self.audit if self.scores[pid].score >= self.cut]  # the new cut passes them
         self.audit = [pid for pid in self.audit if pid not in moved]
         self.above += band + moved
-        self.extended += len(band)
         self.bands += band
         return band
+
+    @property
+    def extended(self) -> int:
+        return len(self.bands)
 
     def recall(self, decisions: dict[str, Decision]) -> tuple[float | None, tuple[float, float] | None]:
         """The audit's estimate of stage 1's recall and its 95% interval, once every verdict is in."""
