@@ -9,9 +9,8 @@ def screen_note(stats: ScreenStats) -> str:
     """One line for the briefing: what stage 1 sent, and what the audit says it missed."""
     if not stats.prefilter:
         return f"Screening: all {stats.sent} papers went to the LLM (prefilter off)" + _answers_note(stats) + "."
-    drawn = stats.audit_drawn or stats.audit_n  # stats saved before audit_drawn existed
     text = (f"Screening: stage 1 ({stats.ranker}, {stats.trained_on} earlier decisions) sent {stats.sent} of "
-            f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {drawn} of them a random audit "
+            f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_drawn} of them a random audit "
             f"of the papers below its cut")
     if stats.extended:
         text += (f"; the audit found {stats.audit_drawn_positives} accepts there, so the next {stats.extended} papers "

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> None:
                 s = state.screen_stats
                 ci = f"{s.recall_ci[0]:.2f}-{s.recall_ci[1]:.2f}" if s.recall_ci else "-"
                 print(f"{week}: {s.ranker:16s} trained on {s.trained_on:4d}, sent {s.sent}/{s.candidates} "
-                      f"({s.share_sent:.0%}; audit {s.audit_n}, found {s.audit_positives}; extended {s.extended}), "
+                      f"({s.share_sent:.0%}; audit {s.audit_drawn}, found {s.audit_drawn_positives}; extended {s.extended}, "
+                      f"{s.extended_positives} accepted there), "
                       f"audit's recall estimate {s.recall_estimate} [{ci}], screen tokens {screen_tokens(state)}")
             everyone = screening_settings(root / "all", root / "cache", srv.base_url, prefilter=False)
             baseline = run_weekly(everyone, parse_week(args.weeks[-1]), source).state

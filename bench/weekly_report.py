@@ -72,7 +72,7 @@ def print_report(results: list[dict], args) -> dict:
         s = r.get("screen_stats") or {}
         print(f"  {r['name']:20s} {s.get('ranker', '-'):18s} trained on {s.get('trained_on', 0):5d}, sent "
               f"{s.get('sent', 0)}/{s.get('candidates', 0)} ({s.get('share_sent', 0):.0%}, {s.get('cut_by', '')}); "
-              f"audit {s.get('audit_drawn') or s.get('audit_n', 0)} found {s.get('audit_drawn_positives', s.get('audit_positives', 0))}, "
+              f"audit {s.get('audit_drawn', 0)} found {s.get('audit_drawn_positives', 0)}, "
               f"extended by {s.get('extended', 0)} ({s.get('extended_positives', 0)} accepted); "
               f"audit recall estimate {s.get('recall_estimate')}; true recall {r['stage1_recall']:.3f}"
               + (f"; the best cut of this ranking sends {r['best_share']:.1%} for recall 0.95" if r.get("best_share") else ""))
