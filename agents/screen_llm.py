@@ -297,10 +297,11 @@ class BatchScreener:
     def _ask(self, batch: list[Paper], retry: bool = False) -> ScreenBatch | str:
         if self._stopped:
             return self._stopped
+        looks = [_first_look(p) for p in batch]
         values = dict(self.values, count=len(batch), papers="\n\n".join(self._block(p) for p in batch))
-        if any(_first_look(p) for p in batch):
+        if any(looks):
             values["first_look"] = self._first_look_rules
-        key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if _first_look(p) else "") for p in batch)
+        key = "|".join(f"{p.id}v{p.version or 0}" + ("b" if look else "") for p, look in zip(batch, looks))
         key += "|" + self.criteria_key + ("|again" if retry else "")  # a re-ask is a new question, not the cached one
         try:
             return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key,
