@@ -47,16 +47,22 @@ def recall_at(scores: Sequence[float], labels: Sequence[int], share: float) -> f
     return float(ranked[:k].sum() / ranked.sum())
 
 
-def wss_at(scores: Sequence[float], labels: Sequence[int], recall: float = 0.95) -> float | None:
-    """Work saved over sampling at `recall` (Cohen et al. 2006): share of papers left unread when reading
-    in ranking order until `recall` of the positives are found, minus the 1 − recall random reading saves."""
+def share_to_reach(scores: Sequence[float], labels: Sequence[int], recall: float = 0.95) -> float | None:
+    """The share of papers read in ranking order until `recall` of the positives are found: what the best
+    cut of this ranking sends for that recall."""
     ranked = _ranked_labels(scores, labels)
     positives = int(ranked.sum())
     if positives == 0:
         return None
     needed = math.ceil(recall * positives - 1e-9)
-    read = int(np.searchsorted(np.cumsum(ranked), needed) + 1)
-    return float((len(ranked) - read) / len(ranked) - (1 - recall))
+    return float((np.searchsorted(np.cumsum(ranked), needed) + 1) / len(ranked))
+
+
+def wss_at(scores: Sequence[float], labels: Sequence[int], recall: float = 0.95) -> float | None:
+    """Work saved over sampling at `recall` (Cohen et al. 2006): share of papers left unread when reading
+    in ranking order until `recall` of the positives are found, minus the 1 − recall random reading saves."""
+    share = share_to_reach(scores, labels, recall)
+    return None if share is None else 1 - share - (1 - recall)
 
 
 def within_group_percentiles(scores: Sequence[float], groups: Sequence[str]) -> np.ndarray:

@@ -47,7 +47,8 @@ class WeekStage1:
     ids: list[str]
     scores: np.ndarray  # the stage-1 ranking in effect
     cold: np.ndarray  # topic similarity alone (the cold-start ranker)
-    sent: set[str]
+    sent: set[str]  # the cut's papers, keyword and author hits, and the audit
+    audit: set[str]  # the random sample below the cut that measures its recall
     ranker: str
     trained_on: int
 
@@ -218,10 +219,10 @@ def _labels(train: list[Item], vectors) -> Labels | None:
 def _stage1(week, screener, ranker, papers, X, topic_vectors, trained_on) -> WeekStage1:
     """Stage 1's ranking (the screener's own scores, from the ranker in effect) and the papers its cut sends."""
     scores = screener.prefilter(papers, X)
-    sent, _audit = screener.select_for_llm(scores, seed=week, papers=papers)
+    sent, audit = screener.select_for_llm(scores, seed=week, papers=papers)
     learned = ranker.name != fit_ranker(topic_vectors).name
     return WeekStage1(week=week, ids=[p.id for p in papers], scores=np.array([s.score for s in scores]),
-                      cold=(X @ topic_vectors.T).max(axis=1), sent=sent, ranker=ranker.name,
+                      cold=(X @ topic_vectors.T).max(axis=1), sent=sent, audit=audit, ranker=ranker.name,
                       trained_on=trained_on if learned else 0)
 
 

@@ -36,6 +36,10 @@ SPECS: dict[str, Spec] = {
     "prefilter.wss@95": Spec(better="higher", about="work saved over sampling at 95% recall"),
     "prefilter.share_sent": Spec(better="lower", about="share stage 1 sends to the LLM (cut + keyword/author hits + audit)"),
     "prefilter.recall_sent": Spec(better="higher", about="positives among the papers sent to the LLM"),
+    "prefilter.share_cut": Spec(better="lower", about="share the cut sends on its own (with keyword/author hits, "
+                                "without the audit sample)"),
+    "prefilter.recall_cut": Spec(better="higher", about="positives among the cut's own papers"),
+    "prefilter.share_best@95": Spec(better="lower", about="share the best cut of the same ranking sends for recall 0.95"),
     "prefilter.auc_cold": Spec(better="higher", about="topic similarity alone, for comparison"),
     "prefilter.wss@95_cold": Spec(better="higher"),
     "screening.precision": Spec(better="higher"),
@@ -84,6 +88,8 @@ def prefilter(trace: Trace, llm_share: float) -> dict[str, Value]:
     ranks = m.within_group_percentiles(np.concatenate([w.scores for w in trace.stage1]), groups)
     sent = set().union(*(w.sent for w in trace.stage1))
     share, recall_sent = m.share_and_recall_sent(sent, labels)
+    # the audit measures the cut's recall: the cut's own figures leave it out, as the best cut has none
+    share_cut, recall_cut = m.share_and_recall_sent(sent - set().union(*(w.audit for w in trace.stage1)), labels)
     out: dict[str, Value] = {
         "prefilter.auc": _r(_weekly_auc(trace, "scores")),
         "prefilter.recall@10%": _r(m.recall_at(ranks, y, 0.10)),
@@ -92,6 +98,9 @@ def prefilter(trace: Trace, llm_share: float) -> dict[str, Value]:
         "prefilter.wss@95": _r(m.wss_at(ranks, y, 0.95)),
         "prefilter.share_sent": _r(share),
         "prefilter.recall_sent": _r(recall_sent),
+        "prefilter.share_cut": _r(share_cut),
+        "prefilter.recall_cut": _r(recall_cut),
+        "prefilter.share_best@95": _r(m.share_to_reach(ranks, y, 0.95)),
     }
     if any(w.trained_on for w in trace.stage1):
         cold = m.within_group_percentiles(np.concatenate([w.cold for w in trace.stage1]), groups)
@@ -207,7 +216,8 @@ def details(trace: Trace) -> dict:
     labels = trace.labels
     out: dict = {
         "stage1": [{"week": w.week, "papers": len(w.ids), "positives": sum(labels[i] for i in w.ids),
-                    "ranker": w.ranker, "trained_on": w.trained_on, "sent": len(w.sent)} for w in trace.stage1],
+                    "ranker": w.ranker, "trained_on": w.trained_on, "sent": len(w.sent), "audit": len(w.audit)}
+                   for w in trace.stage1],
     }
     if trace.decisions:
         out["calibration"] = [b.model_dump() for b in m.calibration(

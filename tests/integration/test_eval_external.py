@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from tests.integration.eval_helpers import DATA, run_brief, shipped_subset
 
 
@@ -42,6 +44,12 @@ def test_history_is_never_trained_on_the_evaluated_papers(tmp_path, cache_dir, m
     assert stage1[0]["trained_on"] == len(history_items) - len(overlap)
     assert stage1[0]["ranker"].startswith("learned")
     assert "prefilter.auc_cold" in result["metrics"]
+    # the cut's own figures leave out the audit sample the sent ones include
+    metrics, audited = result["metrics"], sum(w["audit"] for w in stage1)
+    assert audited > 0
+    assert metrics["prefilter.share_sent"] - metrics["prefilter.share_cut"] == pytest.approx(audited / len(test_items), abs=1e-4)
+    assert metrics["prefilter.recall_cut"] <= metrics["prefilter.recall_sent"]
+    assert 0 < metrics["prefilter.share_best@95"] <= 1
 
 
 def test_time_split_learns_only_from_earlier_weeks(tmp_path, cache_dir, monkeypatch, capsys):

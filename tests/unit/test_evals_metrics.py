@@ -39,6 +39,14 @@ def test_wss_at_95_reads_until_95_percent_of_positives():
     assert m.wss_at([1, 1, 0, 0, 0, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]) == pytest.approx(0.75)
 
 
+def test_the_best_cut_of_a_ranking_sends_what_it_reads_to_reach_the_recall():
+    labels = [1, 1, 1] + [0] * 6 + [1] + [0] * 10  # positives at ranks 1, 2, 3 and 10 of 20
+    scores = list(range(20, 0, -1))
+    assert m.share_to_reach(scores, labels, 0.95) == pytest.approx(10 / 20)  # 95% of 4: all 4
+    assert m.share_to_reach(scores, labels, 0.75) == pytest.approx(3 / 20)
+    assert m.share_to_reach(scores, [0] * 20) is None
+
+
 def test_percentiles_rank_within_each_group():
     ranks = m.within_group_percentiles([10, 20, 1, 2, 3], ["a", "a", "b", "b", "b"])
     assert list(ranks) == pytest.approx([0.5, 1.0, 1 / 3, 2 / 3, 1.0])
