@@ -126,12 +126,34 @@ def _chunks(text: str) -> tuple[tuple[str, ...], ...]:
     """Runs of content words between punctuation and filler (memoised: phrases and content_words both read a
     week's texts, and the link and synthesis nodes both read the same week)."""
     runs: list[list[str]] = [[]]
-    for tok in _TOKEN.findall(strip_latex(text)):
+    asides: list[list[str]] = []
+    toks = _TOKEN.findall(strip_latex(text))
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        if tok == "(" and _defines_run(runs[-1], toks[i + 1:i + 4]):
+            # "Key-value (KV) cache" is one run, and "KV" a run of its own: the definition is an aside, not a break
+            asides.append([toks[i + 1]])
+            i += 3
+            continue
         if any(c.isalpha() for c in tok) and _content(tok):
             runs[-1].append(tok)
         elif runs[-1]:
             runs.append([])
-    return tuple(tuple(r) for r in runs if r)
+        i += 1
+    return tuple(tuple(r) for r in runs + asides if r)
+
+
+def _defines_run(run: list[str], after: list[str]) -> bool:
+    """Whether `after` (the tokens after a "(") is an acronym standing for the run's last words, a closing
+    bracket, and a content word that goes on with the run ("Key-value (KV) cache"; not "(3DGS) enables")."""
+    if len(after) != 3 or after[1] != ")" or not run or not acronym_in(after[0]):
+        return False
+    if not (any(c.isalpha() for c in after[2]) and _content(after[2])):
+        return False
+    acronym = after[0][:-1] if after[0].endswith("s") else after[0]
+    tails = (initials(" ".join(run[-n:])) for n in range(1, min(4, len(run)) + 1))
+    return any(len(short) >= 2 and abbreviates(acronym.upper(), short) for short in tails)
 
 
 Phrase = tuple[str, ...]  # the stems of a phrase's words
@@ -347,13 +369,22 @@ def shared_phrases(a: str, b: str, background: tuple[Counter, int], k: int = 4, 
 
 def _restates(term: str, chosen: str) -> bool:
     """A term that adds nothing to one already chosen: an acronym of it ("3DGS" after "3D Gaussian splatting") or
-    what one of its acronyms stands for ("key-value" after "KV cache"). "AGN feedback" after "active galactic
-    nuclei" says more, and stays."""
+    what one of its acronyms stands for ("key-value" after "KV cache"), or the same words with an acronym for
+    some of them ("KV cache" after "key-value cache"). "AGN feedback" after "active galactic nuclei" says more,
+    and stays."""
     def stands_for(acronym: str, phrase: str) -> bool:
         short = initials(phrase)
         return len(short) >= 2 and (" " in phrase or "-" in phrase) and abbreviates(acronym.upper(), short)
 
+    def spelled_out(short: str, long: str) -> bool:  # "KV cache" is "key-value cache" with its acronym
+        words, keys = long.split(), [stem(w) for w in short.split()]
+        return any(acronym_in(w) and stands_for(w, " ".join(words[i:j]))
+                   and [stem(x) for x in words[:i]] + [stem(w)] + [stem(x) for x in words[j:]] == keys
+                   for w in short.split() for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+
     if " " not in term and acronym_in(term) and stands_for(term, chosen):
+        return True
+    if spelled_out(term, chosen) or spelled_out(chosen, term):
         return True
     return any(acronym_in(w) and stands_for(w, term) for w in chosen.split())
 

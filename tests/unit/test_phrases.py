@@ -6,7 +6,8 @@ from __future__ import annotations
 from brief.agents.synthesiser import trend_sentence
 from brief.agents.theme_analysis import Trend
 from brief.fields import cross_field, field_of
-from brief.phrases import phrase_frequencies, shared_phrases, stem, strip_latex, supported_phrases, text_frequencies
+from brief.phrases import (phrase_frequencies, phrases, shared_phrases, stem, strip_latex, supported_phrases,
+                           text_frequencies)
 from brief.spelling import term_case
 
 AGENTS = [
@@ -30,6 +31,19 @@ def test_a_theme_name_is_phrases_with_no_repeated_stem_and_no_latex():
     assert not any("textbf" in n.lower() or "algorithm" in n.lower() for n in names)
     assert "Tool-use Memory" in names or "Tool-use memory" in names or any("Tool-use" in n for n in names)
     assert stem("agents") == stem("agentic") == stem("agent")
+
+
+def test_an_acronym_defined_inside_a_phrase_does_not_cut_it():
+    kv = ["Key-value (KV) cache compression for long-context inference: we evict tokens from the key-value (KV) cache.",
+          "Key-value (KV) cache quantization keeps accuracy at 2 bits while the KV cache shrinks.",
+          "We study key-value (KV) cache eviction under long contexts; our key-value (KV) cache policy saves memory.",
+          "Key-value (KV) cache offloading to CPU memory for long-context serving.",
+          "Sparse attention over the key-value (KV) cache of long-context decoders."]
+    background = phrase_frequencies(kv + WEEK[len(AGENTS):])
+    assert distinctive_phrases(kv, kv, background, k=3) == ["Key-value Cache"]  # not the modifier "Key-value"
+    # an acronym that ends its phrase, or stands for other words, stays a term of its own
+    assert ("3dgs",) in phrases("3D Gaussian Splatting (3DGS) enables fast rendering")
+    assert ("moe",) in phrases("a mixture of experts (MoE) routing layer")
 
 
 def test_latex_is_stripped_before_phrases():
@@ -339,3 +353,8 @@ def test_an_acronym_beside_its_phrase_says_nothing_more():
     terms = shared_phrases(a, b, background, k=6)
     assert "3D Gaussian splatting" in terms and "active galactic nuclei" in terms and "AGN feedback" in terms, terms
     assert "3DGS" not in terms and not ("KV cache" in terms and "key-value" in terms), terms
+    # the same words with an acronym for some of them: one of the two is shown
+    a = "Key-value (KV) cache eviction saves memory; the KV cache shrinks under safety alignment."
+    b = "Quantizing the key-value (KV) cache breaks safety alignment; we repair the KV cache."
+    terms = shared_phrases(a, b, background, k=4)
+    assert "safety alignment" in terms and sum(t.lower() in ("kv cache", "key-value cache") for t in terms) == 1, terms
