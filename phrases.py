@@ -147,10 +147,8 @@ def _chunks(text: str) -> tuple[tuple[str, ...], ...]:
 def _defines_run(run: list[str], after: list[str]) -> bool:
     """Whether `after` (the tokens after a "(") is an acronym standing for the run's last words, a closing
     bracket, and a content word that goes on with the run ("Key-value (KV) cache"; not "(3DGS) enables")."""
-    if len(after) != 3 or after[1] != ")" or not run or not acronym_in(after[0]):
-        return False
-    if not (any(c.isalpha() for c in after[2]) and _content(after[2])):
-        return False
+    if len(after) != 3 or after[1] != ")" or not run or not acronym_in(after[0]) or not _content(after[2]):
+        return False  # (a bracket or filler after it ends the run anyway: nothing to join)
     acronym = after[0][:-1] if after[0].endswith("s") else after[0]
     tails = (initials(" ".join(run[-n:])) for n in range(1, min(4, len(run)) + 1))
     return any(len(short) >= 2 and abbreviates(acronym.upper(), short) for short in tails)
@@ -382,11 +380,8 @@ def _restates(term: str, chosen: str) -> bool:
                    and [stem(x) for x in words[:i]] + [stem(w)] + [stem(x) for x in words[j:]] == keys
                    for w in short.split() for i in range(len(words)) for j in range(i + 1, len(words) + 1))
 
-    if " " not in term and acronym_in(term) and stands_for(term, chosen):
-        return True
-    if spelled_out(term, chosen) or spelled_out(chosen, term):
-        return True
-    return any(acronym_in(w) and stands_for(w, term) for w in chosen.split())
+    return (" " not in term and acronym_in(term) and stands_for(term, chosen)) or spelled_out(term, chosen) \
+        or spelled_out(chosen, term) or any(acronym_in(w) and stands_for(w, term) for w in chosen.split())
 
 
 def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
