@@ -6,13 +6,13 @@ so a report can say "n/a" rather than print a misleading 0 or 1.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 from pydantic import BaseModel
 
+from brief.agents.prefilter import share_for_recall
 from brief.models import Decision, Link, Paper, Review, Summary, Theme, Usage, unstated
 from brief.ids import citations, cite_key
 from brief.numeric import roc_auc
@@ -48,14 +48,10 @@ def recall_at(scores: Sequence[float], labels: Sequence[int], share: float) -> f
 
 
 def share_to_reach(scores: Sequence[float], labels: Sequence[int], recall: float = 0.95) -> float | None:
-    """The share of papers read in ranking order until `recall` of the positives are found: what the best
-    cut of this ranking sends for that recall."""
-    ranked = _ranked_labels(scores, labels)
-    positives = int(ranked.sum())
-    if positives == 0:
-        return None
-    needed = math.ceil(recall * positives - 1e-9)
-    return float((np.searchsorted(np.cumsum(ranked), needed) + 1) / len(ranked))
+    """The share the best cut of this ranking sends for `recall` (stage 1's `share_for_recall`), None without
+    positives (its 0.0 there would read as a perfect ranking)."""
+    y = np.asarray(labels, dtype=int)
+    return share_for_recall(np.asarray(scores, dtype=float), y, recall) if y.sum() else None
 
 
 def wss_at(scores: Sequence[float], labels: Sequence[int], recall: float = 0.95) -> float | None:
