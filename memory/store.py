@@ -216,7 +216,7 @@ class Memory:
         cutoff = week_ordinal(before_week) if before_week else None
         queries = np.asarray(embeddings, dtype=np.float32)
         fetch = max(4 * k, k + 20)  # no count() first: it costs as much as the query at 100k papers
-        result = self.papers.query(query_embeddings=queries.tolist(), n_results=fetch, include=["distances"])
+        result = self.papers.query(query_embeddings=queries, n_results=fetch, include=["distances"])
         rows = [list(zip(ids, dists)) for ids, dists in zip(result["ids"], result["distances"])]
         held = self._hydrate({pid for row in rows for pid, _ in row[: k + 5]})
         out, redo = [], []
@@ -250,7 +250,7 @@ class Memory:
         return kept
 
     def _query(self, collection: Any, queries: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[list[tuple[Record, dict[str, Any]]]]:
-        result = collection.query(query_embeddings=queries.tolist(), n_results=n, where=where,
+        result = collection.query(query_embeddings=queries, n_results=n, where=where,
                                   include=["metadatas", "distances", "documents"])
         return [
             [(record(pid, meta, doc, similarity=1.0 - dist), meta) for pid, meta, doc, dist in zip(*cols)]
