@@ -376,9 +376,9 @@ def _restates(term: str, chosen: str) -> bool:
 
     def spelled_out(short: str, long: str) -> bool:  # "KV cache" is "key-value cache" with its acronym
         words, keys = long.split(), [stem(w) for w in short.split()]
-        return any(acronym_in(w) and stands_for(w, " ".join(words[i:j]))
-                   and [stem(x) for x in words[:i]] + [stem(w)] + [stem(x) for x in words[j:]] == keys
-                   for w in short.split() for i in range(len(words)) for j in range(i + 1, len(words) + 1))
+        stems = [stem(x) for x in words]  # once, not per span tried
+        return any(stems[:i] + [stem(w)] + stems[j:] == keys and stands_for(w, " ".join(words[i:j]))
+                   for w in short.split() if acronym_in(w) for i in range(len(words)) for j in range(i + 1, len(words) + 1))
 
     return (" " not in term and acronym_in(term) and stands_for(term, chosen)) or spelled_out(term, chosen) \
         or spelled_out(chosen, term) or any(acronym_in(w) and stands_for(w, term) for w in chosen.split())
