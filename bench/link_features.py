@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -24,25 +25,20 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.link_threshold import astro_papers, cs_papers  # noqa: E402
+from brief.memory.embedders import make_embedder  # noqa: E402
+
 JUDGE = REPO / "evals" / "data" / "judge"
 SETS = ("links-W24-W25", "links-astro-s37", "link-check", "links-df-s37")  # the judged links with both ids kept
 
 
 def load_papers(shared: Path) -> dict[str, tuple[str, date, str]]:
-    """id → (title. abstract, announcement day, domain) from the cs corpus and the astro-ph screening days."""
-    papers: dict[str, tuple[str, date, str]] = {}
-    for path in sorted((shared / "corpus" / "eclipse0922_en_csLG-csCV-csAI-csRO").glob("*.jsonl")):
-        for line in path.open(encoding="utf-8"):
-            r = json.loads(line)
-            papers.setdefault(r["id"], (f"{r['title']}. {r.get('summary', '')}", date.fromisoformat(path.name[:10]), "cs"))
-    for path in sorted((shared / "screening" / "cgarling_astro-ph" / "daily_output_json").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for r in data.values() if isinstance(data, dict) else data:
-            if isinstance(r, dict) and "title" in r:
-                pid = str(r.get("arxiv_id") or r.get("id") or "").split("v")[0]
-                text = f"{r['title']}. {r.get('abstract') or r.get('summary') or ''}"
-                papers.setdefault(pid, (text, date.fromisoformat(path.name[:10]), "astro"))
-    return papers
+    """id → (the text memory embeds, announcement day, domain): link_threshold's cs corpus and astro-ph days."""
+    cs = [p for week in cs_papers(shared).values() for p in week]
+    return {p.id: (p.text_for_embedding(), p.announced, domain)
+            for domain, papers in (("cs", cs), ("astro", astro_papers(shared))) for p in papers if p.announced}
 
 
 def judged_links(papers: dict) -> list[tuple[str, str, str, str]]:
@@ -68,8 +64,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
     args = ap.parse_args()
-    from brief.memory.embedders import make_embedder  # noqa: PLC0415 - after HF_HUB_OFFLINE is set
-
     papers = load_papers(args.shared)
     links = judged_links(papers)
     near = {pid for pid, (_, day, field) in papers.items()

@@ -49,11 +49,13 @@ def cs_papers(shared: Path) -> dict[str, list[Paper]]:
 
 
 def astro_papers(shared: Path) -> list[Paper]:
+    """cgarling's screening days, each paper announced on the first day that lists it."""
     out: dict[str, Paper] = {}
     for path in sorted((shared / "screening" / "cgarling_astro-ph" / "daily_output_json").glob("*.json")):
         for pid, rec in json.loads(path.read_text(encoding="utf-8")).items():
             if rec.get("abstract") and rec.get("title"):
-                out[pid] = Paper(id=pid, title=rec["title"], abstract=rec["abstract"], authors=rec.get("authors") or [])
+                out.setdefault(pid, Paper(id=pid, title=rec["title"], abstract=rec["abstract"], authors=rec.get("authors") or [],
+                                          announced=date.fromisoformat(path.name[:10])))
     return list(out.values())
 
 
