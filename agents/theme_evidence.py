@@ -39,15 +39,24 @@ COVERAGE = 2 / 3  # share of the specific words' weight a paper must contain
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")  # "CompressKV" names "KV"
-_SUFFIXES = ("ing", "es", "ed", "s")
+# longest first; a theme names the noun ("mitigation", "quantization", "compression") where a title often has
+# the verb ("Mitigating", "Quantizing", "Compressing"), so the noun's ending goes as the verb's does
+_SUFFIXES = (("izations", "iz"), ("ization", "iz"), ("isations", "is"), ("isation", "is"), ("ations", ""),
+             ("ation", ""), ("ating", ""), ("ated", ""), ("ates", ""), ("ate", ""), ("tions", "t"), ("tion", "t"),
+             ("sions", "s"), ("sion", "s"), ("izing", "iz"), ("ized", "iz"), ("izes", "iz"), ("ize", "iz"),
+             ("ing", ""), ("es", ""), ("ed", ""), ("s", ""))
 
 
 def stem(word: str) -> str:
-    """A light stem, so "caching", "caches" and "cache" match: one inflection off, then a final e."""
+    """A light stem, so "caching", "caches" and "cache" match, and so do "mitigation", "mitigating" and
+    "mitigate": one ending off (an inflection, or a noun's -ation / -tion / -sion / -ization; never the s of
+    "compress" or "loss"), then a final e."""
     w = word.lower()
-    for suffix in _SUFFIXES:
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
+    for suffix, replacement in _SUFFIXES:
+        if suffix == "s" and w.endswith("ss"):
+            break
+        if w.endswith(suffix) and len(w) - len(suffix) + len(replacement) >= 3:
+            w = w[: -len(suffix)] + replacement
             break
     return w[:-1] if w.endswith("e") and len(w) > 3 else w
 

@@ -28,6 +28,16 @@ def test_a_paper_names_a_theme_word_in_its_inflections_compounds_and_acronym():
     assert has(stemmed("Long context windows"), long_context) and not has(stemmed("long and short context"), long_context)
 
 
+def test_a_theme_noun_matches_the_verb_a_title_uses():
+    mitigation, quantization = unit("hallucination mitigation", "mitigation"), unit("KV quantization", "quantization")
+    assert has(stemmed("Mitigating Hallucinations in Large Vision-Language Models"), mitigation)
+    assert has(stemmed("hallucinations are mitigated by ..."), unit("hallucination mitigation", "hallucination"))
+    assert has(stemmed("Quantizing the KV cache to 2 bits"), quantization) and has(stemmed("a quantized cache"), quantization)
+    compression = unit("KV cache compression", "compression")
+    assert has(stemmed("We compress the KV cache"), compression) and has(stemmed("CompressKV"), compression)
+    assert not has(stemmed("Compositional reasoning"), compression) and not has(stemmed("a loss"), compression)
+
+
 def test_words_that_concentrate_near_the_theme_outweigh_the_ones_everywhere_near_it():
     near = [f"Speculative decoding for LLM inference, paper {i}" for i in range(10)]
     rest = [f"Quantization for LLM inference, paper {i}" for i in range(90)]
