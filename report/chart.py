@@ -66,8 +66,11 @@ def themes_svg(themes: list[ThemeBrief], week: str) -> str:
         return ""
     height = _TOP + _ROW * len(themes) + 26
     most = max(len(t.paper_ids) for t in themes)
-    weeks = next((t.trend.weeks for t in themes if t.trend and t.trend.direction != "no history"), [])
-    span = f"{weeks[0]} … {weeks[-1]}" if weeks else week
+    trend = next((t.trend for t in themes if t.trend and t.trend.direction != "no history"), None)
+    span = f"{trend.weeks[0]} … {trend.weeks[-1]}" if trend else week
+    first = next((w for w, total in zip(trend.weeks, trend.totals) if total), None) if trend else None
+    if trend and first and first != trend.weeks[0]:  # the earlier ticks are weeks memory saw nothing of
+        span += f" · memory starts {first}"
     rows = []
     for i, theme in enumerate(themes):
         y = _TOP + i * _ROW + _ROW / 2

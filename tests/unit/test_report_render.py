@@ -134,6 +134,7 @@ def test_chart_is_well_formed_svg_with_escaped_text(briefing):
     assert "▲ growing" in texts and "<script>" not in svg
     circles = [c for c in root.iter() if c.tag.endswith("circle")]
     assert len(circles) == 4, "W20 has no data: no point for it"
+    assert "2026-W20 … 2026-W24 · memory starts 2026-W21" in texts, "the caption says where the points begin"
     assert themes_svg([], "2026-W24") == ""
     pair = ThemeBrief(name="Pair", paper_ids=["2606.00001", "2606.00002"])  # too small for a trend: None
     assert "no trend measured" in themes_svg([pair], "2026-W24") and "no earlier weeks" not in themes_svg([pair], "2026-W24")
