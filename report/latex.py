@@ -1,7 +1,8 @@
 """LaTeX in titles, abstracts and summaries turned into readable text with pylatexenc.
 
-`$\\texttt{WEAVER}$` → WEAVER, `36.67\\%` → 36.67%, `$u$` → u, `$\\alpha$` → α. Only text that looks like LaTeX
-(a `$` or a backslash command) is converted, so a plain "5% of" keeps its percent sign; a bare `%`, `&` or `#`
+`$\\texttt{WEAVER}$` → WEAVER, `36.67\\%` → 36.67%, `$u$` → u, `$\\alpha$` → α, `$R^2$` → R², ``` ``cat'' ``` → “cat”;
+`\\cite{...}` and `\\ref{...}` are dropped (an abstract has no bibliography to point into). Only text that looks
+like LaTeX (a `$`, a backslash command or TeX's opening quotes) is converted, so a plain "5% of" keeps its percent sign; a bare `%`, `&` or `#`
 inside LaTeX-looking text is read as the character, not as a comment or an alignment mark. Whatever
 pylatexenc makes of odd input, this never raises: on any error the raw text comes back.
 """
@@ -14,12 +15,17 @@ import re
 
 log = logging.getLogger(__name__)
 
-_LATEX_HINT = re.compile(r"\$|\\[A-Za-z%&#_{}$\"'`^~=.]")
+_LATEX_HINT = re.compile(r"\$|\\[A-Za-z%&#_{}$\"'`^~=.]|``")
 _BARE_SPECIAL = re.compile(r"(?<!\\)([%&#])")
 # Font commands arXiv authors use that pylatexenc's default table lacks: keep their argument as text.
 _KEEP_ARGUMENT = ("texttt", "textsf", "textup", "textmd", "textnormal", "boldsymbol", "textsuperscript",
                   "textsubscript", "mathds", "mathscr", "bm")
 _SYMBOLS = {"checkmark": "✓", "ding": "", "xmark": "✗", "textasciitilde": "~"}
+_DROPPED = ("cite", "citep", "citet", "citealp", "citeauthor", "citeyear", "ref", "eqref", "autoref", "cref", "Cref",
+            "label", "footnotemark")
+_SUPERSCRIPT = re.compile(r"\^(-?[0-9]{1,3})(?![0-9]|[.,][0-9])")  # not x^1.5: ¹.5 would misread
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SPACE_BEFORE_STOP = re.compile(r"\s+(?=[.,;:](?:\s|$))")  # where a dropped citation stood
 
 
 @functools.lru_cache(maxsize=1)
@@ -31,7 +37,8 @@ def _converter():
     db = get_default_latex_context_db().filter_context(keep_which=("macros", "environments", "specials"))
     db.add_context_category("brief", prepend=True,
                             macros=[MacroTextSpec(name, discard=False) for name in _KEEP_ARGUMENT]
-                            + [MacroTextSpec(name, simplify_repl=text) for name, text in _SYMBOLS.items()])
+                            + [MacroTextSpec(name, simplify_repl=text) for name, text in _SYMBOLS.items()]
+                            + [MacroTextSpec(name, simplify_repl="") for name in _DROPPED])
     walker = walker_db().filter_context(keep_which=("macros", "environments", "specials"))
     walker.add_context_category("brief", prepend=True, macros=[MacroSpec(name, "{") for name in _KEEP_ARGUMENT]
                                 + [MacroSpec("href", "{{"), MacroSpec("url", "{")])  # the default table gives them no arguments
@@ -49,6 +56,7 @@ def latex_to_text(text: str) -> str:
         source = _BARE_SPECIAL.sub(r"\\\1", text)
         nodes = LatexWalker(source, latex_context=walker_db, tolerant_parsing=True).get_latex_nodes()[0]
         out = " ".join(converter.nodelist_to_text(nodes).replace("\xa0", " ").split())
+        out = _SPACE_BEFORE_STOP.sub("", _SUPERSCRIPT.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), out))
     except Exception as exc:  # noqa: BLE001 (pylatexenc on odd input: a raw title beats a lost one)
         log.debug("LaTeX left as is (%s): %.80s", exc, text)
         return text
