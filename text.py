@@ -39,8 +39,21 @@ def terms(text: str) -> list[str]:
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
+# a full stop that ends one of these ends no sentence ("1005 full-length movies (avg. 104 min)")
+_ABBREVIATIONS = frozenset("""e.g. i.e. al. avg. approx. vs. fig. figs. eq. eqs. resp. cf. ca. ref. refs. incl. w.r.t.
+    viz. tab. pp. vol.""".split())  # not "min." or "sec.": "in under 5 min." ends sentences
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(" ".join(text.split())) if len(s.strip()) > 20]
+    text = " ".join(text.split())
+    out, start = [], 0
+    for stop in _SENTENCE.finditer(text):
+        if text[start:stop.start()].rsplit(" ", 1)[-1].lstrip("([\"'").lower() in _ABBREVIATIONS:
+            continue
+        out.append(text[start:stop.start()])
+        start = stop.end()
+    out.append(text[start:])
+    return [s.strip() for s in out if len(s.strip()) > 20]
 
 
 @functools.lru_cache(maxsize=8192)

@@ -152,3 +152,15 @@ def test_a_sentence_saying_what_the_paper_does_wins_over_one_that_names_the_prob
     ]:
         s = extract_summary(Paper(id="2601.00001", title="A title", abstract=abstract))
         assert s.method.startswith("We propose"), abstract
+
+
+
+def test_an_abbreviation_ends_no_sentence():
+    abstract = ("We release NEST, a dataset of 1005 full-length movies (avg. 104 min) with dense labels. Models trail "
+                "humans, e.g. GPT-5 by 20 points, as Smith et al. (2020) found for shorter clips. It runs in under 5 min. "
+                "The code and the labels are public.")
+    assert sentences(abstract) == [
+        "We release NEST, a dataset of 1005 full-length movies (avg. 104 min) with dense labels.",
+        "Models trail humans, e.g. GPT-5 by 20 points, as Smith et al. (2020) found for shorter clips.",
+        "It runs in under 5 min.", "The code and the labels are public.",
+    ]
