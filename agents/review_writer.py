@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from datetime import date
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -286,11 +287,25 @@ def _clip(text: str, n: int = 160) -> str:
 
 
 def span_text(ids: list[str], when: dict[str, str]) -> str:
-    """`2026-W22 to 2026-W26 (5 weeks)` from the `first seen YYYY-Www` labels; fresh-only papers counted aside."""
+    """`2026-W22 to 2026-W26 (5 weeks)` from the `first seen YYYY-Www` labels, or `(papers in 3 of its 5 weeks)`
+    when some weeks between have none (the timeline counts the whole span); fresh-only papers counted aside."""
     weeks = sorted({when[i].removeprefix("first seen ") for i in ids if when.get(i, "").startswith("first seen ")})
     fresh = sum(1 for i in ids if not when.get(i, "").startswith("first seen "))
-    text = (f"{weeks[0]} to {weeks[-1]} ({len(weeks)} weeks)" if len(weeks) > 1 else weeks[0]) if weeks else "none in memory"
+    text = weeks[0] if len(weeks) == 1 else "none in memory"
+    if len(weeks) > 1:
+        span = _weeks_between(weeks[0], weeks[-1])
+        count = f"{len(weeks)} weeks" if span in (None, len(weeks)) else f"papers in {len(weeks)} of its {span} weeks"
+        text = f"{weeks[0]} to {weeks[-1]} ({count})"
     return text + (f"; {fresh} from the fresh search" if fresh else "")
+
+
+def _weeks_between(first: str, last: str) -> int | None:
+    """ISO weeks from `first` to `last` inclusive ("2026-W25", "2026-W27" → 3); None for a label that isn't one."""
+    try:
+        start, end = (date.fromisocalendar(int(w[:4]), int(w[6:]), 1) for w in (first, last))
+    except ValueError:
+        return None
+    return (end - start).days // 7 + 1
 
 
 def offline_section(t: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review], when: dict[str, str]) -> str:

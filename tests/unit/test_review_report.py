@@ -2,7 +2,7 @@
 
 import re
 
-from brief.agents.review_writer import offline_overview as review_overview
+from brief.agents.review_writer import offline_overview as review_overview, span_text
 from brief.agents.synthesiser import offline_overview as weekly_overview
 from brief.graphs.review_state import ReviewRequest, ReviewState
 from brief.models import Bridge, Claim, Decision, Findings, Paper, QueryPlan, Review, Summary, ThemeBrief
@@ -54,3 +54,10 @@ def test_counts_of_one_read_in_the_singular():
                     shared_terms=["3D Gaussian splatting"], similarity=0.6, across="categories")
     week = weekly_overview("2026-W24", [ThemeBrief(name="Splats", paper_ids=["a", "b"], bridges=[bridge])])
     assert week.endswith(" 1 cross-field bridge, e.g. within “Splats”."), week
+
+
+def test_a_span_with_empty_weeks_says_so_as_the_timeline_counts_it():
+    when = {"a": "first seen 2026-W25", "b": "first seen 2026-W27", "c": "published 2026-06-30"}
+    assert span_text(["a", "b", "c"], when) == "2026-W25 to 2026-W27 (papers in 2 of its 3 weeks); 1 from the fresh search"
+    assert span_text(["a", "b"], dict(when, b="first seen 2026-W26")) == "2026-W25 to 2026-W26 (2 weeks)"
+    assert span_text(["a", "b"], dict(when, b="first seen 2027-W01")) == "2026-W25 to 2027-W01 (papers in 2 of its 30 weeks)", "2026 has 53 ISO weeks"
