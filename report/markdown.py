@@ -156,7 +156,7 @@ def _theme(i: int, t: ThemeBrief, b: Briefing) -> list[str]:
             tie = f"similarity {e.similarity:.2f}" if e.linked_from else "cited from memory"
             lines.append(f"- {md(e.title)} {cite_link(cite_key(e.id))} (first seen {md(e.week)}; {tie}){report}")
         lines.append("")
-    lines += [f"*New ground:* {new_ground(len(t.new_ids), len(t.paper_ids))}.", ""]
+    lines += [f"{'*New ground:* ' if t.new_ids else ''}{new_ground(len(t.new_ids), len(t.paper_ids))}.", ""]
     if t.bridges:
         lines.append("**Cross-field bridges:**")
         lines += [_bridge_line(x) for x in t.bridges]

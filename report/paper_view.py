@@ -128,5 +128,8 @@ def link_why(link: Link) -> list[str]:
 
 
 def new_ground(new: int, total: int) -> str:
-    """"1 of 3 papers has nothing close in memory": the verb agrees with the papers counted."""
+    """"1 of 3 papers has nothing close in memory": the verb agrees with the papers counted; with none new,
+    what is true instead ("All 3 papers have something close in memory", not "0 of 3 … nothing")."""
+    if new == 0 and total:
+        return "Its paper has something close in memory" if total == 1 else f"All {total} papers have something close in memory"
     return f"{new} of {counted(total, 'paper')} {'has' if new == 1 else 'have'} nothing close in memory"

@@ -98,7 +98,8 @@ def test_new_ground_counts_agree_with_their_verb():
 
     assert new_ground(1, 3) == "1 of 3 papers has nothing close in memory"
     assert new_ground(1, 1) == "1 of 1 paper has nothing close in memory"
-    assert new_ground(0, 2) == "0 of 2 papers have nothing close in memory"
+    assert new_ground(0, 2) == "All 2 papers have something close in memory", "not '0 of 2 ... nothing'"
+    assert new_ground(0, 1) == "Its paper has something close in memory"
 
 
 def test_markdown_and_html_say_why_each_link_was_made_each_thing_once(settings):
