@@ -46,7 +46,7 @@ def adjustment(labels: Labels | None, vectors: np.ndarray) -> np.ndarray:
 def learned_note(labels: Labels | None, decided: bool = False) -> str:
     """What stage 1 learned from, for the briefing; `decided`: its learned ranking made the offline decisions."""
     if labels is None or labels.empty:
-        return "Stage 1 learned from no labels yet (mark papers with `brief feedback ID good|bad`)."
+        return 'Stage 1 learned from no labels yet: mark papers with "brief feedback ID good" (or "bad").'
     parts = {"feedback": "your feedback", "imported": "your imported library", "llm": "earlier LLM decisions"}
     named = [f"{n} from {parts[k]}" for k, n in labels.counts.items() if n]
     note = f"Stage 1 learned from {len(labels.positives) + len(labels.negatives)} labels: " + ", ".join(named) + "."
