@@ -241,7 +241,7 @@ def render_html(b: Briefing) -> str:
 <figure id="chart">{chart + themes_bars(b.themes) if chart else '<p class="meta">No themes to chart.</p>'}<figcaption>Theme sizes this week and their trend over the previous weeks in memory.</figcaption></figure>
 <h2 id="cross-field">Cross-field</h2>
 {bridges or '<p class="meta">No cross-field bridge this week: no two papers from different fields shared a method or problem.</p>'}
-{f'<h4>Themes spanning categories</h4><ul>{spans}</ul>' if spans else ''}
+{f'<h4>Themes spanning categories</h4><p class="meta">Within one field unless bridged above.</p><ul>{spans}</ul>' if spans else ''}
 <h2 id="themes">Themes</h2><nav class="toc">{toc}</nav>{themes or "<p>No themes this week.</p>"}
 <h2 id="citations">Citations</h2>{_citations(b)}
 <p class="meta">Embeddings this run: {b.usage.embedded} computed, {b.usage.embed_cache_hits} from cache.</p>

@@ -207,7 +207,8 @@ def render_markdown(b: Briefing) -> str:
         lines.append("No cross-field bridge this week: no two papers from different fields shared a method or problem.")
     spanning = [t for t in b.themes if len(t.categories) > 1]
     if spanning:
-        lines += [""] + [f"- **{md(t.name)}** spans {md(', '.join(t.categories))}" for t in spanning]
+        lines += ["", "Themes spanning categories (within one field unless bridged above):", ""]
+        lines += [f"- **{md(t.name)}** spans {md(', '.join(t.categories))}" for t in spanning]
     if b.themes:
         lines += ["", "## Themes"]
     for i, theme in enumerate(b.themes, 1):

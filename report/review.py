@@ -207,7 +207,7 @@ def when(p: ReviewPaper) -> str:
 
 
 def _authors(p: ReviewPaper) -> str:
-    return ", ".join(p.authors[:3]) + (" et al" if len(p.authors) > 3 else "") if p.authors else "unknown authors"
+    return ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "") if p.authors else "unknown authors"
 
 
 FINDING_TITLES = {
