@@ -126,12 +126,14 @@ def extract_summary(paper: Paper) -> Summary:
 
 
 # An opening clause that refers back to the abstract's earlier sentences, which a field shown alone lacks
+# ("To address both gaps,", "To quantify and mitigate these hallucinations,", "Under this formulation,"); a comma
+# without its space ("However,such") is still one
 _BACK_REFERENCE = re.compile(
-    r"^(?:(?:to (?:address|overcome|tackle|solve|mitigate|remedy|resolve|bridge|fill|close|exploit|leverage|achieve"
-    r"|realize|realise|accomplish|enable)|motivated by|inspired by"
-    r"|building (?:up)?on|based on|guided by|given|in light of|in response to) (?:this|these|that|those|such)\b[^,]{0,60}"
-    r"|to this end|to that end|to do so|in this (?:work|paper|study|article|letter|report)|however|therefore|thus|hence"
-    r"|consequently|instead|accordingly|as a result|in (?:this|that) (?:context|setting|regard)),\s+", re.IGNORECASE)
+    r"^(?:(?:to [a-z]+(?: and [a-z]+)?|motivated by|inspired by|building (?:up)?on|based on|guided by|given|in light of"
+    r"|in response to|under|with|from|through|following|on|by|after|beyond|in) (?:this|these|that|those|such|both"
+    r"|the (?:above|two|aforementioned))\b[^,]{0,60}"
+    r"|to this end|to that end|to do so|however|therefore|thus|hence"
+    r"|consequently|instead|accordingly|as a result),\s*", re.IGNORECASE)
 
 
 def _standalone(sentence: str) -> str:

@@ -109,6 +109,10 @@ def test_a_field_shown_alone_drops_an_opening_that_points_back_at_unseen_sentenc
         "Deep layers of VLA models are redundant. To exploit this, we introduce a training-free pipeline that "
         "removes twin layers. To do so, we compare layer features by kernel alignment."))
     assert extract_summary(exploit).tldr == "We introduce a training-free pipeline that removes twin layers."
+    for opening in ("To address both gaps, ", "To dismantle this, ", "Under this formulation, ", "However,",
+                    "To quantify and mitigate these hallucinations, "):
+        s = extract_summary(Paper(id="2606.00006", title="Fox", abstract=opening + "we propose Fox, a decoder for LVLMs."))
+        assert s.tldr == "We propose Fox, a decoder for LVLMs.", opening
     cased = Paper(id="2606.00002", title="Bar", abstract="In this paper, iPhone photos are denoised by a network we propose.")
     assert extract_summary(cased).tldr == "iPhone photos are denoised by a network we propose."
     kept = Paper(id="2606.00003", title="Baz", abstract="Thus, it works. Based on CLIP, we build Baz for retrieval.")
