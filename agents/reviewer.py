@@ -34,6 +34,11 @@ _CUES = {
               r"|examine|describe|model|simulate|use|search|measure|report)"
               r"|(this|the present) (paper|work|study|article) (proposes|presents|introduces|develops|studies)"
               r"|our (method|approach|framework|model|system|algorithm|pipeline) (is|uses|consists|combines|learns))\b",
+    # What the paper makes, preferred over what it studies: "We investigate the information flow …" then "Based on
+    # this insight, we propose FADE" has FADE as its method
+    "contribution": r"\b((we|i) ((here|now|also|further|therefore|thus|hence) )?(propose|present|introduce|develop|design"
+                    r"|build|formulate|contribute)|(this|the present) (paper|work|study|article) (proposes|presents|introduces"
+                    r"|develops))\b",
     # Read only when no sentence has a cue above: the verbs and the passive physics and astronomy write for what
     # they did ("we compare", "we review", "here, I proved", "an analysis is carried out"), which elsewhere as
     # often name a problem ("we identify a failure mode", "when decoding is performed early") before the
@@ -65,10 +70,19 @@ _RESULT_COMPARISON = (r"\b(outperform\w*|surpass\w*|beats?|(achiev\w*|sets?|esta
                       r"|faster than|more (accurate|efficient|robust) than|improv(es|ed|ing|ements?) (\w+ ){0,3}(over|by|on"
                       r"|upon|in)|(significantly|substantially|considerably|markedly|greatly|dramatically) (improv\w*|reduc\w*"
                       r"|outperform\w*|boost\w*|increas\w*|lower\w*|speed\w*)|(experiments?|results?|evaluations?|studies|tests?)"
-                      r" (\w+ ){0,6}(show|demonstrate|confirm|reveal|indicate)s?( that)?|we (show|demonstrate|find|observe) that|gains? of|speed-?ups?|reduc(es|ed|ing)"
+                      r" ([\w,()-]+ ){0,8}(show|demonstrate|confirm|reveal|indicate)s?( that)?|we (show|demonstrate|find|observe) that|gains? of"
+                      r"|(yields?|brings?|delivers?|achieves?) (\w+ ){0,2}(substantial|significant|consistent|large|notable) "
+                      r"(gains|improvements)|speed-?ups?|reduc(es|ed|ing)"
                       r" (\w+ ){0,3}by|compared (to|with) (\w+ ){0,4}(baselines?|prior|existing)|consistently (improv|outperform|better)\w*)\b")
 
 
+# "we analyze the limitations of response-level rewards", "insights into the limitations of current LVLMs": the
+# limitations of other work, which this paper addresses or measures, are not its own
+_OTHERS_LIMITATIONS = re.compile(r"\b((analy[sz]\w*|address\w*|overcom\w*|reveal\w*|expos\w*|highlight\w*|diagnos\w*|into"
+                                 r"|identif\w*|mitigat\w*|tackl\w*|study\w*|investigat\w*|examin\w*|understand\w*) (\w+ ){0,3}"
+                                 r"(limitations?|drawbacks?|failure modes?)|(limitations?|drawbacks?) of (current|existing|prior"
+                                 r"|previous|popular|standard|conventional|these|such|today|state|most|many|large|\w+-based))\b",
+                                 re.IGNORECASE)
 _FINDING = re.compile(r"\b(analysis|we|our|results?|experiments?) (\w+ ){0,3}(show|demonstrate|find|reveal)\w*", re.IGNORECASE)
 
 
@@ -109,13 +123,18 @@ def extract_summary(paper: Paper) -> Summary:
     sentence, else the first result, else the title: never background.
     """
     sents = sentences(paper.abstract) or ([paper.abstract] if paper.abstract else [])
-    method = next((s for s in sents if _cue(s, "method")), "") or next((s for s in sents if _cue(s, "method_fallback")), "")
+    method = (next((s for s in sents if _cue(s, "method") and _cue(s, "contribution")), "")
+              or next((s for s in sents if _cue(s, "method")), "") or next((s for s in sents if _cue(s, "method_fallback")), ""))
     at = sents.index(method) if method else len(sents)
     problem = next((s for s in sents[:at] if _cue(s, "problem") and not is_result_like(s) and not _FINDING.search(s)), "")
     after = sents[at + 1:] if method else sents
-    results = next((s for s in after if s not in (method, problem) and is_result_like(s)), "")
+    # a measured figure first; a bare comparison only from a sentence that isn't saying what the paper does
+    # ("we employ a two-stage strategy that yields significant improvements" is its method)
+    results = (next((s for s in after if s not in (method, problem) and re.search(_RESULT_FIGURE, s, re.IGNORECASE)), "")
+               or next((s for s in after if s not in (method, problem) and is_result_like(s)
+                        and not _cue(s, "method") and not _cue(s, "method_fallback")), ""))
     limitations = next((s for s in after if s not in (method, problem, results) and _cue(s, "limitations")
-                        and not _cue(s, "method")), "")
+                        and not _cue(s, "method") and not _OTHERS_LIMITATIONS.search(s)), "")
     return Summary(
         tldr=_shown(method or results or paper.title),
         problem=_shown(problem) or NOT_STATED,

@@ -168,3 +168,20 @@ def test_an_abbreviation_ends_no_sentence():
         "Models trail humans, e.g. GPT-5 by 20 points, as Smith et al. (2020) found for shorter clips.",
         "It runs in under 5 min.", "The code and the labels are public.",
     ]
+
+
+def test_what_a_paper_makes_is_its_method_and_others_limitations_are_not_its_own():
+    fade = Paper(id="2606.29431", title="FADE", abstract=(
+        "Large vision-language models hallucinate objects that are not in the image. We investigate the information "
+        "flow inside LVLMs and find that language priors dominate the late layers. Based on this insight, we propose "
+        "FADE, a training-free decoding strategy that damps the prior. Evaluations on POPE, CHAIR, and MME show that "
+        "FADE effectively mitigates hallucinations. We systematically analyze the limitations of contrastive decoding."))
+    s = extract_summary(fade)
+    assert s.tldr == s.method == "We propose FADE, a training-free decoding strategy that damps the prior."
+    assert s.results.startswith("Evaluations on POPE, CHAIR, and MME show that"), "commas in the run of words"
+    assert s.limitations == NOT_STATED, "the limitations of other work are not this paper's"
+    own = Paper(id="2606.2", title="Glass", abstract=(
+        "We propose GlassGrasp, a suction gripper policy. It grasps 9 of 10 glasses. It cannot handle wet surfaces."))
+    assert extract_summary(own).limitations == "It cannot handle wet surfaces."
+    analysis = Paper(id="2606.3", title="Probe", abstract="We investigate how LLMs store facts. Probes recover 80% of them.")
+    assert extract_summary(analysis).method == "We investigate how LLMs store facts.", "no contribution verb: the study is the method"
