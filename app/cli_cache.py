@@ -16,8 +16,10 @@ cache_app = typer.Typer(no_args_is_help=True, help="The LLM answer cache (valida
 def _cache(config, memory_dir):
     from brief.agents.llm_cache import AnswerCache
     from brief.graphs.context import LLM_CACHE
+    from brief.memory.presence import require_memory
 
     settings = settings_for(config, memory_dir=memory_dir)
+    require_memory(settings)  # the cache lives beside a memory: a mistyped dir is named, not created
     return AnswerCache(settings.data_dir / LLM_CACHE)
 
 

@@ -61,8 +61,10 @@ def feedback(
     settings = settings_for(config, memory_dir=memory_dir)
     from brief.graphs.context import open_context
     from brief.memory.lock import RunLock
+    from brief.memory.presence import require_memory
     from brief.memory.store import Memory
 
+    require_memory(settings)  # feedback marks papers a memory holds: it never creates one (nor the lock's dir)
     with RunLock(settings.data_dir):
         memory = open_context(settings, with_llm=False).memory
         assert isinstance(memory, Memory)  # the store itself: feedback is written to its records

@@ -195,11 +195,10 @@ def forget(settings: Settings, raw_id: str) -> str:
 def import_library(settings: Settings, path: Path, week: str | None, online: bool, reporter: Reporter,
                    today: date | None = None) -> ImportResult:
     """Import `path` (see importer.py); `online` looks arXiv ids up through the configured arXiv client."""
-    from brief.memory.importer import detect_kind, import_path
+    from brief.memory.importer import import_path, read_input
     from brief.memory.lock import RunLock
 
     import_week = _week(week, "--week")
-    detect_kind(path)  # a path that is no library fails before memory is touched (or created)
     arxiv = None
     if online:
         from brief.sources.arxiv_api import ArxivSource
@@ -208,9 +207,10 @@ def import_library(settings: Settings, path: Path, week: str | None, online: boo
     from brief.memory.diskfull import disk_full_errors
     from brief.memory.presence import ensure_on_disk
 
+    library = read_input(path, import_week, arxiv, reporter, today)  # nothing readable: fails before memory is created
     with RunLock(settings.data_dir), disk_full_errors(settings.data_dir):
         embedder, memory = open_all(settings, create=True)
-        result = import_path(memory, embedder, path, import_week, arxiv=arxiv, reporter=reporter, today=today)
+        result = import_path(memory, embedder, library, reporter=reporter)
         ensure_on_disk(memory)
         return result
 

@@ -123,8 +123,8 @@ def run_review(settings: Settings, request, reporter: Reporter | None = None, co
 
     no_memory = not settings.memory.chroma_host and not (chroma_path(settings) / DB_NAME).exists()
     if not request.fresh and no_memory:  # a review only reads memory: it never creates one
-        raise NothingToReview(f"memory at {settings.data_dir} holds no papers: run `brief weekly` (or import a "
-                              "library) first, or add --fresh to search arXiv")
+        raise NothingToReview(f"no memory at {settings.data_dir} (a mistyped --memory-dir or [memory] dir?): run "
+                              "`brief weekly` (or import a library) first, or add --fresh to search arXiv")
     with RunLock(settings.data_dir, command):
         ctx = open_context(settings, reporter, llm, kind=ReviewContext, search=search)
         if not request.fresh and ctx.memory.count() == 0:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -169,31 +170,59 @@ def lookup_online(items: list[Imported], arxiv: Any) -> tuple[list[Imported], in
     return out, len(found), [pid for pid in wanted if pid not in found]
 
 
-def import_path(memory: Memory, embedder: Any, path: Path, week: str | None = None, arxiv: Any = None,
-                reporter: Reporter | None = None, today: date | None = None) -> ImportResult:
-    """Import `path` into `memory`; `arxiv` (an ArxivSource) enables online lookups. Embeds through
-    `embedder` (the cached one: hits/misses are counted), stores in chunks, shows one progress bar."""
-    started = time.perf_counter()
+@dataclass
+class Library:
+    """A library read and checked, before any memory is opened: an input with nothing in it fails here."""
+
+    path: Path
+    kind: str
+    week: str
+    items: Iterator[Imported]
+    total: int | None
+    source: Any = None  # a snapshot's source: counts its bad records as they are read
+    problems: list[str] = field(default_factory=list)
+    looked_up: int = 0
+    not_found_online: list[str] = field(default_factory=list)
+
+
+def read_input(path: Path, week: str | None = None, arxiv: Any = None, reporter: Reporter | None = None,
+               today: date | None = None) -> Library:
+    """Read `path` (any kind `detect_kind` knows); `arxiv` (an ArxivSource) fills stubs from the arXiv API.
+    Raises LibraryImportError when nothing in it can be imported (a snapshot too big to read first can only
+    tell that once memory reads it)."""
     today = today or date.today()
     week = week or week_of(today)
-    reporter = reporter or QuietReporter()
     path = Path(path).expanduser()
     kind = detect_kind(path)
-    source: Any = None
     if kind == "snapshot":
         items, total, source = snapshot_items(path, today)
-        problems: list[str] = []
-    else:
-        listed, problems = read_library(path, kind, week)
-        if not listed:
-            raise LibraryImportError(f"{path}: nothing to import ({'; '.join(problems[:3]) or 'no entries found'})")
-        if arxiv is not None:
-            with reporter.stage("arXiv lookup"):
-                listed, looked_up, missing = lookup_online(listed, arxiv)
-        items, total = iter(listed), len(listed)
-    result = ImportResult(path=str(path), kind=kind, week=week)
-    if kind != "snapshot" and arxiv is not None:
-        result.looked_up, result.not_found_online = looked_up, missing
+        if total == 0:
+            raise LibraryImportError(f"{path}: nothing to import ({source.skipped} bad records, no papers found)")
+        return Library(path, kind, week, items, total, source)
+    listed, problems = read_library(path, kind, week)
+    if not listed:
+        raise LibraryImportError(f"{path}: nothing to import ({'; '.join(problems[:3]) or 'no entries found'})")
+    library = Library(path, kind, week, iter(listed), len(listed), problems=problems)
+    if arxiv is not None:
+        with (reporter or QuietReporter()).stage("arXiv lookup"):
+            listed, library.looked_up, library.not_found_online = lookup_online(listed, arxiv)
+        library.items = iter(listed)
+    return library
+
+
+def import_path(memory: Memory, embedder: Any, path: Path | Library, week: str | None = None, arxiv: Any = None,
+                reporter: Reporter | None = None, today: date | None = None) -> ImportResult:
+    """Import `path` (or a Library `read_input` read) into `memory`; `arxiv` (an ArxivSource) enables online
+    lookups. Embeds through `embedder` (the cached one: hits/misses are counted), stores in chunks, shows one
+    progress bar."""
+    started = time.perf_counter()
+    reporter = reporter or QuietReporter()
+    library = path if isinstance(path, Library) else read_input(path, week, arxiv, reporter, today)
+    path, kind, week, items, source, problems = (library.path, library.kind, library.week, library.items,
+                                                 library.source, library.problems)
+    total = library.total
+    result = ImportResult(path=str(path), kind=kind, week=week, looked_up=library.looked_up,
+                          not_found_online=library.not_found_online)
     counter = getattr(embedder, "cached", embedder)  # RunEmbedder wraps the CachedEmbedder that counts
     misses, hits = getattr(counter, "misses", 0), getattr(counter, "hits", 0)
     size = getattr(memory, "batch_size", CHUNK)  # Chroma's max batch: one upsert per chunk

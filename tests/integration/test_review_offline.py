@@ -106,7 +106,7 @@ def test_cli_review_json_and_user_errors(sample_settings, tmp_path, cache_dir):
         (["review", "   ", "--memory-dir", memory_dir], "review needs a theme"),
         (["review", THEME, "--since", "2026-02-30", "--memory-dir", memory_dir], "--since '2026-02-30': use a date"),
         (["review", THEME, "--since", "2026-06-10", "--until", "2026-06-01", "--memory-dir", memory_dir], "is before --since"),
-        (["review", THEME, "--memory-dir", tmp_path / "empty"], "holds no papers"),
+        (["review", THEME, "--memory-dir", tmp_path / "empty"], "no memory at"),
     ):
         failed = brief(*args, "--config", config, "--offline", "-q")
         assert failed.returncode == 2, (args, failed.stderr)
