@@ -16,15 +16,31 @@ from brief.config_file import load_settings
 from brief.redact import mask
 from brief.report.escape import term
 
-ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)")]
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | the name of a source configured in brief.toml; repeatable")]
 WeekOpt = Annotated[str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2026-W24 (default: the latest the source has)")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="start date YYYY-MM-DD (instead of --week)")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="end date YYYY-MM-DD (default: since + 6 days)")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress display")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress display (nor notes): the result and any partial run's reason still print")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print machine-readable JSON on stdout")]
-MemoryDirOpt = Annotated[Path | None, typer.Option("--memory-dir", help="memory and cache directory")]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="report directory (default ./briefings)")]
+
+
+def _directory(value: str) -> Path:
+    """A directory option's value; an empty one (an unset $VAR in a script) would mean the current directory."""
+    if not str(value).strip():
+        raise typer.BadParameter("is empty: name a directory (for the current one, write .)")
+    return Path(value)
+
+
+def _file(value: str) -> Path:
+    if not str(value).strip():
+        raise typer.BadParameter("is empty: name a file")
+    return Path(value)
+
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)",
+                                                parser=_file)]
+MemoryDirOpt = Annotated[Path | None, typer.Option("--memory-dir", help="memory and cache directory", parser=_directory)]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="report directory (default ./briefings)", parser=_directory)]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="never call an LLM, even if one is configured")]
 
 

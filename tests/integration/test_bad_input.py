@@ -27,7 +27,7 @@ from brief.config_file import load_settings
 from brief.memory import open_embedder
 from brief.memory.store import Memory
 from brief.models import Paper
-from tests.integration.cli_helpers import REPO, brief, memory_contents, write_config
+from tests.integration.cli_helpers import REPO, brief, brief_env, memory_contents, write_config
 
 DEMO = (REPO / "data" / "demo.toml").read_text(encoding="utf-8")
 TOPIC = "[[criteria.topics]]\nname = 'Robots'\ndescription = 'Robot learning.'\n"
@@ -153,6 +153,8 @@ CASES = [
     Case("cli-memory-dir-is-a-file", weekly_with("--week", "2026-W24", "--source", "sample", "--memory-dir", "{d}/file",
                                                  setup=lambda d: (d / "file").write_text("x")), "is a file"),
     Case("cli-unknown-option", weekly_with("--colour", "blue"), "No such option"),
+    Case("cli-empty-memory-dir", weekly_with("--week", "2026-W24", "--source", "sample", "--memory-dir", ""), "is empty"),
+    Case("cli-empty-out", weekly_with("--week", "2026-W24", "--source", "sample", "--out", ""), "is empty"),
     Case("cli-week-year-9999", weekly_with("--week", "9999-W52"), "the year 9999 is outside 1991.."),
     Case("cli-since-year-9999", weekly_with("--since", "9999-12-31"), "the year 9999 is outside 1991.."),
     Case("cli-range-year-1-to-9999", weekly_with("--since", "0001-01-01", "--until", "9999-12-31"), "the year 1 is outside"),
@@ -298,3 +300,19 @@ def test_unreadable_snapshot_and_config_are_user_errors(tmp_path):
     finally:
         (snap / "2026-06-09_x.jsonl").chmod(stat.S_IRUSR | stat.S_IWUSR)
         config.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_commands_on_a_missing_memory_or_an_unreadable_library_create_nothing(tmp_path):
+    """A mistyped --memory-dir is named, never created (nor the default one): feedback, the cache, a review,
+    and an import whose input holds nothing importable all stop before touching the directory."""
+    (tmp_path / "bad.bib").write_text("@article{x,\n}\n", encoding="utf-8")
+    (tmp_path / "ids.txt").write_text("nothing here\n", encoding="utf-8")
+    missing = tmp_path / "nomem"
+    for args, says in ((["feedback", "2606.10305", "good"], "no memory at"), (["cache", "stats"], "no memory at"),
+                       (["cache", "clear"], "no memory at"), (["review", "robot manipulation", "--offline"], "no memory at"),
+                       (["memory", "import", str(tmp_path / "bad.bib")], "nothing to import"),
+                       (["memory", "import", str(tmp_path / "ids.txt")], "nothing to import")):
+        done = brief(*args, "--memory-dir", str(missing), cwd=tmp_path, env=brief_env(HOME=str(tmp_path / "home")))
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1 and says in lines[0], (args, done.stderr)
+        assert not missing.exists() and not (tmp_path / "home").exists(), args
