@@ -44,7 +44,7 @@ def eval_(
         atomic_write(out_file, to_json(report) + "\n")
     if as_json:
         typer.echo(to_json(report))
-    elif not quiet:
+    else:  # --quiet silences progress, not the result
         from rich.console import Console
 
         render(report, Console())

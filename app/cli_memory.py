@@ -72,10 +72,7 @@ def memory_import(
     from brief.app import memory_commands as commands
 
     result = commands.import_library(settings_for(config, memory_dir=memory_dir), path, week, online, reporter(quiet or as_json))
-    if as_json:
-        typer.echo(commands.to_json(result))
-    elif not quiet:
-        typer.echo(commands.import_text(result))
+    typer.echo(commands.to_json(result) if as_json else commands.import_text(result))  # --quiet: no progress only
 
 
 @memory_app.command("export")

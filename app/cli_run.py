@@ -232,27 +232,29 @@ def review(
 
 def _summarise(summary: dict[str, Any], lines: list[str], notes: list[str], outputs: list[str], partial: list[str],
                quiet: bool, as_json: bool, ensure_ascii: bool) -> int:
-    """A run's end: its summary as JSON, or its notes (stderr), `lines` and the files it wrote; then its exit code."""
+    """A run's end: its summary as JSON, or its notes (stderr; not with --quiet), `lines` and the files it
+    wrote; then its exit code. --quiet silences progress and notes, never the result or a partial run's reason
+    (a cron job's log must say what happened)."""
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=ensure_ascii))
-    elif not quiet:
-        for note in notes:
+    else:
+        for note in [] if quiet else notes:
             typer.echo(term(note), err=True)
         for line in lines:
             typer.echo(line)
         for path in outputs:
             typer.echo(f"  wrote {path}")
-    return partial_exit(partial, quiet or as_json)
+    return partial_exit(partial, as_json)
 
 
 def _cache_settings(settings: Settings, no_cache: bool) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update={"use_cache": False})}) if no_cache else settings
 
 
-def partial_exit(partial: list[str], quiet: bool) -> int:
-    """Exit 3 when the run is partial (the report says why), after saying so on stderr."""
+def partial_exit(partial: list[str], as_json: bool) -> int:
+    """Exit 3 when the run is partial (the report says why), after saying so on stderr (in the JSON with --json)."""
     if not partial:
         return 0
-    if not quiet:
+    if not as_json:
         typer.echo("partial run (exit 3): " + "; ".join(partial), err=True)
     return 3
