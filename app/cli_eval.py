@@ -35,6 +35,10 @@ def eval_(
     from brief.report import atomic_write
 
     settings = settings_for(config, memory_dir=memory_dir, offline=offline)
+    if out_file is not None:  # before the run, not after it
+        from brief.app.preflight import check_writable_file
+
+        check_writable_file(out_file, "--out")
     request = EvalRequest(suites=parse_suites(suite), dataset=dataset, criteria=criteria, history=history,
                           use_config=config is not None or Path("brief.toml").exists(),
                           time_split=time_split, positive_threshold=positive_threshold, columns=Columns.parse(columns))

@@ -194,8 +194,10 @@ def review(
     from brief.app.runner import run_review
     from pydantic import ValidationError
 
-    if not theme.strip():
+    if not any(c.isalnum() for c in theme):  # blank, or punctuation only: nothing to search for
         raise UserError('review needs a theme, e.g. brief review "KV cache compression"')
+    if len(theme) > 300:
+        raise UserError(f"the theme has {len(theme)} characters: name it in at most 300")
     dates = {}
     for name, value in (("since", since), ("until", until)):
         try:
@@ -207,8 +209,9 @@ def review(
     except ValidationError as exc:  # --until before --since, a theme over 300 characters
         raise UserError(f"review: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     settings = _cache_settings(settings_for(config, out, memory_dir, offline), no_cache)
-    from brief.app.preflight import check_llm
+    from brief.app.preflight import check_llm, check_writable_dir
 
+    check_writable_dir(settings.out_dir, "the report directory (--out)")  # before the work, not after it
     llm = check_llm(settings)
     result = run_review(settings, request, reporter(quiet or as_json), restart=restart, llm=llm)
     state = result.state

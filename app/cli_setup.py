@@ -20,6 +20,9 @@ def init(
     authors: Annotated[Path | None, typer.Option("--authors", help="authors.txt to import as the watch-list (default: one beside --from-topics)")] = None,
 ) -> None:
     """Write a commented example brief.toml to edit, or one with criteria imported from a topics file."""
+    from brief.app.preflight import check_writable_file
+
+    check_writable_file(path, "the config file")
     if path.exists() and not force:
         raise UserError(f"{path} already exists: pass --force to overwrite it")
     if authors is not None and from_topics is None:

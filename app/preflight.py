@@ -68,6 +68,18 @@ def check_writable_dir(path: Path, what: str) -> None:
         raise InputError(f"{what} {path} is not writable (no permission on {existing})")
 
 
+def check_writable_file(path: Path, what: str) -> None:
+    """`path` can be written as a file: not a directory, in an existing directory we may write."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise InputError(f"{what} {path} is a directory: name a file in it")
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(f"{what} {path} can't be written: {parent} is not a directory (create it first)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{what} {path} is not writable (no permission on {parent})")
+
+
 def check_checkpoint(settings: Settings) -> None:
     """A Postgres checkpoint URL needs its optional package, a SQLite one a file name in a writable directory:
     say so before the run takes the lock or opens memory."""

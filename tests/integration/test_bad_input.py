@@ -316,3 +316,23 @@ def test_commands_on_a_missing_memory_or_an_unreadable_library_create_nothing(tm
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1 and says in lines[0], (args, done.stderr)
         assert not missing.exists() and not (tmp_path / "home").exists(), args
+
+
+def test_unusable_output_paths_and_themes_are_refused_before_any_work(tmp_path):
+    """--out a file (or under one), a directory where a file goes, a theme with nothing to search for: one line,
+    exit 2, before a review, an eval or init does anything."""
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    (tmp_path / "adir").mkdir()
+    memory = tmp_path / "memory"
+    for args, says in ((["review", "robots", "--out", str(tmp_path / "afile" / "sub"), "--memory-dir", str(memory)], "is not a directory"),
+                       (["review", "robots", "--out", str(tmp_path / "afile"), "--memory-dir", str(memory)], "is a file"),
+                       (["review", "???", "--memory-dir", str(memory)], "review needs a theme"),
+                       (["review", "x" * 301, "--memory-dir", str(memory)], "at most 300"),
+                       (["eval", "--suite", "prefilter", "--out", str(tmp_path / "afile" / "run.json")], "is not a directory"),
+                       (["eval", "--suite", "prefilter", "--out", str(tmp_path / "adir")], "is a directory"),
+                       (["init", str(tmp_path / "no" / "such" / "brief.toml")], "is not a directory"),
+                       (["init", str(tmp_path / "adir"), "--force"], "is a directory")):
+        done = brief(*args, "-q" if args[0] != "init" else "--force", cwd=tmp_path, env=brief_env(HOME=str(tmp_path / "home")))
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2 and len(lines) == 1 and says in lines[0], (args, done.stderr)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir", "afile"], "nothing written"
