@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, Protocol
+from urllib.parse import urlparse
 
 import arxiv
 import feedparser
@@ -136,6 +137,18 @@ def _date(text: object) -> date | None:
         return None
 
 
+def _connection_cause(exc: BaseException) -> str:
+    """What a connection error comes down to, in a few words: urllib3's text is a page of nested reprs."""
+    text = str(exc)
+    for marker, said in (("NameResolutionError", "no DNS: offline?"), ("Name or service not known", "no DNS: offline?"),
+                         ("Temporary failure in name resolution", "no DNS: offline?"),
+                         ("Connection refused", "connection refused"), ("Network is unreachable", "network unreachable"),
+                         ("SSLError", "TLS error"), ("RemoteDisconnected", "the server closed the connection")):
+        if marker in text:
+            return said
+    return type(exc).__name__
+
+
 class ArxivClient(arxiv.Client):
     """`arxiv.Client` whose page fetch has a deadline, backoff retries and an injectable rate limiter.
 
@@ -188,7 +201,8 @@ class ArxivClient(arxiv.Client):
             return outcome
         if empty is not None and problem.startswith("empty page"):
             return empty
-        raise ArxivFetchError(f"arXiv API failed {self.num_retries + 1} times: {problem} ({url})")
+        raise ArxivFetchError(f"arXiv API failed {self.num_retries + 1} times: {problem}; check the connection "
+                              f"(or use --source snapshot:PATH); request: {url[:160]}")
 
     def _attempt(self, url: str) -> AtomPage | str:
         """One request: the page, or a description of a failure worth retrying. A 4xx raises ArxivQueryError
@@ -198,7 +212,7 @@ class ArxivClient(arxiv.Client):
         except requests.exceptions.Timeout as exc:  # includes DeadlineExceeded and connect timeouts
             return self._problem("timeouts", f"timeout ({exc})")
         except requests.exceptions.ConnectionError as exc:
-            return self._problem("connection_errors", f"connection error ({exc})")
+            return self._problem("connection_errors", f"cannot reach {urlparse(url).hostname} ({_connection_cause(exc)})")
         if status in _RETRY_STATUS:
             return self._problem(f"http_{status}", f"HTTP {status}")
         try:
