@@ -104,9 +104,13 @@ def fresh(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]
     stats.unique, stats.known = len(papers), len(known)
     notes = [f"fresh search: {stats.arrived} results from {stats.searches} arXiv searches, {stats.unique} unique, "
              f"{stats.known} already in memory"]
+    partial = []
     if stats.failed:
         notes.append(f"fresh search: {len(stats.failed)} of {2 * len(queries)} searches failed; first: {stats.failed[0]}")
-    return {"fresh_hits": papers, "fresh_stats": stats, "first_seen": {**state.first_seen, **known}, "notes": notes}
+        partial.append(f"{len(stats.failed)} of {2 * len(queries)} fresh arXiv searches failed: the review may miss "
+                       "recent papers (see its notes)")
+    return {"fresh_hits": papers, "fresh_stats": stats, "first_seen": {**state.first_seen, **known}, "notes": notes,
+            "partial": partial}
 
 
 def merge(state: ReviewState, runtime: Runtime[ReviewContext]) -> dict[str, Any]:

@@ -145,6 +145,8 @@ def test_a_failing_search_and_an_invented_citation_still_give_a_review(seeded):
     state = result.state
     assert state.fresh_stats.searches == 0 and len(state.fresh_stats.failed) == 6
     assert any(n.startswith("fresh search: 6 of 6 searches failed") for n in state.notes)
+    assert state.partial == ["6 of 6 fresh arXiv searches failed: the review may miss recent papers (see its notes)"], \
+        "a review that could not search is labelled partial (exit 3), not a clean run"
     assert state.accepted and all(state.origin[p.id] == "memory" for p in state.accepted)
     report = check_written_review(result.outputs, SLUG)
     (repair,) = [r for r in report["citation_repairs"] if r["section"] == "findings"]
