@@ -96,6 +96,7 @@ def publish(state, settings, model: str | None) -> Published:
             out.notes.append(note)
         if failed:
             briefing.notes.append(note)
+            briefing.partial.append(note)  # the rewritten files say "partial run", as the exit code does
             out.partial.append(note)
     if out.partial:
         write_files(briefing, settings)  # the files record the failure too

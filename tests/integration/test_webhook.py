@@ -119,6 +119,10 @@ def test_permanent_failure_is_noted_files_written_and_exit_3(tmp_path, hook_serv
     assert "partial run (exit 3): webhook post to 127.0.0.1 failed after 2 attempts: HTTP 500" in run.stderr
     md = (out_dir / "2026-W24.md").read_text()
     assert "webhook post to 127.0.0.1 failed after 2 attempts" in md and (out_dir / "2026-W24.html").exists()
+    written = json.loads((out_dir / "2026-W24.json").read_text())
+    assert written["partial"] and written["partial"][-1].startswith("webhook post to 127.0.0.1 failed"), \
+        "the files on disk say partial, as the exit code does"
+    assert "Partial run" in md.split("\n## ")[0], "and the Markdown says so at the top"
     for path in out_dir.iterdir():
         assert "s3cretToken" not in path.read_text(), f"the webhook's secret path leaked into {path.name}"
     assert "s3cretToken" not in run.stderr + run.stdout
