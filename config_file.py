@@ -4,13 +4,15 @@ with the environment's overrides; and the other files a user names, read with on
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from brief.config import ConfigError, Settings
 
@@ -56,10 +58,38 @@ def load_settings(path: Path | None = None, env: dict[str, str] | None = None) -
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # a misspelt key is the cause of the "Field required" beside it: name it first, with its likely spelling
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        err = errors[0]
         loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        hint = ""
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][-1]), _field_names(err["loc"][:-1]), n=1, cutoff=0.6)
+            hint = f" (did you mean {'.'.join([*map(str, err['loc'][:-1]), close[0]])}?)" if close else ""
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{where}: {loc}: {err['msg']}{more}") from None
+        raise ConfigError(f"{where}: {loc}: {err['msg']}{hint}{more}") from None
+
+
+def _field_names(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the settings accept at `loc` (a path of section names and list indices)."""
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model an annotation holds (`X`, `list[X]`, `X | None`), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, typing.get_args(annotation)) if m is not None), None)
 
 
 def _apply_env(raw: dict[str, Any], env: dict[str, str]) -> None:

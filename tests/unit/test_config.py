@@ -33,6 +33,11 @@ def test_env_turns_on_the_llm_and_sets_the_model():
         ("[[criteria.topics]]\nname='a'\ndescription='b'\n[screening]\naccept_relevance = 11\n", "screening.accept_relevance"),
         ("[criteria]\n[[criteria.topics]]\nname='a'\n", "description"),
         ("[[criteria.topics]]\nname='a'\ndescription='b'\n[llm]\nconcurrency = 'many'\n", "llm.concurrency"),
+        # a misspelt section or key is named before the "Field required" it causes, with its likely spelling
+        ("[critera]\ninterests='x'\n[[critera.topics]]\nname='a'\ndescription='b'\n", "critera: Extra inputs are not permitted "
+         "(did you mean criteria?)"),
+        ("[[criteria.topics]]\nname='a'\ndescription='b'\nrelevnt='x'\n", "(did you mean criteria.topics.0.relevant?)"),
+        ("[[criteria.topics]]\nname='a'\ndescription='b'\n[llm]\nmodle='x'\n", "(did you mean llm.model?)"),
     ],
 )
 def test_bad_configs_name_the_problem_in_one_line(tmp_path, text, expected):
