@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -83,9 +83,15 @@ def _from_config(cfg: SourceConfig, settings: Settings) -> Source:
 
 
 def latest_window(sources: list[Source], today) -> Window:
-    """The week to brief when none is given: the newest week a snapshot covers, else the last complete week."""
+    """The week to brief when none is given: the newest week a snapshot covers to its Friday (a week the
+    snapshot stops in mid-way only when it holds no earlier one; --week picks it), else the last complete week."""
     days = [d for s in sources if isinstance(s, SnapshotSource) for d in _days(s)]
-    return week_containing(max(days)) if days else _last_complete(today)
+    if not days:
+        return _last_complete(today)
+    newest = week_containing(max(days))
+    if max(days) < newest.since + timedelta(days=4) and min(days) < newest.since:
+        return week_containing(newest.since - timedelta(days=1))
+    return newest
 
 
 def snapshot_days(source: Source) -> list:
@@ -164,8 +170,16 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
         notes.append(f"no papers were announced from {window.since} to {window.until}: "
                      f"{len(counts.empty_days)} days had no announcements")
     elif quiet_weekdays := [d for d in counts.empty_days if date.fromisoformat(d).weekday() < 5]:
-        # arXiv announces nothing on Saturdays and Sundays: only a silent weekday says data may be missing
-        notes.append(f"{counted(len(quiet_weekdays), 'weekday')} had no announcements: {', '.join(quiet_weekdays)}")
+        # arXiv announces nothing on Saturdays and Sundays: only a silent weekday says data may be missing; a day
+        # after the end of every snapshot read is not silent but not there yet
+        spans = [snapshot_days(source) for source in sources]
+        ends = max(d for span in spans for d in span).isoformat() if spans and all(spans) else None
+        after = [d for d in quiet_weekdays if ends and d > ends]
+        if quiet := [d for d in quiet_weekdays if d not in after]:
+            notes.append(f"{counted(len(quiet), 'weekday')} had no announcements: {', '.join(quiet)}")
+        if after:
+            notes.append(f"the snapshot ends on {ends}: {counted(len(after), 'weekday')} of this week "
+                         f"({', '.join(after)}) {'is' if len(after) == 1 else 'are'} not in it, so this briefing covers part of the week")
     if counts.skipped_records:
         notes.append(f"{counts.skipped_records} malformed records were skipped (see warnings)")
     return FetchResult(papers=papers, counts=counts, notes=notes)

@@ -17,7 +17,7 @@ from brief.redact import mask
 from brief.report.escape import term
 
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", "-s", help="arxiv | sample | snapshot:PATH | the name of a source configured in brief.toml; repeatable")]
-WeekOpt = Annotated[str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2026-W24 (default: the latest the source has)")]
+WeekOpt = Annotated[str | None, typer.Option("--week", "-w", help="ISO week, e.g. 2026-W24 (default: the newest week the source covers to its Friday)")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="start date YYYY-MM-DD (instead of --week)")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="end date YYYY-MM-DD (default: since + 6 days)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress display (nor notes): the result and any partial run's reason still print")]

@@ -51,6 +51,21 @@ def test_only_a_silent_weekday_is_noted_arxiv_announces_nothing_at_weekends(tmp_
     assert not [n for n in result.notes if "announcements" in n], "a quiet weekend is no news"
 
 
+def test_the_default_week_is_the_newest_the_snapshot_covers_to_its_friday(tmp_path, settings):
+    for day in ("2026-06-10", "2026-06-12", "2026-06-15"):  # W24 Wed and Fri, then W25's Monday only
+        (tmp_path / f"{day}_x.jsonl").write_text(_line(f"2606.{day[-2:]}001") + "\n")
+    sources = build_sources([f"snapshot:{tmp_path}"], settings)
+    assert latest_window(sources, date(2030, 1, 1)).label == "2026-W24", "not the week it stops in on Monday"
+    result = fetch(sources, parse_week("2026-W25"))  # chosen by --week: its missing days are not "no announcements"
+    assert [n for n in result.notes if "2026-06-16" in n] == [
+        "the snapshot ends on 2026-06-15: 4 weekdays of this week (2026-06-16, 2026-06-17, 2026-06-18, 2026-06-19) "
+        "are not in it, so this briefing covers part of the week"]
+    (tmp_path / "2026-06-10_x.jsonl").unlink()
+    (tmp_path / "2026-06-12_x.jsonl").unlink()
+    assert latest_window(build_sources([f"snapshot:{tmp_path}"], settings), date(2030, 1, 1)).label == "2026-W25", \
+        "a snapshot of one part-week still briefs it"
+
+
 def test_sample_latest_week_is_w24(settings):
     sources = build_sources(["sample"], settings)
     window = latest_window(sources, date(2030, 1, 1))
