@@ -15,6 +15,7 @@ import csv
 import glob
 import hashlib
 import json
+import logging
 import re
 from datetime import date
 from importlib import resources
@@ -28,6 +29,7 @@ from brief.models import Paper
 from brief.ids import canonical_arxiv_id, title_key
 from brief.sources.window import week_of
 
+log = logging.getLogger(__name__)
 UNDATED = "undated"
 _DAY = re.compile(r"(20\d\d-\d\d-\d\d)")
 _ANNOUNCE = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s+Abstract:\s*", re.IGNORECASE)
@@ -187,12 +189,18 @@ def _items(records: list[tuple[dict, str | None]], criteria: Criteria, positive_
            where: str) -> list[Item]:
     items: dict[str, Item] = {}
     graded_only = 0
+    unreadable: list[str] = []  # a label that is there but means nothing: said, not silently dropped
+    untitled = 0
     for rec, file_day in records:
         paper = _paper(rec, file_day)
         if paper is None:
+            untitled += 1
             continue
         relevance = _number(_first(rec, "RELEVANCE", "relevance"))
-        label = _label(_first(rec, "label", "included"))
+        given = _first(rec, "label", "included")
+        label = _label(given)
+        if given is not None and label is None:
+            unreadable.append(str(given))
         if positive_threshold is not None:
             label = int((relevance or 0) >= positive_threshold) if relevance is not None or label is not None else None
         if label is None:
@@ -208,6 +216,11 @@ def _items(records: list[tuple[dict, str | None]], criteria: Criteria, positive_
                 items[paper.id] = item.model_copy(update={"week": items[paper.id].week})
             continue
         items[paper.id] = item
+    if unreadable:
+        log.warning("%s: %d records skipped: their label (first: %r) is not 1/0, yes/no or true/false", where,
+                    len(unreadable), unreadable[0][:40])
+    if untitled:
+        log.warning("%s: %d records without a title skipped", where, untitled)
     if graded_only and not items:
         raise DatasetError(f"{where}: records have RELEVANCE but no label: pass --positive-threshold N")
     if not items:

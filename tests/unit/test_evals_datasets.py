@@ -67,7 +67,7 @@ def test_gold_topic_from_a_labellers_comment():
     assert gold_topic("unrelated", CRITERIA) is None
 
 
-def test_jsonl_with_labels_and_dates(tmp_path):
+def test_jsonl_with_labels_and_dates(tmp_path, caplog):
     path = tmp_path / "set.jsonl"
     rows = [
         {"arxiv_id": "2605.00001v2", "title": "A", "abstract": "x", "label": 1, "source_file_date": "2026-05-14",
@@ -75,9 +75,15 @@ def test_jsonl_with_labels_and_dates(tmp_path):
         {"arxiv_id": "2605.00002", "title": "B", "abstract": "y", "label": 0, "source_file_date": "2026-05-21"},
         {"arxiv_id": "2605.00001", "title": "A again", "abstract": "x", "label": 0, "source_file_date": "2026-05-22"},
         {"arxiv_id": "2605.00003", "title": "", "label": 1},
+        {"arxiv_id": "2605.00004", "title": "D", "abstract": "z", "label": "maybe"},
+        {"arxiv_id": "2605.00005", "title": "E", "abstract": "w"},  # unlabelled: unknown, skipped without a word
     ]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    d = ds.load(str(path), CRITERIA)
+    with caplog.at_level("WARNING", logger="brief.evals.datasets"):
+        d = ds.load(str(path), CRITERIA)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{path}: 1 records skipped: their label (first: 'maybe') is not 1/0, yes/no or true/false",
+        f"{path}: 1 records without a title skipped"]
     assert [(i.paper.id, i.label, i.week) for i in d.items] == [("2605.00001", 1, "2026-W20"), ("2605.00002", 0, "2026-W21")]
     assert d.items[0].paper.version == 2 and d.items[0].topic == "Stellar Models"
     assert d.weeks == ["2026-W20", "2026-W21"] and d.positives == 1
