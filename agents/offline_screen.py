@@ -60,7 +60,9 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
             relevance = budget.relevance_of(p)
             qualifies = relevance >= cfg.accept_relevance
         ok = excluded[i] is None and not described_by_note and qualifies
-        reason = (_reason(excluded[i], topic, merit, support, float(nudge[i]), s, evidence, i, t)
+        own = {k.lower() for k in [*criteria.topics[t].keywords, *criteria.include_keywords]}
+        hits = [k for k in s.keyword_hits if k.lower() in own]  # another topic's keyword is no reason for this one
+        reason = (_reason(excluded[i], topic, merit, support, float(nudge[i]), hits, evidence, i, t)
                   if learned is None or excluded[i] else _learned_reason(topic, float(learned[i]), support, described_by_note))
         decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", novelty=0,
                                   relevance=1 if described_by_note else relevance,
@@ -112,14 +114,14 @@ def _beyond_chance(candidates: list[budget.Candidate], decisions: list[Decision]
     return [c for c in candidates if c.paper_id in kept]
 
 
-def _reason(excluded, topic, merit, support, nudge, s: Score, evidence: Evidence, i: int, t: int) -> str:
+def _reason(excluded, topic, merit, support, nudge, keyword_hits: list[str], evidence: Evidence, i: int, t: int) -> str:
     if excluded:
         return f"excluded keyword {excluded!r}"
     why = f"{topic!r}: calibrated score {merit:.1f} (similarity {support:.2f})"
     if evidence.against_notes[i, t] > evidence.best_item[i, t]:
         why += f"; closer to its 'not relevant' notes ({evidence.against_notes[i, t]:.2f})"
-    if s.keyword_hits:
-        why += f"; keywords: {', '.join(s.keyword_hits)}"
+    if keyword_hits:
+        why += f"; keywords: {', '.join(keyword_hits)}"
     if abs(nudge) >= 0.05:
         why += f"; {'+' if nudge > 0 else '−'}{abs(nudge):.1f} from similar labelled papers"
     return why

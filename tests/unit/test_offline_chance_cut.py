@@ -57,3 +57,16 @@ def test_where_nothing_stands_out_only_papers_naming_a_keyword_stay():
     assert "stood out from chance" in dropped.reason and "keywords" in dropped.reason
     plain = Screener(CRITERIA, cfg, TOPIC, llm=None).run(papers, vectors).decisions
     assert sorted(d.paper_id for d in plain if d.accepted) == near, "without keywords the calibrated threshold decides"
+
+
+def test_a_reason_names_only_its_own_topics_keywords():
+    """A paper matched to one topic that also names another topic's keyword: that keyword is no reason given."""
+    papers, vectors = pool()
+    papers[0] = papers[0].model_copy(update={"title": "Ultra-faint dwarf spheroidal satellites with a quasar"})
+    two = Criteria(topics=[Topic(name="Dwarf galaxies", description="dwarf galaxies", keywords=["spheroidal"]),
+                           Topic(name="Quasars", description="active galactic nuclei", keywords=["quasar"])])
+    topics = np.eye(DIM, dtype=np.float32)[:2]
+    cfg = ScreeningConfig(max_accepted=400, similarity_threshold=-1.0)
+    first = next(d for d in Screener(two, cfg, topics, llm=None).run(papers, vectors).decisions if d.paper_id == "2606.00000")
+    assert first.accepted and first.topic == "Dwarf galaxies"
+    assert "keywords: spheroidal" in first.reason and "quasar" not in first.reason, first.reason
