@@ -10,6 +10,7 @@ checkpoint is written (tests/integration/test_resume_kill.py). It is read here a
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -56,16 +57,22 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     from brief.memory.diskfull import disk_full_errors
     from brief.memory.presence import ensure_on_disk
 
-    with RunLock(settings.data_dir, command), disk_full_errors(settings.data_dir):
-        ctx = open_context(settings, reporter, llm)
-        with open_checkpointer(settings, WeeklyState) as saver:
-            graph = build_weekly_graph().compile(checkpointer=saver)
-            thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
-            bind_spend(ctx, graph, thread, restart)
-            run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
-            final = run.run(WeeklyState(window=window, sources=sources, notes=list(notes or [])), restart=restart,
-                            resume_note="resumed an interrupted run: {nodes} and what follows were redone")
-        ensure_on_disk(ctx.memory)  # a memory dir deleted mid-run swallowed every write: say so, loudly
+    created = not settings.memory.chroma_host and not settings.data_dir.exists()
+    try:
+        with RunLock(settings.data_dir, command), disk_full_errors(settings.data_dir):
+            ctx = open_context(settings, reporter, llm)
+            with open_checkpointer(settings, WeeklyState) as saver:
+                graph = build_weekly_graph().compile(checkpointer=saver)
+                thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
+                bind_spend(ctx, graph, thread, restart)
+                run = Resumable(graph, thread, ctx, kill_after=os.environ.get("BRIEF_TEST_KILL_AFTER"))
+                final = run.run(WeeklyState(window=window, sources=sources, notes=list(notes or [])), restart=restart,
+                                resume_note="resumed an interrupted run: {nodes} and what follows were redone")
+            ensure_on_disk(ctx.memory)  # a memory dir deleted mid-run swallowed every write: say so, loudly
+    except UserError:
+        if created:  # bad input (an unreadable snapshot, say) leaves no new memory dir behind: exit 2 touches nothing
+            shutil.rmtree(settings.data_dir, ignore_errors=True)
+        raise
     state = WeeklyState.model_validate(final)
     return WeeklyResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))
 

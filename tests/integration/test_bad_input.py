@@ -316,6 +316,13 @@ def test_commands_on_a_missing_memory_or_an_unreadable_library_create_nothing(tm
         lines = done.stderr.strip().splitlines()
         assert done.returncode == 2 and len(lines) == 1 and says in lines[0], (args, done.stderr)
         assert not missing.exists() and not (tmp_path / "home").exists(), args
+    (tmp_path / "snap").mkdir()
+    (tmp_path / "snap" / "2026-06-09_x.jsonl").write_text("garbage\n", encoding="utf-8")
+    done = brief("weekly", "--source", f"snapshot:{tmp_path / 'snap'}", "--week", "2026-W24", "--offline", "-q",
+                 "--memory-dir", str(missing), "--out", str(tmp_path / "out"), cwd=tmp_path,
+                 env=brief_env(HOME=str(tmp_path / "home")))
+    assert done.returncode == 2 and "nothing in it could be read" in done.stderr.strip().splitlines()[-1], done.stderr
+    assert not missing.exists() and not (tmp_path / "out").exists(), "a weekly run on unreadable input leaves no new memory"
 
 
 def test_unusable_output_paths_and_themes_are_refused_before_any_work(tmp_path):
