@@ -18,8 +18,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import date
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import numpy as np
 from pydantic import BaseModel, Field

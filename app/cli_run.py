@@ -206,7 +206,7 @@ def review(
             raise UserError(f"--{name} {value!r}: use a date YYYY-MM-DD") from None
     try:
         request = ReviewRequest(theme=theme, fresh=fresh, limit=limit, max_papers=max_papers, **dates)
-    except ValidationError as exc:  # --until before --since, a theme over 300 characters
+    except ValidationError as exc:  # --until before --since
         raise UserError(f"review: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     settings = _cache_settings(settings_for(config, out, memory_dir, offline), no_cache)
     from brief.app.preflight import check_llm, check_writable_dir

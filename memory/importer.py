@@ -21,8 +21,8 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
