@@ -40,13 +40,14 @@ nav a{margin-right:.8rem}.toc a.chip{margin:.15rem .3rem .15rem 0;color:var(--in
 padding:0 .35rem;margin-right:.25rem;font-size:.78rem}.link{color:#4a5560;font-size:.88rem;margin-left:1rem}
 details summary{cursor:pointer;color:var(--muted)}.up{color:#2e7d32}.down{color:#b23b3b}.new{color:#2f6db5}
 .authors{font-size:.88rem}.authors mark{background:#fff1b8;border-radius:3px;padding:0 .15rem}.links{font-size:.85rem}
-body{overflow-wrap:anywhere}h1{font-size:clamp(1.3rem,5vw,1.8rem);line-height:1.2}
+body{overflow-wrap:anywhere}.per-topic th,.per-topic td{overflow-wrap:break-word;hyphens:auto}h1{font-size:clamp(1.3rem,5vw,1.8rem);line-height:1.2}
 .scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch}.scroll td,.scroll th{white-space:nowrap}nav{display:flex;flex-wrap:wrap;gap:.2rem .8rem}
 nav a{margin-right:0}.bars{display:none;list-style:none;padding:0;margin:.4rem 0}
 .bars li{display:grid;grid-template-columns:minmax(0,1fr) auto;gap:.1rem .5rem;margin:.45rem 0;font-size:.88rem}
 .bars .bar{grid-column:1/3;height:.6rem;border-radius:3px;min-width:3px}
 @media (max-width:700px){body{margin:.8rem auto;padding:0 .7rem}.grid{grid-template-columns:minmax(0,1fr)}
-#chart svg{display:none}.bars{display:block}.theme{padding-left:.6rem}.link{margin-left:.4rem}}
+#chart svg{display:none}.bars{display:block}.theme{padding-left:.6rem}.link{margin-left:.4rem}
+.per-topic{font-size:.82rem}.per-topic th,.per-topic td{padding:.3rem .3rem}}
 """
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
