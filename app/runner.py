@@ -102,7 +102,8 @@ def run_demo(settings: Settings, window: Window, sources: list[str], reporter: R
         with creation_expected():
             run_weekly(warm_settings, earlier, sources, QuietReporter(), llm=llm)
     note = (f"This is the demo: its memory ({settings.data_dir}) was filled with the sample's {earlier.label}, "
-            f"so {window.label} links to it. Your own runs use your memory dir (`brief init`, then --config).")
+            f"so {window.label} links to it (feedback on a demo paper: add --memory-dir {settings.data_dir}). "
+            "Your own runs use your memory dir (`brief init`, then --config).")
     with creation_expected():
         return run_weekly(settings, window, sources, reporter, restart=restart, notes=[note], llm=llm)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from tests.integration.cli_helpers import brief, brief_env
 
@@ -37,6 +38,14 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
     again = brief("weekly", "--quiet", "--json", env=env, cwd=work, timeout=600)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["memory_added"] == 0, "the second run reuses the demo memory"
+
+    demo = Path("briefings") / ".brief-demo"
+    assert f"add --memory-dir {demo}" in md, "the demo says where its memory is for feedback"
+    marked = brief("feedback", report["accepted"][0]["id"], "good", "--memory-dir", demo, env=env, cwd=work)
+    assert marked.returncode == 0 and "marked good" in marked.stdout, marked.stderr
+    unmarked = brief("feedback", report["accepted"][0]["id"], "good", env=env, cwd=work)
+    assert unmarked.returncode == 2 and "no memory at" in unmarked.stderr, "without it: named, not created"
+    assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is still untouched"
 
 
 def test_a_configured_memory_is_not_the_demo(tmp_path):
