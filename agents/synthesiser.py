@@ -298,7 +298,16 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
     n_papers = sum(len(t.paper_ids) for t in themes)
     n_linked = sum(len(t.paper_ids) - len(t.new_ids) for t in themes)
     linked = f"{counted(n_linked, 'paper')} {'links' if n_linked == 1 else 'link'} to work seen in earlier weeks"
-    text = f"{week}: {grouped(counted(n_papers, 'accepted paper'), 'theme', [(t.name, len(t.paper_ids)) for t in themes])}. {linked}."
+    named = [t for t in themes if t.terms]  # themes about a shared phrase; the others are a topic's assorted rest
+    largest = max(themes, key=lambda t: len(t.paper_ids))
+    if named and not largest.terms:  # lead with a subject, not with the rest
+        top = max(named, key=lambda t: len(t.paper_ids))
+        rest = sum(len(t.paper_ids) for t in themes if not t.terms)
+        text = (f"{week}: {counted(n_papers, 'accepted paper')} in {counted(len(themes), 'theme')}; the largest about "
+                f"one subject is “{top.name}” ({counted(len(top.paper_ids), 'paper')}), and {rest} share no subject with "
+                f"the others (listed by topic). {linked}.")
+    else:
+        text = f"{week}: {grouped(counted(n_papers, 'accepted paper'), 'theme', [(t.name, len(t.paper_ids)) for t in themes])}. {linked}."
     # a topic's assorted rest shares no phrase: its "trend" is its topic's volume, not a subject on the rise
     moving = [f"“{t.name}” ({t.trend.direction})" for t in themes
               if t.terms and t.trend and t.trend.direction in ("growing", "new")]

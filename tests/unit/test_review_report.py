@@ -48,6 +48,10 @@ def test_counts_of_one_read_in_the_singular():
     assert "3 papers in 2 sub-themes; the largest is “Tactile Sensing” (2 papers)" in review_overview("t", two, "", None, None)
     later = [ThemeBrief(name="Blind Grasping", paper_ids=["c"]), ThemeBrief(name="Grasping: assorted", paper_ids=["d", "e"])]
     assert "the largest is “Grasping: assorted” (2 papers)" in weekly_overview("2026-W24", later), "the largest, not the first"
+    named = [ThemeBrief(name="Blind Grasping", paper_ids=["c"], terms=["blind grasping"]), later[1]]
+    assert weekly_overview("2026-W24", named).startswith(
+        "2026-W24: 3 accepted papers in 2 themes; the largest about one subject is “Blind Grasping” (1 paper), and 2 share "
+        "no subject with the others (listed by topic)."), "an assorted rest is not led with"
     week = weekly_overview("2026-W24", [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id], new_ids=[])])
     assert week.startswith("2026-W24: 1 accepted paper in 1 theme. 1 paper links to work seen in earlier weeks."), week
     bridge = Bridge(a_id="a", a_title="A", a_category="cs.RO", b_id="b", b_title="B", b_category="cs.CV",
