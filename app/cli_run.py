@@ -230,6 +230,9 @@ def review(
     }
     lines = [f"review “{request.theme}”: {len(accepted)} papers in {len(state.themes)} sub-themes ({summary['mode']})"
              + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else "")]
+    if not accepted:
+        lines.append(f"  no paper of the {summary['pool']} nearest the theme is on it: try a broader wording"
+                     + ("" if request.fresh else ", or --fresh to search arXiv too"))
     return _summarise(summary, lines, state.notes, result.outputs, state.partial, quiet, as_json, ensure_ascii=False)
 
 

@@ -102,6 +102,11 @@ def test_cli_review_json_and_user_errors(sample_settings, tmp_path, cache_dir):
     assert summary["first_seen_weeks"] and set(summary["first_seen_weeks"]) <= {"2026-W23", "2026-W24"}
     assert all((tmp_path / "out" / f"review-robot-manipulation-learning.{ext}").exists() for ext in ("md", "html", "json", "bib"))
 
+    nothing = brief("review", "zqxj plorbic frambulation", "--config", config, "--memory-dir", memory_dir, "--out",
+                    tmp_path / "out", "--offline", "-q")
+    assert nothing.returncode == 0 and "review “zqxj plorbic frambulation”: 0 papers" in nothing.stdout, nothing.stderr
+    assert "is on it: try a broader wording, or --fresh to search arXiv too" in nothing.stdout, "an empty review says why"
+
     for args, message in (
         (["review", "   ", "--memory-dir", memory_dir], "review needs a theme"),
         (["review", THEME, "--since", "2026-02-30", "--memory-dir", memory_dir], "--since '2026-02-30': use a date"),
