@@ -51,6 +51,8 @@ def open_all(settings: Settings, read_only: bool = False, create: bool = False) 
 def canonical(raw: str) -> str:
     """Any arXiv id form, a DOI (`10.…` or a doi.org URL) or a memory id (`doi:…`, `title:…`) → memory's id."""
     text = raw.strip()
+    if not text:
+        raise MemoryCommandError("the paper id is empty: give an arXiv id (2606.12345), a DOI or a memory id")
     try:
         return canonical_arxiv_id(text)[0]
     except ValueError:

@@ -154,6 +154,7 @@ CASES = [
                                                  setup=lambda d: (d / "file").write_text("x")), "is a file"),
     Case("cli-unknown-option", weekly_with("--colour", "blue"), "No such option"),
     Case("cli-empty-memory-dir", weekly_with("--week", "2026-W24", "--source", "sample", "--memory-dir", ""), "is empty"),
+    Case("cli-memory-show-empty-id", memory_with("show", ""), "the paper id is empty"),
     Case("cli-empty-out", weekly_with("--week", "2026-W24", "--source", "sample", "--out", ""), "is empty"),
     Case("cli-week-year-9999", weekly_with("--week", "9999-W52"), "the year 9999 is outside 1991.."),
     Case("cli-since-year-9999", weekly_with("--since", "9999-12-31"), "the year 9999 is outside 1991.."),
