@@ -133,8 +133,9 @@ def hits_text(hits: list[Record]) -> str:
 
 
 def show(settings: Settings, raw_id: str) -> Record:
+    pid = canonical(raw_id)  # a malformed id fails before memory is opened
     _, memory = open_all(settings, read_only=True)
-    rec = memory.get(canonical(raw_id))
+    rec = memory.get(pid)
     if rec is None:
         raise MemoryCommandError(f"{raw_id} is not in memory at {memory.location}: try `brief memory search`")
     return rec
