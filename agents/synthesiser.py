@@ -304,8 +304,8 @@ def offline_overview(week: str, themes: list[ThemeBrief]) -> str:
         top = max(named, key=lambda t: len(t.paper_ids))
         rest = sum(len(t.paper_ids) for t in themes if not t.terms)
         text = (f"{week}: {counted(n_papers, 'accepted paper')} in {counted(len(themes), 'theme')}; the largest about "
-                f"one subject is “{top.name}” ({counted(len(top.paper_ids), 'paper')}), and {rest} share no subject with "
-                f"the others (listed by topic). {linked}.")
+                f"one subject is “{top.name}” ({counted(len(top.paper_ids), 'paper')}), and {rest} "
+                f"{'shares' if rest == 1 else 'share'} no subject with the others (listed by topic). {linked}.")
     else:
         text = f"{week}: {grouped(counted(n_papers, 'accepted paper'), 'theme', [(t.name, len(t.paper_ids)) for t in themes])}. {linked}."
     # a topic's assorted rest shares no phrase: its "trend" is its topic's volume, not a subject on the rise
