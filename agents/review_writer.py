@@ -19,7 +19,6 @@ import hashlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -35,6 +34,7 @@ from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBr
 from brief.ids import citations, cite_key
 from brief.prompts import load as load_prompt
 from brief.text import counted, grouped, shared_terms
+from brief.sources.window import weeks_between
 from brief.untrusted import flat_for_prompt
 
 log = logging.getLogger(__name__)
@@ -293,19 +293,10 @@ def span_text(ids: list[str], when: dict[str, str]) -> str:
     fresh = sum(1 for i in ids if not when.get(i, "").startswith("first seen "))
     text = weeks[0] if len(weeks) == 1 else "none in memory"
     if len(weeks) > 1:
-        span = _weeks_between(weeks[0], weeks[-1])
-        count = f"{len(weeks)} weeks" if span in (None, len(weeks)) else f"papers in {len(weeks)} of its {span} weeks"
+        span = len(weeks_between(weeks[0], weeks[-1]))
+        count = f"{len(weeks)} weeks" if span == len(weeks) else f"papers in {len(weeks)} of its {span} weeks"
         text = f"{weeks[0]} to {weeks[-1]} ({count})"
     return text + (f"; {fresh} from the fresh search" if fresh else "")
-
-
-def _weeks_between(first: str, last: str) -> int | None:
-    """ISO weeks from `first` to `last` inclusive ("2026-W25", "2026-W27" → 3); None for a label that isn't one."""
-    try:
-        start, end = (date.fromisocalendar(int(w[:4]), int(w[6:]), 1) for w in (first, last))
-    except ValueError:
-        return None
-    return (end - start).days // 7 + 1
 
 
 def offline_section(t: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review], when: dict[str, str]) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
@@ -20,7 +20,7 @@ from brief.report.briefing import AcceptedPaper, SectionCitations
 from brief.report.latex import latex_to_text
 from brief.report.markdown import cite_link, md, md_prose, partial_text, summary_md, usage_table
 from brief.report.paper_view import readable_summary, readable_theme
-from brief.sources.window import parse_week, week_of, week_ordinal
+from brief.sources.window import week_ordinal, weeks_between
 from brief.text import counted, papers_in
 
 if TYPE_CHECKING:
@@ -122,20 +122,12 @@ def month_of(paper_id: str, published: str | None) -> str | None:
     return f"{2000 + yy if yy < 91 else 1900 + yy}-{match.group(2)}"
 
 
-def _weeks_between(first: str, last: str) -> list[str]:
-    """Every ISO week from `first` to `last`, inclusive (empty weeks belong on a timeline too)."""
-    weeks = [first]
-    while weeks[-1] != last and len(weeks) < 520:
-        weeks.append(week_of(parse_week(weeks[-1]).since + timedelta(days=7)))
-    return weeks
-
-
 def build_timeline(papers: list[ReviewPaper]) -> Timeline:
     seen = [p for p in papers if p.first_seen]
     weeks: list[WeekEntry] = []
     if seen:
         ordered = sorted({p.first_seen for p in seen}, key=week_ordinal)
-        for week in _weeks_between(ordered[0], ordered[-1]):
+        for week in weeks_between(ordered[0], ordered[-1]):  # empty weeks belong on a timeline too
             ids = [p.id for p in seen if p.first_seen == week]
             by_sub = Counter(p.subtheme for p in seen if p.first_seen == week and p.subtheme)
             weeks.append(WeekEntry(week=week, count=len(ids), paper_ids=ids, by_subtheme=dict(by_sub)))

@@ -36,6 +36,14 @@ def week_of(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def weeks_between(first: str, last: str) -> list[str]:
+    """Every ISO week label from `first` to `last`, inclusive (at most ten years of them)."""
+    weeks = [first]
+    while weeks[-1] != last and len(weeks) < 520:
+        weeks.append(week_of(parse_week(weeks[-1]).since + timedelta(days=7)))
+    return weeks
+
+
 def week_ordinal(week: str) -> int:
     """`2026-W24` → 202624, so Chroma can filter `first seen before this week` numerically."""
     year, _, num = (week or "").partition("-W")
