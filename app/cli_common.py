@@ -24,23 +24,20 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="no progress displ
 JsonOpt = Annotated[bool, typer.Option("--json", help="print machine-readable JSON on stdout")]
 
 
-def _directory(value: str) -> Path:
-    """A directory option's value; an empty one (an unset $VAR in a script) would mean the current directory."""
-    if not str(value).strip():
-        raise typer.BadParameter("is empty: name a directory (for the current one, write .)")
-    return Path(value)
-
-
-def _file(value: str) -> Path:
-    if not str(value).strip():
-        raise typer.BadParameter("is empty: name a file")
-    return Path(value)
+def _path(fix: str):
+    """A path option's parser: an empty value (an unset $VAR in a script) would read as the current directory."""
+    def parse(value: str) -> Path:
+        if not str(value).strip():
+            raise typer.BadParameter(f"is empty: {fix}")
+        return Path(value)
+    return parse
 
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="brief.toml (default ./brief.toml, else the demo config)",
-                                                parser=_file)]
-MemoryDirOpt = Annotated[Path | None, typer.Option("--memory-dir", help="memory and cache directory", parser=_directory)]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="report directory (default ./briefings)", parser=_directory)]
+                                                parser=_path("name a file"))]
+_DIR = _path("name a directory (for the current one, write .)")
+MemoryDirOpt = Annotated[Path | None, typer.Option("--memory-dir", help="memory and cache directory", parser=_DIR)]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="report directory (default ./briefings)", parser=_DIR)]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="never call an LLM, even if one is configured")]
 
 
