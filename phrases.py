@@ -42,7 +42,10 @@ def generic_words() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A crude suffix-stripping stem, enough to tell "agents" / "agentic" / "agent" are one word."""
+    """A crude suffix-stripping stem, enough to tell "agents" / "agentic" / "agent" are one word, and "VLMs" /
+    "VLM" (an acronym's plural, however short)."""
+    if len(word) >= 3 and word.endswith("s") and word[:-1].isupper():
+        return word[:-1].lower()
     word = word.lower()
     for suffix, replacement in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) + len(replacement) >= 4:

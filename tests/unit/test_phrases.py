@@ -154,6 +154,13 @@ def test_an_acronym_and_its_expansion_are_one_name_not_two():
     assert len([n for n in names if n.upper() in ("VLA", "VISION-LANGUAGE-ACTION")]) == 1, names
 
 
+def test_an_acronym_and_its_plural_are_one_name_not_two():
+    # dw-dengwei W26 with VLM criteria: the largest theme was named "VLMs · VLM"
+    assert stem("VLMs") == stem("VLM") and stem("LLMs") == stem("LLM") and stem("3Ds") == stem("3D")
+    # one phrase, so a name can't show it twice
+    assert [k for k in phrases("Benchmarking VLMs: what a VLM sees.") if len(k) == 1] == [("vlm",)]
+
+
 def test_two_themes_never_share_a_name():
     from brief.agents.theme_analysis import name_themes
     from brief.models import Decision, Paper
