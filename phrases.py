@@ -387,6 +387,13 @@ def _restates(term: str, chosen: str) -> bool:
         or spelled_out(chosen, term) or any(acronym_in(w) and stands_for(w, term) for w in chosen.split())
 
 
+def reads_as_subject(term: str, titles: str) -> bool:
+    """Whether a shared term can be shown as what two papers share: a phrase, an acronym or a name, or a plain
+    word one of their `titles` uses. Elsewhere a lone plain word is as often a verb or an adjective ("both on
+    prone", "both on executes") as what either paper is about."""
+    return " " in term or technical(term) or stem(term) in content_words(titles)
+
+
 def text_frequencies(docs: list[str]) -> tuple[Counter, int]:
     """Document frequencies of phrases and single content words (the background `shared_phrases` needs)."""
     df, n = _text_frequencies(tuple(docs))

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from brief.protocols import RunMemory
 from brief.models import Link, Paper
 from brief.fields import cross_field
-from brief.phrases import shared_phrases, text_frequencies
+from brief.phrases import reads_as_subject, shared_phrases, text_frequencies
 from brief.text import shared_authors
 
 
@@ -93,29 +93,31 @@ class _Candidate(BaseModel):
 
 
 def _evidence(paper: Paper, record: Any, topic: str | None, freq: tuple[Counter[str], int], area: tuple[Counter[str], int],
-              excess: float) -> tuple[float, Link, bool]:
-    """(score, link, same authors): the cosine plus what else the two share, minus the hub penalty."""
+              excess: float) -> tuple[float, Link, bool, bool]:
+    """(score, link, same authors, any evidence besides the cosine): the cosine plus what else the two share,
+    minus the hub penalty. Every rare term they share counts; the link shows those that read as a subject."""
     sim = record.similarity or 0.0
     authors = shared_authors(paper.authors, record.authors)
     terms = shared_phrases(paper.text_for_embedding(), f"{record.title}. {record.abstract}", freq, k=4, area=area)
+    shown = [t for t in terms if reads_as_subject(t, f"{paper.title}. {record.title}")]
     same_topic = bool(topic) and topic == record.topic
     score = (sim + PHRASE_BONUS * min(len(terms), 3) + AUTHOR_BONUS * bool(authors) + TOPIC_BONUS * same_topic
              - HUB_PENALTY * excess)
     if authors:
         reason = f"same authors: {', '.join(authors[:2])}"
-    elif terms:
-        reason = f"both on {', '.join(terms[:2])}"
+    elif shown:
+        reason = f"both on {', '.join(shown[:2])}"
     else:
         reason = "close abstracts"  # the similarity is shown beside every link
     link = Link(
         id=record.id, title=record.title,
         # an undated import has no week of its own: say it is from the user's library
         week=record.first_seen if record.dated else f"library, imported {record.first_seen}",
-        similarity=sim, shared_authors=authors, shared_terms=terms, reason=reason,
+        similarity=sim, shared_authors=authors, shared_terms=shown, reason=reason,
         cross_field=bool(record.categories) and bool(paper.categories)
         and cross_field(paper.primary_category, record.categories[0]),
     )
-    return score, link, bool(authors)
+    return score, link, bool(authors), bool(authors or terms)
 
 
 def find_links(
@@ -151,10 +153,9 @@ def find_links(
         for record in near:
             if record.id == paper.id or (record.similarity or 0) < floor:
                 continue
-            score, link, strong = _evidence(paper, record, (topics or {}).get(paper.id), freq, area,
-                                            excess.get(record.id, 0))
-            bare = not link.shared_authors and not link.shared_terms
-            if (record.similarity or 0) - HUB_PENALTY * excess.get(record.id, 0) >= cut + BARE_MARGIN if bare \
+            score, link, strong, evidence = _evidence(paper, record, (topics or {}).get(paper.id), freq, area,
+                                                      excess.get(record.id, 0))
+            if (record.similarity or 0) - HUB_PENALTY * excess.get(record.id, 0) >= cut + BARE_MARGIN if not evidence \
                     else score >= cut + EVIDENCE_MARGIN:
                 candidates.append(_Candidate(paper_id=paper.id, link=link, score=score, strong=strong))
     return _cap(candidates, papers, k)

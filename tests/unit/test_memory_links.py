@@ -56,6 +56,30 @@ def test_a_link_says_why(tmp_path):
     assert find_links(memory, [new], unit(base), "2026-W24", k=3, threshold=1.15)[new.id] == []
 
 
+def test_a_lone_word_no_title_uses_counts_as_evidence_but_is_not_the_reason(tmp_path):
+    """dw-dengwei W26 with VLM criteria showed "both on prone", "both on extractor, neither": plain words both
+    abstracts use, verbs and adjectives as often as subjects. A word a title uses ("mesh") is shown; the others
+    still count as evidence (the link stands on the evidence margin, where a bare cosine does not), unnamed."""
+    memory = Memory(tmp_path / "chroma", "test")
+    base = unit(np.eye(DIM)[0])[0]
+    earlier = [Paper(id="2605.00001", title="Grounded captioning", categories=["cs.CV"],
+                     abstract="Captioners are prone to drift; an extractor that reliably executes fixes it."),
+               Paper(id="2605.00002", title="Mesh reading for captioners", categories=["cs.CV"], abstract="A mesh parser."),
+               Paper(id="2605.00003", title="Image parsing", categories=["cs.CV"], abstract="A parser of images.")]
+    # each at cosine 0.58 to the new paper: above the threshold (0.5) by less than the bare margin (0.09), by
+    # more than the evidence margin (0.08) once one shared term's bonus (0.02) is added
+    at = [unit(0.58 * base + np.sqrt(1 - 0.58 ** 2) * np.eye(DIM)[i])[0] for i in (1, 2, 3)]
+    memory.remember(earlier, unit(np.stack(at)), "2026-W20")
+    new = Paper(id="2606.00001", title="Mitigating hallucinations in mesh captioning", categories=["cs.CV"],
+                abstract="Models prone to errors: an extractor that quickly executes on a mesh.")
+    week = [new.text_for_embedding()] + [f"A study of topic {i}." for i in range(30)]
+    links = {link.id: link for link in find_links(memory, [new], unit(base), "2026-W24", k=3, threshold=0.5,
+                                                  background=week)[new.id]}
+    assert set(links) == {"2605.00001", "2605.00002"}, "shared words are evidence; the bare cosine is not enough"
+    assert links["2605.00001"].reason == "close abstracts" and links["2605.00001"].shared_terms == [], links
+    assert links["2605.00002"].reason == "both on mesh", links
+
+
 def test_calibration_puts_the_threshold_above_chance_matches():
     rng = np.random.default_rng(0)
     centres = unit(rng.normal(size=(20, 64)))
