@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -55,12 +56,14 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
     from brief.graphs.weekly import build_weekly_graph
     from brief.memory.lock import RunLock
     from brief.memory.diskfull import disk_full_errors
-    from brief.memory.presence import ensure_on_disk
+    from brief.memory.presence import announce_created, creation_expected, ensure_on_disk
 
     created = not settings.memory.chroma_host and not settings.data_dir.exists()
     try:
         with RunLock(settings.data_dir, command), disk_full_errors(settings.data_dir):
-            ctx = open_context(settings, reporter, llm)
+            # a new memory is announced once the run has got past its input (below): bad input removes it again
+            with creation_expected() if created else nullcontext():
+                ctx = open_context(settings, reporter, llm)
             with open_checkpointer(settings, WeeklyState) as saver:
                 graph = build_weekly_graph().compile(checkpointer=saver)
                 thread = thread_id("weekly", settings, window.label, WeeklyState, sources=sources, window=window)
@@ -73,6 +76,12 @@ def run_weekly(settings: Settings, window: Window, sources: list[str], reporter:
         if created:  # bad input (an unreadable snapshot, say) leaves no new memory dir behind: exit 2 touches nothing
             shutil.rmtree(settings.data_dir, ignore_errors=True)
         raise
+    except BaseException:
+        if created:
+            announce_created(settings.data_dir)
+        raise
+    if created:
+        announce_created(settings.data_dir)
     state = WeeklyState.model_validate(final)
     return WeeklyResult(state=state, outputs=state.outputs, resumed_before=list(run.resumed_before))
 

@@ -73,7 +73,7 @@ def open_memory(settings: Settings, embedder_name: str, read_only: bool = False,
                     read_only=read_only)
     memory.disk_identity = presence.identity(memory.path)
     if new:
-        presence.log.warning("no memory at %s yet: created a new, empty one", settings.data_dir)
+        presence.announce_created(settings.data_dir)
     return memory
 
 

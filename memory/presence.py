@@ -82,6 +82,11 @@ def ensure_on_disk(memory: RunMemory) -> None:
                      "to remember this run's papers in a new memory")
 
 
+def announce_created(data_dir: Path) -> None:
+    """The warning a new, empty memory gets (a mistyped --memory-dir shows here, not as missing papers)."""
+    log.warning("no memory at %s yet: created a new, empty one", data_dir)
+
+
 @contextmanager
 def creation_expected() -> Iterator[None]:
     """Within: a new memory is made without the warning (the demo makes its throwaway memory on purpose)."""

@@ -324,6 +324,10 @@ def test_commands_on_a_missing_memory_or_an_unreadable_library_create_nothing(tm
                  env=brief_env(HOME=str(tmp_path / "home")))
     assert done.returncode == 2 and "nothing in it could be read" in done.stderr.strip().splitlines()[-1], done.stderr
     assert not missing.exists() and not (tmp_path / "out").exists(), "a weekly run on unreadable input leaves no new memory"
+    assert "created a new" not in done.stderr, "nor says it made one"
+    done = brief("weekly", "--source", "sample", "--week", "2026-W24", "--offline", "-q", "--memory-dir", str(missing),
+                 "--out", str(tmp_path / "out"), cwd=tmp_path, env=brief_env(HOME=str(tmp_path / "home")))
+    assert done.returncode == 0 and f"no memory at {missing} yet: created a new, empty one" in done.stderr, done.stderr
 
 
 def test_unusable_output_paths_and_themes_are_refused_before_any_work(tmp_path):
