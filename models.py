@@ -13,9 +13,10 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from brief.config import Criteria, Topic
+from brief.names import person_names
 
 AnnounceType = Literal["new", "cross", "replace", "replace-cross"]
 
@@ -39,6 +40,11 @@ class Paper(BaseModel):
     journal_ref: str | None = None
     comment: str | None = None
     announce_type: AnnounceType | None = None
+
+    @field_validator("authors")
+    @classmethod
+    def _names_only(cls, authors: list[str]) -> list[str]:
+        return person_names(authors)
 
     @property
     def primary_category(self) -> str:

@@ -11,6 +11,7 @@ import pytest
 from brief.sources.snapshot import MAX_ABSTRACT, SnapshotError, SnapshotSource, bounded
 from brief.sources.window import parse_week
 from brief.models import Paper
+from brief.text import shared_authors
 
 WEEK = parse_week("2026-W24")
 TODAY = date(2026, 6, 10)
@@ -96,3 +97,22 @@ def test_a_bare_cr_kaggle_file_is_still_a_kaggle_file(tmp_path):
     ids = {p.id for p in source.fetch(window)}
     wanted = {r["id"] for r in records if window.contains(date(2026, 6, 1) + timedelta(days=int(r["id"][-5:]) % 30))}
     assert wanted and ids == wanted and source.skipped == 0
+
+
+def test_authors_split_inside_their_affiliations_are_names_again(tmp_path):
+    """A dump that split "Name (University, City)" at every comma (the astro-ph snapshot of bench/astro_weeks.py)
+    gave entries "Los Angeles)" and "USA)", which made papers "same authors" on a country."""
+    (tmp_path / "2026-06-09_a.jsonl").write_text("\n".join([
+        line("2606.00001", authors=["Vikram Seenivasan (University of California", "Los Angeles)",
+                                    "Bernie Boscoe (Southern Oregon University)", "Ada Byron (Georgia State University",
+                                    "USA)"]),
+        line("2606.00002", authors="Tuan Do (University of California, Los Angeles), Kim Lee (Georgia State University, USA)"),
+    ]))
+    first, second = SnapshotSource(tmp_path, today=TODAY).fetch(WEEK)
+    assert first.authors == ["Vikram Seenivasan", "Bernie Boscoe", "Ada Byron"]
+    assert second.authors == ["Tuan Do", "Kim Lee"]
+    assert shared_authors(first.authors, second.authors) == [], "an affiliation is nobody"
+    assert Paper(id="x", title="t", authors=["USA)", "The LHAASO Collaboration", "()"]).authors == ["The LHAASO Collaboration"]
+    # names as arXiv listings write them in TeX read (and match a watch-list) as letters
+    assert Paper(id="x", title="t", authors=["L\\'aszl\\'o Moln\\'ar", 'J{\\"u}rgen Schmidt']).authors == [
+        "László Molnár", "Jürgen Schmidt"]
