@@ -15,7 +15,8 @@ from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
-from brief.report.paper_view import authors_shown, link_list, link_why, new_ground, summary_fields, unstated_matches
+from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
+                                     unstated_matches)
 from brief.report.topics import topic_table_html
 from brief.text import papers_in
 
@@ -241,7 +242,7 @@ def render_html(b: Briefing) -> str:
 {topic_table_html(b)}<h2 id="overview">Overview</h2>{prose(b.overview, linker) or "<p>Nothing this week matched your criteria.</p>"}
 <figure id="chart">{chart + themes_bars(b.themes) if chart else '<p class="meta">No themes to chart.</p>'}<figcaption>Theme sizes this week and their trend over the previous weeks in memory.</figcaption></figure>
 <h2 id="cross-field">Cross-field</h2>
-{bridges or '<p class="meta">No cross-field bridge this week: no two papers from different fields shared a method or problem.</p>'}
+{bridges or f'<p class="meta">{esc(no_bridge(any(p.categories for p in b.accepted)))}</p>'}
 {f'<h4>Themes spanning categories</h4><p class="meta">Within one field unless bridged above.</p><ul>{spans}</ul>' if spans else ''}
 <h2 id="themes">Themes</h2><nav class="toc">{toc}</nav>{themes or "<p>No themes this week.</p>"}
 <h2 id="citations">Citations</h2>{_citations(b)}

@@ -11,7 +11,8 @@ from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
-from brief.report.paper_view import authors_shown, link_list, link_why, new_ground, summary_fields, unstated_matches
+from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
+                                     unstated_matches)
 from brief.report.topics import topic_table_md
 from brief.text import papers_in
 
@@ -204,7 +205,7 @@ def render_markdown(b: Briefing) -> str:
     if b.bridges:
         lines += [_bridge_line(x) + f" (theme: {md(t.name)})" for t, x in b.bridges[:12]]
     else:
-        lines.append("No cross-field bridge this week: no two papers from different fields shared a method or problem.")
+        lines.append(no_bridge(any(p.categories for p in b.accepted)))
     spanning = [t for t in b.themes if len(t.categories) > 1]
     if spanning:
         lines += ["", "Themes spanning categories (within one field unless bridged above):", ""]

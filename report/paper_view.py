@@ -127,6 +127,14 @@ def link_why(link: Link) -> list[str]:
     return why
 
 
+def no_bridge(categorised: bool) -> str:
+    """Why the week shows no cross-field bridge: none was found, or (a source without categories, such as a
+    plain listing) fields could not be told apart at all."""
+    if not categorised:
+        return "No cross-field bridges: the source gave no arXiv categories, so papers' fields can't be told apart."
+    return "No cross-field bridge this week: no two papers from different fields shared a method or problem."
+
+
 def new_ground(new: int, total: int) -> str:
     """"1 of 3 papers has nothing close in memory": the verb agrees with the papers counted; with none new,
     what is true instead ("All 3 papers have something close in memory", not "0 of 3 … nothing")."""

@@ -102,6 +102,18 @@ def test_new_ground_counts_agree_with_their_verb():
     assert new_ground(0, 1) == "Its paper has something close in memory"
 
 
+def test_no_bridge_says_why_when_the_source_gave_no_categories(settings):
+    """An astro-ph listing without categories: "no two papers from different fields shared a method" could not
+    have been checked, so it is not claimed."""
+    state = make_state(settings.out_dir)
+    state.themes = [state.themes[0].model_copy(update={"bridges": []})]
+    for categories, says in ((["cs.RO"], "no two papers from different fields shared"), ([], "gave no arXiv categories")):
+        state.papers = [p.model_copy(update={"categories": categories}) for p in state.papers]
+        b = build_briefing(state, settings, "gpt-test")
+        for page in (render(b, "md"), render(b, "html")):
+            assert says in page, categories
+
+
 def test_markdown_and_html_say_why_each_link_was_made_each_thing_once(settings):
     state = make_state(settings.out_dir)
     (link,) = state.links["2606.00001"]
