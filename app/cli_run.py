@@ -16,6 +16,7 @@ from brief.app.cli_common import (ConfigOpt, JsonOpt, MemoryDirOpt, OfflineOpt, 
 from brief.config import Settings
 from brief.errors import UserError
 from brief.report.escape import term
+from brief.text import counted
 
 
 def _report_settings(settings: Settings, formats: list[str] | None, bibtex: bool, email: bool | None) -> Settings:
@@ -228,7 +229,8 @@ def review(
         "llm_calls": state.usage.total.calls, "outputs": result.outputs, "notes": state.notes,
         "partial": state.partial,
     }
-    lines = [f"review “{request.theme}”: {len(accepted)} papers in {len(state.themes)} sub-themes ({summary['mode']})"
+    lines = [f"review “{request.theme}”: {counted(len(accepted), 'paper')} in {counted(len(state.themes), 'sub-theme')} "
+             f"({summary['mode']})"
              + (f", first seen {weeks[0]} to {weeks[-1]}" if weeks else "")]
     if not accepted:
         lines.append(f"  no paper of the {summary['pool']} nearest the theme is on it: try a broader wording"

@@ -198,8 +198,14 @@ def when(p: ReviewPaper) -> str:
     return f"fresh search, published {p.published or 'n/a'}" if p.origin == "fresh" else "in your library (undated)"
 
 
-def _authors(p: ReviewPaper) -> str:
+def author_names(p: ReviewPaper) -> str:
     return ", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else "") if p.authors else "unknown authors"
+
+
+def reference_opening(p: ReviewPaper) -> str:
+    """The authors as a reference opens: one full stop after them, also after "et al." (never "et al..")."""
+    names = author_names(p)
+    return names if names.endswith(".") else names + "."
 
 
 FINDING_TITLES = {
@@ -246,8 +252,10 @@ def render_review_markdown(r: ReviewReport) -> str:
     for pid in r.key_papers:
         p = r.paper[pid]
         lines += ["", f"**{md(p.title)}** — {cite_link(cite_key(p.id))}",
-                  f"  {md(_authors(p))} · {md(' '.join(p.categories[:3]))} · {md(when(p))} · similarity {p.similarity:.2f}"
-                  f" · relevance {p.relevance}" + (f" · sub-theme: {md(p.subtheme)}" if p.subtheme else ""),
+                  "  " + " · ".join(part for part in (md(author_names(p)),
+                                                      md(" ".join(p.categories[:3])), md(when(p)), f"similarity {p.similarity:.2f}",
+                                                      f"relevance {p.relevance}", f"sub-theme: {md(p.subtheme)}" if p.subtheme else "")
+                                       if part),
                   f"  - **TL;DR** {md(p.summary.tldr)}"]
         lines += summary_md(p.summary)
     titles = FINDING_TITLES[r.findings.source]
@@ -257,7 +265,7 @@ def render_review_markdown(r: ReviewReport) -> str:
     if r.findings.source == "offline":
         lines += ["", f"*{md(OFFLINE_FINDINGS_NOTE)}*"]
     lines += ["", "## References", ""]
-    lines += [f"{i}. {md(_authors(p))}. **{md(p.title)}**. {cite_link(cite_key(p.id))}"
+    lines += [f"{i}. {md(reference_opening(p))} **{md(p.title)}**. {cite_link(cite_key(p.id))}"
               + (f" · {md(p.published_month)}" if p.published_month else "") + f" · {md(when(p))}"
               for i, p in enumerate(r.accepted, 1)]
     n = sum(len(s.citations) for s in r.citations)

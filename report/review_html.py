@@ -16,6 +16,7 @@ from brief.report.review import (
     ReviewPaper,
     ReviewReport,
     build_review,
+    reference_opening,
     render_review_markdown,
     when,
 )
@@ -81,7 +82,7 @@ def render_review_html(r: ReviewReport) -> str:
     # papers outside the key list are anchored at their reference, so every citation link lands on the page
     keyed = set(r.key_papers)
     refs = "".join(f'<li id="{esc(p.id + "-ref" if p.id in keyed else p.id)}">'
-                   f'{esc(", ".join(p.authors[:3]) + (" et al." if len(p.authors) > 3 else ""))}. '
+                   f'{esc(reference_opening(p))} '
                    f'<a href="{esc(safe_url(p.url) or cite_url(cite_key(p.id)))}">{esc(p.title)}</a> [{esc(cite_key(p.id))}]'
                    f' <span class="meta">{esc(p.published_month or "")} · {esc(when(p))}</span></li>' for p in r.accepted)
     n = sum(len(s.citations) for s in r.citations)

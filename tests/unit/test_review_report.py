@@ -39,6 +39,21 @@ def test_the_review_report_resolves_latex_like_the_briefing(settings):
         assert "ThinkingVLA" in text and "12%" in text
 
 
+def test_a_paper_without_categories_and_with_many_authors_reads_cleanly(settings):
+    """An astro-ph listing without categories printed "et al. ·  · first seen", and references "et al.."."""
+    paper = Paper(id="2601.08027", title="Quenching in ellipticals", abstract="a", authors=["A. One", "B. Two", "C. Three", "D. Four"])
+    state = ReviewState(
+        request=ReviewRequest(theme="quenching"), plan=QueryPlan(theme="quenching", description="quenching", queries=["quenching"]),
+        papers=[paper],
+        decisions={paper.id: Decision(paper_id=paper.id, accepted=True, stage="offline", relevance=8, novelty=0, reason="r")},
+        reviews={paper.id: Review(paper_id=paper.id, confirmed=True, reason="ok", summary=Summary(tldr="We study it."))},
+        similarity={paper.id: 0.7}, first_seen={paper.id: "2026-W03"}, overview="One paper [arXiv:2601.08027].")
+    report = build_review(state, settings, None)
+    for text in (render_review_markdown(report), render_review_html(report)):
+        assert "A. One, B. Two, C. Three et al." in text and "et al.." not in text and "·  ·" not in text, text
+    assert "A. One, B. Two, C. Three et al. · first seen 2026-W03 · similarity 0.70" in render_review_markdown(report)
+
+
 def test_counts_of_one_read_in_the_singular():
     lead = Paper(id="2606.11767", title="Blind Dexterous Grasping", abstract="a", categories=["cs.RO"])
     one = [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id])]
