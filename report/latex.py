@@ -15,7 +15,12 @@ import re
 
 log = logging.getLogger(__name__)
 
-_LATEX_HINT = re.compile(r"\$|\\[A-Za-z%&#_{}$\"'`^~=.]|``")
+_LATEX_HINT = re.compile(r"\$|\\[A-Za-z%&#_{}$\"'`^~=.]|``|[A-Za-z]~[A-Za-z]")  # the last: a tie ("Stage~IV")
+# a tilde before a number or standing alone means "about" ("~0.95 Myr", "b ~ 0.4"), not TeX's tie (a space)
+_APPROX = re.compile(r"~(?=\s*[-+]?[0-9.])|(?<=\s)~(?=\s)")
+# an asymmetric uncertainty as TeX sets it, either way round: 26^{+6}_{-5} and 9.75_{-0.38}^{+0.29} read 26 (+6/−5)
+_UP_DOWN = re.compile(r"\^\s*\+\s*([0-9.]+)\s*_\s*[-−]\s*([0-9.]+)")
+_DOWN_UP = re.compile(r"_\s*[-−]\s*([0-9.]+)\s*\^\s*\+\s*([0-9.]+)")
 _BARE_SPECIAL = re.compile(r"(?<!\\)([%&#])")
 # Font commands arXiv authors use that pylatexenc's default table lacks: keep their argument as text.
 _KEEP_ARGUMENT = ("texttt", "textsf", "textup", "textmd", "textnormal", "boldsymbol", "textsuperscript",
@@ -45,6 +50,10 @@ def _converter():
     return LatexNodes2Text(latex_context=db, math_mode="text", strict_latex_spaces=True), walker
 
 
+def _uncertainty(up: str, down: str) -> str:
+    return f" ± {up}" if up == down else f" (+{up}/−{down})"
+
+
 def latex_to_text(text: str) -> str:
     """Readable text for `text` (unchanged when it holds no LaTeX or pylatexenc can't read it)."""
     if not text or not _LATEX_HINT.search(text):
@@ -53,9 +62,10 @@ def latex_to_text(text: str) -> str:
         from pylatexenc.latexwalker import LatexWalker
 
         converter, walker_db = _converter()
-        source = _BARE_SPECIAL.sub(r"\\\1", text)
+        source = _BARE_SPECIAL.sub(r"\\\1", _APPROX.sub("∼", text))
         nodes = LatexWalker(source, latex_context=walker_db, tolerant_parsing=True).get_latex_nodes()[0]
         out = " ".join(converter.nodelist_to_text(nodes).replace("\xa0", " ").split())
+        out = _DOWN_UP.sub(lambda m: _uncertainty(m.group(2), m.group(1)), _UP_DOWN.sub(lambda m: _uncertainty(*m.groups()), out))
         out = _SPACE_BEFORE_STOP.sub("", _SUPERSCRIPT.sub(lambda m: m.group(1).translate(_SUPERSCRIPT_DIGITS), out))
     except Exception as exc:  # noqa: BLE001 (pylatexenc on odd input: a raw title beats a lost one)
         log.debug("LaTeX left as is (%s): %.80s", exc, text)

@@ -30,6 +30,11 @@ from brief.sources.window import parse_week
     ("plain 5% of R&D #1 stays", "plain 5% of R&D #1 stays"),
     (r"Sch\"on", "Schön"),
     (r"Code: \href{https://github.com/a/b}{GitHub}; 100\,Hz", "Code: GitHub <https://github.com/a/b>; 100 Hz"),
+    # astro-ph: asymmetric and symmetric uncertainties, TeX's tie, a tilde meaning "about" kept as one
+    (r"a mass of $26^{+6}_{-5}$ and $9.75_{-0.38}^{+0.29}$, $S_8 = 0.789^{+0.012}_{-0.012}$",
+     "a mass of 26 (+6/−5) and 9.75 (+0.29/−0.38), S_8 = 0.789 ± 0.012"),
+    ("Stage~IV surveys", "Stage IV surveys"),
+    (r"b $\sim$ 0.4 to b ~ 1 over ~0.95 Myr in $x$", "b ∼ 0.4 to b ∼ 1 over ∼0.95 Myr in x"),
 ])
 def test_latex_becomes_readable_text(raw, readable):
     assert latex_to_text(raw) == readable
