@@ -246,7 +246,13 @@ def trend_sentence(trend: Trend | None) -> str:
               else "shrinking" if now <= before / 1.3 and before - now >= 3 else "steady")
     word = trend.direction
     caveat = ""
-    if counts != word and counts != "steady":  # e.g. 47 → 26 papers in a quieter week: a steady share
+    volume_before = sum(t for _, _, t in known[:-1]) / max(len(known) - 1, 1)
+    volume_now = known[-1][2] if known else 0
+    volume = ("growing" if volume_now >= 1.3 * volume_before else "shrinking" if volume_now <= volume_before / 1.3
+              else "steady")
+    # e.g. 47 → 26 papers in a week of half the volume: a steady share. Only then is the volume the reason; a
+    # count that moved more than the share rule counts as a change (14 → 21 of 366 → 367) gets no caveat
+    if counts != word and counts != "steady" and volume == counts:
         caveat = f" In raw counts it is {'rising' if counts == 'growing' else 'falling'}, with the week's volume."
     return f"As a share of each week's papers the theme is {word} against {span} (nearby papers: {series}).{caveat}"
 

@@ -92,6 +92,10 @@ def test_a_falling_count_is_not_called_steady():
     text = trend_sentence(trend)
     assert "47 of 1200 (3.9%)" in text and "26 of 640 (4.1%)" in text
     assert "share" in text and "falling" in text, text
+    # astro-ph W03: the count rose 14 → 21 in a week of the same volume; "with the week's volume" was not the reason
+    same_volume = Trend(weeks=["2026-W02", "2026-W03"], counts=[14, 21], totals=[366, 367], direction="steady",
+                        threshold=0.5)
+    assert "week's volume" not in trend_sentence(same_volume) and "steady" in trend_sentence(same_volume)
 
 
 def _named(texts: list[str], topic: str = "Robot manipulation learning") -> list[str]:
