@@ -71,6 +71,11 @@ def feedback(
     with RunLock(settings.data_dir):
         memory = open_context(settings, with_llm=False).memory
         assert isinstance(memory, Memory)  # the store itself: feedback is written to its records
-        if not memory.set_feedback(pid, value):
+        held = memory.get(pid)
+        if held is None or not memory.set_feedback(pid, value):
             raise UserError(f"{pid} is not in memory at {memory.location}: feedback applies to papers a weekly run has seen")
-    typer.echo(f"{pid}: marked {value}; stage 1 learns from it from the next weekly run on")
+    if held.feedback == value:
+        typer.echo(f"{pid}: already marked {value}; nothing changed")
+        return
+    was = f" (it was marked {held.feedback}: this replaces it)" if held.feedback else ""
+    typer.echo(f"{pid}: marked {value}{was}; stage 1 learns from it from the next weekly run on")

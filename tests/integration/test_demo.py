@@ -43,6 +43,10 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
     assert f"add --memory-dir {demo}" in md, "the demo says where its memory is for feedback"
     marked = brief("feedback", report["accepted"][0]["id"], "good", "--memory-dir", demo, env=env, cwd=work)
     assert marked.returncode == 0 and "marked good" in marked.stdout, marked.stderr
+    flipped = brief("feedback", report["accepted"][0]["id"], "bad", "--memory-dir", demo, env=env, cwd=work)
+    assert flipped.returncode == 0 and "marked bad (it was marked good: this replaces it)" in flipped.stdout
+    again = brief("feedback", report["accepted"][0]["id"], "bad", "--memory-dir", demo, env=env, cwd=work)
+    assert again.returncode == 0 and "already marked bad" in again.stdout, again.stdout
     unmarked = brief("feedback", report["accepted"][0]["id"], "good", env=env, cwd=work)
     assert unmarked.returncode == 2 and "no memory at" in unmarked.stderr, "without it: named, not created"
     assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is still untouched"
