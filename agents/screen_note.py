@@ -1,4 +1,5 @@
-"""The briefing's line on an LLM screening run: what stage 1 sent, and what the audits say it missed."""
+"""The briefing's lines on screening: what stage 1 sent and what the audits say it missed (with an LLM); what
+offline screening does not read."""
 
 from __future__ import annotations
 
@@ -57,3 +58,15 @@ def _answers_note(stats: ScreenStats) -> str:
         text += (f". Answers that matched nothing: {stats.hallucinated_ids} named no paper of their batch, "
                  f"{stats.unmatched_topics} named no topic (re-asked once; never read as rejects)")
     return text
+
+
+def unread_interests_note(interests: str) -> str:
+    """Offline, the criteria's free text goes unread (its "Not interested in: …" too): say so, once a week,
+    rather than let a user believe an exclusion written there was applied. Empty when there is none."""
+    text = " ".join(interests.split())
+    if not text:
+        return ""
+    shown = text if len(text) <= 80 else text[:77].rsplit(" ", 1)[0] + " …"
+    return (f"Your criteria's interests text (“{shown}”) is read only by an LLM: offline screening uses the topics, "
+            "their Relevant / Not relevant notes and keywords (put an exclusion there, or in exclude_keywords, to apply it "
+            "offline).")

@@ -22,7 +22,7 @@ from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import MIN_POSITIVES, learned_note
 from brief.agents.recall_history import pooled_recall, with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
-from brief.agents.screen_note import screen_note
+from brief.agents.screen_note import screen_note, unread_interests_note
 from brief.agents.screener import Screener, learn_ranker, stage1_text
 from brief.agents.synthesiser import Synthesiser
 from brief.graphs.nodes import Node, graph_of, spent, vectors_of
@@ -90,7 +90,8 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     if ctx.llm:  # one week's audit says little; the earlier weeks' audits with it say more
         result.stats = with_pooled_recall(result.stats, earlier, state.memory_week)
     decided = result.stats.ranker == OFFLINE_LEARNED
-    notes = ([screen_note(result.stats)] if ctx.llm else [learned_note(labels, decided)]) if candidates else []
+    offline = [learned_note(labels, decided), unread_interests_note(ctx.settings.criteria.interests)]
+    notes = ([screen_note(result.stats)] if ctx.llm else [n for n in offline if n]) if candidates else []
     return {"decisions": {d.paper_id: d for d in result.decisions}, "scores": result.scores,
             "screen_stats": result.stats, "notes": notes, "usage": spent(ctx)}
 

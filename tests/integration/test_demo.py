@@ -32,6 +32,8 @@ def test_quick_start_briefs_w24_against_a_demo_memory_of_w23(tmp_path):
         "the table counts each theme's papers that build on earlier weeks, as its prose does"
     assert not re.search(r"both on ([^;)]+); shared: \1\)", md), "a link's shared terms are said once"
     assert (work / "briefings" / ".brief-demo" / "briefings" / "2026-W23.json").exists()
+    assert "interests text (“Robot learning, embodied AI" in md and "is read only by an LLM" in md, \
+        "offline, the free-text interests go unread, and the briefing says so"
     assert not (home / ".local" / "share" / "brief").exists(), "the user's default memory dir is untouched"
     assert not (home / ".cache" / "Microsoft").exists(), "onnxruntime's telemetry is off: no device id in HOME"
 
