@@ -170,6 +170,9 @@ class LLMClient:
             try:
                 self._ask_once(Ping, method, [("system", PING_SYSTEM), ("human", PING_USER)], "preflight", retries=1)
             except _CallFailed as exc:
+                if exc.kind == limits.MODEL and (api := limits.missing_api_path(self.endpoint)):
+                    raise ServerRefused(exc.kind, f"{self.endpoint}: no API at this address (404); the server answers at "
+                                        f"{api}: set OPENAI_BASE_URL (or [llm] base_url) to it") from None
                 if exc.kind in (limits.AUTH, limits.QUOTA, limits.MODEL):
                     raise ServerRefused(exc.kind, f"{self.endpoint}: {limits.FIXES[exc.kind].format(model=self.model_name)}") from None
                 if exc.kind == limits.TIMEOUT:

@@ -7,6 +7,8 @@ is sent, so a 429 storm can never push the client over the configured rate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import re
 import threading
 import time
@@ -23,6 +25,30 @@ FIXES = {
     MODEL: "the server does not serve model {model!r} (404): set [llm] model (or BRIEF_MODEL) to a model it lists at /v1/models",
     UNSUPPORTED: "the server rejected the request (400): check [llm] structured_output and model",
 }
+
+
+def missing_api_path(endpoint: str, fetch: Callable[[str], int] | None = None) -> str | None:
+    """For a 404 on `endpoint`: the address the API answers at when the base URL only lacks its `/v1`
+    ("http://127.0.0.1:8080" for a server at "http://127.0.0.1:8080/v1"), else None. `fetch(url)` → HTTP
+    status (default: a GET with a 5 s timeout; any failure counts as no answer)."""
+    base = endpoint.rstrip("/")
+    if base.endswith("/v1"):
+        return None
+    candidate = base + "/v1"
+    return candidate if (fetch or _status)(candidate + "/models") == 200 else None
+
+
+def _status(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (the user's own configured server)
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (OSError, ValueError):
+        return 0
 
 
 class TokenRate:

@@ -172,3 +172,16 @@ def test_an_answer_the_real_server_cuts_at_max_tokens_is_named_and_asked_once(ll
         client.ask(SkyNote, prompt, {"q": "The sky at noon."}, stage="review", key="sky")
     usage = client.meter.take().stages["review"]
     assert usage.calls == 1 and 0 < usage.output_tokens <= 4, usage
+
+
+def test_a_base_url_without_its_v1_is_named(llama_server, tmp_path, cache_dir):  # noqa: F811
+    """llama-cpp-python's server answers 404 at http://host:port/chat/completions: the fix is the missing /v1
+    (a QA run was told to change its model name instead, which the server does list)."""
+    config = llm_config(tmp_path / "brief.toml", cache_dir, **LLM)
+    bare = llama_server.rstrip("/").removesuffix("/v1")
+    done = brief("weekly", "--week", WEEK, "--source", f"snapshot:{week_snapshot(tmp_path / 'snapshot', 2)}",
+                 "--config", config, "--memory-dir", tmp_path / "memory", "--out", tmp_path / "out",
+                 env=brief_env(OPENAI_BASE_URL=bare, BRIEF_MODEL=ALIAS), timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert f"the server answers at {bare}/v1: set OPENAI_BASE_URL" in done.stderr, done.stderr
+    assert not (tmp_path / "memory").exists() and not (tmp_path / "out").exists()

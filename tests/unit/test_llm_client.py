@@ -272,3 +272,15 @@ def test_a_reasoning_model_that_spent_the_answer_on_reasoning_says_so(tmp_path, 
         with pytest.raises(InvalidAnswer, match=r"cut short at 800 tokens, 700 of them the model's reasoning \(\[llm\]"):
             llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
         assert srv.calls == 1 and llm.meter.take().stages["review"].output_tokens == srv.completion_tokens == 800
+
+
+def test_a_404_from_a_base_url_without_its_v1_names_the_address_that_answers():
+    from brief.agents.llm_limits import missing_api_path
+
+    answers = {"http://127.0.0.1:8799/v1/models": 200}
+    def fetch(url):
+        return answers.get(url, 404)
+    assert missing_api_path("http://127.0.0.1:8799", fetch) == "http://127.0.0.1:8799/v1"
+    assert missing_api_path("http://127.0.0.1:8799/", fetch) == "http://127.0.0.1:8799/v1"
+    assert missing_api_path("http://127.0.0.1:8799/v1", fetch) is None, "already there: the model is what's wrong"
+    assert missing_api_path("http://127.0.0.1:9000", fetch) is None, "nothing answers at /v1 either"
