@@ -4,6 +4,7 @@ offline screening does not read."""
 from __future__ import annotations
 
 from brief.models import ScreenStats
+from brief.text import counted
 
 
 def screen_note(stats: ScreenStats) -> str:
@@ -14,13 +15,14 @@ def screen_note(stats: ScreenStats) -> str:
             f"{stats.candidates} papers ({stats.share_sent:.0%}) to the LLM, {stats.audit_drawn} of them a random audit "
             f"of the papers below its cut")
     if stats.extended:
-        text += (f"; the audit found {stats.audit_drawn_positives} accepts there, so the next {stats.extended} papers "
+        text += (f"; the audit found {counted(stats.audit_drawn_positives, 'accept')} there, so the next {stats.extended} papers "
                  f"down were screened too ({stats.extended_positives} accepted)")
     text += _ranking_note(stats)
     if stats.recall_estimate is not None and stats.recall_ci is not None:
         lo, hi = stats.recall_ci
-        found = (f"Of the audit's {stats.audit_n} papers still below the final cut, {stats.audit_positives} were accepts"
-                 if stats.extended else f"The audit found {stats.audit_positives} accepts")
+        found = (f"Of the audit's {counted(stats.audit_n, 'paper')} still below the final cut, {stats.audit_positives} "
+                 f"{'was an accept' if stats.audit_positives == 1 else 'were accepts'}"
+                 if stats.extended else f"The audit found {counted(stats.audit_positives, 'accept')}")
         text += (f". {found}: estimated recall {stats.recall_estimate:.2f} "
                  f"(95% interval {lo:.2f}-{hi:.2f}; target {stats.recall_target:.2f})")
     if stats.recall_weeks > 1 and stats.recall_pooled is not None and stats.recall_pooled_ci is not None:

@@ -131,8 +131,8 @@ def weekly(
         "notes": state.notes,
         "partial": state.partial,
     }
-    lines = [f"{state.week}: {summary['fetched']} papers, {summary['accepted']} accepted in "
-             f"{summary['themes']} themes ({summary['mode']}); memory +{state.memory_added} → {state.memory_total}"]
+    lines = [f"{state.week}: {counted(len(state.papers), 'paper')}, {summary['accepted']} accepted in "
+             f"{counted(len(state.themes), 'theme')} ({summary['mode']}); memory +{state.memory_added} → {state.memory_total}"]
     if unscreened:
         shown = ", ".join(unscreened[:20]) + (" …" if len(unscreened) > 20 else "")
         lines.append(f"  {len(unscreened)} papers left unscreened (reasons in the briefing): {shown}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from brief.report.briefing import Briefing, build_briefing
+from brief.text import counted
 
 __all__ = ["Briefing", "Published", "build_briefing", "publish", "write_files", "atomic_write"]
 
@@ -111,7 +112,7 @@ def _email(briefing: Briefing, settings, out: Published) -> tuple[str, bool]:
 
     n = sum(len(t.paper_ids) for t in briefing.themes)
     message = build_message(cfg, briefing.week, render(briefing, "md"), render(briefing, "html"),
-                            f"{n} papers in {len(briefing.themes)} themes")
+                            f"{counted(n, 'paper')} in {counted(len(briefing.themes), 'theme')}")
     result = out.email = send(message, cfg)
     if result.sent:
         return f"emailed the briefing to {', '.join(result.recipients)}", False

@@ -142,7 +142,7 @@ def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: resea
     for item in ordered:
         n_papers = sum(len(t.paper_ids) for t in item.themes)
         entry = sub(feed, "entry")
-        sub(entry, "title", f"Research briefing {item.week}: {n_papers} papers in {len(item.themes)} themes")
+        sub(entry, "title", f"Research briefing {item.week}: {counted(n_papers, 'paper')} in {counted(len(item.themes), 'theme')}")
         sub(entry, "id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{base}:{item.week}')}")
         sub(entry, "updated", item.generated_at)
         html_file = Path(out_dir) / f"{item.week}.html"

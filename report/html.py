@@ -18,7 +18,7 @@ from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_
 from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
                                      unstated_matches)
 from brief.report.topics import topic_table_html
-from brief.text import papers_in
+from brief.text import counted, papers_in
 
 _CSS = """
 :root{--ink:#1d232a;--muted:#5b6672;--line:#d9dee3;--soft:#f3f5f7}
@@ -202,7 +202,7 @@ def _citations(b: Briefing) -> str:
         + (f", removed {esc(', '.join(r.removed))}" if r.removed else ", fixed by the regeneration") + "</li>"
         for r in b.citation_repairs
     )
-    return (f"<p>{n} citations in {sum(1 for s in b.citations if s.citations)} sections; {status}.</p>"
+    return (f"<p>{counted(n, 'citation')} in {counted(sum(1 for s in b.citations if s.citations), 'section')}; {status}.</p>"
             + (f"<h4>Repairs</h4><ul>{rows}</ul>" if rows else ""))
 
 

@@ -14,7 +14,7 @@ from brief.report.escape import md_text as md
 from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
                                      unstated_matches)
 from brief.report.topics import topic_table_md
-from brief.text import papers_in
+from brief.text import counted, papers_in
 
 if TYPE_CHECKING:
     from brief.report.review import ReviewReport
@@ -215,7 +215,7 @@ def render_markdown(b: Briefing) -> str:
     for i, theme in enumerate(b.themes, 1):
         lines += _theme(i, theme, b)
     n = sum(len(s.citations) for s in b.citations)
-    lines += ["", "## Citations", "", f"{n} citations; " + ("all resolve to this week's papers or to papers in memory."
+    lines += ["", "## Citations", "", f"{counted(n, 'citation')}; " + ("all resolve to this week's papers or to papers in memory."
                                                             if not b.unresolved_citations else
                                                             f"unresolved: {md(', '.join(b.unresolved_citations))}.")]
     if b.citation_repairs:

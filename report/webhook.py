@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from brief.report.briefing import AcceptedPaper, Briefing
 from brief.report.paper_view import authors_shown
+from brief.text import counted
 
 TOP_PAPERS = 5
 _RETRY_STATUS = {408, 429}
@@ -40,7 +41,7 @@ def headline(b: Briefing) -> str:
     n = len(b.accepted)
     largest = max(b.themes, key=lambda t: len(t.paper_ids), default=None)
     lead = f"; largest theme: {largest.name} ({len(largest.paper_ids)})" if largest else ""
-    return f"Research briefing {b.week}: {n} paper{'s' if n != 1 else ''} in {len(b.themes)} themes{lead}"
+    return f"Research briefing {b.week}: {counted(n, 'paper')} in {counted(len(b.themes), 'theme')}{lead}"
 
 
 def _link(url: str | None, text: str) -> str:

@@ -72,6 +72,7 @@ def test_success_posts_headline_and_top_papers(settings, hook_server):
     s = webhook_settings(settings, hook_server(hook))
     state = run_week(make_context(s), parse_week("2026-W24"), ["sample"])
     (body,) = hook.bodies
+    assert len(state.accepted) > 1 and len(state.themes) > 1
     assert body["text"].startswith(f"Research briefing 2026-W24: {len(state.accepted)} papers in {len(state.themes)} themes")
     papers = body["blocks"][2]["text"]["text"]
     assert papers.count("• <https://arxiv.org/abs/") == 5, "the five most relevant papers, linked"

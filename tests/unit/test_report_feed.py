@@ -35,7 +35,7 @@ def test_feed_has_one_entry_per_briefing(settings):
     assert len({e.id for e in parsed.entries}) == 3
     entry = next(e for e in parsed.entries if "2026-W24" in e.title)
     assert entry.link.endswith("2026-W24.html")
-    assert "3 papers in 1 themes" in entry.title
+    assert "3 papers in 1 theme" in entry.title
     assert "<script>" not in entry.content[0].value and "&lt;script&gt;" in entry.content[0].value, "escaped in the entry"
     assert entry.summary.startswith("Overview")
     assert parsed.feed.updated_parsed is not None

@@ -80,3 +80,15 @@ def test_a_span_with_empty_weeks_says_so_as_the_timeline_counts_it():
     assert span_text(["a", "b", "c"], when) == "2026-W25 to 2026-W27 (papers in 2 of its 3 weeks); 1 from the fresh search"
     assert span_text(["a", "b"], dict(when, b="first seen 2026-W26")) == "2026-W25 to 2026-W26 (2 weeks)"
     assert span_text(["a", "b"], dict(when, b="first seen 2027-W01")) == "2026-W25 to 2027-W01 (papers in 2 of its 30 weeks)", "2026 has 53 ISO weeks"
+
+
+def test_counts_of_one_read_in_the_singular_in_every_summary_line():
+    """A real-model QA run read "1 accepted in 1 themes", "1 citations", "the audit found 1 accepts"."""
+    from brief.agents.screen_note import screen_note
+    from brief.models import ScreenStats
+
+    stats = ScreenStats(prefilter=True, ranker="topic-similarity", trained_on=0, candidates=30, sent=9, share_sent=0.3,
+                        audit_drawn=3, audit_drawn_positives=1, extended=10, extended_positives=2, audit_n=1,
+                        audit_positives=1, recall_target=0.95, recall_estimate=0.5, recall_ci=(0.3, 0.9))
+    note = screen_note(stats)
+    assert "the audit found 1 accept there" in note and "Of the audit's 1 paper still below the final cut, 1 was an accept" in note
