@@ -55,7 +55,11 @@ class BudgetExceeded(LLMError):
 
 class InvalidAnswer(LLMError):
     """The model answered twice, and neither answer passed the schema and the caller's validation (or once,
-    cut short at max_tokens: asking again would cut it again)."""
+    cut short at max_tokens: asking again would cut it again, `cut_short`)."""
+
+    def __init__(self, message: str, cut_short: bool = False):
+        super().__init__(message)
+        self.cut_short = cut_short
 
 
 class ServerRefused(LLMError):
@@ -252,7 +256,8 @@ class LLMClient:
         failed_before = self.cache.failure(failure_key) if self.cfg.use_cache else None
         try:
             if failed_before:
-                raise InvalidAnswer(f"{failed_before} (remembered from an earlier run; --no-cache asks again)")
+                raise InvalidAnswer(f"{failed_before} (remembered from an earlier run; --no-cache asks again)",
+                                    cut_short="answer cut short" in failed_before)
             answer = self._ask_valid(schema, prompt, values, stage, validate, wire)
         except LLMError as exc:
             if isinstance(exc, InvalidAnswer) and not failed_before:
@@ -276,7 +281,7 @@ class LLMClient:
             except _CallFailed as exc:
                 raise LLMError(f"{stage}: {exc.detail}") from None
             except AnswerCutShort as exc:  # the same request would be cut at the same length again
-                raise InvalidAnswer(f"{stage}: {exc}") from None
+                raise InvalidAnswer(f"{stage}: {exc}", cut_short=True) from None
             except AnswerDeclined as exc:
                 problem = str(exc)
                 continue

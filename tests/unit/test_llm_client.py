@@ -228,14 +228,16 @@ def test_an_answer_cut_at_max_tokens_is_named_and_not_asked_again(tmp_path, meth
     long_name = {"name": "ultramarine " * 40}  # ~120 tokens, for an answer allowed 20
     with ScriptedLLMServer(handlers={"Colour": lambda r: long_name}, cut_tool_call_finish=finish) as srv:
         llm = client(srv, tmp_path, structured_output=method, max_tokens={"review": 20})
-        with pytest.raises(InvalidAnswer, match=r"review: answer cut short at 20 tokens \(\[llm\] max_tokens.review"):
+        with pytest.raises(InvalidAnswer, match=r"review: answer cut short at 20 tokens \(\[llm\] max_tokens.review") as cut:
             llm.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert cut.value.cut_short, "asked once: a report must not say it failed twice"
         assert srv.calls == 1, "the same request would be cut at the same place"
         assert llm.meter.take().stages["review"].output_tokens == srv.completion_tokens == 20
         assert llm.cache.count() == 0
-        with pytest.raises(InvalidAnswer, match="remembered from an earlier run"):
+        with pytest.raises(InvalidAnswer, match="remembered from an earlier run") as again:
             client(srv, tmp_path, structured_output=method, max_tokens={"review": 20}).ask(
                 Colour, PROMPT, {"q": "sky"}, stage="review", key="k")
+        assert again.value.cut_short
         assert srv.calls == 1
         roomier = client(srv, tmp_path, structured_output=method, max_tokens={"review": 400})
         assert roomier.ask(Colour, PROMPT, {"q": "sky"}, stage="review", key="k").name.startswith("ultramarine")

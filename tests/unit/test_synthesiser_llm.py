@@ -62,9 +62,9 @@ def week(n: int, rng, themes: int = 2):
     return papers, vectors, decisions, reviews
 
 
-def client(srv) -> LLMClient:
+def client(srv, **kw) -> LLMClient:
     cfg = LLMConfig(model="scripted", base_url=srv.base_url, api_key=SecretStr("k"), max_retries=0, timeout_seconds=20,
-                    requests_per_minute=100000, concurrency=4, structured_output="json_schema")
+                    requests_per_minute=100000, concurrency=4, structured_output="json_schema", **kw)
     return LLMClient(cfg, cache_path=None)
 
 
@@ -136,3 +136,16 @@ def test_the_overview_is_written_alongside_the_theme_drafts_from_their_papers():
     assert asked.user.count("## ") == 2 and "(4 papers; trend:" in asked.user
     assert "Scripted theme" not in asked.user and "advances it" not in asked.user, "no draft text"
     assert result.overview.startswith("This week, led by [arXiv:2606.")
+
+
+def test_a_fallback_for_an_answer_cut_short_says_so_not_that_it_failed_twice():
+    """A real-model QA run read "its answer failed validation twice (… answer cut short at 1200 tokens …)" for
+    an overview asked once (a cut answer is never asked again)."""
+    papers, vectors, decisions, reviews = week(3, np.random.default_rng(0), themes=1)
+    rambling = {"text": "This week, " + "a long aside " * 300}  # far past the room of 120 tokens
+    with ScriptedLLMServer(handlers={"ThemeDraft": honest, "Overview": lambda r: rambling}) as srv:
+        result = Synthesiser(client(srv, max_tokens={"synthesise": 120, "default": 120}), SynthesisConfig()).synthesise(
+            "2026-W24", papers, vectors, decisions, reviews, {}, [p.text_for_embedding() for p in papers])
+        asked = sum(r.schema_name == "Overview" for r in srv.requests)
+    assert asked == 1 and result.fallbacks, result.fallbacks
+    assert "its answer was cut short" in result.fallbacks[0] and "twice" not in result.fallbacks[0], result.fallbacks
