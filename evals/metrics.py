@@ -323,7 +323,8 @@ class CostFigures(BaseModel):
 
 
 def cost_per_accept(usage: Usage, accepted: int, screened: int, stages: Sequence[str] = ("screen", "review", "synthesise")) -> CostFigures:
-    """Tokens and dollars the product's own LLM stages spent, per paper that reached the briefing."""
+    """Tokens and dollars the product's own LLM stages spent, per paper that reached the briefing; dollars
+    None when the model has no price (`[llm] prices`): unknown, not free."""
     spent = [usage.stages[s] for s in stages if s in usage.stages]
     tokens_in = sum(s.input_tokens for s in spent)
     tokens_out = sum(s.output_tokens for s in spent)
@@ -331,6 +332,6 @@ def cost_per_accept(usage: Usage, accepted: int, screened: int, stages: Sequence
     return CostFigures(
         calls=sum(s.calls for s in spent), input_tokens=tokens_in, output_tokens=tokens_out, usd=round(usd, 6),
         tokens_per_accept=(tokens_in + tokens_out) / accepted if accepted else None,
-        usd_per_accept=usd / accepted if accepted else None,
+        usd_per_accept=usd / accepted if accepted and usage.price_known else None,
         tokens_per_paper=(tokens_in + tokens_out) / screened if screened else None,
     )

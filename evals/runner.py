@@ -102,7 +102,7 @@ def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None
     from brief.memory import open_embedder
 
     reporter = reporter or QuietReporter()
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(timezone.utc).isoformat(timespec="seconds")
     datasets, history = load_datasets(settings, request)
     embedder = embedder or open_embedder(settings)
     llm = judge = None
@@ -130,7 +130,7 @@ def run_eval(settings: Settings, request: EvalRequest, reporter: Reporter | None
         results[dataset.name] = DatasetResult(dataset=described, metrics=metrics, details=suites.details(trace),
                                               notes=trace.notes)
     info = run_info(settings, request, embedder, results)
-    info.seconds = round(time.monotonic() - started, 1)
+    info.started, info.seconds = started_at, round(time.monotonic() - started, 1)  # when it began, not ended
     return EvalReport(run=info, results=results)
 
 

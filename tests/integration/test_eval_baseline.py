@@ -7,6 +7,7 @@ Re-record the baseline after an intended change with:
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 from brief.agents.screener import Screener
 from brief.evals.suites import NO_MODEL, SPECS
@@ -19,9 +20,13 @@ LLM_ONLY = {"synthesis.grounding_judge", "cost.tokens_per_accept", "cost.usd_per
 def test_offline_suites_on_the_shipped_set_match_the_baseline(tmp_path, monkeypatch, capsys):
     # a fresh memory dir, as the baseline was recorded: the session's shared cache holds int8 vectors embedded
     # in other tests' batches, which move the figures (the test failed when test_eval_external ran first)
+    launched = datetime.now(timezone.utc).replace(microsecond=0)
     code, out, err = run_brief(monkeypatch, capsys, "eval", "--suite", "all", "--time-split", "--json", "-q",
                                "--baseline", BASELINE, "--memory-dir", tmp_path / "memory")
     assert code == 0, err
+    run = json.loads(out)["run"]
+    began = datetime.fromisoformat(run["started"])
+    assert launched <= began <= launched + timedelta(seconds=5), "when it started, not when it ended"
     assert "no regression against" in err
     report = json.loads(out)
     assert report["run"]["backend"] == "offline" and report["run"]["model"] is None

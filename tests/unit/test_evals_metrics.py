@@ -154,6 +154,8 @@ def test_cost_per_accept_counts_only_the_products_stages():
     assert figures.calls == 6 and figures.tokens_per_accept == 400 and figures.tokens_per_paper == 100
     assert figures.usd_per_accept == pytest.approx(0.003)
     assert m.cost_per_accept(usage, accepted=0, screened=0).tokens_per_accept is None
+    unpriced = usage.model_copy(update={"price_known": False})
+    assert m.cost_per_accept(unpriced, accepted=4, screened=16).usd_per_accept is None, "unknown, not $0"
 
 
 def test_a_models_own_not_stated_wording_is_no_claim():
