@@ -55,7 +55,7 @@ def _ranking_note(stats: ScreenStats) -> str:
 
 
 def _answers_note(stats: ScreenStats) -> str:
-    text = f". {stats.unscreened} papers are unscreened (see the rejected list for why)" if stats.unscreened else ""
+    text = f". {counted(stats.unscreened, 'paper')} {'is' if stats.unscreened == 1 else 'are'} unscreened (listed under “Unscreened”, with why)" if stats.unscreened else ""
     if stats.hallucinated_ids or stats.unmatched_topics:
         text += (f". Answers that matched nothing: {stats.hallucinated_ids} named no paper of their batch, "
                  f"{stats.unmatched_topics} named no topic (re-asked once; never read as rejects)")

@@ -82,7 +82,7 @@ def partial_reasons(update: dict[str, Any], llm: LLM | None) -> list[str]:
     decisions = update.get("decisions") or {}
     unscreened = sum(1 for d in decisions.values() if getattr(d, "stage", "") == "unscreened")
     if unscreened:
-        reasons.insert(0, f"{unscreened} of {len(decisions)} papers were left unscreened (reasons in the list of rejects)")
+        reasons.insert(0, f"{unscreened} of {len(decisions)} papers were left unscreened (the same command again screens them)")
     return reasons
 
 

@@ -45,6 +45,7 @@ class AcceptedPaper(BaseModel):
 
 class RejectedPaper(BaseModel):
     id: str
+    title: str = ""
     stage: str
     reason: str
     relevance: int = 0
@@ -137,20 +138,22 @@ def build_briefing(state: WeeklyState, settings: Settings, model: str | None) ->
     ]
     kept = {p.id for p in accepted}
     rejected = []
+    titles = {p.id: latex_to_text(p.title) for p in state.papers}
     for pid, d in decisions.items():
         if pid in kept:
             continue
         if d.accepted and pid in reviews:
-            rejected.append(RejectedPaper(id=pid, stage="reviewer", reason=reviews[pid].reason, relevance=d.relevance,
-                                          score=d.score))
+            rejected.append(RejectedPaper(id=pid, title=titles.get(pid, ""), stage="reviewer", reason=reviews[pid].reason,
+                                          relevance=d.relevance, score=d.score))
         else:
-            rejected.append(RejectedPaper(id=pid, stage=d.stage, reason=d.reason, relevance=d.relevance, score=d.score))
+            rejected.append(RejectedPaper(id=pid, title=titles.get(pid, ""), stage=d.stage, reason=d.reason,
+                                          relevance=d.relevance, score=d.score))
     fc = state.fetch_counts
     counts = Counts(
         fetched=fc.unique if fc else len(state.papers),
         duplicates_merged=fc.duplicates_merged if fc else 0,
         seen_before=len(state.seen_before),
-        screened=len(decisions),
+        screened=sum(1 for d in decisions.values() if d.stage != "unscreened"),
         sent_to_llm=sum(1 for d in decisions.values() if d.stage in ("llm", "unscreened")),
         screener_accepted=sum(d.accepted for d in decisions.values()),
         reviewer_rejected=sum(1 for r in reviews.values() if not r.confirmed),

@@ -192,6 +192,14 @@ def _theme(i: int, t: ThemeBrief, b: Briefing, linker: Linker) -> str:
     )
 
 
+def _unscreened(b: Briefing) -> str:
+    """The papers left unscreened, each with why: a partial run's note points here."""
+    rows = "".join(f'<li>{esc(r.title or r.id)} [{esc(cite_key(r.id))}] — {esc(r.reason)}</li>'
+                   for r in b.rejected if r.stage == "unscreened")
+    return (f'<h2 id="unscreened">Unscreened</h2><p class="meta">Left unscreened (the same command again screens '
+            f'them):</p><ul>{rows}</ul>') if rows else ""
+
+
 def _citations(b: Briefing) -> str:
     n = sum(len(s.citations) for s in b.citations)
     status = ("all resolve to this week's papers or to papers in memory" if not b.unresolved_citations
@@ -245,7 +253,7 @@ def render_html(b: Briefing) -> str:
 {bridges or f'<p class="meta">{esc(no_bridge(any(p.categories for p in b.accepted)))}</p>'}
 {f'<h4>Themes spanning categories</h4><p class="meta">Within one field unless bridged above.</p><ul>{spans}</ul>' if spans else ''}
 <h2 id="themes">Themes</h2><nav class="toc">{toc}</nav>{themes or "<p>No themes this week.</p>"}
-<h2 id="citations">Citations</h2>{_citations(b)}
+{_unscreened(b)}<h2 id="citations">Citations</h2>{_citations(b)}
 <p class="meta">Embeddings this run: {b.usage.embedded} computed, {b.usage.embed_cache_hits} from cache.</p>
 {f'<p class="meta">{esc(timings_text(b))}</p>' if b.timings else ''}
 </body></html>

@@ -214,6 +214,9 @@ def render_markdown(b: Briefing) -> str:
         lines += ["", "## Themes"]
     for i, theme in enumerate(b.themes, 1):
         lines += _theme(i, theme, b)
+    if unscreened := [r for r in b.rejected if r.stage == "unscreened"]:
+        lines += ["", "## Unscreened", "", "Left unscreened (the same command again screens them):", ""]
+        lines += [f"- {md(r.title or r.id)} {cite_link(cite_key(r.id))} — {md(r.reason)}" for r in unscreened]
     n = sum(len(s.citations) for s in b.citations)
     lines += ["", "## Citations", "", f"{counted(n, 'citation')}; " + ("all resolve to this week's papers or to papers in memory."
                                                             if not b.unresolved_citations else

@@ -40,6 +40,10 @@ def test_every_paper_is_screened_or_unscreened_with_a_reason(shared, tmp_path, c
     assert stages.count("llm") >= 270, "retries recover nearly every paper"
     report = json.loads((settings.out_dir / "2026-W22.json").read_text())
     counts = report["counts"]
-    assert counts["fetched"] == counts["screened"] == 300 == len(report["accepted"]) + len(report["rejected"])
+    assert counts["fetched"] == counts["screened"] + counts["unscreened"] == 300 == len(report["accepted"]) + len(report["rejected"])
+    listed = {r["id"] for r in report["rejected"] if r["stage"] == "unscreened"}
+    md = (settings.out_dir / "2026-W22.md").read_text()
+    assert listed and len(listed) == stats.unscreened and all(f"arXiv:{pid}" in md.split("## Unscreened")[1] for pid in listed), \
+        "the briefing itself names each paper left unscreened"
     assert counts["unscreened"] == stats.unscreened
     assert counts["sent_to_llm"] == stats.sent
