@@ -7,11 +7,10 @@ is sent, so a 429 storm can never push the client over the configured rate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import re
 import threading
 import time
+from collections.abc import Callable
 
 import openai
 
