@@ -41,9 +41,11 @@ def test_every_paper_is_screened_or_unscreened_with_a_reason(shared, tmp_path, c
     report = json.loads((settings.out_dir / "2026-W22.json").read_text())
     counts = report["counts"]
     assert counts["fetched"] == counts["screened"] + counts["unscreened"] == 300 == len(report["accepted"]) + len(report["rejected"])
+    # how many stay unscreened depends on which calls the faults hit (threads): the section's rendering is
+    # tested in tests/unit/test_report_render.py; here, that the run's own list is the one shown
     listed = {r["id"] for r in report["rejected"] if r["stage"] == "unscreened"}
     md = (settings.out_dir / "2026-W22.md").read_text()
-    assert listed and len(listed) == stats.unscreened and all(f"arXiv:{pid}" in md.split("## Unscreened")[1] for pid in listed), \
-        "the briefing itself names each paper left unscreened"
+    assert len(listed) == stats.unscreened and ("## Unscreened" in md) == bool(listed)
+    assert all(f"arXiv:{pid}" in md.split("## Unscreened")[-1] for pid in listed), "the briefing names each one"
     assert counts["unscreened"] == stats.unscreened
     assert counts["sent_to_llm"] == stats.sent

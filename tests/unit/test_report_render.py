@@ -114,6 +114,23 @@ def test_no_bridge_says_why_when_the_source_gave_no_categories(settings):
             assert says in page, categories
 
 
+def test_papers_left_unscreened_are_named_with_why_and_not_counted_as_screened(settings):
+    """A partial run's note sends the reader to them: Markdown and HTML list each (the JSON did before)."""
+    state = make_state(settings.out_dir)
+    left = Paper(id="2606.00099", title="A paper the server never answered for", abstract="x", categories=["cs.RO"])
+    state.papers = [*state.papers, left]
+    state.decisions[left.id] = Decision(paper_id=left.id, accepted=False, stage="unscreened", relevance=0, novelty=0,
+                                        reason="unscreened: screen: OpenAIConnectionError: Connection error.")
+    b = build_briefing(state, settings, "gpt-test")
+    assert b.counts.unscreened == 1 and b.counts.screened == len(state.decisions) - 1
+    text, page = render(b, "md"), render(b, "html")
+    section = text.split("## Unscreened")[1].split("## Citations")[0]
+    assert "A paper the server never answered for" in section and "arXiv:2606.00099" in section
+    assert "Connection error" in section
+    assert 'id="unscreened"' in page and "A paper the server never answered for" in page
+    assert "## Unscreened" not in render(build_briefing(make_state(settings.out_dir), settings, "gpt-test"), "md")
+
+
 def test_markdown_and_html_say_why_each_link_was_made_each_thing_once(settings):
     state = make_state(settings.out_dir)
     (link,) = state.links["2606.00001"]
