@@ -38,15 +38,14 @@ def missing_api_path(endpoint: str, fetch: Callable[[str], int] | None = None) -
 
 
 def _status(url: str) -> int:
-    import urllib.error
-    import urllib.request
+    import requests
+
+    from brief.sources._http import get_with_deadline
 
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (the user's own configured server)
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-    except (OSError, ValueError):
+        with requests.Session() as session:
+            return get_with_deadline(session, url, 5.0)[0]
+    except (requests.RequestException, ValueError):
         return 0
 
 

@@ -240,21 +240,25 @@ def trend_sentence(trend: Trend | None) -> str:
     span = earlier[0] if len(earlier) == 1 else f"the previous {len(earlier)} weeks in memory"
     if trend.direction == "new":
         return f"Memory holds nothing this close from {span}: a new line of work (nearby papers: {series})."
-    before = sum(c for _, c, _ in known[:-1]) / max(len(known) - 1, 1)
-    now = known[-1][1] if known else 0
-    counts = ("growing" if now >= 1.3 * before and now - before >= 3
-              else "shrinking" if now <= before / 1.3 and before - now >= 3 else "steady")
+    counts = _moved([c for _, c, _ in known], min_change=3)
+    volume = _moved([t for _, _, t in known])
     word = trend.direction
     caveat = ""
-    volume_before = sum(t for _, _, t in known[:-1]) / max(len(known) - 1, 1)
-    volume_now = known[-1][2] if known else 0
-    volume = ("growing" if volume_now >= 1.3 * volume_before else "shrinking" if volume_now <= volume_before / 1.3
-              else "steady")
     # e.g. 47 → 26 papers in a week of half the volume: a steady share. Only then is the volume the reason; a
     # count that moved more than the share rule counts as a change (14 → 21 of 366 → 367) gets no caveat
     if counts != word and counts != "steady" and volume == counts:
         caveat = f" In raw counts it is {'rising' if counts == 'growing' else 'falling'}, with the week's volume."
     return f"As a share of each week's papers the theme is {word} against {span} (nearby papers: {series}).{caveat}"
+
+
+def _moved(series: list[int], min_change: float = 0.0) -> str:
+    """The last value against the mean of the ones before: "growing" / "shrinking" by a factor of 1.3 (and by
+    at least `min_change`), else "steady"."""
+    before = sum(series[:-1]) / max(len(series) - 1, 1)
+    now = series[-1] if series else 0
+    if now >= 1.3 * before and now - before >= min_change:
+        return "growing"
+    return "shrinking" if now <= before / 1.3 and before - now >= min_change else "steady"
 
 
 def offline_prose(theme: ThemeBrief, by_id: dict[str, Paper], reviews: dict[str, Review]) -> str:
