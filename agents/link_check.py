@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, field_validator
 
-from brief.agents.llm import LLMError, paper_block
+from brief.agents.llm import LLMError, paper_block, warn_fallback
 from brief.agents.llm_protocol import norm_id, one_verdict_each, verdicts_problem
 from brief.agents.review_pool import paper_of
 from brief.models import Link, Paper
@@ -133,7 +133,7 @@ class LinkChecker:
                                   wire=one_verdict_each(LinkCheck, ids, tie=list(TIES)),
                                   validate=lambda a: verdicts_problem(a, ids, complete))
         except LLMError as exc:
-            log.warning("link check of %s failed (%s): %d link(s) stay unchecked", paper.id, exc, len(ids))
+            warn_fallback(log, exc, "link check of %s failed (%s): %d link(s) stay unchecked", paper.id, exc, len(ids))
             return {}
         by_norm = {norm_id(i): i for i in ids}
         return {by_norm[norm_id(v.id)]: v for v in answer.results}

@@ -35,21 +35,27 @@ from brief.agents.llm_protocol import (
 from brief.config import LLMConfig
 from brief.models import Paper
 from brief.prompts import Prompt
+from brief.text import counted
 from brief.untrusted import for_prompt
 from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
 
-__all__ = ["AnswerCache", "BudgetExceeded", "InvalidAnswer", "LLMClient", "LLMError", "ServerRefused", "UsageMeter",
-           "paper_block"]
+__all__ = ["AnswerCache", "BudgetExceeded", "CallsStopped", "InvalidAnswer", "LLMClient", "LLMError", "ServerRefused", "UsageMeter",
+           "paper_block", "warn_fallback"]
 
 
 class LLMError(RuntimeError):
     """A call failed after its retries; the message names the cause (never the API key)."""
 
 
-class BudgetExceeded(LLMError):
+class CallsStopped(LLMError):
+    """No further calls are made this run (the breaker opened, or the budget is spent). The run's partial note
+    says why once, so callers fall back without a warning of their own."""
+
+
+class BudgetExceeded(CallsStopped):
     """`--max-cost` was reached: no further calls are made this run."""
 
 
@@ -69,6 +75,13 @@ class ServerRefused(LLMError):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+
+
+def warn_fallback(logger: logging.Logger, exc: LLMError, message: str, *args) -> None:
+    """Warn that an ask failed and its caller fell back; not once calls have stopped (CallsStopped): the run's
+    partial note says that once, instead of a warning for every call left."""
+    if not isinstance(exc, CallsStopped):
+        logger.warning(message, *args)
 
 
 class _CallFailed(Exception):
@@ -117,7 +130,7 @@ class LLMClient:
         self.deadlines = limits.Deadlines(cfg.stage_deadline_seconds)
         self._method: str | None = None
         self._method_lock = threading.Lock()
-        self._failed: dict[str, int] = {}  # stage → asks that raised (the caller fell back)
+        self._failed: dict[tuple[str, bool], int] = {}  # (stage, calls had stopped) → asks that raised (the caller fell back)
         self._reported: set[str] = set()
         self._lock = threading.Lock()
         self.chat = ChatOpenAI(
@@ -182,7 +195,7 @@ class LLMClient:
                 if exc.kind == limits.TIMEOUT:
                     self.breaker.trip(f"the server at {self.endpoint} did not answer within {self.cfg.timeout_seconds:g} s")
                     return order[0]
-                if exc.kind == limits.TRANSIENT and "Connection" in exc.detail:
+                if exc.kind == limits.UNREACHABLE:
                     raise ServerRefused("unreachable", f"can't reach {self.endpoint} ({exc.detail}): start the server "
                                         "or fix [llm] base_url / OPENAI_BASE_URL") from None
                 status = re.search(r"Error code: (\d+)", exc.detail)  # the status is enough; the fix is the point
@@ -263,7 +276,8 @@ class LLMClient:
             if isinstance(exc, InvalidAnswer) and not failed_before:
                 self.cache.put_failure(failure_key, str(exc))
             with self._lock:
-                self._failed[stage] = self._failed.get(stage, 0) + 1
+                fell_back = (stage, isinstance(exc, CallsStopped))
+                self._failed[fell_back] = self._failed.get(fell_back, 0) + 1
             raise
         self.remember(cache_key, answer)
         return answer
@@ -307,52 +321,62 @@ class LLMClient:
         """POST one chat completion; transient failures retried with backoff, each attempt through the limiter."""
         chars = sum(len(text) for _, text in messages)
         for attempt in range(retries + 1):
-            timeout = self._gate(stage, chars // 4 + 100)
+            timeout, held = self._gate(stage, chars, kwargs.get("max_tokens") or self._room(stage))
             try:
-                with self.meter.in_flight(stage):
-                    message = self.chat.bind(**kwargs, timeout=timeout).invoke(messages)
-            except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
-                message = stopped_answer(exc.completion)  # json_schema's parser refuses these; they are read here
+                message = self._attempt(messages, kwargs, stage, timeout)
             except openai.APIError as exc:
+                self.meter.release(held)
                 kind = limits.classify(exc)
                 if kind == limits.TIMEOUT:
                     self.meter.time_out(stage, chars // 4)
                 detail = f"{type(exc).__name__}: {self._redact(str(exc))}"
-                if breaker:
+                if breaker and kind != limits.UNREACHABLE:
                     self.breaker.failure(kind, detail)
                 # a preflight that times out is not retried: a hung server would double the wait
-                retry = kind == limits.TRANSIENT or (kind == limits.TIMEOUT and breaker)
+                retry = kind in (limits.TRANSIENT, limits.UNREACHABLE) or (kind == limits.TIMEOUT and breaker)
                 if retry and attempt < retries and not self.breaker.reason:
                     self._backoff(exc, attempt, stage)
                     continue
+                if breaker and kind == limits.UNREACHABLE:  # a blip passes within the retries; this call never got through
+                    self.breaker.failure(kind, f"can't reach {self.endpoint}: {detail}")
+                if breaker and self.breaker.reason:  # the breaker's reason is this failure's too, said once
+                    raise CallsStopped(self.breaker.reason) from None
                 raise _CallFailed(kind, detail) from None
+            except BaseException:
+                self.meter.release(held)
+                raise
             self.breaker.success()
             used_in, used_out = _tokens(message)
             self.meter.add(stage, used_in, used_out)
+            self.meter.release(held)
             if self.tokens is not None:
                 self.tokens.charge(max(0, used_in + used_out - (chars // 4 + 100)))
             return message
         raise _CallFailed(limits.TRANSIENT, "no attempt made")  # pragma: no cover - the loop always returns or raises
 
-    def _gate(self, stage: str, estimate: int) -> float:
-        """Wait for the rate limits; refuse when the breaker is open, the budget spent or the stage's time up.
-        Returns the attempt's timeout (never past the stage deadline)."""
-        for check in (self.breaker.reason, self._over_budget()):
-            if check:
-                raise check if isinstance(check, LLMError) else _CallFailed("stopped", check)
+    def _attempt(self, messages: list, kwargs: dict, stage: str, timeout: float):
+        try:
+            with self.meter.in_flight(stage):
+                return self.chat.bind(**kwargs, timeout=timeout).invoke(messages)
+        except (openai.LengthFinishReasonError, openai.ContentFilterFinishReasonError) as exc:
+            return stopped_answer(exc.completion)  # json_schema's parser refuses these; they are read here
+
+    def _gate(self, stage: str, chars: int, room: int) -> tuple[float, float]:
+        """Wait for the rate limits; refuse when the breaker is open, the budget can't cover the attempt or the
+        stage's time is up. Returns the attempt's timeout (never past the stage deadline) and the dollars held
+        for it (UsageMeter.hold), released once its usage is counted."""
+        if self.breaker.reason:
+            raise CallsStopped(self.breaker.reason)
         left = self.deadlines.remaining(stage)
         if left <= 0:
             raise _CallFailed("deadline", f"the {stage} stage's deadline ({self.cfg.stage_deadline_seconds:g} s) passed")
+        held, refused = self.meter.hold(chars, room, self.cfg.max_cost_usd)
+        if refused:
+            raise BudgetExceeded(refused)
         self.requests.take(1)
         if self.tokens is not None:
-            self.tokens.take(estimate)
-        return max(1.0, min(self.cfg.timeout_seconds, left))
-
-    def _over_budget(self) -> BudgetExceeded | None:
-        cap = self.cfg.max_cost_usd
-        if cap is not None and self.meter.cost + self.meter.timed_out_cost >= cap:
-            return BudgetExceeded(f"--max-cost {cap} USD reached")
-        return None
+            self.tokens.take(chars // 4 + 100)
+        return max(1.0, min(self.cfg.timeout_seconds, left)), held
 
     def _backoff(self, exc: BaseException, attempt: int, stage: str) -> None:
         pause = limits.retry_after(exc)
@@ -361,9 +385,7 @@ class LLMClient:
 
     def take_partial(self) -> list[str]:
         """Why the run is partial, said once each: the breaker, stage deadlines, asks that fell back."""
-        reasons = []
-        if self.breaker.reason:
-            reasons.append(self.breaker.reason)
+        reasons = [r for r in (self.breaker.reason, self.meter.budget_spent) if r]
         reasons += [f"the {s} stage hit its deadline ({self.cfg.stage_deadline_seconds:g} s): its remaining calls were not made"
                     for s in sorted(self.deadlines.hit)]
         new = [r for r in reasons if r not in self._reported]
@@ -371,8 +393,9 @@ class LLMClient:
         # screening's failures show as unscreened papers, synthesis names each section that fell back
         with self._lock:
             failed, self._failed = self._failed, {}
-        return new + [f"{stage}: {n} LLM answer(s) failed; offline text was used instead"
-                      for stage, n in sorted(failed.items()) if stage not in ("screen", "synthesise")]
+        return new + [f"{stage}: {counted(n, 'call') + ' not made (LLM calls had stopped)' if stopped else counted(n, 'LLM answer') + ' failed'}; "
+                      "offline text was used instead"
+                      for (stage, stopped), n in sorted(failed.items()) if stage not in ("screen", "synthesise")]
 
     def _redact(self, text: str) -> str:
         if self.cfg.api_key:

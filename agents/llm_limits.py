@@ -16,6 +16,7 @@ import openai
 
 # What a failure means for the run: retry it, stop calling, or (while negotiating) try another method.
 TRANSIENT, AUTH, QUOTA, MODEL, UNSUPPORTED, TIMEOUT = "transient", "auth", "quota", "model", "unsupported", "timeout"
+UNREACHABLE = "unreachable"  # no connection: retried like a transient failure, and a call that never got through counts
 FATAL = (AUTH, QUOTA, MODEL, UNSUPPORTED)
 
 FIXES = {
@@ -94,8 +95,9 @@ class RequestRate(TokenRate):
 
 class Breaker:
     """Opens after `threshold` consecutive failures that retrying can't fix (a bad key, no quota, an unknown
-    model, a rejected request) or that say the server has stopped answering (timeouts); a success resets it.
-    Once open, every call fails at once: the run finishes without the LLM and is labelled partial."""
+    model, a rejected request) or that say the server has stopped answering (timeouts, calls that could not
+    connect through all their retries); a success resets it. Once open, every call fails at once: the run
+    finishes without the LLM and is labelled partial."""
 
     def __init__(self, threshold: int):
         self.threshold = threshold
@@ -108,7 +110,7 @@ class Breaker:
             self._streak = 0
 
     def failure(self, kind: str, detail: str) -> None:
-        if kind not in (*FATAL, TIMEOUT):
+        if kind not in (*FATAL, TIMEOUT, UNREACHABLE):
             return
         with self._lock:
             self._streak += 1
@@ -150,7 +152,9 @@ def classify(exc: BaseException) -> str:
         return UNSUPPORTED
     if isinstance(exc, openai.APITimeoutError):
         return TIMEOUT
-    if isinstance(exc, (openai.APIConnectionError, openai.InternalServerError)):
+    if isinstance(exc, openai.APIConnectionError):
+        return UNREACHABLE
+    if isinstance(exc, openai.InternalServerError):
         return TRANSIENT
     if isinstance(exc, openai.APIStatusError) and exc.status_code in (408, 409) or (
             isinstance(exc, openai.APIStatusError) and exc.status_code >= 500):

@@ -28,6 +28,8 @@ class UsageMeter:
         self._in_flight: dict[str, tuple[int, float]] = {}  # stage → (calls in flight, since when)
         self._spent_before = 0.0  # dollars already handed over by take() or paid by earlier processes
         self._timed_out_tokens = 0  # prompt tokens of calls given up at their timeout, estimated
+        self._held = 0.0  # dollars held for calls in flight under --max-cost
+        self.budget_spent: str | None = None  # why --max-cost stopped the calls
 
     def add(self, stage: str, input_tokens: int, output_tokens: int, cached: bool = False) -> None:
         price = self.price or (0.0, 0.0)
@@ -101,6 +103,29 @@ class UsageMeter:
                     del self._in_flight[stage]
                     busy = StageUsage(seconds=round(time.perf_counter() - since, 3))
                     self._stages[stage] = self._stages.get(stage, StageUsage()) + busy
+
+    def hold(self, chars: int, room: int, cap: float | None) -> tuple[float, str | None]:
+        """Under a cap (--max-cost), hold what a call can cost at most (its prompt at 3 characters a token, its
+        answer at its whole `max_tokens`) until `release`, after its usage is counted: calls in flight together
+        can then never pass the cap, however many run at once. Returns the dollars held, or 0 and why the call
+        must not be made when what is spent, timed out or held leaves no room for it."""
+        if cap is None:
+            return 0.0, None
+        price_in, price_out = self.price or (0.0, 0.0)
+        most = ((chars // 3 + 100) * price_in + room * price_out) / 1e6
+        with self._lock:
+            spent = self._spent_before + sum(s.cost_usd for s in self._stages.values()) \
+                + self._timed_out_tokens * price_in / 1e6
+            if spent + self._held + most > cap:
+                why = f"--max-cost {cap:g} USD reached: ${spent:.4f} spent, and the next call could cost up to ${most:.4f}"
+                self.budget_spent = self.budget_spent or why
+                return 0.0, why
+            self._held += most
+        return most, None
+
+    def release(self, held: float) -> None:
+        with self._lock:
+            self._held -= held
 
     @property
     def cost(self) -> float:

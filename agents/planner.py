@@ -20,7 +20,7 @@ from datetime import date
 
 from pydantic import BaseModel, Field
 
-from brief.agents.llm import LLMError
+from brief.agents.llm import LLMError, warn_fallback
 from brief.protocols import LLM
 from brief.models import QueryPlan
 from brief.prompts import load as load_prompt
@@ -126,7 +126,7 @@ class Planner:
         try:
             draft = self.llm.ask(ReviewPlan, load_prompt("plan_review"), values, stage="plan", key=key)
         except LLMError as exc:
-            log.warning("review planning failed (%s): planned offline", exc)
+            warn_fallback(log, exc, "review planning failed (%s): planned offline", exc)
             return self.offline(theme, nearest), [f"planning: the LLM failed ({exc}); queries are the theme and its nearest memory terms"]
         queries = _clean([theme, *draft.queries], MAX_QUERIES)
         return QueryPlan(

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import Item, fit_texts, render_items
-from brief.agents.llm import LLMError
+from brief.agents.llm import LLMError, warn_fallback
 from brief.protocols import LLM
 from brief.agents.theme_analysis import fields_clause, lead_clause, sharing_clause
 from brief.agents.synthesis_writer import FEEDBACK, LLMWriter, Overview, ThemeDraft, prose_problem
@@ -95,7 +95,7 @@ class ReviewWriter:
             try:
                 return self._llm_section(theme, t, by_id, reviews, when)
             except LLMError as exc:
-                log.warning("review section failed (%s): templated prose used", exc)
+                warn_fallback(log, exc, "review section failed (%s): templated prose used", exc)
                 self.writer.fell_back(f"review: sub-theme “{t.name}”", exc)
                 return self._with_prose(t, offline_section(t, by_id, reviews, when))
 
@@ -142,7 +142,7 @@ class ReviewWriter:
             try:
                 return self._llm_findings(theme, papers, reviews)
             except LLMError as exc:
-                log.warning("review findings failed (%s): computed offline", exc)
+                warn_fallback(log, exc, "review findings failed (%s): computed offline", exc)
                 self.writer.fell_back("review: agreements and contradictions", exc)
         return self._offline_findings(papers, reviews, themes, vectors)
 
@@ -170,7 +170,7 @@ class ReviewWriter:
                                      validate=lambda found: findings_problem(found, prompt))
                 lists, regenerated = _normalised(retry), True
             except LLMError as exc:
-                log.warning("regenerating the findings failed (%s): invalid citations removed instead", exc)
+                warn_fallback(log, exc, "regenerating the findings failed (%s): invalid citations removed instead", exc)
         removed: list[str] = []
         out = Findings(source="llm")
         for kind, texts in lists.items():
@@ -250,7 +250,7 @@ class ReviewWriter:
                 text, _ = self.checker.clean(normalise(result.text))
                 return text
             except LLMError as exc:
-                log.warning("review overview failed (%s): templated", exc)
+                warn_fallback(log, exc, "review overview failed (%s): templated", exc)
                 self.writer.fell_back("review: the overview", exc)
         text, _ = self.checker.clean(offline_overview(theme, themes, coverage, lead, lead_similarity))
         return text

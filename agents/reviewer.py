@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel
 
-from brief.agents.llm import LLMError, paper_block
+from brief.agents.llm import LLMError, paper_block, warn_fallback
 from brief.protocols import LLM
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
@@ -248,7 +248,7 @@ class Reviewer:
             verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key,
                                    validate=review_problem)
         except LLMError as exc:
-            log.warning("review of %s failed (%s): kept with an extracted summary", paper.id, exc)
+            warn_fallback(log, exc, "review of %s failed (%s): kept with an extracted summary", paper.id, exc)
             return Review(paper_id=paper.id, confirmed=True, reason=f"review failed ({exc}); kept on the screener's word",
                           summary=extract_summary(paper))
         if decision.stage == "author" and not verdict.confirmed:

@@ -24,7 +24,7 @@ import re
 import threading
 from collections.abc import Callable
 
-from brief.agents.llm import BudgetExceeded, LLMError, paper_block
+from brief.agents.llm import CallsStopped, LLMError, paper_block
 from brief.agents.llm_protocol import norm_id, one_verdict_each
 from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
@@ -307,7 +307,7 @@ class BatchScreener:
             return self.llm.ask(ScreenBatch, self.prompt, values, stage="screen", key=key,
                                 wire=one_verdict_each(ScreenBatch, [p.id for p in batch], **self._enums),
                                 validate=lambda answer: _names_a_paper(answer, batch))
-        except BudgetExceeded as exc:
+        except CallsStopped as exc:
             self._stopped = f"{exc}: not sent"
             return self._stopped
         except LLMError as exc:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
 from brief.agents.context_budget import CHARS_PER_TOKEN, Item, chunk_items, clip, fit_texts, prompt_tokens, render_items
-from brief.agents.llm import InvalidAnswer, LLMError
+from brief.agents.llm import CallsStopped, InvalidAnswer, LLMError, warn_fallback
 from brief.protocols import LLM
 from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Paper, Review, ThemeBrief, Trend
@@ -137,6 +137,8 @@ class LLMWriter:
         why = ("its answer was cut short" if exc.cut_short else "its answer failed validation twice") \
             if isinstance(exc, InvalidAnswer) else "the LLM failed"
         line = f"{what}: {why} ({str(exc)[:160]}); the offline text is shown instead (fallback)"
+        if isinstance(exc, CallsStopped):  # the run's note gives the reason once
+            line = f"{what}: not asked (LLM calls had stopped); the offline text is shown instead (fallback)"
         with self._lock:  # shown once, in the report's partial-run label
             self.fallbacks.append(line)
 
@@ -171,7 +173,7 @@ class LLMWriter:
             result = self._ask(schema, prompt, values)
             text, regenerated = normalise(result.text), True
         except LLMError as exc:
-            log.warning("regenerating %s failed (%s): invalid citations removed instead", section, exc)
+            warn_fallback(log, exc, "regenerating %s failed (%s): invalid citations removed instead", section, exc)
         text, removed = self.checker.clean(text)
         repair = CitationRepair(section=section, invalid=invalid, regenerated=regenerated, removed=removed)
         with self._lock:

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from brief.agents.citations import CitationChecker, normalise
-from brief.agents.llm import LLMError
+from brief.agents.llm import LLMError, warn_fallback
 from brief.protocols import LLM, RunMemory
 from brief.agents.synthesis_writer import LLMWriter
 from brief.agents.theme_analysis import (bridges, earlier_papers, fields_clause, lead_clause, name_themes, sharing_clause,
@@ -164,7 +164,7 @@ class Synthesiser:
             try:
                 return writer.draft_theme(theme, by_id, reviews)
             except LLMError as exc:
-                log.warning("theme draft failed (%s): offline prose used", exc)
+                warn_fallback(log, exc, "theme draft failed (%s): offline prose used", exc)
                 writer.fell_back(f"synthesis: theme “{theme.name}”", exc)
                 return _with_prose(theme, offline_prose(theme, by_id, reviews), checker), []
 
@@ -172,7 +172,7 @@ class Synthesiser:
             try:
                 return writer.overview(week, labelled, by_id, reviews)
             except LLMError as exc:
-                log.warning("overview failed (%s): offline overview used", exc)
+                warn_fallback(log, exc, "overview failed (%s): offline overview used", exc)
                 writer.fell_back("synthesis: the overview", exc)
                 return None
 

@@ -91,6 +91,43 @@ def test_a_server_that_hangs_ends_partial_with_exit_3(tmp_path, cache_dir, answe
     assert "timed out: the server may still have run" in md
 
 
+def test_a_server_that_goes_away_mid_run_stops_the_calls_with_one_reason(tmp_path, cache_dir):
+    """The preflight and the first calls answered, then every connection is dropped: after three calls that
+    could not connect through their retries no call is made, the run is labelled partial (exit 3) and says why
+    once, instead of a warning for every batch left."""
+    snapshot = week_snapshot(tmp_path / "snapshot", 300)
+    config = llm_config(tmp_path, cache_dir, max_retries=1, concurrency=4, batch_size=4)
+    with ScriptedLLMServer(handlers=brief_handlers(labels_for(snapshot), TOPIC),
+                           faults=lambda attempt, req: None if attempt < 3 else Fault("drop")) as srv:
+        done = weekly(tmp_path, config, snapshot, srv)
+    assert done.returncode == 3, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) <= 3, warnings
+    assert srv.attempts <= 3 + 3 * 2 + 4 * 2, "calls stop once three could not connect (four were in flight)"
+    report = json.loads((tmp_path / "run" / "out" / f"{WEEK}.json").read_text())
+    [reason] = [r for r in report["partial"] if "LLM calls stopped" in r]
+    assert f"can't reach {srv.base_url}" in reason
+    assert report["counts"]["unscreened"] > 0
+
+
+def test_max_cost_holds_with_calls_in_flight(tmp_path, cache_dir):
+    """Eight calls at once: what the server was paid never passes the cap."""
+    snapshot = week_snapshot(tmp_path / "snapshot", 300)
+    config = llm_config(tmp_path, cache_dir, concurrency=8, max_retries=0)
+    with ScriptedLLMServer(handlers=brief_handlers(labels_for(snapshot), TOPIC), latency=0.1) as srv:
+        reference = weekly(tmp_path, config, snapshot, srv, "gpt-4o-mini", name="reference")
+        assert reference.returncode == 0, reference.stderr
+        full = (srv.prompt_tokens * PRICE[0] + srv.completion_tokens * PRICE[1]) / 1e6
+        tokens = srv.prompt_tokens, srv.completion_tokens
+        cap = round(full / 3, 6)
+        done = weekly(tmp_path, config, snapshot, srv, "gpt-4o-mini", "--max-cost", str(cap))
+        paid = ((srv.prompt_tokens - tokens[0]) * PRICE[0] + (srv.completion_tokens - tokens[1]) * PRICE[1]) / 1e6
+    assert done.returncode == 3, done.stderr
+    assert 0 < paid <= cap, (paid, cap)
+    report = json.loads((tmp_path / "run" / "out" / f"{WEEK}.json").read_text())
+    assert any(r.startswith(f"--max-cost {cap:g} USD reached") for r in report["partial"]), report["partial"]
+
+
 def test_max_cost_counts_what_a_killed_process_paid(tmp_path, cache_dir):
     """Killed after screening and resumed with --max-cost: the server was paid at most the cap plus one call."""
     snapshot = week_snapshot(tmp_path / "snapshot", 300)  # enough manipulation papers to review and synthesise

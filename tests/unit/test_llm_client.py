@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from brief.agents.llm import InvalidAnswer, LLMClient, LLMError, ServerRefused
+from brief.agents.llm import BudgetExceeded, CallsStopped, InvalidAnswer, LLMClient, LLMError, ServerRefused
 from brief.agents.llm_limits import price_of
 from brief.agents.llm_protocol import PREFLIGHT_TRUSTED_SECONDS
 from brief.config import LLMConfig
@@ -147,7 +147,7 @@ def test_invalid_answers_are_counted_retried_once_and_never_cached(tmp_path):
         assert usage.calls == 2 == srv.calls
         assert (usage.input_tokens, usage.output_tokens) == (srv.prompt_tokens, srv.completion_tokens)
         assert llm.cache.count() == 0 and llm.cache.count_failures() == 1, "only that it failed is remembered"
-        assert "review: 1 LLM answer(s) failed" in " ".join(llm.take_partial())
+        assert "review: 1 LLM answer failed" in " ".join(llm.take_partial())
         def ask_again(**kw):
             client(srv, tmp_path, structured_output="json_schema", **kw).ask(
                 Colour, PROMPT, {"q": "sky"}, stage="review", key="k", validate=lambda c: "a colour is a word" if len(c.name) < 2 else None)
@@ -190,6 +190,56 @@ def test_the_breaker_stops_calls_after_repeated_refusals(tmp_path):
                 llm.ask(Colour, PROMPT, {"q": i}, stage="review", key=str(i))
         assert srv.attempts == 3
         assert any("stopped after 3 failures" in r for r in llm.take_partial())
+
+
+def test_a_server_that_stops_answering_mid_run_trips_the_breaker(tmp_path):
+    """A connection that fails through all of a call's retries counts; a blip that a retry gets past does not."""
+    faults = [None, Fault("drop"), None] + [Fault("drop")] * 50  # answers, a blip, answers, then the server is gone
+    with ScriptedLLMServer(handlers={"Colour": colour}, faults=faults) as srv:
+        llm = client(srv, tmp_path, structured_output="json_schema", max_retries=1, breaker_failures=3)
+        assert llm.ask(Colour, PROMPT, {"q": 0}, stage="review", key="0").name == "blue"
+        assert llm.ask(Colour, PROMPT, {"q": 1}, stage="review", key="1").name == "blue", "the blip was retried"
+        assert llm.breaker.reason is None
+        for i in range(2, 5):
+            with pytest.raises(LLMError) as failed:
+                llm.ask(Colour, PROMPT, {"q": i}, stage="review", key=str(i))
+            assert isinstance(failed.value, CallsStopped) == (i == 4), "the third failure opens the breaker and says so"
+        attempts = srv.attempts
+        assert attempts == 3 + 3 * 2, "each of the three failed calls was tried twice"
+        for i in range(5, 9):
+            with pytest.raises(CallsStopped):
+                llm.ask(Colour, PROMPT, {"q": i}, stage="review", key=str(i))
+        assert srv.attempts == attempts, "no call is made once the breaker is open"
+    [reason] = [r for r in llm.take_partial() if r.startswith("LLM calls stopped")]
+    assert f"can't reach {srv.base_url}" in reason and "3 failures in a row" in reason
+
+
+def test_max_cost_holds_with_many_calls_in_flight(tmp_path):
+    """16 calls at once against a cap that fits about five: what the server reports is never past the cap."""
+    price = LLMConfig().prices["gpt-4o-mini"]
+    with ScriptedLLMServer(handlers={"Colour": colour}, latency=0.2) as srv:
+        llm = client(srv, tmp_path, model="gpt-4o-mini", structured_output="json_schema", concurrency=16,
+                     max_tokens={"review": 50})
+        question = "word " * 2000  # ~2,500 prompt tokens a call
+        one = ((len(PROMPT.system) + len(question)) // 4 * price[0] + 50 * price[1]) / 1e6
+        llm.cfg.max_cost_usd = round(5.5 * one, 8)
+        stopped: list[str] = []
+
+        def ask(i: int) -> None:
+            try:
+                llm.ask(Colour, PROMPT, {"q": f"{question}{i}"}, stage="review", key=str(i))
+            except BudgetExceeded as exc:
+                stopped.append(str(exc))
+
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        paid = (srv.prompt_tokens * price[0] + srv.completion_tokens * price[1]) / 1e6
+    assert 0 < srv.calls < 16 and len(stopped) == 16 - srv.calls
+    assert paid <= llm.cfg.max_cost_usd, (paid, llm.cfg.max_cost_usd)
+    assert any(r.startswith("--max-cost") for r in llm.take_partial())
 
 
 def test_a_hung_server_is_bounded_by_the_timeout_and_trips_the_breaker(tmp_path):
