@@ -20,6 +20,9 @@ _GROUP = re.compile(r"\[([^\[\]\n]{1,400})\]")
 _SEPARATORS = re.compile(r"\s*(?:[,;]|\band\b)\s*")
 _PAREN = re.compile(rf"(?i)\(\s*arxiv\s*:\s*({_ARXIV})(?:v\d+)?\s*\)")
 _BARE = re.compile(rf"(?i)(?<![\[\w/.])arxiv\s*:\s*({_ARXIV})(?:v\d+)?")
+# a link to a paper's arXiv page, as Markdown or bare: the canonical key (brief renders the link itself)
+_URL = rf"<?https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/({_ARXIV})(?:v\d+)?(?:\.pdf)?/?>?"
+_LINK = re.compile(rf"(?i)\[[^\[\]\n]{{0,300}}\]\(\s*{_URL}\s*\)|\(\s*{_URL}\s*\)|{_URL}")
 
 
 def paper_id(key: str) -> str:
@@ -42,7 +45,9 @@ def _group(match: re.Match) -> str:
 
 
 def normalise(text: str) -> str:
-    """Rewrite loose citation forms to the canonical `[arXiv:ID]`, one key per bracket, versions dropped."""
+    """Rewrite loose citation forms to the canonical `[arXiv:ID]`, one key per bracket, versions dropped; a link to
+    a paper's arXiv page becomes its key."""
+    text = _LINK.sub(lambda m: f"[arXiv:{next(g for g in m.groups() if g)}]", text)
     text = _GROUP.sub(_group, text)
     text = _PAREN.sub(lambda m: f"[arXiv:{m.group(1)}]", text)
     return _BARE.sub(lambda m: f"[arXiv:{m.group(1)}]", text)

@@ -41,6 +41,9 @@ MIN_PROSE_CHARS = 30  # shorter "prose" says nothing (a model answering "x", "N/
 MIN_PROSE_WORDS = 5
 _ECHO_WORDS = 8  # an answer sharing this many consecutive words with the prompt's own wording echoes it
 _WORDS = re.compile(r"[^\W\d_]+")
+_ADDRESS = re.compile(r"(?i)\b(?:https?://|www\.)\S")
+# JSON's structure in prose: a brace standing alone ("} {" from an answer that began a second object) or a quoted key
+_JSON_LEFTOVER = re.compile(r'(?:^|\s)[{}](?:\s|$)|"\w+"\s*:\s*["{\[\d]')
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
@@ -61,6 +64,10 @@ def prose_problem(text: str, prompt: Prompt, min_chars: int = MIN_PROSE_CHARS, m
         return f"too short to be prose ({len(flat)} characters)"
     if _shingles(flat) & _shingles(prompt_wording(prompt)):
         return "it repeats the prompt's instructions"
+    if _ADDRESS.search(normalise(flat)):  # a link to an arXiv page is a citation; any other address is unchecked
+        return "it gives a web address (papers are cited by key; brief adds their links)"
+    if _JSON_LEFTOVER.search(flat):
+        return "it holds JSON, not prose"
     return None
 
 

@@ -36,6 +36,25 @@ def test_prose_must_be_long_enough_and_not_echo_the_prompt():
     assert "repeats the prompt" in prose_problem(ECHO, prompt)
     assert prose_problem("Two papers [arXiv:2606.00001] study grasping with diffusion policies.", prompt) is None
 
+# a real small model's prose (SmolLM2-135M through llama.cpp): an invented address, a second JSON object begun
+INVENTED = ("Ambient Diffusion Policy: A simple and principled method for imitation learning from suboptimal data "
+            "in robotics [https://arxiv.org/abs/1987-0444]")
+LEFTOVER = "Ambient Diffusion Policy: a principled method for imitation learning from suboptimal data. } {"
+
+
+@pytest.mark.parametrize("text, problem", [
+    (INVENTED, "web address"),
+    ("Code for both papers is at https://github.com/example/grasp and www.example.org.", "web address"),
+    (LEFTOVER, "JSON"),
+    ('Two papers study grasping. "text": "Diffusion policies are compared"', "JSON"),
+    # a link to a paper's arXiv page is a citation in another form: normalised, not refused
+    ("Two papers study grasping with diffusion policies [arXiv:2606.00001](https://arxiv.org/abs/2606.00001).", None),
+    ("Diffusion policies for grasping {are compared} across two benchmarks in both papers.", None),
+])
+def test_prose_with_an_address_or_json_leftovers_is_refused(text, problem):
+    found = prose_problem(text, load_prompt("synthesise_theme"))
+    assert (found is None) if problem is None else (problem in found), found
+
 
 def run(srv, cache_path=None):
     papers, vectors, decisions, reviews = week(3, np.random.default_rng(0), themes=1)
