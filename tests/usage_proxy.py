@@ -23,6 +23,7 @@ class UsageProxy:
         self.prompt_tokens = self.completion_tokens = 0
         self.statuses: list[int] = []
         self.replies: list[str] = []  # what each 200 answer said: its content and tool-call arguments
+        self.gone = False  # see go_away
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -39,6 +40,12 @@ class UsageProxy:
     def __exit__(self, *exc) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def go_away(self) -> None:
+        """Act as a server that died: no new connections, and a request on a connection kept alive is dropped
+        unanswered."""
+        self.gone = True
+        self.__exit__()
 
     def record(self, path: str, status: int, body: bytes) -> None:
         if not path.endswith("/chat/completions"):
@@ -75,6 +82,9 @@ def _handler(proxy: UsageProxy) -> type:
             pass
 
         def _forward(self, data: bytes | None) -> None:
+            if proxy.gone:
+                self.close_connection = True
+                return
             url = proxy.upstream + self.path.removeprefix("/v1")
             req = urllib.request.Request(url, data=data, method=self.command,
                                          headers={"Content-Type": "application/json"})

@@ -185,3 +185,30 @@ def test_a_base_url_without_its_v1_is_named(llama_server, tmp_path, cache_dir): 
     assert done.returncode == 2, done.stderr
     assert f"the server answers at {bare}/v1: set OPENAI_BASE_URL" in done.stderr, done.stderr
     assert not (tmp_path / "memory").exists() and not (tmp_path / "out").exists()
+
+
+def test_a_server_that_goes_away_mid_run_stops_the_calls_with_one_reason(llama_server, tmp_path, cache_dir):  # noqa: F811
+    """The real server answers the preflight and the first screening call, then goes away (its proxy closes):
+    the calls stop after three that could not connect, the run exits 3 with the reason said once, not a
+    warning for every paper left."""
+    import threading
+    import time
+
+    config = llm_config(tmp_path / "brief.toml", cache_dir, **LLM)
+    proxy = UsageProxy(llama_server).__enter__()
+
+    def go_away() -> None:
+        while proxy.answers < 2:
+            time.sleep(0.05)
+        proxy.go_away()
+
+    threading.Thread(target=go_away, daemon=True).start()
+    done = brief("weekly", "--week", WEEK, "--source", f"snapshot:{week_snapshot(tmp_path / 'snapshot', PAPERS)}",
+                 "--config", config, "--no-prefilter", "--memory-dir", tmp_path / "memory", "--out", tmp_path / "out",
+                 "-q", env=brief_env(OPENAI_BASE_URL=proxy.base_url, BRIEF_MODEL=ALIAS), timeout=1800)
+    assert done.returncode == 3, done.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / f"{WEEK}.json").read_text())
+    assert [r for r in report["partial"] if r.startswith(f"LLM calls stopped after 3 failures in a row (can't reach {proxy.base_url}")], (report["partial"], done.stderr[-2000:])
+    assert report["counts"]["unscreened"] > 0
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:") and "Connection" in line]
+    assert len(warnings) <= 2, warnings
