@@ -86,9 +86,27 @@ _OTHERS_LIMITATIONS = re.compile(r"\b((analy[sz]\w*|address\w*|overcom\w*|reveal
 _FINDING = re.compile(r"\b(analysis|we|our|results?|experiments?) (\w+ ){0,3}(show|demonstrate|find|reveal)\w*", re.IGNORECASE)
 
 
+# A sentence that sets up a study ("This sample spans z<0.83", "Using void catalogs at z<0.04, we perform…", "models
+# spanning metallicities between 0.0002-0.02"): its figures describe the data, not an outcome, unless it also says
+# what was found
+_SETUP = re.compile(r"\b(spans?|spanning|cover(s|ing)?(?! fact)|using|assum(e|es|ed|ing)|(our|the|this) (sample|catalog\w*|grid)"
+                    r"|drawn from|selected)\b", re.IGNORECASE)
+_FOUND = re.compile(r"\b(find|found|finds|obtain\w*|measur\w*|detect\w*|observ\w*|estimat\w*|deriv\w*|determin\w*|yield\w*"
+                    r"|reveal\w*|show\w*|demonstrat\w*|confirm\w*|consistent|achiev\w*|reach\w*|infer\w*|constrain\w*|calculat\w*"
+                    r"|identif\w*|improv\w*|increas\w*|reduc\w*|indicat\w*|suggest\w*|interpret\w*|peak\w*|best fit|cuts?|raises?"
+                    r"|keeps?|match(es|ed)|recover\w*|clears?|exceed\w*|indeterminate)\b",
+                    re.IGNORECASE)
+
+
+def _figure(sentence: str) -> bool:
+    setup = _SETUP.search(sentence) and not (_FOUND.search(sentence) or re.search(_RESULT_COMPARISON, sentence, re.IGNORECASE))
+    return bool(re.search(_RESULT_FIGURE, sentence, re.IGNORECASE)) and not setup
+
+
 def is_result_like(sentence: str) -> bool:
-    """A sentence that reports an outcome: a measured figure or an explicit comparison."""
-    return bool(re.search(_RESULT_FIGURE, sentence, re.IGNORECASE) or re.search(_RESULT_COMPARISON, sentence, re.IGNORECASE))
+    """A sentence that reports an outcome: a measured figure (not one that sets up the study) or an explicit
+    comparison."""
+    return _figure(sentence) or bool(re.search(_RESULT_COMPARISON, sentence, re.IGNORECASE))
 
 
 def _cue(sentence: str, kind: str) -> bool:
@@ -130,7 +148,7 @@ def extract_summary(paper: Paper) -> Summary:
     after = sents[at + 1:] if method else sents
     # a measured figure first; a bare comparison only from a sentence that isn't saying what the paper does
     # ("we employ a two-stage strategy that yields significant improvements" is its method)
-    results = (next((s for s in after if s not in (method, problem) and re.search(_RESULT_FIGURE, s, re.IGNORECASE)), "")
+    results = (next((s for s in after if s not in (method, problem) and _figure(s)), "")
                or next((s for s in after if s not in (method, problem) and is_result_like(s)
                         and not _cue(s, "method") and not _cue(s, "method_fallback")), ""))
     limitations = next((s for s in after if s not in (method, problem, results) and _cue(s, "limitations")

@@ -185,3 +185,24 @@ def test_what_a_paper_makes_is_its_method_and_others_limitations_are_not_its_own
     assert extract_summary(own).limitations == "It cannot handle wet surfaces."
     analysis = Paper(id="2606.3", title="Probe", abstract="We investigate how LLMs store facts. Probes recover 80% of them.")
     assert extract_summary(analysis).method == "We investigate how LLMs store facts.", "no contribution verb: the study is the method"
+
+
+def paper_of(abstract: str) -> Paper:
+    return Paper(id="2601.00001", title="A study", abstract=abstract)
+
+
+def test_a_sentence_that_sets_up_the_study_is_not_its_result():
+    """Astro-ph abstracts state their sample's ranges with decimals ("spans z<0.83"); those describe the data.
+    (Rule: a figure in a sentence that spans, covers, uses, assumes or names the sample/grid, and says nothing
+    was found, is setup.)"""
+    setup = "This sample spans $z<0.83$, $10^{40}<L<10^{43}$ erg/s, and radio powers up to 0.25 of the maximum."
+    finding = "We find that 90 per cent of the AGN detected on both scales have an [O III] outflow."
+    s = extract_summary(paper_of(f"We study ionised outflows in 42 AGN. {setup} {finding}"))
+    assert s.results == finding
+    grid = ("We compute a grid of 90 N-body cluster models spanning metallicities between 0.0002-0.02. "
+            "The clusters evolve under tides.")
+    assert extract_summary(paper_of(grid)).results == NOT_STATED
+    # a figure the sentence says was measured stays a result, "using" or not
+    measured = "Using the post-eruption light curve, we have calculated the orbital period to be 0.153 days."
+    assert extract_summary(paper_of(f"We present photometry of the nova V1674 Her. {measured}")).results == measured
+    assert not is_result_like(setup) and is_result_like(measured)
