@@ -22,22 +22,75 @@ AGAINST_NOT_RELEVANT = 1.0  # weight of the margin by which a "not relevant" not
 AGAINST_OTHER_TOPIC = 0.5  # weight of the margin by which another topic beats it
 _CLAUSES = re.compile(r"(?<=[.;!?])\s+|;\s*|\n+")
 _MIN_ITEM_WORDS = 2
+# what a note says about weighting or scope rather than about a subject ("is also relevant", "but should be
+# weighted lower", "Both theoretical and observational work"): no evidence of what a paper is about
+_META = re.compile(r"\s*\b(?:(?:but |and )?(?:should|may|must|can) (?:still )?be\b.*|(?:is|are) (?:also |still |not |particularly "
+                   r"|especially )?(?:relevant|of interest|in scope)\b.*)$", re.IGNORECASE)
+# a clause that lowers a subject's weight ("Work on galaxies more massive than the LMC should be weighted lower") is
+# neither for nor against a topic: as a prototype it would count for what the user ranks down
+_DOWNWEIGHT = re.compile(r"\b(weighted (lower|less)|lower weight|less weight|weight(ed)? down|deprioriti[sz]e)", re.IGNORECASE)
+_GENERIC = frozenset("""a an the and or but of on in for to with by from that which this these those is are be been also
+    still may should must can both either any all some new work works paper papers study studies article articles
+    theoretical theory observational observations empirical relevant particularly especially focus focusing focused
+    presenting present presents weighted weight lower higher given increased more less like such as e g i
+    etc""".split())
+_PAREN = re.compile(r"\(([^()]*)\)")
+
+
+def _top_level_split(text: str) -> list[str]:
+    """`text` split at commas, " and " and " or " outside parentheses ("galaxies (e.g., the accreted halo),
+    dwarfs" is two items)."""
+    masked, depth = [], 0
+    for ch in text:  # parentheses' content hidden from the split, then put back by position
+        depth += ch == "("
+        masked.append("\0" if depth and ch in ", " else ch)
+        depth -= ch == ")" and depth > 0
+    out, at = [], 0
+    for m in re.finditer(r",\s*|\s+or\s+|\s+and\s+", "".join(masked)):
+        out.append(text[at:m.start()])
+        at = m.end()
+    return out + [text[at:]]
+
+
+def _item(text: str) -> str:
+    """An item as evidence: markup, a leading conjunction or "like"/"such as", and meta wording dropped."""
+    text = re.sub(r"[*_`]+", "", text).strip(" .")
+    text = re.sub(r"^(?:and|or|but|like|such as|e\.g\.|i\.e\.|including)\s+", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"^(?:increased|more|higher|extra|additional) (?:weight|priority|emphasis) (?:should|will|may|is to) be "
+                  r"(?:given|placed) (?:to|on)\s+", "", text, flags=re.IGNORECASE)  # what is weighted up is the subject
+    return _META.sub("", text).strip(" .,")
+
+
+def _says_something(item: str) -> bool:
+    return any(w not in _GENERIC for w in re.findall(r"[a-z0-9][a-z0-9\-]*", item.lower()))
 
 
 def clauses(text: str) -> list[str]:
-    """A note's clauses and listed items: split at sentence ends and semicolons, then a clause with a
-    'head: a, b, c' list into one item per entry, each carrying its head ('head: a') for context."""
+    """A note's clauses and listed items: split at sentence ends and semicolons, then a clause with a list
+    ('head: a, b, c', 'a or b') into one item per entry (nothing inside parentheses splits), each carrying its
+    head ('head: a') for context, and a parenthesised example ('(e.g., the accreted stellar halo)') as an item
+    of its own. Wording about scope or weight ('is also relevant', 'should be weighted lower') is no evidence
+    and is dropped, as is a clause that ranks a subject down."""
     out: list[str] = []
-    for clause in (c.strip(" .;") for c in _CLAUSES.split(text or "")):
-        if not clause:
+    for raw in (c.strip(" .;") for c in _CLAUSES.split(text or "")):
+        clause = _item(raw)
+        if not clause or not _says_something(clause) or _DOWNWEIGHT.search(raw):
             continue
         out.append(clause)
         head, sep, tail = clause.partition(":")
-        items = [i.strip(" .") for i in re.split(r",\s*|\s+or\s+|\s+and\s+", tail if sep else clause)]
-        items = [i for i in items if i]
-        if len(items) > 1:
-            out += [f"{head.strip()}: {i}" if sep else i for i in items if len(i.split()) >= _MIN_ITEM_WORDS or sep]
+        items = [_item(i) for i in _top_level_split(tail if sep else clause)]
+        items = [i for i in items if i and _says_something(i)]
+        examples = [_item(e) for i in items for m in _PAREN.findall(i) for e in re.split(r",\s*", _strip_abbrev(m))]
+        for i in (items if len(items) > 1 else []) + [e for e in examples if e and _says_something(e)]:
+            if sep:
+                out.append(f"{head.strip()}: {i}")
+            elif len(i.split()) >= _MIN_ITEM_WORDS:
+                out.append(i)
     return list(dict.fromkeys(out))
+
+
+def _strip_abbrev(text: str) -> str:
+    return re.sub(r"^\s*(?:e\.g\.|i\.e\.|eg|ie)\s*,?\s*", "", text, flags=re.IGNORECASE)
 
 
 class Prototypes(BaseModel):

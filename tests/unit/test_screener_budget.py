@@ -46,6 +46,23 @@ def test_notes_become_clauses_and_items():
     assert len(proto.positive) >= 4 and not any("reinforcement" in p for p in proto.positive)
 
 
+def test_a_note_in_prose_becomes_items_without_its_asides():
+    """A real user's astro-ph note (cgarling): a parenthesised example is an item of its own and nothing inside
+    the parentheses splits; wording about scope or weight is no evidence; a subject the user ranks down is not
+    evidence for the topic; what the user weights up is."""
+    got = clauses("Astrophysics work focusing on dwarf satellite galaxies of the Milky Way, abundances of dwarf galaxies, "
+                  "signs of historic interactions between the Milky Way and other galaxies (e.g., the accreted stellar "
+                  "halo). Both theoretical and observational work is relevant.")
+    assert "the accreted stellar halo" in got and "abundances of dwarf galaxies" in got
+    assert "other galaxies (e.g., the accreted stellar halo)" in got
+    assert not any(g.endswith("(e.g") or g.endswith(")") and "(" not in g for g in got), got
+    assert not any("relevant" in g or g.startswith("Both") for g in got), got
+    weighted = clauses("Measurements of mass-loading factors are particularly relevant. Work on galaxies more massive "
+                       "than the LMC should be weighted lower. Increased weight should be given to work that connects "
+                       "the CGM to ISM outflows.")
+    assert weighted == ["Measurements of mass-loading factors", "work that connects the CGM to ISM outflows"], weighted
+
+
 def test_not_relevant_note_counts_against_only_the_papers_it_fits(embed):
     topics = [MULTI, SPEECH]
     evidence = TopicEvidence(topics, embed, embed([t.text() for t in topics]))
