@@ -8,6 +8,21 @@ import re
 
 
 _AFFILIATION = re.compile(r"\s*\([^()]*\)")
+# "Kowalczyk, M." / "Smith, John A." (bioRxiv, medRxiv and journal feeds, BibTeX): surname first, given names after
+_GIVEN = re.compile(r"^(?:(?:[A-Z][a-z]?\.|[A-Z][\w'\-]*\.?)(?:[\s\-]+|$)){1,4}$")
+_SUFFIX = re.compile(r"^(?:Jr|Sr|I{1,3}|IV)\.?$", re.IGNORECASE)
+
+
+def _given_first(name: str) -> str:
+    """"Kowalczyk, M." as "M. Kowalczyk": the order every other source writes, so the watch-list, shared-author
+    links and citation keys read the surname as the last word; "Smith, Jr." and names without a comma stay."""
+    surname, comma, given = name.partition(",")
+    surname, given = surname.strip(), given.strip()
+    if not comma or "," in given or not surname or not given or _SUFFIX.match(given) or not _GIVEN.match(given):
+        return name
+    if len(surname.split()) > 3 or re.match(r"[A-Z]\.?\s", surname):  # "A Smith, B Jones": two names, not one inverted
+        return name
+    return f"{given} {surname}"
 
 
 @functools.lru_cache(maxsize=65536)
@@ -44,7 +59,7 @@ def person_names(authors: list[str]) -> list[str]:
         name = entry
         while (shorter := _AFFILIATION.sub("", name)) != name:  # innermost brackets first: nested ones too
             name = shorter
-        name = " ".join(_tex_name(name).replace("(", " ").replace(")", " ").split()).strip(" ,;")
+        name = _given_first(" ".join(_tex_name(name).replace("(", " ").replace(")", " ").split()).strip(" ,;"))
         if any(c.isalpha() for c in name):
             out.append(name)
     return out

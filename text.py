@@ -140,6 +140,28 @@ def author_keys(name: str) -> tuple[str, str]:
     return " ".join(parts), f"{parts[0][0]} {parts[-1]}"
 
 
+def watch_key(name: str) -> str:
+    """A name as the watch-list compares it: accents and punctuation dropped, other scripts kept, a hyphen
+    no different from a space ("René Barcos-Muñoz" is "Rene Barcos Munoz")."""
+    return " ".join(author_keys(name)[0].replace("-", " ").split())
+
+
+def watched(name: str, watch: set[str]) -> bool:
+    """Whether an author is on the watch-list (its `watch_key`s): the same name, or, where one side gives only
+    an initial ("Kowalczyk, M." in a bioRxiv feed is "M. Kowalczyk"), the same initial and surname."""
+    key = watch_key(name)
+    if key in watch:
+        return True
+    return any(_initialled(key, w) for w in watch)
+
+
+def _initialled(a: str, b: str) -> bool:
+    pa, pb = a.split(), b.split()
+    if len(pa) < 2 or len(pb) < 2 or (len(pa[0]) > 1 and len(pb[0]) > 1):
+        return False
+    return pa[0][0] == pb[0][0] and pa[-1] == pb[-1]
+
+
 def _abbreviated(full: str) -> bool:
     return bool(full) and len(full.split()[0]) == 1
 

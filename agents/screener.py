@@ -29,14 +29,8 @@ from brief.agents.screen_pool import ScreenPool
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Settings, Topic
 from brief.models import OFFLINE_LEARNED, Decision, Labels, Paper, Score, ScreenStats, TopicCount
-from brief.text import author_keys
+from brief.text import watch_key, watched
 
-
-
-def _watch_key(name: str) -> str:
-    """A name as the watch-list compares it: accents and punctuation dropped, other scripts kept, a hyphen
-    no different from a space ("René Barcos-Muñoz" is "Rene Barcos Munoz"); initials are not expanded."""
-    return " ".join(author_keys(name)[0].replace("-", " ").split())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -93,7 +87,7 @@ class Screener:
         self.evidence = TopicEvidence(criteria.topics, embed, topic_vectors)
         self.labels = labels
         self._per_topic: list[TopicCount] = []
-        self._watch = {_watch_key(a) for a in criteria.authors}
+        self._watch = {watch_key(a) for a in criteria.authors}
         self._flagged: set[str] = set()
         self._brief_only: set[str] = set()
         self._rescreened = 0
@@ -116,7 +110,7 @@ class Screener:
             low = text.lower()
             hits = {k for t in self.criteria.topics for k in t.keywords if _has(low, k)}
             hits |= {k for k in self.criteria.include_keywords if _has(low, k)}
-            authors = [a for a in paper.authors if _watch_key(a) in self._watch]
+            authors = [a for a in paper.authors if watched(a, self._watch)]
             scores.append(Score(paper_id=paper.id, score=round(float(value) + bonus * min(len(hits), 3), 4),
                                 similarity=round(float(support[best]), 4), topic=self.criteria.topics[best].name,
                                 keyword_hits=sorted(hits), author_hits=authors))
@@ -139,6 +133,9 @@ class Screener:
         return self.run(papers, vectors, seed, progress).decisions
 
     def run(self, papers: list[Paper], vectors: np.ndarray, seed: str = "", progress=lambda n=1: None) -> ScreenResult:
+        if not papers:  # a week with nothing new: nothing to rank or learn a cut from
+            return ScreenResult(decisions=[], scores=[], stats=ScreenStats(
+                prefilter=False, ranker="none: no new papers", recall_target=self.cfg.recall_target))
         scores = self.prefilter(papers, vectors)
         if self.llm is None:
             excluded = [self._excluded(stage1_text(p)) for p in papers]

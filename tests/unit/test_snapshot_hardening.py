@@ -116,3 +116,8 @@ def test_authors_split_inside_their_affiliations_are_names_again(tmp_path):
     # names as arXiv listings write them in TeX read (and match a watch-list) as letters
     assert Paper(id="x", title="t", authors=["L\\'aszl\\'o Moln\\'ar", 'J{\\"u}rgen Schmidt']).authors == [
         "László Molnár", "Jürgen Schmidt"]
+    # bioRxiv, medRxiv, journal feeds and BibTeX write the surname first: given names first, like every other source
+    # (so citation keys, shared-author links and the watch-list read "Kowalczyk" as the surname)
+    assert Paper(id="x", title="t", authors=["Kowalczyk, M.", "Smith, John A.", "de la Cruz, M.-P.", "Li, Wei",
+                                             "Smith, Jr.", "A Smith, B Jones"]).authors == [
+        "M. Kowalczyk", "John A. Smith", "M.-P. de la Cruz", "Wei Li", "Smith, Jr.", "A Smith, B Jones"]

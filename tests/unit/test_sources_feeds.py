@@ -63,7 +63,7 @@ def test_biorxiv_items_are_keyed_by_doi():
     first, second = papers
     assert first.doi == "10.1101/2026.06.14.599001"  # from dc:identifier
     assert second.doi == "10.1101/2026.06.15.599002"  # from the link, version suffix dropped
-    assert first.authors == ["Kovacs, A.", "Lindqvist, M.", "Okafor, C."]
+    assert first.authors == ["A. Kovacs", "M. Lindqvist", "C. Okafor"], "given names first, as every other source writes"
     assert first.published == first.announced == date(2026, 6, 16)
     assert not first.is_arxiv and first.citation == "[doi:10.1101/2026.06.14.599001]"
 
