@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
@@ -28,10 +29,15 @@ class Source(Protocol):
     def fetch(self, window: Window) -> Iterable[Paper]: ...
 
 
+NOTICE = re.compile(r"(?i)^\s*(?:(?:author|publisher|editorial)s?'?\s+)?(?:correction|erratum|errata|corrigendum|retraction(?: note)?"
+                    r"|retracted|withdrawal|notice of retraction|expression of concern|addendum)\s*(?::|\s+to\s*[:\"“'])")
+
+
 class FetchResult(BaseModel):
     papers: list[Paper]
     counts: FetchCounts
     notes: list[str] = Field(default_factory=list)
+    failed: list[str] = Field(default_factory=list, description="sources that failed or were read only in part: the run is partial")
 
 
 class SourceSpecError(UserError, ValueError):
@@ -135,7 +141,7 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
     """Fetch every source for the window; duplicates (same canonical id) merge into one record."""
     by_id: dict[str, Paper] = {}
     counts = FetchCounts()
-    announced_total, notes = 0, []
+    announced_total, notes, failed = 0, [], []
     for source in sources:
         arrived = 0
         for paper in source.fetch(window):
@@ -151,13 +157,18 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
         counts.skipped_records += getattr(source, "skipped", 0)
         stats = getattr(source, "stats", None) or {}
         if stats.get("error"):
-            notes.append(f"{source.name}: failed: {stats['error']}")
+            failed.append(f"the source {source.name} failed ({stats['error']}): its papers may be missing from this briefing")
         if stats.get("announced") is not None:
             announced_total += stats["announced"]
             got = stats.get("arrived", arrived)
             if stats["announced"] != got:
                 notes.append(f"{source.name}: the API announced {stats['announced']} results, {got} arrived")
     papers = sorted(by_id.values(), key=lambda p: (p.announced or window.since, p.id))
+    if notices := [p for p in papers if NOTICE.match(p.title)]:
+        # a journal's correction or retraction notice is news about a paper, not research to screen
+        papers = [p for p in papers if p not in notices]
+        notes.append(f"{counted(len(notices), 'notice')} (corrections, retractions) not screened as papers: "
+                     + "; ".join(f"“{p.title}”" for p in notices[:5]) + (" …" if len(notices) > 5 else ""))
     counts.unique = len(papers)
     counts.duplicates_merged = counts.arrived - counts.unique
     counts.announced = announced_total or None
@@ -182,4 +193,4 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
                          f"({', '.join(after)}) {'is' if len(after) == 1 else 'are'} not in it, so this briefing covers part of the week")
     if counts.skipped_records:
         notes.append(f"{counts.skipped_records} malformed records were skipped (see warnings)")
-    return FetchResult(papers=papers, counts=counts, notes=notes)
+    return FetchResult(papers=papers, counts=counts, notes=notes, failed=failed)

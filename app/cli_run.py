@@ -160,16 +160,20 @@ def fetch(
     result = fetcher.fetch(sources, window)
     if as_json:
         payload = {"window": {"since": window.since.isoformat(), "until": window.until.isoformat(), "label": window.label},
-                   "counts": result.counts.model_dump(), "notes": result.notes,
+                   "counts": result.counts.model_dump(), "notes": result.notes, "failed": result.failed,
                    "papers": [p.model_dump(mode="json") for p in result.papers]}
         typer.echo(json.dumps(payload, ensure_ascii=False))
-        return
-    c = result.counts
-    typer.echo(f"{window.label}: {c.unique} unique papers ({c.arrived} arrived, {c.duplicates_merged} duplicates merged)")
-    for day, n in c.by_day.items():
-        typer.echo(f"  {day}: {n}")
-    for note in result.notes:
-        typer.echo(note)
+    else:
+        c = result.counts
+        typer.echo(f"{window.label}: {c.unique} unique papers ({c.arrived} arrived, {c.duplicates_merged} duplicates merged)")
+        for day, n in c.by_day.items():
+            typer.echo(f"  {day}: {n}")
+        for note in result.notes:
+            typer.echo(note)
+        for failure in result.failed:
+            typer.echo(f"partial (exit 3): {failure}", err=True)
+    if result.failed:
+        raise typer.Exit(3)
 
 
 def review(

@@ -60,7 +60,7 @@ def fetch(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         notes.append(f"{counted(len(earlier), 'paper was', 'papers were')} already seen in earlier weeks and "
                      f"{'is' if len(earlier) == 1 else 'are'} not screened again")
     return {"papers": result.papers, "fetch_counts": result.counts, "seen_before": earlier, "in_memory": in_memory,
-            "notes": notes}
+            "notes": notes, "partial": result.failed}
 
 
 def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:

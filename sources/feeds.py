@@ -15,6 +15,7 @@ import re
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
+from xml.sax import SAXException
 
 import feedparser
 import requests
@@ -32,6 +33,8 @@ _ANNOUNCE = re.compile(
 _ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
 _DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>&?#]+")
 _TAG = re.compile(r"<[^>]+>")
+# markup inside a word or name ("<i>BRCA1</i>", "<i>bla</i>NDM", "MultiVI-2</b>,"): removed without a space
+_INLINE_TAG = re.compile(r"(?i)</?(?:i|b|em|strong|sub|sup|span|a|u|sc|small|code|font|tt|var|mml:[a-z]+)\b[^<>]*>")
 _INITIALS = re.compile(r"^(?:[A-Z](?:[a-z]?\.)?[\s\-]*)+$")  # "J.", "A. B.", "J.-P.", "Ch.", not "Li"
 
 
@@ -44,10 +47,16 @@ def parse_feed(content: str | bytes, source_name: str | None = None) -> list[Pap
 
     Raises FeedError when the document is not a feed at all; items without a title are skipped with a
     warning (they can't be keyed or shown)."""
+    return read_feed(content, source_name)[0]
+
+
+def read_feed(content: str | bytes, source_name: str | None = None) -> tuple[list[Paper], str | None]:
+    """`parse_feed`, and what was wrong with a document read only in part (malformed or cut off mid-item)."""
     # feedparser treats a str as a possible URL or file name: always hand it bytes.
     feed = feedparser.parse(content.encode("utf-8") if isinstance(content, str) else content)
-    if feed.get("bozo") and not feed.entries and not feed.get("feed"):
-        raise FeedError(f"not an RSS/Atom feed: {feed.get('bozo_exception')}")
+    if not feed.entries and (not feed.get("version") or feed.get("bozo") and not feed.get("feed")):
+        # an HTML page (a login wall, an error page) parses as an empty feed with no RSS/Atom version
+        raise FeedError(f"not an RSS/Atom feed ({feed.get('bozo_exception') or 'no RSS or Atom element'})")
     source = source_name or _clean(feed.feed.get("title")) or "feed"
     papers = []
     for entry in feed.entries:
@@ -55,20 +64,27 @@ def parse_feed(content: str | bytes, source_name: str | None = None) -> list[Pap
             papers.append(_paper(entry, source))
         except ValueError as exc:
             log.warning("skipped feed item %r from %s: %s", entry.get("title", "?"), source, exc)
-    return papers
+    problem = None
+    if isinstance(feed.get("bozo_exception"), SAXException):  # not an encoding override: the XML itself broke
+        problem = f"malformed XML ({feed.bozo_exception}): {len(papers)} item(s) read before the error"
+    return papers, problem
 
 
-def fetch_feed(
-    url: str, timeout: float = 30.0, source_name: str | None = None, session: requests.Session | None = None
-) -> list[Paper]:
-    """Download and parse a feed within `timeout` seconds for the whole request; raises FeedError."""
+def _download(url: str, timeout: float, session: requests.Session | None) -> bytes:
     try:
         status, body = get_with_deadline(session or requests.Session(), url, timeout)
     except requests.RequestException as exc:
         raise FeedError(f"{url}: {exc}") from exc
     if status != 200:
         raise FeedError(f"{url}: HTTP {status}")
-    return parse_feed(body, source_name)
+    return body
+
+
+def fetch_feed(
+    url: str, timeout: float = 30.0, source_name: str | None = None, session: requests.Session | None = None
+) -> list[Paper]:
+    """Download and parse a feed within `timeout` seconds for the whole request; raises FeedError."""
+    return parse_feed(_download(url, timeout, session), source_name)
 
 
 class _DateWindow(Protocol):
@@ -90,18 +106,21 @@ class FeedSource:
 
     def fetch(self, window: _DateWindow) -> list[Paper]:
         try:
-            papers = fetch_feed(self.url, self.timeout, self.name, self.session)
+            papers, problem = read_feed(_download(self.url, self.timeout, self.session), self.name)
         except FeedError as exc:
             log.error("feed %s failed: %s", self.name, exc)
             self.stats = {"error": str(exc), "arrived": 0}
             return []
+        if problem:
+            log.error("feed %s is %s", self.name, problem)
         kept, undated = [], 0
         for paper in papers:
             day = paper.announced or paper.published
             undated += day is None
             if day is None or window.since <= day <= window.until:
                 kept.append(paper)
-        self.stats = {"arrived": len(papers), "kept": len(kept), "undated": undated}
+        self.stats = {"arrived": len(papers), "kept": len(kept), "undated": undated,
+                      **({"error": f"{self.url}: {problem}"} if problem else {})}
         return kept
 
 
@@ -230,10 +249,11 @@ def _entry_date(entry: Any) -> date | None:
 def _text(markup: str) -> str:
     """HTML description → plain text with paragraph breaks kept as blank lines (for `_drop_byline`)."""
     text = re.sub(r"(?i)</p\s*>|<br\s*/?>", "\n\n", markup)
-    text = html.unescape(_TAG.sub(" ", text))
+    text = html.unescape(_TAG.sub(" ", _INLINE_TAG.sub("", text)))
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
 
 
 def _clean(text: object) -> str:
-    return " ".join(html.unescape(str(text)).split()) if text is not None else ""
+    """One line of feed text (a title, a name): entities read, inline markup ("<i>BRCA1</i>") dropped."""
+    return " ".join(_INLINE_TAG.sub("", html.unescape(str(text))).split()) if text is not None else ""
