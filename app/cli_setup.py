@@ -46,21 +46,18 @@ def init(
 
 
 def feedback(
-    paper_id: Annotated[str, typer.Argument(help="arXiv id (any form) or memory id of a paper a briefing showed")],
+    paper_id: Annotated[str, typer.Argument(help="arXiv id (any form), DOI or memory id of a paper a briefing showed")],
     verdict: Annotated[str, typer.Argument(help="good | bad")],
     config: ConfigOpt = None,
     memory_dir: MemoryDirOpt = None,
 ) -> None:
     """Tell stage 1 a paper was (not) for you: the strongest label it learns from in later weeks."""
-    from brief.ids import canonical_arxiv_id
+    from brief.app.memory_commands import canonical
 
     value = verdict.strip().lower()
     if value not in ("good", "bad"):
         raise UserError(f"verdict {verdict!r}: use good or bad")
-    try:
-        pid = canonical_arxiv_id(paper_id)[0]
-    except ValueError:
-        pid = paper_id.strip()
+    pid = canonical(paper_id)  # as `brief memory show` reads it: any arXiv form, a bare DOI or a doi.org URL
     settings = settings_for(config, memory_dir=memory_dir)
     from brief.graphs.context import open_context
     from brief.memory.lock import RunLock

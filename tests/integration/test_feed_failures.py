@@ -84,3 +84,34 @@ def test_a_week_with_nothing_new_is_briefed_not_crashed(tmp_path, cache_dir, fee
     assert again.returncode == 0, again.stderr
     report = json.loads((tmp_path / "out" / "2026-W26.json").read_text())
     assert report["accepted"] == [] and report["counts"]["screened"] == 0 and report["counts"]["seen_before"] == 5
+
+
+def test_a_feed_paper_takes_feedback_by_its_bare_doi(tmp_path, cache_dir, monkeypatch):
+    """bioRxiv papers are kept under `doi:…`; a user copies the DOI as the feed shows it (helper-108 was told
+    the paper was not in memory)."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    rdf = (REPO / "tests" / "fixtures" / "feeds" / "biorxiv_bioinformatics.rdf").read_bytes()
+    config = tmp_path / "brief.toml"
+    with serve(lambda path: (200, rdf), content_type="application/rdf+xml") as server:
+        config.write_text(f"""[criteria]
+[[criteria.topics]]
+name = "Protein language models"
+description = "Language models of protein sequences: enzyme function, structure and design."
+
+[memory]
+cache_dir = {json.dumps(str(cache_dir))}
+
+[[sources]]
+name = "biorxiv"
+kind = "rss"
+url = "http://127.0.0.1:{server.server_address[1]}/b"
+""")
+        done = brief("weekly", "--week", "2026-W25", "--source", "biorxiv", "--config", config, "--offline", "-q",
+                     "--memory-dir", tmp_path / "memory", "--out", tmp_path / "out", env=brief_env(NO_PROXY="127.0.0.1"))
+    assert done.returncode == 0, done.stderr
+    accepted = [p["id"] for p in json.loads((tmp_path / "out" / "2026-W25.json").read_text())["accepted"]]
+    assert accepted == ["doi:10.1101/2026.06.14.599001"], accepted
+    for given in ("10.1101/2026.06.14.599001", "https://doi.org/10.1101/2026.06.14.599001"):
+        marked = brief("feedback", given, "good", "--config", config, "--memory-dir", tmp_path / "memory")
+        assert marked.returncode == 0, marked.stderr
+        assert "doi:10.1101/2026.06.14.599001" in marked.stdout
