@@ -64,6 +64,10 @@ def decide(papers: list[Paper], scores: list[Score], evidence: Evidence, vectors
         hits = [k for k in s.keyword_hits if k.lower() in own]  # another topic's keyword is no reason for this one
         reason = (_reason(excluded[i], topic, merit, support, float(nudge[i]), hits, evidence, i, t)
                   if learned is None or excluded[i] else _learned_reason(topic, float(learned[i]), support, described_by_note))
+        if learned is None and not excluded[i] and not qualifies:  # the rule that decided, with its setting
+            reason += (f"; below the bar ({merit:.2f} < {cfg.offline_z:g}, [screening] offline_z)" if merit < cfg.offline_z else
+                       f"; similarity below the floor {floors[topic]:.2f} (the topic's threshold, else [screening] "
+                       "similarity_threshold)")
         decisions.append(Decision(paper_id=paper.id, accepted=ok, stage="offline", novelty=0,
                                   relevance=1 if described_by_note else relevance,
                                   topic=topic if ok else None, score=round(merit, 4), reason=reason))

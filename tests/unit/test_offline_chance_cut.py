@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from brief.agents.screener import Screener
 from brief.config import Criteria, ScreeningConfig, Topic
@@ -70,3 +71,18 @@ def test_a_reason_names_only_its_own_topics_keywords():
     first = next(d for d in Screener(two, cfg, topics, llm=None).run(papers, vectors).decisions if d.paper_id == "2606.00000")
     assert first.accepted and first.topic == "Dwarf galaxies"
     assert "keywords: spheroidal" in first.reason and "quasar" not in first.reason, first.reason
+
+
+@pytest.mark.parametrize("setting, says", [
+    ({"similarity_threshold": 0.99}, "similarity below the floor 0.99"),
+    ({"offline_z": 50.0}, "< 50, [screening] offline_z)"),
+])
+def test_a_rejection_names_the_rule_and_the_setting_that_decided_it(setting, says):
+    """helper-108 saw a paper rejected at a higher calibrated score than one accepted beside it, and no word of
+    the similarity floor that decided it."""
+    papers, vectors = pool()
+    decisions = Screener(CRITERIA, ScreeningConfig(max_accepted=400, **setting), TOPIC, llm=None).run(papers, vectors).decisions
+    assert not any(d.accepted for d in decisions)
+    assert any(says in d.reason for d in decisions)
+    assert all("below the bar" in d.reason or "below the floor" in d.reason for d in decisions), \
+        "every rejection says which rule decided it"
