@@ -115,7 +115,8 @@ def _language_note(settings, model: str | None) -> list[str]:
 
 
 def _announce_note(accepted: list[AcceptedPaper]) -> list[str]:
-    if not accepted or any(p.announce and not p.announce.inferred for p in accepted):
+    arxiv = [p for p in accepted if not p.id.startswith(("doi:", "title:"))]  # a journal or bioRxiv has no cross-lists
+    if not arxiv or any(p.announce and not p.announce.inferred for p in arxiv):
         return []
     return ["the source does not record announce types (new / cross-list / replacement): cross-lists are inferred "
             "from the primary category against [arxiv] categories, and nothing is shown where that can't tell"]

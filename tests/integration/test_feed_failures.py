@@ -109,8 +109,9 @@ url = "http://127.0.0.1:{server.server_address[1]}/b"
         done = brief("weekly", "--week", "2026-W25", "--source", "biorxiv", "--config", config, "--offline", "-q",
                      "--memory-dir", tmp_path / "memory", "--out", tmp_path / "out", env=brief_env(NO_PROXY="127.0.0.1"))
     assert done.returncode == 0, done.stderr
-    accepted = [p["id"] for p in json.loads((tmp_path / "out" / "2026-W25.json").read_text())["accepted"]]
-    assert accepted == ["doi:10.1101/2026.06.14.599001"], accepted
+    report = json.loads((tmp_path / "out" / "2026-W25.json").read_text())
+    assert [p["id"] for p in report["accepted"]] == ["doi:10.1101/2026.06.14.599001"]
+    assert not any("cross-list" in note for note in report["notes"]), "bioRxiv has no arXiv cross-lists to infer"
     for given in ("10.1101/2026.06.14.599001", "https://doi.org/10.1101/2026.06.14.599001"):
         marked = brief("feedback", given, "good", "--config", config, "--memory-dir", tmp_path / "memory")
         assert marked.returncode == 0, marked.stderr
