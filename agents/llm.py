@@ -199,6 +199,10 @@ class LLMClient:
                     raise ServerRefused("unreachable", f"can't reach {self.endpoint} ({exc.detail}): start the server "
                                         "or fix [llm] base_url / OPENAI_BASE_URL") from None
                 status = re.search(r"Error code: (\d+)", exc.detail)  # the status is enough; the fix is the point
+                if status and status.group(1) in ("405", "501"):  # POST itself refused: a web server, not an API
+                    raise ServerRefused(limits.UNSUPPORTED, f"{self.endpoint}: not an OpenAI-compatible API (it answered "
+                                        f"{status.group(1)} to POST /chat/completions): set OPENAI_BASE_URL (or [llm] "
+                                        "base_url) to the model server's API address, e.g. http://host:port/v1") from None
                 refused.append(f"{method} {status.group(1) if status else exc.kind}")
                 continue
             except (ValueError, ValidationError):

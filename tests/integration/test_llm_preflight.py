@@ -48,6 +48,31 @@ def test_a_refused_preflight_is_one_line_exit_2_and_touches_nothing(tmp_path, ca
     assert not (tmp_path / "run").exists(), "no memory, cache, lock or report was created"
 
 
+def test_a_plain_web_server_is_named_as_no_api(tmp_path, cache_dir):
+    """helper-108 pointed OPENAI_BASE_URL at a static file server: every method answered 501, which read as "rejected
+    every structured-output method" (a model problem) instead of the wrong address."""
+    import functools
+    import http.server
+
+    snapshot = week_snapshot(tmp_path / "snapshot", 20)
+    config = llm_config(tmp_path, cache_dir, max_retries=0)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "snapshot"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        env = brief_env(OPENAI_BASE_URL=base, OPENAI_API_KEY="sk-test", BRIEF_MODEL="scripted", NO_PROXY="127.0.0.1")
+        done = brief("weekly", "--week", WEEK, "--source", f"snapshot:{snapshot}", "--config", config,
+                     "--memory-dir", tmp_path / "run" / "memory", "--out", tmp_path / "run" / "out", "-q", env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"{base}: not an OpenAI-compatible API (it answered 501" in lines[0], lines
+    assert not (tmp_path / "run").exists()
+
+
 def test_max_cost_with_an_unpriced_model_is_refused_before_any_call(tmp_path, cache_dir):
     snapshot = week_snapshot(tmp_path / "snapshot", 20)
     config = llm_config(tmp_path, cache_dir)
