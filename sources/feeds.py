@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from xml.sax import SAXException
@@ -96,11 +96,13 @@ class FeedSource:
     """One configured feed, filtered to a date window. A failed download is logged and recorded in
     `stats["error"]` rather than raised, so one dead feed does not sink the week's briefing."""
 
-    def __init__(self, name: str, url: str, timeout: float = 30.0, session: requests.Session | None = None):
+    def __init__(self, name: str, url: str, timeout: float = 30.0, session: requests.Session | None = None,
+                 today: date | None = None):
         self.name = name
         self.url = url
         self.timeout = timeout
         self.session = session
+        self.today = today
         self.stats: dict[str, Any] = {}
         self.skipped = 0
 
@@ -113,11 +115,14 @@ class FeedSource:
             return []
         if problem:
             log.error("feed %s is %s", self.name, problem)
+        # an item without a date (journal TOCs often give none) is new as of this fetch: it belongs to a window that
+        # reaches the last seven days, not to an older week asked for again
+        recent = window.until >= (self.today or date.today()) - timedelta(days=7)
         kept, undated = [], 0
         for paper in papers:
             day = paper.announced or paper.published
             undated += day is None
-            if day is None or window.since <= day <= window.until:
+            if (day is None and recent) or (day is not None and window.since <= day <= window.until):
                 kept.append(paper)
         self.stats = {"arrived": len(papers), "kept": len(kept), "undated": undated,
                       **({"error": f"{self.url}: {problem}"} if problem else {})}

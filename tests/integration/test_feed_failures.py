@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 
 import pytest
 
+from brief.sources.window import week_of
 from tests.arxiv_fixture import serve
 from tests.integration.cli_helpers import REPO, brief, brief_env, write_config
 
@@ -76,14 +78,22 @@ def test_a_week_whose_only_feed_failed_is_written_empty_and_partial(tmp_path, ca
 
 
 def test_a_week_with_nothing_new_is_briefed_not_crashed(tmp_path, cache_dir, feeds):
-    """Undated items come back every week; once briefed, the next week has nothing new to screen."""
+    """Undated items are new as of the fetch: last week's run briefs them, this week's finds nothing new (it
+    crashed), and an older week asked for again leaves them out (helper-108's W45 briefed them)."""
     config = config_with(tmp_path, cache_dir, feeds, "/undated")
-    assert weekly(tmp_path, config, "undated").returncode == 0
-    again = brief("weekly", "--week", "2026-W26", "--source", "undated", "--config", config, "--offline", "-q",
-                  "--memory-dir", tmp_path / "memory", "--out", tmp_path / "out", env=brief_env(NO_PROXY="127.0.0.1"))
-    assert again.returncode == 0, again.stderr
-    report = json.loads((tmp_path / "out" / "2026-W26.json").read_text())
-    assert report["accepted"] == [] and report["counts"]["screened"] == 0 and report["counts"]["seen_before"] == 5
+    today = date.today()
+    last, this, old = (week_of(today - timedelta(days=7)), week_of(today), week_of(today - timedelta(days=60)))
+
+    def run(week: str):
+        done = brief("weekly", "--week", week, "--source", "undated", "--config", config, "--offline", "-q",
+                     "--memory-dir", tmp_path / "memory", "--out", tmp_path / "out", env=brief_env(NO_PROXY="127.0.0.1"))
+        assert done.returncode == 0, done.stderr
+        return json.loads((tmp_path / "out" / f"{week}.json").read_text())
+
+    assert run(last)["counts"]["fetched"] == 5
+    again = run(this)
+    assert again["accepted"] == [] and again["counts"]["screened"] == 0 and again["counts"]["seen_before"] == 5
+    assert run(old)["counts"]["fetched"] == 0, "an older week is not where undated items belong"
 
 
 def test_a_feed_paper_takes_feedback_by_its_bare_doi(tmp_path, cache_dir, monkeypatch):

@@ -4,6 +4,7 @@ The feed files in tests/fixtures/feeds are SYNTHETIC (hand-written in the publis
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -115,6 +116,8 @@ def feed_server():
     """arXiv's cs.CV RSS at any path but /missing (a 404)."""
 
     def answer(path: str) -> tuple[int, bytes]:
+        if path == "/undated":
+            return 200, re.sub(rb"<pubDate>[^<]*</pubDate>", b"", load("arxiv_cs_cv.rss"))
         return (404, b"") if path == "/missing" else (200, load("arxiv_cs_cv.rss"))
 
     with serve(answer, content_type="application/rss+xml") as server:
@@ -126,6 +129,16 @@ def test_fetch_feed_over_http(feed_server):
     assert len(papers) == 5 and papers[0].source == "cs.CV updates on arXiv.org"
     with pytest.raises(FeedError, match="HTTP 404"):
         fetch_feed(f"{feed_server}/missing", timeout=5)
+
+
+def test_an_undated_item_belongs_to_a_recent_window_only(feed_server):
+    """Undated items (journal TOCs) are new as of the fetch: kept by a window reaching the last seven days, left
+    out of an older week asked for again."""
+    today = date(2026, 6, 24)
+    source = FeedSource("toc", f"{feed_server}/undated", timeout=5, today=today)
+    assert len(source.fetch(Window(since=date(2026, 6, 15), until=date(2026, 6, 21)))) == 5  # last week
+    assert source.stats["undated"] == 5
+    assert source.fetch(Window(since=date(2026, 5, 4), until=date(2026, 5, 10))) == []  # weeks before
 
 
 def test_feed_source_filters_to_the_window_and_survives_a_dead_feed(feed_server):
