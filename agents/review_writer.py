@@ -33,7 +33,8 @@ from brief.config import SynthesisConfig
 from brief.models import CitationRepair, Claim, Findings, Paper, Review, ThemeBrief, unstated
 from brief.ids import citations, cite_key
 from brief.prompts import load as load_prompt
-from brief.text import counted, grouped, shared_terms
+from brief.phrases import reads_as_subject, shared_phrases, text_frequencies
+from brief.text import counted, grouped
 from brief.sources.window import weeks_between
 from brief.untrusted import flat_for_prompt
 
@@ -189,12 +190,17 @@ class ReviewWriter:
                           vectors: dict[str, np.ndarray]) -> Findings:
         by_id = {p.id: p for p in papers}
         out = Findings(source="offline")
+        background = text_frequencies([p.text_for_embedding() for p in papers])
         for t in themes:
             members = [pid for pid in t.paper_ids if pid in by_id and pid in vectors]
             pair = _closest_pair(members, vectors)
             if pair:
                 a, b, sim = pair
-                shared = shared_terms(by_id[a].text_for_embedding(), by_id[b].text_for_embedding(), k=3)
+                # as a link's reason: phrases rare among the review's papers, shown when they read as a subject
+                # ("screens identify", "performed genome-wide" were fragments of two abstracts' wording)
+                titles = f"{by_id[a].title}. {by_id[b].title}"
+                shared = [term for term in shared_phrases(by_id[a].text_for_embedding(), by_id[b].text_for_embedding(),
+                                                          background, k=6) if reads_as_subject(term, titles)][:3]
                 if shared:
                     out.agreements.append(_claim(f"[{cite_key(a)}] and [{cite_key(b)}] work on common ground: "
                                                  f"{', '.join(shared)} (similarity {sim:.2f})."))
