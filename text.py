@@ -94,23 +94,6 @@ def distinctive_terms(docs: list[str], background: tuple[Counter, int], k: int =
     return chosen
 
 
-def shared_terms(a: str, b: str, background: tuple[Counter, int] | None = None, k: int = 5) -> list[str]:
-    """Content terms two texts share, rarest first (rarity from the background when given)."""
-    common = set(terms(a)) & set(terms(b))
-    if background:
-        df, n = background
-        ranked = sorted(common, key=lambda t: (df.get(t, 0) / max(n, 1), -len(t), t))
-    else:
-        ranked = sorted(common, key=lambda t: (-len(t), t))
-    out: list[str] = []
-    for term in ranked:
-        if not any(term in o for o in out):
-            out.append(term)
-        if len(out) == k:
-            break
-    return out
-
-
 def counted(n: int, noun: str, plural: str = "") -> str:
     """'1 paper', '3 papers', '1 sub-theme': a count read in a sentence or a label."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
@@ -146,20 +129,25 @@ def watch_key(name: str) -> str:
     return " ".join(author_keys(name)[0].replace("-", " ").split())
 
 
-def watched(name: str, watch: set[str]) -> bool:
-    """Whether an author is on the watch-list (its `watch_key`s): the same name, or, where one side gives only
-    an initial ("Kowalczyk, M." in a bioRxiv feed is "M. Kowalczyk"), the same initial and surname."""
-    key = watch_key(name)
-    if key in watch:
-        return True
-    return any(_initialled(key, w) for w in watch)
+class WatchList:
+    """The watch-list's names, compared as `watch_key`s: the same name, or, where one side gives only an initial
+    ("Kowalczyk, M." in a bioRxiv feed is "M. Kowalczyk"), the same initial and surname. Built once a run, asked
+    for every author of every paper: each test is a set lookup."""
 
+    def __init__(self, names: Iterable[str]):
+        keys = [k.split() for k in {watch_key(n) for n in names} if k]
+        self.keys = {" ".join(k) for k in keys}
+        self._short = {(k[0][0], k[-1]) for k in keys if len(k) >= 2}  # any watched name's initial and surname
+        self._initialled = {(k[0][0], k[-1]) for k in keys if len(k) >= 2 and len(k[0]) == 1}  # watched as "M. X"
 
-def _initialled(a: str, b: str) -> bool:
-    pa, pb = a.split(), b.split()
-    if len(pa) < 2 or len(pb) < 2 or (len(pa[0]) > 1 and len(pb[0]) > 1):
-        return False
-    return pa[0][0] == pb[0][0] and pa[-1] == pb[-1]
+    def __contains__(self, name: object) -> bool:
+        key = watch_key(str(name))
+        if key in self.keys:
+            return True
+        parts = key.split()
+        if len(parts) < 2:
+            return False
+        return (parts[0][0], parts[-1]) in (self._short if len(parts[0]) == 1 else self._initialled)
 
 
 def _abbreviated(full: str) -> bool:

@@ -29,7 +29,7 @@ from brief.agents.screen_pool import ScreenPool
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, ScreeningConfig, Settings, Topic
 from brief.models import OFFLINE_LEARNED, Decision, Labels, Paper, Score, ScreenStats, TopicCount
-from brief.text import watch_key, watched
+from brief.text import WatchList
 
 
 
@@ -87,7 +87,7 @@ class Screener:
         self.evidence = TopicEvidence(criteria.topics, embed, topic_vectors)
         self.labels = labels
         self._per_topic: list[TopicCount] = []
-        self._watch = {watch_key(a) for a in criteria.authors}
+        self._watch = WatchList(criteria.authors)
         self._flagged: set[str] = set()
         self._brief_only: set[str] = set()
         self._rescreened = 0
@@ -110,7 +110,7 @@ class Screener:
             low = text.lower()
             hits = {k for t in self.criteria.topics for k in t.keywords if _has(low, k)}
             hits |= {k for k in self.criteria.include_keywords if _has(low, k)}
-            authors = [a for a in paper.authors if watched(a, self._watch)]
+            authors = [a for a in paper.authors if a in self._watch]
             scores.append(Score(paper_id=paper.id, score=round(float(value) + bonus * min(len(hits), 3), 4),
                                 similarity=round(float(support[best]), 4), topic=self.criteria.topics[best].name,
                                 keyword_hits=sorted(hits), author_hits=authors))
