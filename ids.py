@@ -30,9 +30,14 @@ def canonical_arxiv_id(raw: str) -> tuple[str, int | None]:
 CITATION = re.compile(r"\[(arXiv:[^\]\s]+|doi:[^\]\s]+|title:[0-9a-f]+)\]")
 
 
+def is_arxiv_id(paper_id: str) -> bool:
+    """Whether a canonical id is an arXiv paper's (others are kept as `doi:…` or `title:…`)."""
+    return not paper_id.startswith(("doi:", "title:"))
+
+
 def cite_key(paper_id: str) -> str:
     """How text cites the paper with this canonical id."""
-    return paper_id if paper_id.startswith(("doi:", "title:")) else f"arXiv:{paper_id}"
+    return f"arXiv:{paper_id}" if is_arxiv_id(paper_id) else paper_id
 
 
 def citations(text: str) -> list[str]:

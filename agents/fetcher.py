@@ -166,7 +166,8 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
     papers = sorted(by_id.values(), key=lambda p: (p.announced or window.since, p.id))
     if notices := [p for p in papers if NOTICE.match(p.title)]:
         # a journal's correction or retraction notice is news about a paper, not research to screen
-        papers = [p for p in papers if p not in notices]
+        notice_ids = {p.id for p in notices}
+        papers = [p for p in papers if p.id not in notice_ids]
         notes.append(f"{counted(len(notices), 'notice')} (corrections, retractions) not screened as papers: "
                      + "; ".join(f"“{p.title}”" for p in notices[:5]) + (" …" if len(notices) > 5 else ""))
     counts.unique = len(papers)

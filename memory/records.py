@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from brief.ids import is_arxiv_id
 from brief.models import Paper
 from brief.sources.window import week_ordinal
 
@@ -73,7 +74,7 @@ class Record(BaseModel):
 
     @property
     def is_arxiv(self) -> bool:
-        return not self.id.startswith(("doi:", "title:"))
+        return is_arxiv_id(self.id)
 
 
 def _earliest(a: str, b: str) -> str:

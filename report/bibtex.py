@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from brief.ids import is_arxiv_id
 from brief.report.briefing import AcceptedPaper, Briefing
 
 _SPECIAL = {
@@ -47,7 +48,7 @@ def entry(paper: AcceptedPaper, key: str, week: str) -> str:
     year = year_of(paper)
     if year:
         fields.append(("year", year))
-    arxiv = not paper.id.startswith(("doi:", "title:"))
+    arxiv = is_arxiv_id(paper.id)
     if arxiv:
         fields += [("eprint", paper.id), ("archivePrefix", "arXiv")]
         if paper.categories:

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from brief.models import OFFLINE_LEARNED, CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage
-from brief.ids import citations, cite_key
+from brief.ids import citations, cite_key, is_arxiv_id
 from brief.report.latex import latex_to_text
 from brief.report.paper_view import Announce, paper_fields, readable_summary, readable_theme
 from brief.sources.urls import ResourceLink
@@ -115,7 +115,7 @@ def _language_note(settings, model: str | None) -> list[str]:
 
 
 def _announce_note(accepted: list[AcceptedPaper]) -> list[str]:
-    arxiv = [p for p in accepted if not p.id.startswith(("doi:", "title:"))]  # a journal or bioRxiv has no cross-lists
+    arxiv = [p for p in accepted if is_arxiv_id(p.id)]  # a journal or bioRxiv has no cross-lists
     if not arxiv or any(p.announce and not p.announce.inferred for p in arxiv):
         return []
     return ["the source does not record announce types (new / cross-list / replacement): cross-lists are inferred "
