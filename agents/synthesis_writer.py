@@ -140,12 +140,13 @@ class LLMWriter:
 
     def fell_back(self, what: str, exc: LLMError) -> None:
         """Record that `what` shows the offline text instead of the LLM's, and why, for the report."""
-        # an answer cut at max_tokens is asked once (asking again would cut it again); others twice
-        why = ("its answer was cut short" if exc.cut_short else "its answer failed validation twice") \
-            if isinstance(exc, InvalidAnswer) else "the LLM failed"
-        line = f"{what}: {why} ({str(exc)[:160]}); the offline text is shown instead (fallback)"
         if isinstance(exc, CallsStopped):  # the run's note gives the reason once
-            line = f"{what}: not asked (LLM calls had stopped); the offline text is shown instead (fallback)"
+            why = "not asked (LLM calls had stopped)"
+        else:  # an answer cut at max_tokens is asked once (asking again would cut it again); others twice
+            why = ("its answer was cut short" if exc.cut_short else "its answer failed validation twice") \
+                if isinstance(exc, InvalidAnswer) else "the LLM failed"
+            why += f" ({str(exc)[:160]})"
+        line = f"{what}: {why}; the offline text is shown instead (fallback)"
         with self._lock:  # shown once, in the report's partial-run label
             self.fallbacks.append(line)
 

@@ -54,7 +54,7 @@ def read_feed(content: str | bytes, source_name: str | None = None) -> tuple[lis
     """`parse_feed`, and what was wrong with a document read only in part (malformed or cut off mid-item)."""
     # feedparser treats a str as a possible URL or file name: always hand it bytes.
     feed = feedparser.parse(content.encode("utf-8") if isinstance(content, str) else content)
-    if not feed.entries and (not feed.get("version") or feed.get("bozo") and not feed.get("feed")):
+    if not feed.entries and not feed.get("version"):
         # an HTML page (a login wall, an error page) parses as an empty feed with no RSS/Atom version
         raise FeedError(f"not an RSS/Atom feed ({feed.get('bozo_exception') or 'no RSS or Atom element'})")
     source = source_name or _clean(feed.feed.get("title")) or "feed"
