@@ -60,7 +60,10 @@ class UsageMeter:
     def timed_out_cost(self) -> float:
         """What this process's timed-out calls' prompts may have cost (their answers' length is unknown)."""
         with self._lock:
-            return self._timed_out_tokens * (self.price or (0.0, 0.0))[0] / 1e6
+            return self._timed_out_locked()
+
+    def _timed_out_locked(self) -> float:
+        return self._timed_out_tokens * (self.price or (0.0, 0.0))[0] / 1e6
 
     def bind_run(self, run: str, recorded: StageUsage | None) -> None:
         """Charge this run's spend to the ledger under `run`. `recorded`: the usage the run's checkpoint holds
@@ -114,8 +117,7 @@ class UsageMeter:
         price_in, price_out = self.price or (0.0, 0.0)
         most = ((chars // 3 + 100) * price_in + room * price_out) / 1e6
         with self._lock:
-            spent = self._spent_before + sum(s.cost_usd for s in self._stages.values()) \
-                + self._timed_out_tokens * price_in / 1e6
+            spent = self._cost_locked() + self._timed_out_locked()  # read under the lock the holds take
             if spent + self._held + most > cap:
                 why = f"--max-cost {cap:g} USD reached: ${spent:.4f} spent, and the next call could cost up to ${most:.4f}"
                 self.budget_spent = self.budget_spent or why
@@ -130,7 +132,10 @@ class UsageMeter:
     @property
     def cost(self) -> float:
         with self._lock:
-            return self._spent_before + sum(s.cost_usd for s in self._stages.values())
+            return self._cost_locked()
+
+    def _cost_locked(self) -> float:
+        return self._spent_before + sum(s.cost_usd for s in self._stages.values())
 
     def take(self) -> Usage:
         """Usage since the last take: each graph node returns its own share, so resumed runs add up."""
