@@ -62,7 +62,7 @@ class ScreenBatch(BaseModel):
 
 def first_look_bars(accept_relevance: int) -> dict[str, int]:
     """What a first look's relevance leads to, as the screening prompt states it: below `reread` the paper is
-    rejected; from `reread` to below `sure` it is read again in full; at `sure` or more the opening alone has
+    rejected; from `reread` to below `sure` it is read again in full; at `sure` or more the shortened abstract has
     shown it squarely on a topic, and it is accepted without the full read (the reviewer reads the whole
     abstract of every paper the briefing keeps)."""
     return {"reread": max(1, accept_relevance - 2), "sure": min(10, accept_relevance + 2)}
@@ -87,7 +87,7 @@ def answer_room(cfg) -> int:
 
 
 def _first_look(paper: Paper) -> bool:
-    """Whether this copy of the paper carries only its abstract's opening (a first look's)."""
+    """Whether this copy of the paper carries only one sentence of its abstract (a first look's)."""
     return paper.abstract.endswith(BRIEF_MARK)
 
 
@@ -170,7 +170,7 @@ class BatchScreener:
         self._blocks: dict[tuple[str, bool], str] = {}
 
     def screen(self, papers: list[Paper], progress=lambda n=1: None, brief_chars: int | None = None) -> dict[str, PaperVerdict | str]:
-        """Verdicts for `papers`; with `brief_chars`, each abstract is cut to its opening (a cheap first look)."""
+        """Verdicts for `papers`; with `brief_chars`, each abstract is cut to one sentence (a cheap first look)."""
         if brief_chars:
             return self.screen_two_pass([], papers, brief_chars, lambda _paper, _verdict: False, progress)[0]
         return self.screen_two_pass(papers, [], 0, lambda _paper, _verdict: False, progress)[0]
@@ -178,7 +178,7 @@ class BatchScreener:
     def screen_two_pass(self, full: list[Paper], brief: list[Paper], brief_chars: int,
                         needs_full_read: Callable[[Paper, PaperVerdict | str], bool],
                         progress=lambda n=1: None) -> tuple[dict[str, PaperVerdict | str], list[str]]:
-        """`full` papers on their whole abstract, `brief` ones on a first look at its opening, all in one pool
+        """`full` papers on their whole abstract, `brief` ones on a first look at one sentence of it, all in one pool
         (agents/screen_pool.py); a first-look paper that `needs_full_read` is re-read whole. Returns the
         verdicts (a re-read's replaces the first look's) and the ids re-read."""
         pool = ScreenPool(self, brief_chars, needs_full_read, progress)

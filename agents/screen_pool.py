@@ -18,7 +18,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from brief.models import Paper
+from brief.agents.reviewer import extract_summary
+from brief.models import NOT_STATED, Paper
 
 if TYPE_CHECKING:
     from brief.agents.screen_llm import BatchScreener, PaperVerdict
@@ -29,11 +30,15 @@ BRIEF_MARK = " … [abstract cut short]"
 
 
 def brief_copy(paper: Paper, chars: int) -> Paper:
-    """The paper with its abstract cut to about `chars` at a word boundary and marked, without its authors
-    (topic relevance is in the title and the abstract's opening; the watch-list is matched locally)."""
+    """The paper with its abstract cut to about `chars` at a word boundary and marked, without its authors (the
+    watch-list is matched locally). What is kept is the sentence saying what the paper does ("we propose …"),
+    else the abstract's opening: beside the title it places a paper on a topic better than the background an
+    abstract opens with, in fewer characters."""
     abstract = paper.abstract
     if len(abstract) > chars:
-        abstract = abstract[:chars].rsplit(" ", 1)[0] + BRIEF_MARK
+        key = extract_summary(paper).method
+        text = abstract if key == NOT_STATED else key
+        abstract = (text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0]) + BRIEF_MARK
     return paper.model_copy(update={"abstract": abstract, "authors": []})
 
 
@@ -76,7 +81,7 @@ class ScreenPool:
         self._works: list[_Work] = []
 
     def add(self, full: list[Paper], brief: list[Paper], lead: Collection[str] = (), ahead: bool = True) -> None:
-        """`full` papers on their whole abstract, `brief` ones first on a look at its opening; the first-look
+        """`full` papers on their whole abstract, `brief` ones first on a look at one sentence of it; the first-look
         batches holding a `lead` paper go out before the others (another step waits on them). `ahead=False`:
         the first looks queue behind the full reads already queued, not ahead of them."""
         work = _Work({p.id: p for p in brief})

@@ -187,7 +187,7 @@ def test_low_scores_get_a_first_look_and_a_full_read_only_if_it_cant_tell(tmp_pa
     (sure,) = [pid for pid in looked if labels[pid] == 9]
     assert by_id[sure].accepted and by_id[sure].relevance == 9, "a first look sure of its match is taken on the opening"
     abstracts = lambda rs: [len(a) for r in rs for a in re.findall(r"<abstract>(.*?)</abstract>", r.user, re.S)]  # noqa: E731
-    assert max(abstracts(brief)) <= cfg.brief_chars + len(" … [abstract cut short]")
+    assert max(abstracts(brief)) <= cfg.brief_chars + len(" ... [abstract cut short]")  # as the prompt escapes it
     assert min(abstracts([r for r in requests if r not in brief])) > max(abstracts(brief)) + 200, "a full read is whole"
 
 

@@ -6,6 +6,7 @@ re-asked."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -205,11 +206,25 @@ def test_only_a_call_carrying_a_shortened_abstract_is_told_how_to_read_one(tmp_p
         screener.screen(papers)
         screener.screen(papers, brief_chars=200)
         full, look = [r for r in srv.requests if r.schema_name == "ScreenBatch"]
-    rules = "A\nshortened abstract is re-read in full at relevance 6 or more and below 10; at 10 or more"
-    assert rules in look.user and "[abstract cut short]" in look.user
+    rules = "A shortened abstract is re-read in full at relevance 6 or more and below 10; at 10 or more"
+    assert rules in " ".join(look.user.split()) and "[abstract cut short]" in look.user
     assert "cut short" not in full.user + full.system and "accepted at relevance 8 or more" in full.user
     head = [r.user.split("Papers to screen")[0] for r in (full, look)]
     assert len(head[0]) < len(head[1]) - 400, "a full read pays for no first-look rules"
+
+
+def test_a_first_look_shows_the_sentence_saying_what_the_paper_does(tmp_path):
+    papers = make_papers(3)
+    opening = "Dwarf galaxies are the most numerous galaxies in the Universe and trace the small-scale structure. "
+    papers[0].abstract = opening * 3 + "We propose a kinematic census of their globular clusters. " + "More details follow. " * 10
+    papers[1].abstract = opening * 6  # no such sentence: the opening is shown
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, topic=TOPIC)}) as srv:
+        screener = BatchScreener(llm_client(srv, tmp_path), {"interests": "dwarfs", "topics": TOPIC}, "k",
+                                 topics=TOPIC_NAMES, accept_relevance=8)
+        screener.screen(papers[:2], brief_chars=200)
+    shown = dict(re.findall(r'<paper id="([^"]+)">.*?<abstract>(.*?)</abstract>', srv.requests[-1].user, re.S))
+    assert shown[papers[0].id] == "We propose a kinematic census of their globular clusters. ... [abstract cut short]"
+    assert shown[papers[1].id].startswith("Dwarf galaxies are the most numerous") and len(shown[papers[1].id]) <= 200 + 24
 
 
 def test_a_failed_batch_is_re_asked_paper_by_paper_concurrently(tmp_path):
