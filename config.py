@@ -104,12 +104,12 @@ class LLMConfig(_Strict):
     max_retries: int = Field(2, ge=0, le=10)
     concurrency: int = Field(8, ge=1, le=64)
     requests_per_minute: float = Field(300.0, gt=0)
-    batch_size: int = Field(8, ge=1, le=50, description="papers per screening call (fewer when max_tokens.screen "
+    batch_size: int = Field(16, ge=1, le=50, description="papers per screening call (fewer when max_tokens.screen "
                             "has no room for their verdicts, 80 tokens each; first looks take 3x as many)")
     structured_output: Literal["auto", "json_schema", "function_calling", "json_object", "text"] = Field(
         "auto", description="how answers are constrained to a schema; auto negotiates once per server + model")
     max_tokens: dict[str, int] = Field(
-        default_factory=lambda: {"screen": 2400, "review": 800, "plan": 800, "synthesise": 1200, "judge": 600,
+        default_factory=lambda: {"screen": 4000, "review": 800, "plan": 800, "synthesise": 1200, "judge": 600,
                                  "preflight": 20, "default": 1000},
         description="answer tokens per call kind (stage); 'default' for the others")
     stage_deadline_seconds: float = Field(900.0, gt=0, description="a stage makes no new LLM calls after this")

@@ -100,8 +100,11 @@ def kill_chain(tmp_path, cache_dir, extra_config: str = "") -> None:
     config = write_config(tmp_path / "brief.toml", cache_dir, extra_config)
     text = config.read_text()
     assert "concurrency = 8" in text and "max_retries = 2" in text and "requests_per_minute = 300" in text
+    assert "batch_size = 16" in text
+    # smaller batches: enough screening calls that one kill lands among them with calls on either side
     config.write_text(text.replace("concurrency = 8", "concurrency = 1").replace("max_retries = 2", "max_retries = 0")
-                      .replace("requests_per_minute = 300", "requests_per_minute = 600000"))
+                      .replace("requests_per_minute = 300", "requests_per_minute = 600000")
+                      .replace("batch_size = 16", "batch_size = 8"))
     server = KillingServer(labels_for(snapshot))
     with server.srv as srv:
         env = brief_env(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="test-key", BRIEF_MODEL="scripted")
