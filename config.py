@@ -82,6 +82,8 @@ class SourceConfig(_Strict):
     def _has_location(self) -> SourceConfig:
         if self.kind in ("rss", "atom") and not self.url:
             raise ValueError(f"source {self.name!r} of kind {self.kind} needs a url")
+        if self.url and not self.url.lower().startswith(("http://", "https://", "file:")):
+            raise ValueError(f"source {self.name!r}: url {self.url!r} must start with http://, https:// or file://")
         if self.kind == "snapshot" and not self.path:
             raise ValueError(f"source {self.name!r} of kind snapshot needs a path")
         return self

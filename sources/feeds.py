@@ -14,7 +14,10 @@ import logging
 import re
 from datetime import date, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 from xml.sax import SAXException
 
 import feedparser
@@ -71,6 +74,12 @@ def read_feed(content: str | bytes, source_name: str | None = None) -> tuple[lis
 
 
 def _download(url: str, timeout: float, session: requests.Session | None) -> bytes:
+    if url.lower().startswith("file:"):  # a feed another tool writes to disk
+        path = Path(url2pathname(urlparse(url).path))
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise FeedError(f"{url}: {exc.strerror or exc}") from exc
     try:
         status, body = get_with_deadline(session or requests.Session(), url, timeout)
     except requests.RequestException as exc:

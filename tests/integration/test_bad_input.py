@@ -129,6 +129,8 @@ CASES = [
     Case("config-duplicate-topics", weekly_with_config(TOPIC + TOPIC), "unique"),
     Case("config-unknown-source-kind", weekly_with_config(TOPIC + "[[sources]]\nname = 's'\nkind = 'ftp'\n"), "sources.0.kind"),
     Case("config-rss-without-url", weekly_with_config(TOPIC + "[[sources]]\nname = 's'\nkind = 'rss'\n"), "needs a url"),
+    Case("config-rss-url-scheme", weekly_with_config(TOPIC + "[[sources]]\nname = 's'\nkind = 'rss'\nurl = 'ftp://x/feed'\n"),
+         "must start with http://, https:// or file://"),
     Case("config-unknown-embedder", weekly_with_config(TOPIC + "[memory]\nembedder = 'word2vec'\n"), "memory.embedder"),
     Case("config-checkpoint-url-scheme", weekly_with_config(TOPIC + "[checkpoint]\nurl = 'mysql://db/brief'\n"), "checkpoint.url"),
     Case("config-batch-size-zero", weekly_with_config(TOPIC + "[llm]\nbatch_size = 0\n"), "llm.batch_size"),

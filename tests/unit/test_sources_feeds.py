@@ -131,6 +131,16 @@ def test_fetch_feed_over_http(feed_server):
         fetch_feed(f"{feed_server}/missing", timeout=5)
 
 
+def test_a_feed_on_disk_is_read_from_its_file_url(tmp_path):
+    """A feed another tool writes to disk (file://) reads as the same feed served over HTTP; a missing file
+    is a FeedError naming it, not the HTTP library's "no connection adapters"."""
+    (tmp_path / "cs cv.rss").write_bytes(load("arxiv_cs_cv.rss"))
+    papers = fetch_feed((tmp_path / "cs cv.rss").as_uri(), timeout=5)
+    assert len(papers) == 5 and papers[0].source == "cs.CV updates on arXiv.org"
+    with pytest.raises(FeedError, match=r"gone\.rss: No such file or directory"):
+        fetch_feed((tmp_path / "gone.rss").as_uri(), timeout=5)
+
+
 def test_an_undated_item_belongs_to_a_recent_window_only(feed_server):
     """Undated items (journal TOCs) are new as of the fetch: kept by a window reaching the last seven days, left
     out of an older week asked for again."""
