@@ -38,6 +38,15 @@ _DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>&?#]+")
 _TAG = re.compile(r"<[^>]+>")
 # markup inside a word or name ("<i>BRCA1</i>", "<i>bla</i>NDM", "MultiVI-2</b>,"): removed without a space
 _INLINE_TAG = re.compile(r"(?i)</?(?:i|b|em|strong|sub|sup|span|a|u|sc|small|code|font|tt|var|mml:[a-z]+)\b[^<>]*>")
+# A journal's item type given as a category ("Article", "News & Views"): what kind of item, not its field
+_ITEM_TYPES = frozenset({
+    "article", "research article", "research articles", "original article", "research paper", "research",
+    "letter", "letters", "brief communication", "report", "reports", "review", "review article", "reviews",
+    "perspective", "perspectives", "news", "news & views", "news and views", "editorial", "comment",
+    "correspondence", "commentary", "matters arising", "correction", "author correction", "erratum",
+    "corrigendum", "retraction", "retraction note", "addendum", "expression of concern", "journal article",
+    "preprint", "new results", "contradictory results", "confirmatory results",
+})
 _INITIALS = re.compile(r"^(?:[A-Z](?:[a-z]?\.)?[\s\-]*)+$")  # "J.", "A. B.", "J.-P.", "Ch.", not "Li"
 
 
@@ -154,7 +163,7 @@ def _paper(entry: Any, source: str) -> Paper:
         title=title,
         abstract=_drop_byline(description, authors),
         authors=authors,
-        categories=[t for t in (_clean(tag.get("term")) for tag in entry.get("tags", [])) if t],
+        categories=_fields(entry),
         published=day,
         announced=day,
         source=source,
@@ -162,6 +171,12 @@ def _paper(entry: Any, source: str) -> Paper:
         url=entry.get("link"),
         doi=doi,
     )
+
+
+def _fields(entry: Any) -> list[str]:
+    """The item's categories, less those naming its type rather than its field."""
+    terms = (_clean(tag.get("term")) for tag in entry.get("tags", []))
+    return [t for t in terms if t and t.lower() not in _ITEM_TYPES]
 
 
 def _arxiv_paper(entry: Any, source: str, title: str, match: re.Match[str] | None, description: str) -> Paper:
@@ -176,7 +191,7 @@ def _arxiv_paper(entry: Any, source: str, title: str, match: re.Match[str] | Non
         title=title,
         abstract=_clean(match.group("abstract")) if match else description,
         authors=_authors(entry),
-        categories=[t for t in (_clean(tag.get("term")) for tag in entry.get("tags", [])) if t],
+        categories=_fields(entry),
         announced=_entry_date(entry),
         source=source,
         sources=[source],

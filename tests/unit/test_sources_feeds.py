@@ -89,6 +89,15 @@ def test_doi_in_prism_and_guid_is_lowercased():
     assert [p.id for p in parse_feed(rss)] == ["doi:10.1101/2026.06.01.26300001", "doi:10.1371/journal.pone.0300001"]
 
 
+def test_a_journals_item_type_is_not_shown_as_a_field():
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Nature Methods</title>
+    <entry><title>Integrated multimodal single-cell analysis</title><id>https://doi.org/10.1038/s41592-026-02871-4</id>
+    <link href="https://www.nature.com/articles/s41592-026-02871-4"/><updated>2026-11-25T00:00:00Z</updated>
+    <category term="Article"/><category term="Bioinformatics"/><category term="News &amp; Views"/></entry></feed>"""
+    (paper,) = parse_feed(atom)
+    assert paper.categories == ["Bioinformatics"]
+
+
 def test_items_without_title_are_skipped_and_garbage_is_an_error(caplog):
     rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>
     <item><description>no title here</description></item><item><title>Kept</title></item></channel></rss>"""
