@@ -16,10 +16,7 @@ import re
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO.parent))
-
-DIR = REPO / "evals" / "data" / "judge" / "first-look"
+DIR = Path(__file__).resolve().parents[1] / "evals" / "data" / "judge" / "first-look"
 REREAD, ACCEPT, SURE = 4, 6, 8
 _PAPER = re.compile(r"<paper id=\"([^\"]+)\">\n<title>(.*?)</title>.*?<abstract>(.*?)</abstract>\n</paper>", re.S)
 
