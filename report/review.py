@@ -57,11 +57,19 @@ class Timeline(BaseModel):
     published: list[MonthEntry] = Field(default_factory=list, description="publication months, oldest first")
     fresh_only: list[str] = Field(default_factory=list, description="papers memory never saw (fresh search)")
     undated: list[str] = Field(default_factory=list, description="library imports without a date of their own")
+    months_from_ids: int = Field(0, description="papers without a date whose month is their arXiv id's")
 
     @property
     def span_weeks(self) -> int:
         """Weeks from the first to the last week with a paper (inclusive)."""
         return len(self.weeks)
+
+    @property
+    def months_caption(self) -> str:
+        """The publication-month table's heading, saying where a month came from only when one came from an id."""
+        n = self.months_from_ids
+        return "By publication month" + (f" (for {counted(n, 'paper')} without a date, the month of"
+                                         f" {'its' if n == 1 else 'their'} arXiv id)" if n else "") + ":"
 
 
 class ReviewCounts(BaseModel):
@@ -136,7 +144,8 @@ def build_timeline(papers: list[ReviewPaper]) -> Timeline:
         months.setdefault(p.published_month or "unknown", []).append(p.id)
     published = [MonthEntry(month=m, count=len(ids), paper_ids=ids) for m, ids in sorted(months.items())]
     return Timeline(weeks=weeks, published=published, fresh_only=[p.id for p in papers if p.origin == "fresh"],
-                    undated=[p.id for p in papers if not p.first_seen and p.origin != "fresh"])
+                    undated=[p.id for p in papers if not p.first_seen and p.origin != "fresh"],
+                    months_from_ids=sum(1 for p in papers if p.published_month and not p.published))
 
 
 def readable_findings(findings: Findings) -> Findings:
@@ -295,7 +304,7 @@ def _timeline_md(r: ReviewReport) -> list[str]:
         lines += ["", f"{counted(len(t.fresh_only), 'paper')} {'comes' if len(t.fresh_only) == 1 else 'come'} only from the fresh search (memory never saw them)."]
     if t.undated:
         lines += ["", f"{counted(len(t.undated), 'paper')} {'is an undated entry' if len(t.undated) == 1 else 'are undated entries'} of your library (off the weekly timeline)."]
-    lines += ["", "By publication month (the arXiv id's month when the date is unknown):", "",
+    lines += ["", t.months_caption, "",
               "| month | papers |", "|---|---:|"] + [f"| {m.month} | {m.count} |" for m in t.published]
     return lines
 

@@ -52,7 +52,7 @@ def _timeline(r: ReviewReport) -> str:
     fresh = f"<p>{counted(len(t.fresh_only), 'paper')} {'comes' if len(t.fresh_only) == 1 else 'come'} only from the fresh search.</p>" if t.fresh_only else ""
     fresh += f"<p>{counted(len(t.undated), 'paper')} {'is an undated entry' if len(t.undated) == 1 else 'are undated entries'} of your library.</p>" if t.undated else ""
     months = "".join(f"<tr><td>{esc(m.month)}</td><td>{m.count}</td></tr>" for m in t.published)
-    return (f"{weeks}{fresh}<p>By publication month (the arXiv id's month when the date is unknown):</p>"
+    return (f"{weeks}{fresh}<p>{esc(t.months_caption)}</p>"
             f"<table><tr><th>month</th><th>papers</th></tr>{months}</table>")
 
 

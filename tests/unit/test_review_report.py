@@ -54,6 +54,32 @@ def test_a_paper_without_categories_and_with_many_authors_reads_cleanly(settings
     assert "A. One, B. Two, C. Three et al. · first seen 2026-W03 · similarity 0.70" in render_review_markdown(report)
 
 
+def test_the_publication_months_say_an_arxiv_id_dated_a_paper_only_when_one_did(settings):
+    """A review of feed papers (DOIs, dated) said "the arXiv id's month when the date is unknown" of none."""
+    from datetime import date
+
+    dated = Paper(id="doi:10.1101/2026.11.23.610200", title="Perturb-seq atlas", abstract="a", authors=["A. One"],
+                  published=date(2026, 11, 23))
+    undated = Paper(id="2606.17937", title="ThinkingVLA", abstract="a", authors=["B. Two"])
+
+    def report_of(papers):
+        state = ReviewState(
+            request=ReviewRequest(theme="t"), plan=QueryPlan(theme="t", description="t", queries=["t"]), papers=papers,
+            decisions={p.id: Decision(paper_id=p.id, accepted=True, stage="offline", relevance=8, novelty=0, reason="r")
+                       for p in papers},
+            reviews={p.id: Review(paper_id=p.id, confirmed=True, reason="ok", summary=Summary(tldr="We study it."))
+                     for p in papers},
+            similarity={p.id: 0.7 for p in papers}, first_seen={p.id: "2026-W48" for p in papers}, overview="o")
+        return build_review(state, settings, None)
+
+    alone = report_of([dated])
+    for text in (render_review_markdown(alone), render_review_html(alone)):
+        assert "By publication month:" in text and "arXiv id" not in text, text
+    both = report_of([dated, undated])
+    assert "By publication month (for 1 paper without a date, the month of its arXiv id):" in render_review_markdown(both)
+    assert "| 2026-06 | 1 |" in render_review_markdown(both) and "| 2026-11 | 1 |" in render_review_markdown(both)
+
+
 def test_counts_of_one_read_in_the_singular():
     lead = Paper(id="2606.11767", title="Blind Dexterous Grasping", abstract="a", categories=["cs.RO"])
     one = [ThemeBrief(name="Blind Dexterous Grasping", paper_ids=[lead.id])]
