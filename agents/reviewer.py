@@ -132,6 +132,20 @@ class ReviewVerdict(BaseModel):
     summary: SummaryAnswer
 
 
+def _method(sents: list[str]) -> str:
+    """The sentence saying what the paper does: one that proposes something, else one with a method cue, else
+    one whose verb says what the authors did; "" when none does."""
+    return (next((s for s in sents if _cue(s, "method") and _cue(s, "contribution")), "")
+            or next((s for s in sents if _cue(s, "method")), "") or next((s for s in sents if _cue(s, "method_fallback")), ""))
+
+
+def key_sentence(paper: Paper) -> str:
+    """The summary's method sentence as it is shown, without the other fields' work ("" when there is none):
+    a screening first look asks for it for hundreds of papers before its first call goes out."""
+    method = _method(sentences(paper.abstract) or ([paper.abstract] if paper.abstract else []))
+    return _shown(method) if method else ""
+
+
 def extract_summary(paper: Paper) -> Summary:
     """Pick the abstract's sentences that state its problem, method, results and limitations, each on evidence.
 
@@ -142,8 +156,7 @@ def extract_summary(paper: Paper) -> Summary:
     sentence, else the first result, else the title: never background.
     """
     sents = sentences(paper.abstract) or ([paper.abstract] if paper.abstract else [])
-    method = (next((s for s in sents if _cue(s, "method") and _cue(s, "contribution")), "")
-              or next((s for s in sents if _cue(s, "method")), "") or next((s for s in sents if _cue(s, "method_fallback")), ""))
+    method = _method(sents)
     at = sents.index(method) if method else len(sents)
     problem = next((s for s in sents[:at] if _cue(s, "problem") and not is_result_like(s) and not _FINDING.search(s)), "")
     after = sents[at + 1:] if method else sents

@@ -18,8 +18,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from brief.agents.reviewer import extract_summary
-from brief.models import NOT_STATED, Paper
+from brief.agents.reviewer import key_sentence
+from brief.models import Paper
 
 if TYPE_CHECKING:
     from brief.agents.screen_llm import BatchScreener, PaperVerdict
@@ -36,8 +36,7 @@ def brief_copy(paper: Paper, chars: int) -> Paper:
     abstract opens with, in fewer characters."""
     abstract = paper.abstract
     if len(abstract) > chars:
-        key = extract_summary(paper).method
-        text = abstract if key == NOT_STATED else key
+        text = key_sentence(paper) or abstract
         abstract = (text if len(text) <= chars else text[:chars].rsplit(" ", 1)[0]) + BRIEF_MARK
     return paper.model_copy(update={"abstract": abstract, "authors": []})
 
