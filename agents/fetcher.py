@@ -31,6 +31,14 @@ class Source(Protocol):
 
 NOTICE = re.compile(r"(?i)^\s*(?:(?:author|publisher|editorial)s?'?\s+)?(?:correction|erratum|errata|corrigendum|retraction(?: note)?"
                     r"|retracted|withdrawal|notice of retraction|expression of concern|addendum)\s*(?::|\s+to\s*[:\"“'])")
+# the same notices as a journal feed types them in a category
+NOTICE_TYPES = frozenset({"correction", "author correction", "publisher correction", "erratum", "corrigendum", "retraction",
+                          "retraction note", "expression of concern", "addendum", "withdrawal"})
+
+
+def is_notice(paper: Paper) -> bool:
+    """A journal's correction or retraction notice, by its title or by the item type its feed gives."""
+    return bool(NOTICE.match(paper.title)) or any(c.lower() in NOTICE_TYPES for c in paper.categories)
 
 
 class FetchResult(BaseModel):
@@ -164,7 +172,7 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
             if stats["announced"] != got:
                 notes.append(f"{source.name}: the API announced {stats['announced']} results, {got} arrived")
     papers = sorted(by_id.values(), key=lambda p: (p.announced or window.since, p.id))
-    if notices := [p for p in papers if NOTICE.match(p.title)]:
+    if notices := [p for p in papers if is_notice(p)]:
         # a journal's correction or retraction notice is news about a paper, not research to screen
         notice_ids = {p.id for p in notices}
         papers = [p for p in papers if p.id not in notice_ids]

@@ -38,14 +38,14 @@ _DOI = re.compile(r"10\.\d{4,9}/[^\s\"'<>&?#]+")
 _TAG = re.compile(r"<[^>]+>")
 # markup inside a word or name ("<i>BRCA1</i>", "<i>bla</i>NDM", "MultiVI-2</b>,"): removed without a space
 _INLINE_TAG = re.compile(r"(?i)</?(?:i|b|em|strong|sub|sup|span|a|u|sc|small|code|font|tt|var|mml:[a-z]+)\b[^<>]*>")
-# A journal's item type given as a category ("Article", "News & Views"): what kind of item, not its field
+# A journal's item type given as a category ("Article", "News & Views"): what kind of item, not its field. A
+# notice's type ("Author Correction", "Retraction") stays: the fetcher sets notices aside by it.
 _ITEM_TYPES = frozenset({
     "article", "research article", "research articles", "original article", "research paper", "research",
     "letter", "letters", "brief communication", "report", "reports", "review", "review article", "reviews",
     "perspective", "perspectives", "news", "news & views", "news and views", "editorial", "comment",
-    "correspondence", "commentary", "matters arising", "correction", "author correction", "erratum",
-    "corrigendum", "retraction", "retraction note", "addendum", "expression of concern", "journal article",
-    "preprint", "new results", "contradictory results", "confirmatory results",
+    "correspondence", "commentary", "matters arising", "journal article", "preprint", "new results",
+    "contradictory results", "confirmatory results",
 })
 _INITIALS = re.compile(r"^(?:[A-Z](?:[a-z]?\.)?[\s\-]*)+$")  # "J.", "A. B.", "J.-P.", "Ch.", not "Li"
 

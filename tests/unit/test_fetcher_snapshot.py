@@ -80,3 +80,24 @@ def test_an_empty_week_says_so(tmp_path, settings):
     result = fetch(build_sources([f"snapshot:{tmp_path}"], settings), parse_week("2026-W30"))
     assert result.papers == []
     assert any("no papers were announced" in n and "7 days had no announcements" in n for n in result.notes)
+
+
+def test_a_journals_notices_are_listed_not_screened_by_their_title_or_their_item_type():
+    from brief.models import Paper
+
+    day = date(2026, 6, 10)
+
+    class Journal:
+        name = "journal"
+
+        def fetch(self, window):
+            return [Paper(id="doi:10.1/a", title="Integrated single-cell atlas", abstract="a", announced=day,
+                          categories=["Genomics"]),
+                    Paper(id="doi:10.1/b", title="Author Correction: Integrated single-cell atlas", abstract="", announced=day),
+                    Paper(id="doi:10.1/c", title="A retracted claim about CRISPR screens", abstract="", announced=day,
+                          categories=["Retraction"])]
+
+    result = fetch([Journal()], parse_week("2026-W24"))
+    assert [p.id for p in result.papers] == ["doi:10.1/a"]
+    assert any(n.startswith("2 notices (corrections, retractions) not screened as papers") and "A retracted claim" in n
+               for n in result.notes), result.notes
