@@ -21,6 +21,8 @@ from typing import Any
 from langchain_core.utils.function_calling import convert_to_openai_function
 from pydantic import BaseModel
 
+from brief.models import Paper
+
 METHODS = ("json_schema", "function_calling", "json_object", "text")
 STATE_FILE = "llm-state.sqlite"
 # A preflight that passed is trusted this long for the same endpoint, model and key: re-running a week at once
@@ -73,6 +75,27 @@ def norm_id(answer: str) -> str:
     text = _ID_NOISE.sub("", text)
     text = re.sub(r"\.pdf$", "", text, flags=re.IGNORECASE)
     return re.sub(r"v\d+$", "", text).lower()
+
+
+_INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
+
+
+def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
+    """The batch paper each answered id names, or None: exact, normalised, or its number in the batch. When
+    no id names a paper but there is one verdict per paper, they are read in the batch's order: weak models
+    keep the order of the papers but garble every id."""
+    exact = {p.id: p.id for p in batch}
+    normal = {norm_id(p.id): p.id for p in batch}
+    found: list[str | None] = []
+    for answer in answers:
+        hit = exact.get(answer) or normal.get(norm_id(answer))
+        index = _INDEX.match(str(answer).strip())
+        if hit is None and index and 1 <= int(index.group(1)) <= len(batch):
+            hit = batch[int(index.group(1)) - 1].id
+        found.append(hit)
+    if len(answers) == len(batch) and not any(found):
+        return [p.id for p in batch]
+    return found
 
 
 def verdicts_problem(answer: Any, ids: list[str], complete: bool = True) -> str | None:

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 
 from brief.agents.llm import CallsStopped, LLMError, paper_block
-from brief.agents.llm_protocol import norm_id, one_verdict_each
+from brief.agents.llm_protocol import match_ids, one_verdict_each
 from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
 from brief.models import Paper
@@ -75,7 +75,6 @@ class BatchStats(BaseModel):
     cached: int = 0
 
 
-_INDEX = re.compile(r"^(?:paper\s*|#\s*|no\.?\s*)?(\d{1,3})\.?$", re.IGNORECASE)
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
@@ -93,24 +92,6 @@ def _first_look(paper: Paper) -> bool:
 
 def _block_key(paper: Paper) -> tuple[str, bool]:
     return paper.id, _first_look(paper)
-
-
-def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
-    """The batch paper each answered id names, or None: exact, normalised, or its number in the batch. When
-    no id names a paper but there is one verdict per paper, they are read in the batch's order: weak models
-    keep the order of the papers but garble every id."""
-    exact = {p.id: p.id for p in batch}
-    normal = {norm_id(p.id): p.id for p in batch}
-    found: list[str | None] = []
-    for answer in answers:
-        hit = exact.get(answer) or normal.get(norm_id(answer))
-        index = _INDEX.match(str(answer).strip())
-        if hit is None and index and 1 <= int(index.group(1)) <= len(batch):
-            hit = batch[int(index.group(1)) - 1].id
-        found.append(hit)
-    if len(answers) == len(batch) and not any(found):
-        return [p.id for p in batch]
-    return found
 
 
 def _name_key(name: str) -> str:

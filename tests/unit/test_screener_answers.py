@@ -11,7 +11,8 @@ import re
 import pytest
 
 from brief.agents.llm_protocol import REASON_CHARS, norm_id
-from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, answer_room, match_ids, match_topic
+from brief.agents.llm_protocol import match_ids
+from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, answer_room, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
 from brief.config import LLMConfig, ScreeningConfig
