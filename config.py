@@ -108,10 +108,12 @@ class LLMConfig(_Strict):
     requests_per_minute: float = Field(300.0, gt=0)
     batch_size: int = Field(16, ge=1, le=50, description="papers per screening call (fewer when max_tokens.screen "
                             "has no room for their verdicts, 80 tokens each; first looks take 3x as many)")
+    review_batch_size: int = Field(4, ge=1, le=16, description="accepted papers of one topic per review call (fewer "
+                                   "when max_tokens.review has no room for their answers, 400 tokens each)")
     structured_output: Literal["auto", "json_schema", "function_calling", "json_object", "text"] = Field(
         "auto", description="how answers are constrained to a schema; auto negotiates once per server + model")
     max_tokens: dict[str, int] = Field(
-        default_factory=lambda: {"screen": 4000, "review": 800, "plan": 800, "synthesise": 1200, "judge": 600,
+        default_factory=lambda: {"screen": 4000, "review": 1600, "plan": 800, "synthesise": 1200, "judge": 600,
                                  "preflight": 20, "default": 1000},
         description="answer tokens per call kind (stage); 'default' for the others")
     stage_deadline_seconds: float = Field(900.0, gt=0, description="a stage makes no new LLM calls after this")

@@ -2,24 +2,20 @@
 
 Offline, the check compares the paper with the matched topic's "not relevant" notes against the topic's
 evidence, and rejects accepts far from every topic (another field); the summary is extracted from the abstract's own sentences by their rhetorical role.
-Bounded by construction: one review per accepted paper, no loops.
+Bounded by construction: each accepted paper is reviewed once (a topic's papers a few to a call, agents/review_llm.py),
+and asked again alone at most once; no loops.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 
-from pydantic import BaseModel
-
-from brief.agents.llm import LLMError, paper_block, warn_fallback
+from brief.agents.review_llm import BatchReviewer
 from brief.protocols import LLM
 from brief.agents.topic_evidence import TopicEvidence
 from brief.config import Criteria, Topic
 from brief.models import NOT_STATED, Decision, Paper, Review, Summary, unstated
-from brief.prompts import load as load_prompt
 from brief.text import sentences
 
 log = logging.getLogger(__name__)
@@ -114,24 +110,6 @@ def _cue(sentence: str, kind: str) -> bool:
     return bool(re.search(_CUES[kind], sentence, re.IGNORECASE))
 
 
-class SummaryAnswer(BaseModel):
-    """The summary as the model is asked for it: every field required (no defaults, for strict mode)."""
-
-    tldr: str
-    problem: str
-    method: str
-    results: str
-    limitations: str
-
-
-class ReviewVerdict(BaseModel):
-    """The reason before the decision it supports; no defaults (strict structured output rejects them)."""
-
-    reason: str
-    confirmed: bool
-    summary: SummaryAnswer
-
-
 def _method(sents: list[str]) -> str:
     """The sentence saying what the paper does: one that proposes something, else one with a method cue, else
     one whose verb says what the authors did; "" when none does."""
@@ -222,12 +200,7 @@ class Reviewer:
             reviews = self._offline(accepted, decisions)
             progress(len(accepted))
             return reviews
-        out: dict[str, Review] = {}
-        with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
-            for paper, review in zip(accepted, pool.map(lambda p: self._with_llm(p, decisions[p.id]), accepted)):
-                out[paper.id] = review
-                progress(1)
-        return out
+        return self._with_llm(accepted, decisions, progress)
 
     def _offline(self, papers: list[Paper], decisions: dict[str, Decision]) -> dict[str, Review]:
         reviews: dict[str, Review] = {}
@@ -263,41 +236,25 @@ class Reviewer:
                 out[paper.id] = f"far from every topic (best similarity {found.support[i].max():.2f}): another field"
         return out
 
-    def _with_llm(self, paper: Paper, decision: Decision) -> Review:
-        topic = self.topic(decision.topic)
-        values = {
-            "topic_name": topic.name if topic else "(watch-list author)",
-            "topic_description": topic.description if topic else "",
-            "topic_relevant": topic.relevant if topic else "",
-            "topic_not_relevant": topic.not_relevant if topic else "",
-            "paper": paper_block(paper),
-        }
-        # the topic's notes are part of the question: editing them asks again
-        asked = "\x00".join(str(values[k]) for k in ("topic_description", "topic_relevant", "topic_not_relevant"))
-        notes = hashlib.sha256(asked.encode()).hexdigest()[:16]
-        key = f"{paper.id}v{paper.version or 0}|{decision.topic}|{notes}"
-        try:
-            verdict = self.llm.ask(ReviewVerdict, load_prompt("review", self.language), values, stage="review", key=key,
-                                   validate=review_problem)
-        except LLMError as exc:
-            warn_fallback(log, exc, "review of %s failed (%s): kept with an extracted summary", paper.id, exc)
-            return Review(paper_id=paper.id, confirmed=True, reason=f"review failed ({exc}); kept on the screener's word",
-                          summary=extract_summary(paper))
-        if decision.stage == "author" and not verdict.confirmed:
-            verdict.confirmed, verdict.reason = True, "kept: author on the watch-list (reviewer: " + verdict.reason + ")"
-        summary, replaced = ground_summary(Summary(**verdict.summary.model_dump()), paper, self.language)
-        reason = verdict.reason + (f" [summary {', '.join(replaced)} replaced by the abstract's own words: they "
-                                   "stated numbers the abstract does not, or results without an outcome]" if replaced else "")
-        return Review(paper_id=paper.id, confirmed=verdict.confirmed, reason=reason, summary=summary)
-
-
-def review_problem(verdict: ReviewVerdict) -> str | None:
-    """A review is shown only with a reason and a tldr that is a sentence (not "x", not empty)."""
-    if not verdict.reason.strip():
-        return "no reason given"
-    if len(re.findall(r"[^\W\d_]{2,}", verdict.summary.tldr)) < 3:
-        return "the tldr is not a sentence"  # never quoted: text that failed validation stays out of the report
-    return None
+    def _with_llm(self, papers: list[Paper], decisions: dict[str, Decision], progress) -> dict[str, Review]:
+        assert self.llm is not None
+        verdicts = BatchReviewer(self.llm, self.language).review([(p, self.topic(decisions[p.id].topic)) for p in papers],
+                                                                 progress)
+        reviews = {}
+        for paper in papers:
+            verdict = verdicts.get(paper.id, "missing from the answer")
+            if isinstance(verdict, str):
+                reviews[paper.id] = Review(paper_id=paper.id, confirmed=True, summary=extract_summary(paper),
+                                           reason=f"{verdict}; kept on the screener's word")
+                continue
+            confirmed, reason = verdict.confirmed, verdict.reason
+            if decisions[paper.id].stage == "author" and not confirmed:
+                confirmed, reason = True, "kept: author on the watch-list (reviewer: " + reason + ")"
+            summary, replaced = ground_summary(Summary(**verdict.summary.model_dump()), paper, self.language)
+            reason += (f" [summary {', '.join(replaced)} replaced by the abstract's own words: they "
+                       "stated numbers the abstract does not, or results without an outcome]" if replaced else "")
+            reviews[paper.id] = Review(paper_id=paper.id, confirmed=confirmed, reason=reason, summary=summary)
+        return reviews
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

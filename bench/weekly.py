@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from brief.text import sentences  # noqa: E402
-from tests.handlers import CITED  # noqa: E402
+from tests.handlers import CITED, each_paper  # noqa: E402
 from tests.scripted_llm import ScriptedLLMServer, ScriptedRequest  # noqa: E402
 
 CORPUS = "corpus/eclipse0922_en_csLG-csCV-csAI-csRO"
@@ -111,10 +111,10 @@ def handlers(labels: dict[str, str]) -> dict:
                                        "The paper's subject is outside every topic in the criteria.")})
         return {"results": results}
 
-    def review(req: ScriptedRequest) -> dict:
-        found = re.search(r"<abstract>(.*?)</abstract>", req.user, re.S)
+    def review(block: str) -> dict:
+        found = re.search(r"<abstract>(.*?)</abstract>", block, re.S)
         parts = sentences(found.group(1) if found else "") + ["Not stated in the abstract."] * 4
-        return {"confirmed": True, "reason": "The abstract confirms the topic match; no exclusion note applies.",
+        return {"reason": "The abstract confirms the topic match; no exclusion note applies.", "confirmed": True,
                 "summary": {"tldr": parts[0], "problem": parts[1], "method": parts[2], "results": parts[3],
                             "limitations": "Not stated in the abstract."}}
 
@@ -136,7 +136,7 @@ def handlers(labels: dict[str, str]) -> dict:
                              "tie": "same problem" if labels.get(pid) and labels.get(pid) == labels.get(new)
                              else "same area only"} for pid in earlier]}
 
-    return {"ScreenBatch": screen, "ReviewVerdict": review, "ThemeDraft": theme, "Overview": overview,
+    return {"ScreenBatch": screen, "ReviewBatch": each_paper(review), "ThemeDraft": theme, "Overview": overview,
             "LinkCheck": link_check}
 
 

@@ -10,14 +10,27 @@ from tests.scripted_llm import ScriptedRequest, labels_screen_handler
 CITED = re.compile(r"\[(arXiv:[^\]\s]+)\]")
 
 
-def review_handler(req: ScriptedRequest) -> dict:
-    title = re.search(r"<title>(.*?)</title>", req.user, re.S)
+PAPER_BLOCK = re.compile(r'<paper id="([^"]+)">(.*?)</paper>', re.S)
+
+
+def each_paper(answer: Callable[[str], dict]) -> Callable[[ScriptedRequest], dict]:
+    """A "ReviewBatch" handler from one paper's review: `answer(block)` for each <paper> of the request, with its id."""
+    def handle(req: ScriptedRequest) -> dict:
+        return {"results": [{"id": pid, **answer(block)} for pid, block in PAPER_BLOCK.findall(req.user)]}
+    return handle
+
+
+def _review(block: str) -> dict:
+    title = re.search(r"<title>(.*?)</title>", block, re.S)
     return {
-        "confirmed": True,
         "reason": "matches the topic (scripted)",
+        "confirmed": True,
         "summary": {"tldr": f"Scripted summary of {title.group(1) if title else 'the paper'}.",
                     "problem": "p", "method": "m", "results": "r", "limitations": "not stated"},
     }
+
+
+review_handler = each_paper(_review)
 
 
 def theme_handler(req: ScriptedRequest) -> dict:
@@ -48,7 +61,7 @@ def link_check_handler(unrelated: str = "") -> Callable[[ScriptedRequest], dict]
 def brief_handlers(labels: dict[str, int], topic: str, default: int = 2) -> dict:
     return {
         "ScreenBatch": labels_screen_handler(labels, default=default, topic=topic),
-        "ReviewVerdict": review_handler,
+        "ReviewBatch": review_handler,
         "ThemeDraft": theme_handler,
         "Overview": overview_handler,
         "LinkCheck": link_check_handler(),

@@ -24,7 +24,7 @@ def test_language_reaches_review_and_synthesis_prompts(settings, week_labels):  
         for r in srv.requests:
             by_schema.setdefault(r.schema_name, []).append(r)
         asked = {name for name, reqs in by_schema.items() if all("in German" in r.system for r in reqs)}
-        assert "ReviewVerdict" in asked, sorted(by_schema)
+        assert "ReviewBatch" in asked, sorted(by_schema)
         assert {"ThemeDraft", "Overview"} & asked, sorted(by_schema)
         assert not any("in German" in r.system for r in by_schema.get("ScreenBatch", [])), "screening is not prose"
         calls = srv.calls

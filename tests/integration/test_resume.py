@@ -60,7 +60,7 @@ def test_a_run_that_failed_resumes_at_the_failed_node_without_repeating_llm_call
 
         monkeypatch.setattr(weekly, "link", real_link)
         resumed = run_weekly(s, WEEK, sources)
-        assert not any(r.schema_name in ("ScreenBatch", "ReviewVerdict") for r in srv.requests[calls:]), \
+        assert not any(r.schema_name in ("ScreenBatch", "ReviewBatch") for r in srv.requests[calls:]), \
             "screening and review were not redone: their results came from the checkpoint"
         assert resumed.resumed_before == ["link"]
         assert any(n.startswith("resumed an interrupted run: link") for n in resumed.state.notes)

@@ -124,7 +124,7 @@ def test_fresh_results_merge_with_memory_without_duplicates(seeded):
     assert set(labels) <= set(accepted), "every fresh and overlapping paper the LLM accepted is in the review once"
     assert set(report["timeline"]["fresh_only"]) == {NEW[0][0], NEW[1][0]}
     assert {accepted[pid]["origin"] for pid in overlap} == {"both"}
-    assert schemas >= {"ReviewPlan", "ScreenBatch", "ReviewVerdict", "ThemeDraft", "ReviewFindings", "Overview"}
+    assert schemas >= {"ReviewPlan", "ScreenBatch", "ReviewBatch", "ThemeDraft", "ReviewFindings", "Overview"}
     assert set(report["usage"]["stages"]) >= {"plan", "screen", "review", "synthesise"}
     assert report["findings"]["source"] == "llm" and report["findings"]["agreements"]
     assert all(len(c["papers"]) >= 2 for c in report["findings"]["agreements"] + report["findings"]["contradictions"])

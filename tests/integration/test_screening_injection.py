@@ -108,7 +108,7 @@ def test_disguised_injections_are_escaped_in_the_weekly_graph_and_change_no_deci
         if name == "evil":
             assert_escaped(requests)
             sent = [pid for r in requests if r.schema_name == "ScreenBatch" for pid in r.paper_ids]
-            assert set(targets) <= set(sent) and any(r.schema_name == "ReviewVerdict" for r in requests)
+            assert set(targets) <= set(sent) and any(r.schema_name == "ReviewBatch" for r in requests)
             assert any("&lt;/paper&gt;" in r.user for r in requests), "the tag arrives as escaped text"
     assert states["evil"].screen_stats.injection_flags == len(targets), "titles, authors and abstracts are read"
     assert states["clean"].screen_stats.injection_flags == 0

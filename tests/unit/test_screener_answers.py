@@ -157,12 +157,12 @@ def test_screening_batches_leave_each_verdict_room_in_the_answer(tmp_path):
 def test_llm_facing_schemas_have_no_defaults_and_ask_the_reason_first():
     from brief.agents.planner import ReviewPlan
     from brief.agents.review_writer import ReviewFindings
-    from brief.agents.reviewer import ReviewVerdict
+    from brief.agents.review_llm import ReviewBatch, ReviewVerdict
     from brief.agents.screen_llm import PaperVerdict, ScreenBatch
     from brief.agents.synthesis_writer import Overview, ThemeDraft
     from brief.evals.judge import GroundingVerdict, SentenceVerdict
 
-    for schema in (ScreenBatch, ReviewVerdict, ThemeDraft, Overview, ReviewPlan, ReviewFindings, GroundingVerdict):
+    for schema in (ScreenBatch, ReviewBatch, ThemeDraft, Overview, ReviewPlan, ReviewFindings, GroundingVerdict):
         text = json.dumps(schema.model_json_schema())
         assert '"default"' not in text, schema.__name__
     for schema, decision in ((PaperVerdict, "relevance"), (ReviewVerdict, "confirmed"), (SentenceVerdict, "supported")):
