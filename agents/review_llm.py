@@ -127,7 +127,7 @@ class BatchReviewer:
                                                                            count=0, papers=""))) / 4
             used, start = fixed, len(out)
             for paper in group:
-                cost = len(paper_block(paper)) / 4 + ANSWER_TOKENS
+                cost = len(_block(paper)) / 4 + ANSWER_TOKENS
                 if len(out) == start or len(out[-1]) >= step or used + cost > window:
                     out.append([])
                     used = fixed
@@ -143,7 +143,7 @@ class BatchReviewer:
         send_back = len(batch) > 1 and not retry
         try:
             answer = self.llm.ask(ReviewBatch, self.prompt, {**_topic_values(topic), "count": len(batch),
-                                                             "papers": "\n\n".join(paper_block(p) for p in batch)},
+                                                             "papers": "\n\n".join(_block(p) for p in batch)},
                                   stage="review", key=self._batch_key(batch, topic, retry),
                                   wire=one_verdict_each(ReviewBatch, [p.id for p in batch]),
                                   validate=lambda got: _answer_problem(got, batch))
@@ -194,3 +194,7 @@ def _notes_key(topic: Topic | None) -> str:
     asked = "\x00".join(values[k] for k in ("topic_name", "topic_description", "topic_relevant", "topic_not_relevant"))
     return hashlib.sha256(asked.encode()).hexdigest()[:16]
 
+
+def _block(paper: Paper) -> str:
+    # without authors, as screening: a review judges the work, and a name neither confirms nor rejects it
+    return paper_block(paper, authors=False)

@@ -154,3 +154,17 @@ def test_a_paper_left_without_a_valid_review_is_asked_again_alone(tmp_path):
         batches = sorted(len(r.paper_ids) for r in srv.requests)
     assert batches == [1] * 8 + [4] * 4, "two batches broken twice each: their eight papers asked one by one"
     assert all(reviews[p.id].reason.startswith("matches the topic (scripted)") for p in papers)
+
+
+def test_review_batches_fit_the_servers_window_and_carry_no_authors(tmp_path):
+    papers, decisions, criteria = _accepts(4)
+    papers = [p.model_copy(update={"abstract": ABSTRACT + " Details follow." * 120, "authors": ["Ada Lovelace"]})
+              for p in papers]  # ~2,000 characters each: ~500 tokens, and a 400-token answer
+    with ScriptedLLMServer(handlers={"ReviewBatch": review_handler}) as srv:
+        for window, sizes in ((None, [2, 2]), (2048, [1, 1, 1, 1])):
+            cfg = LLMConfig(base_url=srv.base_url, api_key=SecretStr("k"), model="scripted", max_retries=0,
+                            timeout_seconds=10, structured_output="json_schema", context_tokens=window)
+            start = len(srv.requests)
+            Reviewer(criteria, LLMClient(cfg, tmp_path / f"{window}.sqlite")).review_all(papers, decisions)
+            assert sorted(len(r.paper_ids) for r in srv.requests[start:]) == sizes, window
+        assert not any("Lovelace" in r.user for r in srv.requests)
