@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from pydantic import BaseModel, Field
 
@@ -105,14 +105,14 @@ class BatchReviewer:
             progress(len(out))
         batches = self._batches(todo, topics)
         with ThreadPoolExecutor(max_workers=self.llm.cfg.concurrency) as pool:
-            alone: list[list[Paper]] = []
-            for done, again in pool.map(lambda b: self._review_batch(b, topics, False), batches):
-                out.update(done)
-                alone += [[paper] for paper in again]
-                progress(len(done))
-            for done, _ in pool.map(lambda b: self._review_batch(b, topics, True), alone):
-                out.update(done)
-                progress(len(done))
+            pending = {pool.submit(self._review_batch, batch, topics, False) for batch in batches}
+            while pending:  # a batch's papers to ask again alone go out as soon as it returns, not after the round
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done, again = future.result()
+                    out.update(done)
+                    progress(len(done))
+                    pending |= {pool.submit(self._review_batch, [paper], topics, True) for paper in again}
         return out
 
     def _batches(self, papers: list[Paper], topics: dict[str, Topic | None]) -> list[list[Paper]]:
