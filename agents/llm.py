@@ -319,17 +319,27 @@ class LLMClient:
             kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}
         message = self._send(messages, kwargs, stage, retries=self.cfg.max_retries if retries is None else retries,
                              breaker=stage != "preflight")
-        return read_reply(method, message, schema, stage, kwargs["max_tokens"])
+        return read_reply(method, message, schema, stage, kwargs["max_tokens"], kwargs["max_tokens"] < self._room(stage))
 
     def _send(self, messages: list, kwargs: dict, stage: str, retries: int, breaker: bool = True):
         """POST one chat completion; transient failures retried with backoff, each attempt through the limiter."""
         chars = sum(len(text) for _, text in messages)
-        for attempt in range(retries + 1):
+        attempt, fitted = 0, False
+        while attempt <= retries:
             timeout, held = self._gate(stage, chars, kwargs.get("max_tokens") or self._room(stage))
             try:
                 message = self._attempt(messages, kwargs, stage, timeout)
             except openai.APIError as exc:
                 self.meter.release(held)
+                left = None if fitted else limits.window_left(exc)
+                if left is not None and left < (kwargs.get("max_tokens") or left + 1):
+                    # vLLM refuses a prompt plus max_tokens over its window (llama.cpp trims): ask again at once
+                    # with the room the server says is left, neither a failure nor a retry
+                    fitted = True
+                    kwargs["max_tokens"] = left
+                    if "extra_body" in kwargs:
+                        kwargs["extra_body"] = {**kwargs["extra_body"], "max_tokens": left}
+                    continue
                 kind = limits.classify(exc)
                 if kind == limits.TIMEOUT:
                     self.meter.time_out(stage, chars // 4)
@@ -340,6 +350,7 @@ class LLMClient:
                 retry = kind in (limits.TRANSIENT, limits.UNREACHABLE) or (kind == limits.TIMEOUT and breaker)
                 if retry and attempt < retries and not self.breaker.reason:
                     self._backoff(exc, attempt, stage)
+                    attempt += 1
                     continue
                 if breaker and kind == limits.UNREACHABLE:  # a blip passes within the retries; this call never got through
                     self.breaker.failure(kind, f"can't reach {self.endpoint}: {detail}")

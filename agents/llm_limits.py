@@ -140,6 +140,27 @@ class Deadlines:
             return left
 
 
+# vLLM's refusal of a prompt plus max_tokens over its window, in its versions' words: "maximum context length is
+# 8192 tokens. However, you requested 9000 tokens (5000 in the messages, 4000 in the completion)", "… your prompt
+# contains at least 5000 input tokens", "… your request has 5000 input tokens plus 4000 'max_tokens'"
+_WINDOW = re.compile(r"maximum context length is (\d+) tokens", re.IGNORECASE)
+_PROMPT_TOKENS = re.compile(r"(\d+) in the messages|contains at least (\d+) input tokens|has (\d+) input tokens",
+                            re.IGNORECASE)
+
+
+def window_left(exc: BaseException) -> int | None:
+    """The answer tokens a request refused for its prompt and max_tokens exceeding the server's window would
+    fit in, by the server's own count; None when the refusal is not that, or the prompt alone fills the window."""
+    if not isinstance(exc, openai.BadRequestError):
+        return None
+    text = _body_text(exc)
+    window, prompt = _WINDOW.search(text), _PROMPT_TOKENS.search(text)
+    if not (window and prompt):
+        return None
+    left = int(window.group(1)) - int(next(g for g in prompt.groups() if g))
+    return left if left > 0 else None
+
+
 def classify(exc: BaseException) -> str:
     """The kind of an openai client error (see the constants above)."""
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):

@@ -159,18 +159,21 @@ def extract_json(text: str) -> Any:
 class AnswerCutShort(ValueError):
     """The server stopped the answer at `max_tokens` (finish_reason "length") and what came is unreadable."""
 
-    def __init__(self, stage: str, max_tokens: int, reasoning: int = 0):
+    def __init__(self, stage: str, max_tokens: int, reasoning: int = 0, window: bool = False):
         spent = f", {reasoning} of them the model's reasoning" if reasoning else ""
-        super().__init__(f"answer cut short at {max_tokens} tokens{spent} ([llm] max_tokens.{stage} gives it more room)")
+        fix = (f"[llm] max_tokens.{stage} gives it more room" if not window else
+               "all the server's context window left after the prompt: a larger window, or a smaller [llm] batch_size")
+        super().__init__(f"answer cut short at {max_tokens} tokens{spent} ({fix})")
 
 
 class AnswerDeclined(ValueError):
     """No answer but a refusal: the model's own, or the server's content filter."""
 
 
-def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_tokens: int) -> Any:
-    """`read_answer`, and when the reply can't be read, why: cut at `max_tokens`, or declined. A cut answer
-    that still reads (a JSON object, then padding up to the limit) is taken as it is."""
+def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_tokens: int, window: bool = False) -> Any:
+    """`read_answer`, and when the reply can't be read, why: cut at `max_tokens` (`window`: all the server's
+    window left), or declined. A cut answer that still reads (a JSON object, then padding up to the limit) is
+    taken as it is."""
     try:
         return read_answer(method, message, schema)
     except ValueError:
@@ -180,7 +183,7 @@ def read_reply(method: str, message, schema: type[BaseModel], stage: str, max_to
         finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
         if finish == "length" or used >= max_tokens:
             reasoning = int((usage.get("output_token_details") or {}).get("reasoning") or 0)
-            raise AnswerCutShort(stage, max_tokens, reasoning) from None
+            raise AnswerCutShort(stage, max_tokens, reasoning, window) from None
         refusal = (getattr(message, "additional_kwargs", None) or {}).get("refusal")
         if refusal:
             raise AnswerDeclined(f"the model declined: {str(refusal)[:200]}") from None

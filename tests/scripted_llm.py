@@ -160,15 +160,17 @@ class ScriptedLLMServer:
     latency: seconds from a chat request's arrival to its answer, the server's own work included (benchmarks).
     sloppy: a Sloppy (or True for its defaults): answers shaped like real models' (tests/scripted_answers.py).
     An answer longer than the request's max_tokens (~4 chars a token) is cut there, finish_reason "length",
-    as every real server does (a cut tool call's: `cut_tool_call_finish`)."""
+    as every real server does (a cut tool call's: `cut_tool_call_finish`). `context_window`: a request whose
+    prompt and max_tokens exceed it is refused with vLLM's 400."""
 
     def __init__(self, handlers: dict[str, Callable] | None = None, default: Callable | None = None,
                  faults: list | Callable | None = None, latency: float = 0.0, model: str = "scripted",
                  embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0, sloppy: Sloppy | bool = False,
-                 cut_tool_call_finish: str = "length", reasoning_tokens: int = 0):
+                 cut_tool_call_finish: str = "length", reasoning_tokens: int = 0, context_window: int | None = None):
         self.handlers, self.default, self.latency, self.model = dict(handlers or {}), default, latency, model
         self.cut_tool_call_finish = cut_tool_call_finish  # llama-cpp-python's server says "tool_calls"
         self.reasoning_tokens = reasoning_tokens  # a reasoning model's hidden tokens, within max_tokens
+        self.context_window = context_window  # as vLLM's --max-model-len: a prompt plus max_tokens over it is refused
         self.embedding_dim = embedding_dim
         self.sloppy = Sloppy() if sloppy is True else sloppy or None
         self._faults = list(faults) if isinstance(faults, (list, tuple)) else faults
@@ -309,6 +311,13 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                 return self._send(int(fault.kind), {"error": {
                     "message": "scripted fault", "type": "rate_limit_error" if rate else "server_error",
                     "code": "rate_limit_exceeded" if rate else None}}, headers)
+            limit = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+            if srv.context_window and req.prompt_chars // 4 + int(limit) > srv.context_window:
+                return self._send(400, {"error": {  # vLLM's words (0.6-0.20), with the numbers a client can act on
+                    "message": f"This model's maximum context length is {srv.context_window} tokens. However, you "
+                               f"requested {req.prompt_chars // 4 + int(limit)} tokens ({req.prompt_chars // 4} in the "
+                               f"messages, {limit} in the completion). Please reduce the length of the messages or "
+                               "completion.", "type": "BadRequestError", "param": None, "code": 400}})
             if srv.sloppy and srv.sloppy.rejects(req):
                 return self._send(400, {"error": {"message": "response_format: Input should be 'text' or 'json_object'",
                                                   "type": "invalid_request_error", "code": None}})

@@ -10,8 +10,7 @@ import re
 
 import pytest
 
-from brief.agents.llm_protocol import REASON_CHARS, norm_id
-from brief.agents.llm_protocol import match_ids
+from brief.agents.llm_protocol import REASON_CHARS, match_ids, norm_id
 from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, answer_room, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
@@ -128,6 +127,48 @@ def test_context_tokens_size_screening_batches_to_the_servers_window(tmp_path):
     assert all(r.prompt_chars / 4 + 80 * len(r.paper_ids) <= window for r in asked), [r.prompt_chars for r in asked]
     assert len(asked) > 12 / 8 + 1 and max(len(r.paper_ids) for r in asked) > 1, "smaller batches, still batched"
     assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+
+
+def test_a_server_refusing_prompt_plus_max_tokens_over_its_window_is_asked_again_with_the_room_left(tmp_path):
+    """vLLM refuses a request whose prompt and max_tokens exceed --max-model-len (llama.cpp trims the answer
+    instead); without `[llm] context_tokens` set, the default max_tokens.screen (4,000) is over an 8k window
+    whenever a batch's prompt is over 4k tokens. Each call is asked again at once with what the window has left,
+    as the refusal states it: no paper unscreened, no failure counted towards the breaker."""
+    papers = make_papers(16)
+    for p in papers:
+        p.abstract = "A long abstract about dwarf galaxies and their satellites. " * 30  # ~1,800 characters
+    window = 5000
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)},
+                           context_window=window) as srv:
+        llm = llm_client(srv, tmp_path, batch_size=8, breaker_failures=1)
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS, llm)
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        asked = [(r.prompt_chars // 4, r.body.get("max_tokens")) for r in srv.requests]
+    assert len(asked) == 4 and srv.calls == 2, asked  # two batches of 8, each refused once at max_tokens 4,000
+    assert sorted(limit for _, limit in asked)[-2:] == [4000, 4000]
+    assert all(prompt + limit == window for prompt, limit in asked if limit != 4000), "the room the window left"
+    assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+    assert not llm.take_partial()
+
+
+@pytest.mark.parametrize("message, left", [
+    ("This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (5000 in the messages, "
+     "4000 in the completion). Please reduce the length of the messages or completion.", 3192),
+    ("This model's maximum context length is 8192 tokens. However, you requested 4000 output tokens and your prompt "
+     "contains at least 5001 input tokens, for a total of at least 9001 tokens.", 3191),
+    ("This model's maximum context length is 2048 tokens. However, your request has 8 input tokens plus 2045 "
+     "'max_tokens'. Please reduce one or the other.", 2040),
+    ("This model's maximum context length is 2048 tokens. However, your request has 2100 input tokens.", None),
+    ("response_format: Input should be 'text' or 'json_object'", None),
+])
+def test_the_room_a_window_refusal_leaves_is_read_from_each_vllm_wording(message, left):
+    import httpx
+    import openai
+
+    from brief.agents.llm_limits import window_left
+
+    response = httpx.Response(400, request=httpx.Request("POST", "http://127.0.0.1/v1/chat/completions"))
+    assert window_left(openai.BadRequestError(message, response=response, body={"message": message})) == left
 
 
 def test_screening_batches_leave_each_verdict_room_in_the_answer(tmp_path):
