@@ -149,6 +149,40 @@ def test_the_link_check_runs_on_the_real_model(llama_server, tmp_path):  # noqa:
     assert usage.calls >= 1 and usage.input_tokens > 0
 
 
+def test_a_review_batch_runs_on_the_real_model(llama_server, tmp_path):  # noqa: F811
+    """Two accepts of one topic in one review call through ChatOpenAI to the real server: each paper's review
+    the model gives is validated on its own; a paper left without a valid one is asked alone, then kept on the
+    screener's word; every call is metered."""
+    from pydantic import SecretStr
+
+    from brief.agents.llm import LLMClient
+    from brief.agents.reviewer import Reviewer
+    from brief.config import Criteria, Topic
+    from brief.config_file import load_settings
+    from brief.models import Decision, Paper
+
+    papers = [Paper(id=p["id"], title=p["title"], abstract=p["summary"][:600], categories=p["categories"])
+              for p in map(json.loads, week_snapshot(tmp_path / "week", 2).joinpath("2026-06-08_sample.jsonl")
+                           .read_text(encoding="utf-8").splitlines()[:2])]
+    topic = Topic(name="Robot learning", description="Robots that learn skills")
+    decisions = {p.id: Decision(paper_id=p.id, accepted=True, stage="llm", relevance=8, novelty=5, topic=topic.name,
+                                reason="r") for p in papers}
+    llm = load_settings(None, env={}).llm.model_copy(update={
+        "base_url": llama_server, "model": ALIAS, "api_key": SecretStr("not-needed"), "concurrency": 1,
+        "timeout_seconds": 600, "max_retries": 1, "review_batch_size": 2, "max_tokens": {"review": 800}})
+    client = LLMClient(llm, tmp_path / "llm.sqlite")
+    reviews = Reviewer(Criteria(topics=[topic]), client).review_all(papers, decisions)
+    assert set(reviews) == {p.id for p in papers}
+    failed = [r for r in reviews.values() if r.reason.startswith("review failed")]
+    for review in reviews.values():
+        assert review.reason.strip() and len(review.summary.tldr.split()) >= 3, review
+    assert all(r.confirmed and r.reason.endswith("kept on the screener's word") for r in failed)
+    usage = client.meter.take().stages["review"]
+    # the batch (asked once more when no review in it is valid), then each paper left without one alone (twice)
+    assert 1 <= usage.calls <= 2 + 2 * 2 and usage.input_tokens > 0, usage
+    print(f"review calls {usage.calls}, {len(failed)} of 2 kept on the screener's word:", [r.reason for r in reviews.values()])
+
+
 def test_an_answer_the_real_server_cuts_at_max_tokens_is_named_and_asked_once(llama_server, tmp_path):  # noqa: F811
     """A real server stops an answer at max_tokens (finish_reason "length"): the client names that and the
     setting that gives it room, counts the call, and does not ask the same question again to be cut again."""
