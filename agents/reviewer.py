@@ -200,7 +200,7 @@ class Reviewer:
             reviews = self._offline(accepted, decisions)
             progress(len(accepted))
             return reviews
-        return self._with_llm(accepted, decisions, progress)
+        return self._with_llm(self.llm, accepted, decisions, progress)
 
     def _offline(self, papers: list[Paper], decisions: dict[str, Decision]) -> dict[str, Review]:
         reviews: dict[str, Review] = {}
@@ -236,9 +236,8 @@ class Reviewer:
                 out[paper.id] = f"far from every topic (best similarity {found.support[i].max():.2f}): another field"
         return out
 
-    def _with_llm(self, papers: list[Paper], decisions: dict[str, Decision], progress) -> dict[str, Review]:
-        assert self.llm is not None
-        verdicts = BatchReviewer(self.llm, self.language).review([(p, self.topic(decisions[p.id].topic)) for p in papers],
+    def _with_llm(self, llm: LLM, papers: list[Paper], decisions: dict[str, Decision], progress) -> dict[str, Review]:
+        verdicts = BatchReviewer(llm, self.language).review([(p, self.topic(decisions[p.id].topic)) for p in papers],
                                                                  progress)
         reviews = {}
         for paper in papers:
