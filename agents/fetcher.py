@@ -29,16 +29,16 @@ class Source(Protocol):
     def fetch(self, window: Window) -> Iterable[Paper]: ...
 
 
-NOTICE = re.compile(r"(?i)^\s*(?:(?:author|publisher|editorial)s?'?\s+)?(?:correction|erratum|errata|corrigendum|retraction(?: note)?"
-                    r"|retracted|withdrawal|notice of retraction|expression of concern|addendum)\s*(?::|\s+to\s*[:\"“'])")
-# the same notices as a journal feed types them in a category
-NOTICE_TYPES = frozenset({"correction", "author correction", "publisher correction", "erratum", "corrigendum", "retraction",
-                          "retraction note", "expression of concern", "addendum", "withdrawal"})
+_NOTICE_KIND = (r"(?:(?:author|publisher|editorial)s?'?\s+)?(?:correction|erratum|errata|corrigendum|retraction(?: note)?"
+                r"|retracted|withdrawal|notice of retraction|expression of concern|addendum)")
+NOTICE = re.compile(rf"(?i)^\s*{_NOTICE_KIND}\s*(?::|\s+to\s*[:\"“'])")
+# the same notices as a journal feed types them in a category ("Author Correction", "Retraction Note")
+NOTICE_TYPE = re.compile(rf"(?i)^\s*{_NOTICE_KIND}\s*$")
 
 
 def is_notice(paper: Paper) -> bool:
     """A journal's correction or retraction notice, by its title or by the item type its feed gives."""
-    return bool(NOTICE.match(paper.title)) or any(c.lower() in NOTICE_TYPES for c in paper.categories)
+    return bool(NOTICE.match(paper.title)) or any(NOTICE_TYPE.match(c) for c in paper.categories)
 
 
 class FetchResult(BaseModel):
