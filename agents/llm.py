@@ -360,12 +360,18 @@ class LLMClient:
             except BaseException:
                 self.meter.release(held)
                 raise
-            self.breaker.success()
             used_in, used_out = _tokens(message)
             self.meter.add(stage, used_in, used_out)
             self.meter.release(held)
             if self.tokens is not None:
                 self.tokens.charge(max(0, used_in + used_out - (chars // 4 + 100)))
+            if cut := limits.prompt_cut(chars, used_in):  # an answer to what was left of the prompt is no answer
+                if breaker:
+                    self.breaker.failure(limits.PROMPT_CUT, cut)
+                    if self.breaker.reason:
+                        raise CallsStopped(self.breaker.reason)
+                raise _CallFailed(limits.PROMPT_CUT, cut)
+            self.breaker.success()
             return message
         raise _CallFailed(limits.TRANSIENT, "no attempt made")  # pragma: no cover - the loop always returns or raises
 

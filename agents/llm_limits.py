@@ -17,7 +17,13 @@ import openai
 # What a failure means for the run: retry it, stop calling, or (while negotiating) try another method.
 TRANSIENT, AUTH, QUOTA, MODEL, UNSUPPORTED, TIMEOUT = "transient", "auth", "quota", "model", "unsupported", "timeout"
 UNREACHABLE = "unreachable"  # no connection: retried like a transient failure, and a call that never got through counts
+PROMPT_CUT = "prompt cut"  # the server read less of the prompt than was sent: its window cut it (Ollama, LM Studio)
 FATAL = (AUTH, QUOTA, MODEL, UNSUPPORTED)
+# A prompt the server says it read less than this share of (by 4 characters a token) was cut, not tokenised
+# thriftily: SmolLM2's tokeniser reads a screening prompt of 1-16 papers at 0.87-0.96 of that estimate, and a
+# share under 0.65 would take over 6 characters a token, which no tokeniser reads English at. A cut that keeps
+# more than that (a 4k window under a 5k prompt) goes unseen.
+PROMPT_READ_SHARE = 0.65
 
 FIXES = {
     AUTH: "the server refused the API key (401/403): set OPENAI_API_KEY (or [llm] api_key) to a valid key",
@@ -95,7 +101,7 @@ class RequestRate(TokenRate):
 
 class Breaker:
     """Opens after `threshold` consecutive failures that retrying can't fix (a bad key, no quota, an unknown
-    model, a rejected request) or that say the server has stopped answering (timeouts, calls that could not
+    model, a rejected request, a prompt the server's window cut) or that say the server has stopped answering (timeouts, calls that could not
     connect through all their retries); a success resets it. Once open, every call fails at once: the run
     finishes without the LLM and is labelled partial."""
 
@@ -110,7 +116,7 @@ class Breaker:
             self._streak = 0
 
     def failure(self, kind: str, detail: str) -> None:
-        if kind not in (*FATAL, TIMEOUT, UNREACHABLE):
+        if kind not in (*FATAL, TIMEOUT, UNREACHABLE, PROMPT_CUT):
             return
         with self._lock:
             self._streak += 1
@@ -146,6 +152,17 @@ class Deadlines:
 _WINDOW = re.compile(r"maximum context length is (\d+) tokens", re.IGNORECASE)
 _PROMPT_TOKENS = re.compile(r"(\d+) in the messages|contains at least (\d+) input tokens|has (\d+) input tokens",
                             re.IGNORECASE)
+
+
+def prompt_cut(sent_chars: int, read_tokens: int) -> str | None:
+    """Why an answered call's prompt was cut by the server (which then answered a question brief did not ask),
+    from the prompt tokens its usage says it read; None when it read the prompt whole, or said nothing."""
+    sent = sent_chars // 4
+    if not read_tokens or sent < 400 or read_tokens >= PROMPT_READ_SHARE * sent:
+        return None
+    return (f"the server read {read_tokens:,} of the ~{sent:,} prompt tokens sent: its context window cut the prompt "
+            "(Ollama: PARAMETER num_ctx 16384 in a Modelfile, or OLLAMA_CONTEXT_LENGTH=16384; any server: a larger "
+            "window, or [llm] context_tokens set to the window so batches fit it)")
 
 
 def window_left(exc: BaseException) -> int | None:

@@ -161,16 +161,19 @@ class ScriptedLLMServer:
     sloppy: a Sloppy (or True for its defaults): answers shaped like real models' (tests/scripted_answers.py).
     An answer longer than the request's max_tokens (~4 chars a token) is cut there, finish_reason "length",
     as every real server does (a cut tool call's: `cut_tool_call_finish`). `context_window`: a request whose
-    prompt and max_tokens exceed it is refused with vLLM's 400."""
+    prompt and max_tokens exceed it is refused with vLLM's 400. `prompt_window`: a longer prompt is read only up to
+    it, as Ollama does, and answered all the same; its usage says how much was read."""
 
     def __init__(self, handlers: dict[str, Callable] | None = None, default: Callable | None = None,
                  faults: list | Callable | None = None, latency: float = 0.0, model: str = "scripted",
                  embedding_dim: int = 64, host: str = "127.0.0.1", port: int = 0, sloppy: Sloppy | bool = False,
-                 cut_tool_call_finish: str = "length", reasoning_tokens: int = 0, context_window: int | None = None):
+                 cut_tool_call_finish: str = "length", reasoning_tokens: int = 0, context_window: int | None = None,
+                 prompt_window: int | None = None):
         self.handlers, self.default, self.latency, self.model = dict(handlers or {}), default, latency, model
         self.cut_tool_call_finish = cut_tool_call_finish  # llama-cpp-python's server says "tool_calls"
         self.reasoning_tokens = reasoning_tokens  # a reasoning model's hidden tokens, within max_tokens
         self.context_window = context_window  # as vLLM's --max-model-len: a prompt plus max_tokens over it is refused
+        self.prompt_window = prompt_window  # as Ollama's num_ctx: a longer prompt is cut to it, silently, and answered
         self.embedding_dim = embedding_dim
         self.sloppy = Sloppy() if sloppy is True else sloppy or None
         self._faults = list(faults) if isinstance(faults, (list, tuple)) else faults
@@ -242,7 +245,7 @@ class ScriptedLLMServer:
     def _count(self, req: ScriptedRequest, content: str) -> dict | None:
         """Usage of a 200 answer (~4 chars a token), added to the server's totals; None when the answer
         reports none (sloppy), and then the totals hold only what answers reported."""
-        usage: dict = {"prompt_tokens": max(1, req.prompt_chars // 4),
+        usage: dict = {"prompt_tokens": max(1, min(req.prompt_chars // 4, self.prompt_window or req.prompt_chars)),
                        "completion_tokens": max(1, len(content) // 4) + self.reasoning_tokens}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if self.reasoning_tokens:

@@ -151,6 +151,34 @@ def test_a_server_refusing_prompt_plus_max_tokens_over_its_window_is_asked_again
     assert not llm.take_partial()
 
 
+def test_a_prompt_the_servers_window_cut_is_no_answer_and_three_in_a_row_stop_the_calls_naming_the_fix(tmp_path):
+    """Ollama (num_ctx) and LM Studio cut a prompt longer than their window and answer what is left; only the
+    usage says so. A batch whose prompt was cut is asked again paper by paper (those prompts fit); when even
+    those are cut, the calls stop after three in a row, with the fix."""
+    papers = make_papers(8)
+    for p in papers:
+        p.abstract = "A long abstract about dwarf galaxies and their satellites. " * 30  # ~1,800 characters
+    handlers = {"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)}
+    with ScriptedLLMServer(handlers=handlers, prompt_window=1500) as srv:
+        llm = llm_client(srv, tmp_path, batch_size=8, concurrency=1)
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS, llm)
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        sizes = [len(r.paper_ids) for r in srv.requests]
+    assert sizes == [8] + [1] * 8, "the cut batch is asked again paper by paper"
+    assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+    assert result.stats.retried_alone == 8 and not llm.take_partial()
+
+    with ScriptedLLMServer(handlers=handlers, prompt_window=200) as srv:
+        llm = llm_client(srv, tmp_path / "tiny", batch_size=8, concurrency=1)
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS, llm)
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        calls = srv.calls
+    assert calls == 3, "the batch and two papers alone: three cut prompts in a row stop the calls"
+    assert all(d.stage == "unscreened" for d in result.decisions)
+    (reason,) = llm.take_partial()
+    assert "the server read 200 of the ~" in reason and "num_ctx" in reason and "[llm] context_tokens" in reason
+
+
 @pytest.mark.parametrize("message, left", [
     ("This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (5000 in the messages, "
      "4000 in the completion). Please reduce the length of the messages or completion.", 3192),
