@@ -315,6 +315,9 @@ class LLMClient:
         """One answer's plain value, read by `method`; its usage is counted before it is read."""
         kwargs = bind_kwargs(method, schema, wire)
         kwargs["max_tokens"] = self._room(stage)
+        window, sent = self.cfg.context_tokens, sum(len(text) for _, text in messages) // 4
+        if window and 0 < window - sent < kwargs["max_tokens"]:  # vLLM refuses a prompt plus max_tokens over it
+            kwargs["max_tokens"] = window - sent
         if self.cfg.base_url:  # langchain sends max_completion_tokens, which llama-cpp-python's server ignores
             kwargs["extra_body"] = {"max_tokens": kwargs["max_tokens"]}
         message = self._send(messages, kwargs, stage, retries=self.cfg.max_retries if retries is None else retries,

@@ -150,6 +150,14 @@ def test_a_server_refusing_prompt_plus_max_tokens_over_its_window_is_asked_again
     assert all(d.stage == "llm" and d.accepted for d in result.decisions)
     assert not llm.take_partial()
 
+    with ScriptedLLMServer(handlers={"ScreenBatch": labels_screen_handler({}, default=7, topic=TOPIC)},
+                           context_window=window) as srv:  # told the window, brief asks for no more than is left
+        llm = llm_client(srv, tmp_path / "told", batch_size=8, context_tokens=window)
+        screener = Screener(CRITERIA.model_copy(update={"authors": []}), ScreeningConfig(prefilter=False), TOPICS, llm)
+        result = screener.run(papers, vectors_of(papers), seed="w")
+        assert srv.calls == len(srv.requests) >= 2, "no request refused"
+    assert all(d.stage == "llm" and d.accepted for d in result.decisions)
+
 
 def test_a_prompt_the_servers_window_cut_is_no_answer_and_three_in_a_row_stop_the_calls_naming_the_fix(tmp_path):
     """Ollama (num_ctx) and LM Studio cut a prompt longer than their window and answer what is left; only the
