@@ -16,7 +16,8 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from langchain_core.utils.function_calling import convert_to_openai_function
 from pydantic import BaseModel
@@ -25,6 +26,7 @@ from brief.models import Paper
 
 METHODS = ("json_schema", "function_calling", "json_object", "text")
 STATE_FILE = "llm-state.sqlite"
+T = TypeVar("T")
 # A preflight that passed is trusted this long for the same endpoint, model and key: re-running a week at once
 # makes no call at all. A weekly cron run always checks (a key revoked or a quota spent in between still ends
 # at preflight); within the hour such a fault trips the breaker on the first call instead (exit 3, labelled).
@@ -96,6 +98,29 @@ def match_ids(answers: list[str], batch: list[Paper]) -> list[str | None]:
     if len(answers) == len(batch) and not any(found):
         return [p.id for p in batch]
     return found
+
+
+def answer_room(cfg, stage: str, tokens_each: int) -> int:
+    """How many answers of `tokens_each` tokens one call of `stage` has room for within `[llm] max_tokens`."""
+    limits = getattr(cfg, "max_tokens", None) or {}
+    return max(1, int(limits.get(stage, limits.get("default", 1000))) // tokens_each)
+
+
+def pack(items: list[T], step: int, window: float | None, fixed: float, cost: Callable[[T], float]) -> list[list[T]]:
+    """`items` in order, up to `step` a batch, and (with a `window`) a new batch wherever the next item's `cost`
+    would take the batch's tokens, `fixed` for what every call carries, past the window."""
+    if not window:
+        return [items[i:i + step] for i in range(0, len(items), step)]
+    out: list[list[T]] = []
+    used = fixed
+    for item in items:
+        each = cost(item)
+        if not out or len(out[-1]) >= step or used + each > window:
+            out.append([])
+            used = fixed
+        out[-1].append(item)
+        used += each
+    return out
 
 
 def verdicts_problem(answer: Any, ids: list[str], complete: bool = True) -> str | None:

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pydantic import BaseModel, Field
 
 from brief.agents.llm import CallsStopped, LLMError, paper_block, warn_fallback
-from brief.agents.llm_protocol import match_ids, one_verdict_each
+from brief.agents.llm_protocol import answer_room, match_ids, one_verdict_each, pack
 from brief.config import Topic
 from brief.models import Paper
 from brief.prompts import load as load_prompt
@@ -74,12 +74,6 @@ def _answer_problem(answer: ReviewBatch, batch: list[Paper]) -> str | None:
     return None if None in problems else problems[0]
 
 
-def answer_room(cfg) -> int:
-    """How many reviews one answer has room for within `[llm] max_tokens.review`."""
-    limits = getattr(cfg, "max_tokens", None) or {}
-    return max(1, int(limits.get("review", limits.get("default", 1000))) // ANSWER_TOKENS)
-
-
 class BatchReviewer:
     """Reviews accepts through one LLM client, a topic's papers a few to a call; a verdict or a failure reason
     per paper."""
@@ -87,6 +81,7 @@ class BatchReviewer:
     def __init__(self, llm: LLM, language: str | None = None):
         self.llm = llm
         self.prompt = load_prompt("review", language)
+        self._blocks: dict[str, str] = {}  # a paper's escaped block, built once for sizing its batch and sending it
 
     def review(self, work: list[tuple[Paper, Topic | None]], progress=lambda n=1: None) -> dict[str, ReviewVerdict | str]:
         """A verdict, or why there is none, for each (paper, the topic it was accepted for; None: a watch-list
@@ -118,21 +113,14 @@ class BatchReviewer:
     def _batches(self, papers: list[Paper], topics: dict[str, Topic | None]) -> list[list[Paper]]:
         """A topic's papers in order, up to `review_batch_size` a call, fewer when their answers would not fit
         `max_tokens.review` or (with `context_tokens` set) the prompt and its answer the server's window."""
-        step = max(1, min(self.llm.cfg.review_batch_size, answer_room(self.llm.cfg)))
-        window = getattr(self.llm.cfg, "context_tokens", None) or float("inf")
+        step = max(1, min(self.llm.cfg.review_batch_size, answer_room(self.llm.cfg, "review", ANSWER_TOKENS)))
+        window = getattr(self.llm.cfg, "context_tokens", None)
         out: list[list[Paper]] = []
         for name in dict.fromkeys(_name(topics[p.id]) for p in papers):
             group = [p for p in papers if _name(topics[p.id]) == name]
             fixed = (len(self.prompt.system) + len(self.prompt.render_user(**_topic_values(topics[group[0].id]),
                                                                            count=0, papers=""))) / 4
-            used, start = fixed, len(out)
-            for paper in group:
-                cost = len(_block(paper)) / 4 + ANSWER_TOKENS
-                if len(out) == start or len(out[-1]) >= step or used + cost > window:
-                    out.append([])
-                    used = fixed
-                out[-1].append(paper)
-                used += cost
+            out += pack(group, step, window, fixed, lambda paper: len(self._block(paper)) / 4 + ANSWER_TOKENS)
         return out
 
     def _review_batch(self, batch: list[Paper], topics: dict[str, Topic | None],
@@ -143,7 +131,7 @@ class BatchReviewer:
         send_back = len(batch) > 1 and not retry
         try:
             answer = self.llm.ask(ReviewBatch, self.prompt, {**_topic_values(topic), "count": len(batch),
-                                                             "papers": "\n\n".join(_block(p) for p in batch)},
+                                                             "papers": "\n\n".join(self._block(p) for p in batch)},
                                   stage="review", key=self._batch_key(batch, topic, retry),
                                   wire=one_verdict_each(ReviewBatch, [p.id for p in batch]),
                                   validate=lambda got: _answer_problem(got, batch))
@@ -171,6 +159,12 @@ class BatchReviewer:
                 done[paper.id] = f"review failed ({got})"
         return done, again
 
+    def _block(self, paper: Paper) -> str:
+        # without authors, as screening: a review judges the work, and a name neither confirms nor rejects it
+        if paper.id not in self._blocks:
+            self._blocks[paper.id] = paper_block(paper, authors=False)
+        return self._blocks[paper.id]
+
     def _paper_key(self, paper: Paper, topic: Topic | None) -> str:
         return self.llm.cache_key(self.prompt, f"paper|{paper.id}v{paper.version or 0}|{_notes_key(topic)}")
 
@@ -194,7 +188,3 @@ def _notes_key(topic: Topic | None) -> str:
     asked = "\x00".join(values[k] for k in ("topic_name", "topic_description", "topic_relevant", "topic_not_relevant"))
     return hashlib.sha256(asked.encode()).hexdigest()[:16]
 
-
-def _block(paper: Paper) -> str:
-    # without authors, as screening: a review judges the work, and a name neither confirms nor rejects it
-    return paper_block(paper, authors=False)

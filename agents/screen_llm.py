@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 
 from brief.agents.llm import CallsStopped, LLMError, paper_block
-from brief.agents.llm_protocol import match_ids, one_verdict_each
+from brief.agents.llm_protocol import answer_room as answers_fit, match_ids, one_verdict_each, pack
 from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
 from brief.models import Paper
@@ -81,8 +81,7 @@ NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
 
 def answer_room(cfg) -> int:
     """How many verdicts one screening answer has room for within `[llm] max_tokens.screen`."""
-    limits = getattr(cfg, "max_tokens", None) or {}
-    return max(1, int(limits.get("screen", limits.get("default", 1000))) // ANSWER_TOKENS)
+    return answers_fit(cfg, "screen", ANSWER_TOKENS)
 
 
 def _first_look(paper: Paper) -> bool:
@@ -172,21 +171,10 @@ class BatchScreener:
         max_tokens.screen` (a cut answer costs the batch) or, with `[llm] context_tokens` set, the prompt with
         its answer would not fit the server's window (a server may cut an overlong prompt silently)."""
         step = max(1, min(step, answer_room(self.llm.cfg)))
-        window = getattr(self.llm.cfg, "context_tokens", None)
-        if not window:
-            return [papers[i:i + step] for i in range(0, len(papers), step)]
         values = dict(self.values, count=0, papers="", first_look=self._first_look_rules)
         fixed = (len(self.prompt.system) + len(self.prompt.render_user(**values))) / 4
-        out: list[list[Paper]] = []
-        used = fixed
-        for paper in papers:
-            cost = len(self._block(paper)) / 4 + ANSWER_TOKENS
-            if not out or len(out[-1]) >= step or used + cost > window:
-                out.append([])
-                used = fixed
-            out[-1].append(paper)
-            used += cost
-        return out
+        return pack(papers, step, getattr(self.llm.cfg, "context_tokens", None), fixed,
+                    lambda paper: len(self._block(paper)) / 4 + ANSWER_TOKENS)
 
     def from_cache(self, papers: list[Paper]) -> tuple[dict[str, PaperVerdict], list[Paper]]:
         """Verdicts this model gave these papers (this prompt version, criteria, abstract length) before."""

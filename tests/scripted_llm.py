@@ -332,7 +332,6 @@ def _make_handler(srv: ScriptedLLMServer) -> type:
                 srv._sleep(fault.seconds)
             content = fault.body if fault and fault.kind == "malformed" else srv._content(req)
             content = srv.sloppy.answer(req, content) if srv.sloppy else content
-            limit = body.get("max_tokens") or body.get("max_completion_tokens")
             finish = "stop"
             room = max(0, int(limit) - srv.reasoning_tokens) if limit else None
             if room is not None and len(content) > 4 * room:
