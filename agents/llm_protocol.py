@@ -9,12 +9,14 @@ which llama-cpp-python's server enforces), `text` (instructions only; the JSON i
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import logging
 import re
 import sqlite3
 import threading
 import time
+import typing
 from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -36,8 +38,26 @@ PREFLIGHT_TRUSTED_SECONDS = 3600
 log = logging.getLogger(__name__)
 
 def openai_schema(schema: type[BaseModel]) -> dict:
-    """{"name", "description", "parameters"} as langchain sends it for tools and json_schema."""
-    return convert_to_openai_function(schema)
+    """{"name", "description", "parameters"} as langchain sends it for tools and json_schema, less the class
+    docstrings (pydantic makes them descriptions): they are notes for readers of the code, not instructions, and
+    would go with every request. Field descriptions, written for the model, stay."""
+    return _without(convert_to_openai_function(schema), _docstrings(schema))
+
+
+def _docstrings(schema: type[BaseModel], seen: frozenset[type] = frozenset()) -> set[str]:
+    """The cleaned docstrings of `schema` and of every model its fields hold (as pydantic puts them in a schema)."""
+    notes = {inspect.cleandoc(schema.__doc__)} if "__doc__" in vars(schema) and schema.__doc__ else set()
+    for field in schema.model_fields.values():
+        for kind in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(kind, type) and issubclass(kind, BaseModel) and kind not in seen | {schema}:
+                notes |= _docstrings(kind, seen | {schema})
+    return notes
+
+
+def _without(node: Any, notes: set[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _without(v, notes) for k, v in node.items() if not (k == "description" and isinstance(v, str) and v in notes)}
+    return [_without(v, notes) for v in node] if isinstance(node, list) else node
 
 
 @functools.lru_cache(maxsize=32)
@@ -56,7 +76,6 @@ def one_verdict_each(schema: type[BaseModel], ids: list[str], **enums: list[str]
     batch's client work is on the critical path of every round of calls."""
     fn = json.loads(_function_text(schema))
     results = fn["parameters"]["properties"]["results"]
-    results["items"].pop("description", None)  # the verdict class's docstring is for readers of the code
     fields = results["items"]["properties"]
     for name, values in {"id": ids, **enums}.items():
         fields[name]["enum"] = list(values)
@@ -145,8 +164,9 @@ def bind_kwargs(method: str, schema: type[BaseModel], wire: dict | None = None) 
     ({"name", "description", "parameters"}) to send instead of `schema`'s own (a narrower one, e.g. one batch's ids)."""
     fn = wire or openai_schema(schema)
     if method == "json_schema":
+        described = {"description": fn["description"]} if fn.get("description") else {}
         return {"response_format": {"type": "json_schema", "json_schema": {
-            "name": fn["name"], "description": fn.get("description", ""), "schema": fn["parameters"], "strict": False}}}
+            "name": fn["name"], **described, "schema": fn["parameters"], "strict": False}}}
     if method == "function_calling":
         tool = {"type": "function", "function": fn}
         return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": fn["name"]}}}

@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 ANSWER_TOKENS = 400  # room one paper's review takes in the answer: a reason and five short summary fields
 
 
-# The summary as the model is asked for it: every field required (no defaults, for strict mode). A comment, not a
-# docstring: a docstring would go to the model in every request's schema.
 class SummaryAnswer(BaseModel):
+    """The summary as the model is asked for it: every field required (no defaults, for strict mode)."""
+
     tldr: str
     problem: str
     method: str

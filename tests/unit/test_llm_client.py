@@ -3,17 +3,26 @@ the cache, usage and prices. Real ChatOpenAI over HTTP on 127.0.0.1; nothing of 
 
 from __future__ import annotations
 
+import inspect
+import json
 import sqlite3
 import threading
 import time
+import typing
 
 import pytest
-from brief.agents.llm import BudgetExceeded, CallsStopped, InvalidAnswer, LLMClient, LLMError, ServerRefused
+from brief.agents.link_check import LinkCheck
+from brief.agents.llm import BudgetExceeded, CallsStopped, InvalidAnswer, LLMClient, LLMError, Ping, ServerRefused
 from brief.agents.llm_limits import price_of
-from brief.agents.llm_protocol import PREFLIGHT_TRUSTED_SECONDS
+from brief.agents.llm_protocol import PREFLIGHT_TRUSTED_SECONDS, openai_schema
+from brief.agents.planner import ReviewPlan
+from brief.agents.review_llm import ReviewBatch
+from brief.agents.review_writer import ReviewFindings
+from brief.agents.screen_llm import ScreenBatch
+from brief.agents.synthesis_writer import Overview, ThemeDraft
 from brief.config import LLMConfig
 from brief.prompts import Prompt
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from tests.scripted_faults import Fault, reject_modes
 from tests.scripted_llm import ScriptedLLMServer
@@ -86,6 +95,45 @@ def test_key_quota_and_model_fail_the_negotiation_in_one_request(tmp_path, kind,
         with pytest.raises(ServerRefused) as err:
             client(srv, tmp_path, max_retries=2).negotiate()
         assert err.value.kind == expect and srv.attempts == 1
+
+
+class Shade(BaseModel):
+    """Code note: a shade is one of a colour's answers."""
+
+    hex: str = Field(description="six hex digits")
+
+
+class Palette(BaseModel):
+    """Code note: the answer (see prompts/palette.md)."""
+
+    shades: list[Shade]
+
+
+@pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object", "text"])
+def test_a_schemas_class_docstrings_stay_in_the_code(tmp_path, method):
+    """A model reads field descriptions; class docstrings are notes for readers of the code, and were sent with
+    every request (as the function's description and the nested object's) until stop 47."""
+    with ScriptedLLMServer(default=lambda r: '{"shades": [{"hex": "00ff00"}]}') as srv:
+        client(srv, tmp_path, structured_output=method).ask(Palette, PROMPT, {"q": "sky"}, stage="review", key="k")
+        sent = json.dumps(srv.requests[-1].body)
+    assert "Code note" not in sent
+    assert "six hex digits" in sent
+
+
+@pytest.mark.parametrize("schema", [ScreenBatch, LinkCheck, ReviewBatch, ThemeDraft, Overview, ReviewFindings, ReviewPlan, Ping])
+def test_no_answer_schema_sends_a_docstring(schema):
+    sent = json.dumps(openai_schema(schema))
+    notes = [inspect.cleandoc(cls.__doc__) for cls in _models_in(schema) if "__doc__" in vars(cls) and cls.__doc__]
+    assert not [note for note in notes if json.dumps(note)[1:-1] in sent]
+
+
+def _models_in(schema: type[BaseModel]) -> set[type[BaseModel]]:
+    found = {schema}
+    for field in schema.model_fields.values():
+        for arg in (field.annotation, *typing.get_args(field.annotation)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel) and arg not in found:
+                found |= _models_in(arg)
+    return found
 
 
 @pytest.mark.parametrize("method", ["json_schema", "function_calling", "json_object", "text"])
