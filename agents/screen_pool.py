@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from brief.agents.reviewer import key_sentence
+from brief.agents.summary_roles import key_sentence
 from brief.models import Paper
 
 if TYPE_CHECKING:

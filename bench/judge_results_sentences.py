@@ -37,7 +37,7 @@ def _papers() -> dict[str, dict]:
 
 
 def dump(out: str) -> None:
-    from brief.agents.reviewer import extract_summary
+    from brief.agents.summary_roles import extract_summary
     from brief.models import Paper
 
     lines = {pid: extract_summary(Paper(id=pid, title=p["title"], abstract=p["abstract"])).results

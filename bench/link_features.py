@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.link_threshold import astro_papers, cs_papers  # noqa: E402
-from brief.agents.reviewer import key_sentence  # noqa: E402
+from brief.agents.summary_roles import key_sentence  # noqa: E402
 from brief.memory.embedders import make_embedder  # noqa: E402
 from brief.models import Paper  # noqa: E402
 from brief.phrases import stem  # noqa: E402

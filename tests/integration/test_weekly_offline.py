@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from brief.agents.reviewer import NOT_STATED
+from brief.models import NOT_STATED
 from brief.app.runner import run_weekly
 from brief.sources.window import parse_week
 

@@ -4,7 +4,7 @@ import numpy as np
 from markdown_it import MarkdownIt
 
 from brief.agents.citations import strip_invalid
-from brief.agents.reviewer import extract_summary
+from brief.agents.summary_roles import extract_summary
 from brief.agents.synthesiser import cluster
 from brief.models import Paper
 from brief.ids import citations

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from brief.agents.llm import LLMClient
-from brief.agents.reviewer import Reviewer, ground_summary
+from brief.agents.reviewer import Reviewer
+from brief.agents.summary_roles import ground_summary
 from brief.config import Criteria, LLMConfig, Topic
 from brief.models import Decision, Paper, Summary
 from tests.handlers import each_paper, review_handler

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from brief.agents.reviewer import NOT_STATED, extract_summary, ground_summary, is_result_like
+from brief.agents.summary_roles import extract_summary, ground_summary, is_result_like
+from brief.models import NOT_STATED
 from brief.models import Paper, Summary
 from brief.sources.snapshot import paper_from_daily, sample_path
 from brief.text import sentences
