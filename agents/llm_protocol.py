@@ -19,12 +19,13 @@ import time
 import typing
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from langchain_core.utils.function_calling import convert_to_openai_function
 from pydantic import BaseModel
 
-from brief.models import Paper
+if TYPE_CHECKING:
+    from brief.models import Paper
 
 METHODS = ("json_schema", "function_calling", "json_object", "text")
 STATE_FILE = "llm-state.sqlite"
