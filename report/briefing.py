@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from brief.models import OFFLINE_LEARNED, CitationRepair, Link, ScreenStats, Summary, ThemeBrief, Usage
 from brief.ids import citations, cite_key, is_arxiv_id
 from brief.report.latex import latex_to_text
-from brief.report.paper_view import Announce, paper_fields, readable_summary, readable_theme
+from brief.report.paper_view import Announce, matched_elsewhere, paper_fields, readable_summary, readable_theme
 from brief.sources.urls import ResourceLink
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class AcceptedPaper(BaseModel):
     announce: Announce | None = Field(None, description="new / cross-list / replacement; None when the source doesn't say")
     watched_authors: list[str] = Field(default_factory=list, description="authors on the watch-list")
     matched: list[str] = Field(default_factory=list, description="topic and include keywords found in the paper")
+    matched_elsewhere: dict[str, list[str]] = Field(default_factory=dict, description="of those, the keywords of "
+                                                    "other topics than the paper's, by topic")
 
 
 class RejectedPaper(BaseModel):
@@ -134,6 +136,8 @@ def build_briefing(state: WeeklyState, settings: Settings, model: str | None) ->
             links=[link.model_copy(update={"title": latex_to_text(link.title)}) for link in state.links.get(p.id, [])],
             published=p.published.isoformat() if p.published else None, doi=p.doi, journal_ref=p.journal_ref,
             **paper_fields(p, scores.get(p.id), categories),
+            matched_elsewhere=matched_elsewhere(scores[p.id].keyword_hits if p.id in scores else [], decisions[p.id].topic,
+                                                settings.criteria),
         )
         for p in state.accepted
     ]

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from brief.models import Summary
 from brief.report.briefing import Briefing
-from brief.report.paper_view import Announce, authors_shown, link_list, unstated_matches
+from brief.report.paper_view import Announce, authors_shown, link_list, matched_note
 from brief.sources.urls import ResourceLink
 from brief.report.escape import xml_text
 from brief.text import counted
@@ -51,6 +51,7 @@ class _PaperLine(BaseModel):
     relevance: int = 0
     reason: str = ""
     matched: list[str] = Field(default_factory=list)
+    matched_elsewhere: dict[str, list[str]] = Field(default_factory=dict)
     summary: Summary | None = None
 
 
@@ -110,9 +111,8 @@ def _paper_html(li: ET.Element, p: _PaperLine) -> None:
         a.text, a.tail = label, (" · " if i < len(links) - 1 else None)
     if p.summary and p.summary.tldr:
         ET.SubElement(li, "br").tail = xml_text(p.summary.tldr)
-    extra = unstated_matches(p.reason, p.matched)
     if p.reason:
-        ET.SubElement(li, "br").tail = xml_text(f"Why: {p.reason}" + (f" (matched: {', '.join(extra)})" if extra else ""))
+        ET.SubElement(li, "br").tail = xml_text(f"Why: {p.reason}{matched_note(p.reason, p.matched, p.matched_elsewhere)}")
 
 
 def render_feed(items: list[FeedItem], out_dir: Path, title: str = "brief: research briefings") -> str:

@@ -16,7 +16,7 @@ from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
 from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
-                                     unstated_matches)
+                                     matched_note)
 from brief.report.topics import topic_table_html
 from brief.text import counted, papers_in
 
@@ -162,8 +162,7 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
         f"similarity {link.similarity:.2f}" + "".join(f"; {esc(w)}" for w in link_why(link)) + ")</div>"
         for link in p.links
     )
-    extra = unstated_matches(p.reason, p.matched)
-    matched = f" (matched: {esc(', '.join(extra))})" if extra else ""
+    matched = esc(matched_note(p.reason, p.matched, p.matched_elsewhere))
     return (
         f'<div class="paper" id="{esc(p.id)}"><div class="t"><a href="{esc(url)}">{esc(p.title)}</a></div>'
         f'{_authors(p)}<div class="meta">{tags} [{esc(key)}] · relevance {p.relevance}'

@@ -12,7 +12,7 @@ from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
 from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
-                                     unstated_matches)
+                                     matched_note)
 from brief.report.topics import topic_table_md
 from brief.text import counted, papers_in
 
@@ -136,7 +136,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
     lines = [line + "  " for line in card[:-1]] + [card[-1]]  # trailing double space: a hard line break
     lines.append(f"  - **TL;DR** {md(p.summary.tldr)}")
     lines += summary_md(p.summary)
-    lines.append(f"  - *Why:* {md(p.reason)}" + (f" (matched: {md(', '.join(extra))})" if (extra := unstated_matches(p.reason, p.matched)) else ""))
+    lines.append(f"  - *Why:* {md(p.reason)}{md(matched_note(p.reason, p.matched, p.matched_elsewhere))}")
     for link in p.links:
         why = [md(w) for w in link_why(link)]
         lines.append(f"  - ↩ earlier: **{md(link.title)}** {cite_link(cite_key(link.id))}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from brief.config import Criteria
 from brief.models import Link, Paper, Score, Summary, ThemeBrief, unstated
 from brief.report.latex import latex_to_text
 from brief.sources.urls import ResourceLink, resource_links
@@ -96,6 +97,29 @@ def unstated_matches(reason: str, matched: list[str]) -> list[str]:
     """Matched terms the reason doesn't already name (offline reasons list their keywords themselves)."""
     low = reason.lower()
     return [term for term in matched if term.lower() not in low]
+
+
+def matched_elsewhere(hits: list[str], topic: str | None, criteria: Criteria) -> dict[str, list[str]]:
+    """The keywords stage 1 found that belong to other topics than the one the paper was kept for, by topic:
+    shown as that topic's, since they are no reason for this one (a 3D-reconstruction paper that says
+    "manipulation" does not match its topic by it)."""
+    own = {k.lower() for k in criteria.include_keywords} | {k.lower() for t in criteria.topics if t.name == topic for k in t.keywords}
+    out: dict[str, list[str]] = {}
+    for other in criteria.topics:
+        theirs = {k.lower() for k in other.keywords}
+        if found := [h for h in hits if h.lower() in theirs and h.lower() not in own and other.name != topic]:
+            out[other.name] = found
+    return out
+
+
+def matched_note(reason: str, matched: list[str], elsewhere: dict[str, list[str]]) -> str:
+    """What the Why line adds in brackets (plain text; each format escapes it): matched terms the reason doesn't
+    name, and another topic's keywords as that topic's."""
+    theirs = {h.lower() for hits in elsewhere.values() for h in hits}
+    plain = [term for term in unstated_matches(reason, matched) if term.lower() not in theirs]
+    parts = ([f"matched: {', '.join(plain)}"] if plain else []) + [
+        f"{', '.join(hits)}: {'keywords' if len(hits) > 1 else 'a keyword'} of {name}" for name, hits in elsewhere.items()]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def authors_shown(authors: list[str], watched: list[str], n: int = AUTHORS_SHOWN) -> tuple[list[tuple[str, bool]], int]:

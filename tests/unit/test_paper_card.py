@@ -102,3 +102,26 @@ def test_every_format_shows_the_paper_card(settings):
     assert paper["title"] == "WEAVER grasps 36.67% more" and paper["watched_authors"] == ["Sergey Levine"]
     assert [r["kind"] for r in paper["resources"]] == ["data", "code"]
     assert paper["announce"] == {"label": "cross-list", "inferred": True} and paper["matched"] == ["dexterous"]
+
+
+def test_another_topics_keyword_is_named_as_that_topics(settings):
+    """A 3D-reconstruction paper that says "manipulation" matched the manipulation topic's keyword, not its own:
+    every format names the topic the keyword belongs to instead of listing it as a match."""
+    paper = Paper(id="2606.10645", title="ManiSplat: trajectories from monocular video", authors=["A B"],
+                  categories=["cs.CV"], abstract="We reconstruct scenes with Gaussian splatting for manipulation.")
+    topic = "3D scene understanding and reconstruction"
+    decision = Decision(paper_id=paper.id, accepted=True, stage="prefilter", relevance=8, novelty=0, topic=topic,
+                        reason=f"'{topic}': calibrated score 4.4; keywords: gaussian splatting")
+    score = Score(paper_id=paper.id, score=4.4, similarity=0.59, topic=topic, keyword_hits=["gaussian splatting", "manipulation"])
+    state = WeeklyState(window=parse_week("2026-W24"), papers=[paper], decisions={paper.id: decision},
+                        reviews={paper.id: Review(paper_id=paper.id, confirmed=True, reason="ok", summary=Summary(tldr="We do."))},
+                        scores=[score], themes=[ThemeBrief(name="Splats", paper_ids=[paper.id], prose="One paper.")])
+    b = build_briefing(state, settings, None)
+    md, html, data = render(b, "md"), render(b, "html"), json.loads(render(b, "json"))
+    feed = ET.fromstring(build_feed(settings.out_dir, b).split("\n", 1)[1]).find(
+        "{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}content").text
+    for text in (md, html, feed):
+        assert "manipulation: a keyword of Robot manipulation learning" in text.replace("\\", "")
+        assert "matched: manipulation" not in text
+    assert data["accepted"][0]["matched_elsewhere"] == {"Robot manipulation learning": ["manipulation"]}
+    assert data["accepted"][0]["matched"] == ["gaussian splatting", "manipulation"]
