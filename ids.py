@@ -45,7 +45,11 @@ def citations(text: str) -> list[str]:
     return [m.group(1) for m in CITATION.finditer(text)]
 
 
+def normalised_title(title: str) -> str:
+    """A title without case and punctuation: "Gaussian Splatting: a Survey" and "Gaussian splatting - a survey" match."""
+    return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
+
+
 def title_key(title: str) -> str:
     """A stable key for papers with neither arXiv id nor DOI: a hash of the normalised title."""
-    normalised = re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()
-    return "title:" + hashlib.sha1(normalised.encode()).hexdigest()[:16]
+    return "title:" + hashlib.sha1(normalised_title(title).encode()).hexdigest()[:16]

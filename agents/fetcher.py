@@ -14,11 +14,12 @@ from pydantic import BaseModel, Field
 
 from brief.config import Settings, SourceConfig
 from brief.errors import UserError
+from brief.ids import is_arxiv_id, normalised_title
 from brief.models import FetchCounts, Paper
 from brief.report.latex import latex_to_text
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
 from brief.sources.window import Window, week_containing
-from brief.text import counted
+from brief.text import counted, shared_authors
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,34 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
     )
 
 
+MIN_TITLE_WORDS = 5  # "Editorial", "Introduction", "Book review": a short title is not one paper's
+
+
+def merge_versions(papers: list[Paper]) -> tuple[list[Paper], list[str]]:
+    """One record for a paper that arrived under two ids in one window (an arXiv preprint and its journal or
+    bioRxiv version, from two sources), told by the same title (at least MIN_TITLE_WORDS words; case, TeX and
+    punctuation aside) and, when both list authors, an author in common. The arXiv id stays (this and earlier
+    briefings cite it), else the first one's; the other's DOI and journal reference join it (`merge`).
+    Returns the papers, in order, and the titles merged."""
+    kept: dict[str, int] = {}
+    out: list[Paper] = []
+    merged: list[str] = []
+    for paper in papers:
+        key = normalised_title(latex_to_text(paper.title))
+        at = kept.get(key) if len(key.split()) >= MIN_TITLE_WORDS else None
+        earlier = out[at] if at is not None else None
+        if earlier is None or (earlier.authors and paper.authors and not shared_authors(earlier.authors, paper.authors)):
+            kept.setdefault(key, len(out))
+            out.append(paper)
+            continue
+        keep_id = next((p.id for p in (earlier, paper) if is_arxiv_id(p.id)), earlier.id)
+        both = merge(earlier, paper)
+        doi = both.doi or next((p.id.removeprefix("doi:") for p in (earlier, paper) if p.id.startswith("doi:")), None)
+        out[at] = both.model_copy(update={"id": keep_id, "doi": doi})
+        merged.append(latex_to_text(earlier.title))
+    return out, merged
+
+
 def fetch(sources: list[Source], window: Window) -> FetchResult:
     """Fetch every source for the window; duplicates (same canonical id) merge into one record."""
     by_id: dict[str, Paper] = {}
@@ -178,6 +207,11 @@ def fetch(sources: list[Source], window: Window) -> FetchResult:
         papers = [p for p in papers if p.id not in notice_ids]
         notes.append(f"{counted(len(notices), 'notice')} (corrections, retractions) not screened as papers: "
                      + "; ".join(f"“{p.title}”" for p in notices[:5]) + (" …" if len(notices) > 5 else ""))
+    papers, versions = merge_versions(papers)
+    if versions:
+        notes.append(f"{counted(len(versions), 'paper')} arrived under two ids (a preprint and its published version) "
+                     "and {} shown once: ".format("is" if len(versions) == 1 else "are")
+                     + "; ".join(f"“{t}”" for t in versions[:5]) + (" …" if len(versions) > 5 else ""))
     counts.unique = len(papers)
     counts.duplicates_merged = counts.arrived - counts.unique
     counts.announced = announced_total or None

@@ -101,3 +101,38 @@ def test_a_journals_notices_are_listed_not_screened_by_their_title_or_their_item
     assert [p.id for p in result.papers] == ["doi:10.1/a"]
     assert any(n.startswith("2 notices (corrections, retractions) not screened as papers") and "A retracted claim" in n
                for n in result.notes), result.notes
+
+
+def test_a_preprint_and_its_published_version_in_one_week_are_one_paper():
+    from brief.models import Paper
+
+    day = date(2026, 6, 10)
+    title = "Gaussian Splatting for Robot Manipulation at Scale"
+
+    class Arxiv:
+        name = "arxiv"
+
+        def fetch(self, window):
+            return [Paper(id="2606.01234", version=2, title=title, abstract="We splat. " * 20, authors=["Ann Lee", "Bo Chen"],
+                          announced=day),
+                    Paper(id="2606.05555", title="Editorial", abstract="x", announced=day),
+                    Paper(id="2606.07777", title="Learning to grasp transparent objects from video", abstract="y",
+                          authors=["Cy Wu"], announced=day)]
+
+    class Journal:
+        name = "journal"
+
+        def fetch(self, window):
+            return [Paper(id="doi:10.1038/s1", title=r"Gaussian splatting for robot manipulation at scale", abstract="We splat.",
+                          authors=["A. Lee"], journal_ref="Nature Methods 23, 1", announced=day),
+                    Paper(id="doi:10.1038/s2", title="Editorial", abstract="z", announced=day),  # too short to tell
+                    Paper(id="doi:10.1038/s3", title="Learning to grasp transparent objects from video", abstract="w",
+                          authors=["Di Xu"], announced=day)]  # same title, no author in common: another paper
+
+    result = fetch([Arxiv(), Journal()], parse_week("2026-W24"))
+    ids = [p.id for p in result.papers]
+    assert sorted(ids) == ["2606.01234", "2606.05555", "2606.07777", "doi:10.1038/s2", "doi:10.1038/s3"]
+    merged = next(p for p in result.papers if p.id == "2606.01234")
+    assert merged.doi == "10.1038/s1" and merged.journal_ref == "Nature Methods 23, 1" and merged.version == 2
+    assert result.counts.duplicates_merged == 1 and result.counts.unique == 5
+    assert any(n.startswith("1 paper arrived under two ids") and title in n for n in result.notes), result.notes
