@@ -160,8 +160,8 @@ def merge_versions(papers: list[Paper]) -> tuple[list[Paper], list[str]]:
     merged: list[str] = []
     for paper in papers:
         key = normalised_title(latex_to_text(paper.title))
-        at = kept.get(key) if len(key.split()) >= MIN_TITLE_WORDS else None
-        earlier = out[at] if at is not None else None
+        at = kept.get(key, -1) if len(key.split()) >= MIN_TITLE_WORDS else -1
+        earlier = out[at] if at >= 0 else None
         if earlier is None or (earlier.authors and paper.authors and not shared_authors(earlier.authors, paper.authors)):
             kept.setdefault(key, len(out))
             out.append(paper)
