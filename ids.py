@@ -45,6 +45,15 @@ def citations(text: str) -> list[str]:
     return [m.group(1) for m in CITATION.finditer(text)]
 
 
+MIN_TITLE_WORDS = 5  # "Editorial", "Introduction", "Book review": a short title is not one paper's
+
+
+def same_title(a: str, b: str) -> bool:
+    """Whether two (TeX-free) titles name one paper: equal but for case and punctuation, MIN_TITLE_WORDS words or more."""
+    key = normalised_title(a)
+    return len(key.split()) >= MIN_TITLE_WORDS and key == normalised_title(b)
+
+
 def normalised_title(title: str) -> str:
     """A title without case and punctuation: "Gaussian Splatting: a Survey" and "Gaussian splatting - a survey" match."""
     return re.sub(r"[^a-z0-9]+", " ", title.lower()).strip()

@@ -208,6 +208,7 @@ class Link(BaseModel):
     cross_field: bool = False
     reason: str = Field("", description="the strongest evidence for the link, in words")
     tie: str | None = Field(None, description="the model's reading of the tie ('same method', …); None: unread")
+    same_work: bool = Field(False, description="the same paper under another id: the preprint of a published paper")
 
 
 class Theme(BaseModel):

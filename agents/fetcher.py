@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from brief.config import Settings, SourceConfig
 from brief.errors import UserError
-from brief.ids import is_arxiv_id, normalised_title
+from brief.ids import MIN_TITLE_WORDS, is_arxiv_id, normalised_title
 from brief.models import FetchCounts, Paper
 from brief.report.latex import latex_to_text
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
@@ -144,9 +144,6 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
             "authors": base.authors or other.authors,
         }
     )
-
-
-MIN_TITLE_WORDS = 5  # "Editorial", "Introduction", "Book review": a short title is not one paper's
 
 
 def merge_versions(papers: list[Paper]) -> tuple[list[Paper], list[str]]:

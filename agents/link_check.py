@@ -98,8 +98,11 @@ class LinkChecker:
 
     def check(self, papers: list[Paper], links: dict[str, list[Link]]) -> CheckResult:
         """The links a model finds specific, each with its reason; a link it gave no valid verdict for stays."""
+        # an earlier version of the paper itself (memory/links.same_work) is no tie to read: it stays
+        kept = {pid: [link for link in ls if link.same_work] for pid, ls in links.items()}
+        links = {pid: [link for link in ls if not link.same_work] for pid, ls in links.items()}
         asked = [p for p in papers if links.get(p.id)]
-        out = CheckResult(links=dict(links))
+        out = CheckResult(links={pid: kept[pid] + ls for pid, ls in links.items()})
         # one read of memory before the calls, so they all go out at once
         records = self.earlier(sorted({link.id for p in asked for link in links[p.id]}))
         blocks = {link.id: paper_block(paper_of(records[link.id]) if link.id in records else
@@ -110,7 +113,7 @@ class LinkChecker:
                 out.read += len(verdicts)
                 out.unchecked += len(links[paper.id]) - len(verdicts)
                 out.ties = dict(Counter(out.ties) + Counter(v.tie for v in verdicts.values()))
-                out.links[paper.id] = [
+                out.links[paper.id] = kept[paper.id] + [
                     link if link.id not in verdicts else
                     link.model_copy(update={"tie": verdicts[link.id].tie, "reason": _reason(verdicts[link.id])})
                     for link in links[paper.id] if link.id not in verdicts or verdicts[link.id].tie in SPECIFIC]

@@ -1,6 +1,6 @@
 """Links: each new paper's nearest earlier papers in memory, each with the reasons they are tied.
 
-A link says why: the cosine similarity of the two abstracts, the authors they share, the distinctive
+A link says why (an earlier version of the same paper, under another id, comes first): the cosine similarity of the two abstracts, the authors they share, the distinctive
 terms they share (phrases and content words rare in the week's papers, never generic academic words:
 brief/phrases.py), and whether it crosses fields (brief/fields.py: cs.AI ⇄ cs.CL is one field, cs.LG ⇄ cs.RO
 or cs ⇄ eess are two), the ties a single-field digest never shows; `reason` is the strongest of these.
@@ -24,6 +24,8 @@ from pydantic import BaseModel, Field
 from brief.protocols import RunMemory
 from brief.models import Link, Paper
 from brief.fields import cross_field
+from brief.ids import same_title
+from brief.report.latex import latex_to_text
 from brief.phrases import reads_as_subject, shared_phrases, text_frequencies
 from brief.text import shared_authors
 
@@ -38,6 +40,14 @@ HUB_PENALTY = 0.02  # per further paper it is near: a paper near everything says
 EVIDENCE_MARGIN = 0.08  # the score (cosine + evidence - hub penalty) must beat the threshold by this much
 BARE_MARGIN = 0.09  # a link with no evidence but the cosine must beat the threshold by this much
 MAX_PER_TARGET = 3  # links to one earlier paper in a week, unless the same authors wrote both
+SAME_WORK_SCORE = 10.0  # above any cosine with evidence: an earlier version of the paper is its first link
+
+
+def same_work(paper: Paper, record: Any) -> bool:
+    """Whether an earlier paper is this one under another id (the arXiv preprint of a journal paper, seen in an
+    earlier week): the same title (ids.same_title) and, when both list authors, an author in common."""
+    return same_title(latex_to_text(paper.title), latex_to_text(record.title)) and (
+        not paper.authors or not record.authors or bool(shared_authors(paper.authors, record.authors)))
 
 
 def hub_excess(near_counts: Counter[str]) -> dict[str, float]:
@@ -151,10 +161,15 @@ def find_links(
     candidates: list[_Candidate] = []
     for paper, near in zip(papers, pool):
         for record in near:
-            if record.id == paper.id or (record.similarity or 0) < floor:
+            same = record.id != paper.id and same_work(paper, record)
+            if record.id == paper.id or ((record.similarity or 0) < floor and not same):
                 continue
             score, link, strong, evidence = _evidence(paper, record, (topics or {}).get(paper.id), freq, area,
                                                       excess.get(record.id, 0))
+            if same:  # first, whatever the threshold says: it is the paper the reader saw
+                link = link.model_copy(update={"same_work": True, "reason": "the same paper: an earlier version"})
+                candidates.append(_Candidate(paper_id=paper.id, link=link, score=SAME_WORK_SCORE, strong=True))
+                continue
             if (record.similarity or 0) - HUB_PENALTY * excess.get(record.id, 0) >= cut + BARE_MARGIN if not evidence \
                     else score >= cut + EVIDENCE_MARGIN:
                 candidates.append(_Candidate(paper_id=paper.id, link=link, score=score, strong=strong))

@@ -15,7 +15,7 @@ from brief.report.chart import colour, themes_bars, themes_svg
 from brief.report.escape import esc
 from brief.report.escape import web_url as safe_url
 from brief.report.markdown import USAGE_HEADER, cite_url, partial_text, timings_text, trend_text, usage_note, usage_rows
-from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
+from brief.report.paper_view import (authors_shown, earlier_label, link_list, link_why, new_ground, no_bridge, summary_fields,
                                      matched_note)
 from brief.report.topics import topic_table_html
 from brief.text import counted, papers_in
@@ -158,7 +158,7 @@ def _paper(p: AcceptedPaper, linker: Linker) -> str:
         tags += f'<span class="tag announce">{esc(p.announce.label)}{inferred}</span>'
     fields = summary_html(p.summary)
     links = "".join(
-        f'<div class="link">↩ earlier: {linker.anchor(cite_key(link.id))} {esc(link.title)} ({esc(link.week)}, '
+        f'<div class="link">↩ {earlier_label(link)}: {linker.anchor(cite_key(link.id))} {esc(link.title)} ({esc(link.week)}, '
         f"similarity {link.similarity:.2f}" + "".join(f"; {esc(w)}" for w in link_why(link)) + ")</div>"
         for link in p.links
     )

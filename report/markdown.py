@@ -11,7 +11,7 @@ from brief.ids import CITATION, cite_key
 from brief.report.briefing import AcceptedPaper, Briefing, offline_screening
 from brief.report.escape import md_link, md_target
 from brief.report.escape import md_text as md
-from brief.report.paper_view import (authors_shown, link_list, link_why, new_ground, no_bridge, summary_fields,
+from brief.report.paper_view import (authors_shown, earlier_label, link_list, link_why, new_ground, no_bridge, summary_fields,
                                      matched_note)
 from brief.report.topics import topic_table_md
 from brief.text import counted, papers_in
@@ -139,7 +139,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
     lines.append(f"  - *Why:* {md(p.reason)}{md(matched_note(p.reason, p.matched, p.matched_elsewhere))}")
     for link in p.links:
         why = [md(w) for w in link_why(link)]
-        lines.append(f"  - ↩ earlier: **{md(link.title)}** {cite_link(cite_key(link.id))}"
+        lines.append(f"  - ↩ {earlier_label(link)}: **{md(link.title)}** {cite_link(cite_key(link.id))}"
                      f" ({md(link.week)}, similarity {link.similarity:.2f}{'; ' + '; '.join(why) if why else ''})")
     return lines
 

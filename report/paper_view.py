@@ -137,6 +137,11 @@ def link_list(abs_url: str | None, pdf_url: str | None, resources: list[Resource
     return [(label, url) for label, url in out if url and web_url(url)]
 
 
+def earlier_label(link: Link) -> str:
+    """What the earlier paper is to this one: an earlier version of it (its preprint), or earlier work."""
+    return "earlier version" if link.same_work else "earlier"
+
+
 def link_why(link: Link) -> list[str]:
     """Why a link was made, strongest evidence first, each thing said once (the reason often names the shared
     authors or terms already: "both on dexterous robotics"); plain text, for every format to escape its own way."""

@@ -120,3 +120,27 @@ def test_an_answer_that_leaves_links_out_keeps_its_verdicts_and_asks_about_the_r
     else:
         assert any(f"{len(linked)} link(s) stay unchecked" in n for n in state.notes), state.notes
         assert any(r.startswith("link: ") and "failed" in r for r in state.partial), state.partial
+
+
+def test_an_earlier_version_of_the_paper_is_not_asked_about_and_stays_first(tmp_path):
+    from pydantic import SecretStr
+
+    from brief.agents.link_check import LinkChecker
+    from brief.agents.llm import LLMClient
+    from brief.config import LLMConfig
+    from brief.models import Link, Paper
+
+    new = Paper(id="doi:10.1038/s1", title="Gaussian splatting for robot manipulation at scale", abstract="Splats.")
+    version = Link(id="2603.00001", title=new.title, week="2026-W10", similarity=0.7, same_work=True,
+                   reason="the same paper: an earlier version")
+    others = [Link(id="2604.00002", title="A grasp planner", week="2026-W14", similarity=0.8),
+              Link(id="2604.00003", title="Robot learning at large", week="2026-W14", similarity=0.75)]
+    with ScriptedLLMServer(handlers={"LinkCheck": ties}) as srv:
+        cfg = LLMConfig(base_url=srv.base_url, model="scripted", max_retries=0, timeout_seconds=10, api_key=SecretStr("k"))
+        result = LinkChecker(LLMClient(cfg, tmp_path / "llm-cache.sqlite"), lambda ids: {}).check(
+            [new], {new.id: [version, *others]})
+        asked = [pid for r in srv.requests if r.schema_name == "LinkCheck"
+                 for pid, _ in EARLIER_PAPER.findall(r.user.split("Earlier papers", 1)[-1])]
+    assert asked == ["2604.00002", "2604.00003"], "the earlier version is no tie to read"
+    assert [link.id for link in result.links[new.id]] == ["2603.00001", "2604.00002"], "kept first; the odd one dropped"
+    assert result.links[new.id][0].same_work and result.read == 2

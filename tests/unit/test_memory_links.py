@@ -174,3 +174,20 @@ def test_a_field_where_any_two_papers_are_close_needs_a_closer_match_to_link(tmp
         return [link.id for link in find_links(memory, [new], unit(base), "2026-W24", k=3, threshold=0.6, field=field)[new.id]]
     assert linked(None) == ["2605.00001"] and linked(spread) == ["2605.00001"]
     assert linked(tight) == []
+
+
+def test_the_preprint_of_a_published_paper_is_its_earlier_version_whatever_the_threshold(tmp_path):
+    """A journal paper whose arXiv preprint the reader saw weeks ago links to it first, as an earlier version
+    (the same title and an author in common), even where the abstracts were rewritten below the threshold; the
+    same title by other authors is another paper."""
+    memory = Memory(tmp_path / "chroma", "test")
+    title = "Gaussian Splatting for Robot Manipulation at Scale"
+    preprint = Paper(id="2603.00001", title=title, authors=["Ann Lee", "Bo Chen"], abstract="We splat scenes for robots.",
+                     categories=["cs.RO"])
+    namesake = Paper(id="2603.00002", title=title, authors=["Cy Wu"], abstract="Another group's work.", categories=["cs.CV"])
+    memory.remember([preprint, namesake], unit([np.eye(DIM)[0] + np.eye(DIM)[1], np.eye(DIM)[0] + np.eye(DIM)[2]]), "2026-W10")
+    published = Paper(id="doi:10.1038/s1", title=r"Gaussian splatting for robot manipulation at scale", authors=["A. Lee"],
+                      abstract="Robots see scenes as splats.", categories=["q-bio.QM"])
+    links = find_links(memory, [published], unit(np.eye(DIM)[0]), "2026-W24", k=3, threshold=0.9)[published.id]
+    assert [(link.id, link.same_work) for link in links] == [("2603.00001", True)], "below the threshold: only the earlier version"
+    assert links[0].reason == "the same paper: an earlier version" and links[0].week == "2026-W10"

@@ -125,3 +125,16 @@ def test_another_topics_keyword_is_named_as_that_topics(settings):
         assert "matched: manipulation" not in text
     assert data["accepted"][0]["matched_elsewhere"] == {"Robot manipulation learning": ["manipulation"]}
     assert data["accepted"][0]["matched"] == ["gaussian splatting", "manipulation"]
+
+
+def test_an_earlier_version_is_named_as_such(settings):
+    from brief.models import Link
+
+    state = _state()
+    state.links = {"2606.00042": [Link(id="2603.00001", title="WEAVER grasps more", week="2026-W10", similarity=0.97,
+                                       same_work=True, reason="the same paper: an earlier version"),
+                                  Link(id="2604.00002", title="A grasp planner", week="2026-W14", similarity=0.7)]}
+    b = build_briefing(state, settings, None)
+    md, html = render(b, "md"), render(b, "html")
+    assert "↩ earlier version: **WEAVER grasps more**" in md and "↩ earlier: **A grasp planner**" in md
+    assert "↩ earlier version: " in html and html.count("↩ earlier: ") == 1
