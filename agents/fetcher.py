@@ -172,7 +172,8 @@ def merge_versions(papers: list[Paper]) -> tuple[list[Paper], list[str]]:
 
 
 def fetch(sources: list[Source], window: Window) -> FetchResult:
-    """Fetch every source for the window; duplicates (same canonical id) merge into one record."""
+    """Fetch every source for the window; duplicates (same canonical id, or a preprint and its published version:
+    `merge_versions`) merge into one record."""
     by_id: dict[str, Paper] = {}
     counts = FetchCounts()
     announced_total, notes, failed = 0, [], []

@@ -1,9 +1,10 @@
 """Links: each new paper's nearest earlier papers in memory, each with the reasons they are tied.
 
-A link says why (an earlier version of the same paper, under another id, comes first): the cosine similarity of the two abstracts, the authors they share, the distinctive
+A link says why: the cosine similarity of the two abstracts, the authors they share, the distinctive
 terms they share (phrases and content words rare in the week's papers, never generic academic words:
 brief/phrases.py), and whether it crosses fields (brief/fields.py: cs.AI ⇄ cs.CL is one field, cs.LG ⇄ cs.RO
-or cs ⇄ eess are two), the ties a single-field digest never shows; `reason` is the strongest of these.
+or cs ⇄ eess are two), the ties a single-field digest never shows; `reason` is the strongest of these. An
+earlier version of the paper itself (its preprint, under another id: `same_work`) comes first.
 
 The similarity threshold is calibrated (`calibrate_threshold`, run on real data by
 bench/link_threshold.py): a link must beat what a paper reaches against an *unrelated* field's memory of
