@@ -136,7 +136,7 @@ def _paper(p: AcceptedPaper) -> list[str]:
     lines = [line + "  " for line in card[:-1]] + [card[-1]]  # trailing double space: a hard line break
     lines.append(f"  - **TL;DR** {md(p.summary.tldr)}")
     lines += summary_md(p.summary)
-    lines.append(f"  - *Why:* {md(p.reason)}{md(matched_note(p.reason, p.matched, p.matched_elsewhere))}")
+    lines.append(f"  - *Why:* {md(p.reason)}{md(matched_note(p.reason, p.matched, p.matched_elsewhere), strip=False)}")
     for link in p.links:
         why = [md(w) for w in link_why(link)]
         lines.append(f"  - ↩ {earlier_label(link)}: **{md(link.title)}** {cite_link(cite_key(link.id))}"

@@ -113,8 +113,8 @@ def matched_elsewhere(hits: list[str], topic: str | None, criteria: Criteria) ->
 
 
 def matched_note(reason: str, matched: list[str], elsewhere: dict[str, list[str]]) -> str:
-    """What the Why line adds in brackets (plain text; each format escapes it): matched terms the reason doesn't
-    name, and another topic's keywords as that topic's."""
+    """What the Why line adds in brackets, brackets and the space before them included (plain text; each format
+    escapes it): matched terms the reason doesn't name, and another topic's keywords as that topic's."""
     theirs = {h.lower() for hits in elsewhere.values() for h in hits}
     plain = [term for term in unstated_matches(reason, matched) if term.lower() not in theirs]
     parts = ([f"matched: {', '.join(plain)}"] if plain else []) + [
