@@ -155,7 +155,11 @@ def _abbreviated(full: str) -> bool:
 
 
 def shared_authors(mine: list[str], theirs: list[str]) -> list[str]:
-    """My authors who also wrote the other paper (full names equal, or one side abbreviated to an initial)."""
+    """My authors who also wrote the other paper (full names equal, or one side abbreviated to an initial).
+
+    Stricter than `WatchList`, on purpose: a hyphenated surname stays one word, so "R. Muñoz" is not
+    "R. Barcos-Muñoz". A missed watched author costs the reader a paper; a false shared author puts
+    "same authors" on a link between strangers."""
     keys = [author_keys(a) for a in theirs]
     their_full = {full for full, _ in keys if full}
     their_short = {short for full, short in keys if full}
