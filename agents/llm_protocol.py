@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 def openai_schema(schema: type[BaseModel]) -> dict:
     """{"name", "description", "parameters"} as langchain sends it for tools and json_schema, less the class
     docstrings (pydantic makes them descriptions): they are notes for readers of the code, not instructions, and
-    would go with every request. Field descriptions, written for the model, stay."""
-    return _without(convert_to_openai_function(schema), _docstrings(schema))
+    would go with every request. Field descriptions, written for the model, stay. Built once per class (a fresh
+    copy each call: callers narrow it)."""
+    return json.loads(_function_text(schema))
 
 
 def _docstrings(schema: type[BaseModel], seen: frozenset[type] = frozenset()) -> set[str]:
@@ -63,7 +64,7 @@ def _without(node: Any, notes: set[str]) -> Any:
 
 @functools.lru_cache(maxsize=32)
 def _function_text(schema: type[BaseModel]) -> str:
-    return json.dumps(openai_schema(schema))
+    return json.dumps(_without(convert_to_openai_function(schema), _docstrings(schema)))
 
 
 REASON_CHARS = 300  # a verdict's reason, "one short sentence", in the request's schema
@@ -75,7 +76,7 @@ def one_verdict_each(schema: type[BaseModel], ids: list[str], **enums: list[str]
     that decodes under it (llama.cpp's grammars, strict OpenAI) can't invent an id or skip one; answers are still
     validated by `schema` itself, as leniently. Built from `schema`'s own once, not a model class per call: a
     batch's client work is on the critical path of every round of calls."""
-    fn = json.loads(_function_text(schema))
+    fn = openai_schema(schema)
     results = fn["parameters"]["properties"]["results"]
     fields = results["items"]["properties"]
     for name, values in {"id": ids, **enums}.items():

@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 
 from brief.agents.llm import CallsStopped, LLMError, paper_block
-from brief.agents.llm_protocol import answer_room as answers_fit, match_ids, one_verdict_each, pack
+from brief.agents.llm_protocol import answer_room, match_ids, one_verdict_each, pack
 from brief.agents.screen_pool import BRIEF_MARK, ScreenPool
 from brief.protocols import LLM
 from brief.models import Paper
@@ -77,11 +77,6 @@ class BatchStats(BaseModel):
 
 ANSWER_TOKENS = 80  # room a paper's verdict takes in the answer (it shares the context window)
 NO_TOPIC = {"", "none", "no topic", "n/a", "na", "null", "-", "0"}
-
-
-def answer_room(cfg) -> int:
-    """How many verdicts one screening answer has room for within `[llm] max_tokens.screen`."""
-    return answers_fit(cfg, "screen", ANSWER_TOKENS)
 
 
 def _first_look(paper: Paper) -> bool:
@@ -170,7 +165,7 @@ class BatchScreener:
         """Up to `step` papers a batch, fewer when their verdicts would not fit the answer's `[llm]
         max_tokens.screen` (a cut answer costs the batch) or, with `[llm] context_tokens` set, the prompt with
         its answer would not fit the server's window (a server may cut an overlong prompt silently)."""
-        step = max(1, min(step, answer_room(self.llm.cfg)))
+        step = max(1, min(step, answer_room(self.llm.cfg, "screen", ANSWER_TOKENS)))
         values = dict(self.values, count=0, papers="", first_look=self._first_look_rules)
         fixed = (len(self.prompt.system) + len(self.prompt.render_user(**values))) / 4
         return pack(papers, step, getattr(self.llm.cfg, "context_tokens", None), fixed,

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from brief.agents.llm_protocol import REASON_CHARS, match_ids, norm_id
-from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, answer_room, match_topic
+from brief.agents.llm_protocol import answer_room
+from brief.agents.screen_llm import ANSWER_TOKENS, BatchScreener, match_topic
 from brief.agents.screen_note import screen_note
 from brief.agents.screener import Screener
 from brief.config import LLMConfig, ScreeningConfig
@@ -228,7 +229,7 @@ def test_screening_batches_leave_each_verdict_room_in_the_answer(tmp_path):
     assert max(sizes) == 400 // ANSWER_TOKENS == 5 and sum(sizes) == 12, sizes
     assert result.stats.retried_alone == 0
     assert all(d.stage == "llm" and d.accepted for d in result.decisions)
-    assert answer_room(LLMConfig()) >= 3 * LLMConfig().batch_size, "the default answer holds a default first-look batch"
+    assert answer_room(LLMConfig(), "screen", ANSWER_TOKENS) >= 3 * LLMConfig().batch_size, "the default answer holds a default first-look batch"
 
 
 def test_llm_facing_schemas_have_no_defaults_and_ask_the_reason_first():
