@@ -48,10 +48,11 @@ def citations(text: str) -> list[str]:
 MIN_TITLE_WORDS = 5  # "Editorial", "Introduction", "Book review": a short title is not one paper's
 
 
-def same_title(a: str, b: str) -> bool:
-    """Whether two (TeX-free) titles name one paper: equal but for case and punctuation, MIN_TITLE_WORDS words or more."""
-    key = normalised_title(a)
-    return len(key.split()) >= MIN_TITLE_WORDS and key == normalised_title(b)
+def work_title(title: str) -> str | None:
+    """A (TeX-free) title as two versions of one paper share it: without case and punctuation; None when it is
+    too short (under MIN_TITLE_WORDS words) to tell one paper."""
+    key = normalised_title(title)
+    return key if len(key.split()) >= MIN_TITLE_WORDS else None
 
 
 def normalised_title(title: str) -> str:

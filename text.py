@@ -154,6 +154,11 @@ def _abbreviated(full: str) -> bool:
     return bool(full) and len(full.split()[0]) == 1
 
 
+def authors_agree(mine: list[str], theirs: list[str]) -> bool:
+    """Nothing in the author lists says two records are different papers: one lists none, or they share one."""
+    return not mine or not theirs or bool(shared_authors(mine, theirs))
+
+
 def shared_authors(mine: list[str], theirs: list[str]) -> list[str]:
     """My authors who also wrote the other paper (full names equal, or one side abbreviated to an initial).
 

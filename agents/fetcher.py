@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 
 from brief.config import Settings, SourceConfig
 from brief.errors import UserError
-from brief.ids import MIN_TITLE_WORDS, is_arxiv_id, normalised_title
+from brief.ids import is_arxiv_id, work_title
 from brief.models import FetchCounts, Paper
 from brief.report.latex import latex_to_text
 from brief.sources.snapshot import SnapshotSource, available_days, sample_path
 from brief.sources.window import Window, week_containing
-from brief.text import counted, shared_authors
+from brief.text import authors_agree, counted
 
 log = logging.getLogger(__name__)
 
@@ -148,19 +148,20 @@ def merge(existing: Paper, incoming: Paper) -> Paper:
 
 def merge_versions(papers: list[Paper]) -> tuple[list[Paper], list[str]]:
     """One record for a paper that arrived under two ids in one window (an arXiv preprint and its journal or
-    bioRxiv version, from two sources), told by the same title (at least MIN_TITLE_WORDS words; case, TeX and
-    punctuation aside) and, when both list authors, an author in common. The arXiv id stays (this and earlier
+    bioRxiv version, from two sources), told by the same title (`ids.work_title`: case, TeX and punctuation
+    aside, five words or more) and authors that agree (`text.authors_agree`). The arXiv id stays (this and earlier
     briefings cite it), else the first one's; the other's DOI and journal reference join it (`merge`).
     Returns the papers, in order, and the titles merged."""
     kept: dict[str, int] = {}
     out: list[Paper] = []
     merged: list[str] = []
     for paper in papers:
-        key = normalised_title(latex_to_text(paper.title))
-        at = kept.get(key, -1) if len(key.split()) >= MIN_TITLE_WORDS else -1
+        key = work_title(latex_to_text(paper.title))
+        at = kept.get(key, -1) if key else -1
         earlier = out[at] if at >= 0 else None
-        if earlier is None or (earlier.authors and paper.authors and not shared_authors(earlier.authors, paper.authors)):
-            kept.setdefault(key, len(out))
+        if earlier is None or not authors_agree(earlier.authors, paper.authors):
+            if key:
+                kept.setdefault(key, len(out))
             out.append(paper)
             continue
         keep_id = next((p.id for p in (earlier, paper) if is_arxiv_id(p.id)), earlier.id)

@@ -96,13 +96,13 @@ class LinkChecker:
         self.earlier = earlier
         self.prompt = load_prompt("link_check")
 
-    def check(self, papers: list[Paper], links: dict[str, list[Link]]) -> CheckResult:
+    def check(self, papers: list[Paper], proposed: dict[str, list[Link]]) -> CheckResult:
         """The links a model finds specific, each with its reason; a link it gave no valid verdict for stays."""
-        # an earlier version of the paper itself (memory/links.same_work) is no tie to read: it stays
-        kept = {pid: [link for link in ls if link.same_work] for pid, ls in links.items()}
-        links = {pid: [link for link in ls if not link.same_work] for pid, ls in links.items()}
+        # an earlier version of the paper itself (memory/links.same_work) is no tie to read: it stays, first
+        kept = {pid: [link for link in ls if link.same_work] for pid, ls in proposed.items()}
+        links = {pid: [link for link in ls if not link.same_work] for pid, ls in proposed.items()}
         asked = [p for p in papers if links.get(p.id)]
-        out = CheckResult(links={pid: kept[pid] + ls for pid, ls in links.items()})
+        out = CheckResult(links=dict(proposed))
         # one read of memory before the calls, so they all go out at once
         records = self.earlier(sorted({link.id for p in asked for link in links[p.id]}))
         blocks = {link.id: paper_block(paper_of(records[link.id]) if link.id in records else

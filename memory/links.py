@@ -25,10 +25,10 @@ from pydantic import BaseModel, Field
 from brief.protocols import RunMemory
 from brief.models import Link, Paper
 from brief.fields import cross_field
-from brief.ids import same_title
+from brief.ids import work_title
 from brief.report.latex import latex_to_text
 from brief.phrases import reads_as_subject, shared_phrases, text_frequencies
-from brief.text import shared_authors
+from brief.text import authors_agree, shared_authors
 
 
 # Evidence weights on top of the cosine (measured on the judged eclipse weeks, evals/data/judge_links_*.jsonl):
@@ -46,9 +46,10 @@ SAME_WORK_SCORE = 10.0  # above any cosine with evidence: an earlier version of 
 
 def same_work(paper: Paper, record: Any) -> bool:
     """Whether an earlier paper is this one under another id (the arXiv preprint of a journal paper, seen in an
-    earlier week): the same title (ids.same_title) and, when both list authors, an author in common."""
-    return same_title(latex_to_text(paper.title), latex_to_text(record.title)) and (
-        not paper.authors or not record.authors or bool(shared_authors(paper.authors, record.authors)))
+    earlier week), by the fetcher's rule for two versions arriving in one week: the same `ids.work_title` and
+    authors that agree (`text.authors_agree`)."""
+    title = work_title(latex_to_text(paper.title))
+    return title is not None and title == work_title(latex_to_text(record.title)) and authors_agree(paper.authors, record.authors)
 
 
 def hub_excess(near_counts: Counter[str]) -> dict[str, float]:
