@@ -20,6 +20,7 @@ from brief.agents import fetcher
 from brief.agents.link_check import LinkChecker
 from brief.agents.reviewer import Reviewer
 from brief.agents.offline_learning import MIN_POSITIVES, learned_note
+from brief.agents.prefilter import LearnedRanker, SimilarityRanker
 from brief.agents.recall_history import pooled_recall, with_pooled_recall
 from brief.agents.remember import sort_for_memory, writes
 from brief.agents.screen_note import screen_note, unread_interests_note
@@ -70,10 +71,7 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     # Stage 1's own embedder (the static table): offline, the labels it learns from are memory's vectors,
     # so it ranks with memory's embedder there.
     stage1 = ctx.embedder.stage1 if ctx.llm else ctx.embedder
-    own = stage1 is not ctx.embedder
-    with ctx.reporter.stage("embed", len(candidates)):  # stage 1 never sees sentences aimed at the screener
-        vectors = stage1.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
-    topics = stage1.embed([t.text() for t in ctx.settings.criteria.topics])
+    topic_texts = [t.text() for t in ctx.settings.criteria.topics]
     earlier = audit_weeks(ctx.memory, state.memory_week) if ctx.llm else []  # what earlier cuts missed
     _, interval = pooled_recall(earlier)  # its upper end: the cut aims higher only by what the audits show for sure
     cfg = ctx.settings.screening  # offline, stage 1 learns from feedback, imports and earlier LLM decisions too
@@ -81,8 +79,18 @@ def screen(state: WeeklyState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     labels = judged_labels(ctx.memory, state.memory_week, cfg.history_limit) if ctx.llm is None and cfg.learn else None
     # offline, a learned ranking decides once enough labelled accepts exist (agents/offline_learning.py)
     learns = ctx.llm is not None or (labels is not None and len(labels.positives) >= MIN_POSITIVES)
-    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week, embed=stage1.embed if own else None,
+    topics = stage1.embed(topic_texts)
+    ranker = learn_ranker(ctx.memory, topics, ctx.settings, before_week=state.memory_week,
+                          embed=stage1.embed if stage1 is not ctx.embedder else None,
                           labelled_share=interval[1] if interval else None) if learns else None
+    if stage1 is not ctx.embedder and not isinstance(ranker, LearnedRanker):
+        # The table holds its own only in a learned ranking: against the criteria alone (a cold start, too few
+        # decisions) it ranks clearly worse than memory's embedder (cgarling AUC 0.737 vs 0.825), and on
+        # bench/weekly.py the weeks after such a start sent 41% of the week to the model instead of 28%.
+        stage1, topics = ctx.embedder, ctx.embedder.embed(topic_texts)
+        ranker = SimilarityRanker(topics)
+    with ctx.reporter.stage("embed", len(candidates)):  # stage 1 never sees sentences aimed at the screener
+        vectors = stage1.embed([stage1_text(p) for p in candidates]) if candidates else np.zeros((0, 1), np.float32)
     screener = Screener(ctx.settings.criteria, cfg, topics, ctx.llm, ranker=ranker, embed=stage1.embed,
                         labels=labels)
     with ctx.reporter.stage("screen", len(candidates)) as advance:

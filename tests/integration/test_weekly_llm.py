@@ -84,11 +84,14 @@ def test_junk_prose_falls_back_to_the_offline_text_labelled_and_the_run_is_parti
     assert no_cache_calls >= 2 * (len(state.themes) + 1), "--no-cache asks every failed question again, twice"
 
 
-def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(settings, week_labels):
-    """With `[screening] embedder = "static"`, stage 1 ranks with the distilled table; memory's vectors all come from memory's embedder (cut
-    papers by their title, without their abstract as a document), so memory still refuses any other."""
+def test_stage1_with_the_static_table_starts_cold_on_memory_s_embedder_and_memory_keeps_its_own(settings, week_labels):
+    """With `[screening] embedder = "static"`, stage 1 ranks with the distilled table once it learns from earlier decisions
+    (tests/unit/test_screener_history.py); a first week, with nothing to learn from, ranks by similarity to the criteria
+    with memory's embedder, where the table is weak. Memory's vectors all come from memory's embedder (cut papers by
+    their title, without their abstract as a document), so memory still refuses any other."""
     import numpy as np
 
+    from brief.agents.screener import stage1_text
     from brief.memory import open_embedder
     from brief.memory.presence import chroma_path
     from brief.memory.store import Memory, MemoryStoreError
@@ -100,6 +103,13 @@ def test_stage1_screens_with_the_static_table_and_memory_keeps_its_own_embedder(
     embedder = open_embedder(s)
     assert embedder.stage1.name.startswith("minilm-l6-static-") and embedder.name.startswith("minilm-l6-int8-onnx")
     assert list(s.cache_dir.glob("minilm-l6-static-*.npy")), "the table was distilled into the cache dir"
+    papers = {p.id: p for p in result.state.papers}
+    plain = [sc for sc in result.state.scores if not sc.keyword_hits and not sc.author_hits]
+    week = embedder.embed([stage1_text(papers[sc.paper_id]) for sc in result.state.scores])  # as stage 1 embedded them
+    row = {sc.paper_id: i for i, sc in enumerate(result.state.scores)}
+    similarity = (week @ embedder.embed([t.text() for t in s.criteria.topics]).T).max(axis=1)
+    assert len(plain) > 20 and all(abs(sc.score - similarity[row[sc.paper_id]]) < 1e-3 for sc in plain), \
+        "a cold start ranks by cosine to the criteria in memory's embedder, not the table's"
     memory = Memory(chroma_path(s), embedder.name)
     cut = [pid for pid, d in result.state.decisions.items() if d.stage == "prefilter"]
     judged = [pid for pid, d in result.state.decisions.items() if d.stage == "llm" and not d.accepted]
