@@ -1,9 +1,9 @@
 """What tells a reader's "related" link from a "loose" one offline: every link a blind reading judge rated
-(evals/data/judge/*/key.json + verdicts.jsonl), re-embedded with memory's default embedder, and each feature's
+(evals/data/judge/*/key.json + verdicts.jsonl), re-embedded with memory's default embedder (or --embedder's), and each feature's
 AUC at ranking the related ones first; then, for the cosine, the share judged related among the links kept at
 each cut (issue 16 asks for 60% related with at most 10% unrelated).
 
-Usage: python bench/link_features.py [--shared ../shared/data]
+Usage: python bench/link_features.py [--shared ../shared/data] [--embedder local|static|minilm]
 
 Features: `cosine` of the two abstracts; `density_new` / `density_earlier`, each paper's mean cosine to its 10
 nearest papers of its field (the new paper's among the 21 days before it, the earlier one's among the new
@@ -97,6 +97,8 @@ def auc(scores: list[float], positive: list[bool]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    ap.add_argument("--embedder", default="local", choices=["local", "static", "minilm"],
+                    help="memory's embedder to re-embed with (default: the default one)")
     args = ap.parse_args()
     papers = load_papers(args.shared)
     links = judged_links(papers)
@@ -104,7 +106,7 @@ def main() -> None:
             if any(field == papers[a][2] and 0 <= (papers[a][1] - day).days <= 21 for a, *_ in links)}
     ids = sorted(near | {p for a, b, *_ in links for p in (a, b)})
     print(f"{len(links)} judged links from {', '.join(SETS)}; embedding {len(ids)} abstracts …", flush=True)
-    embedder = make_embedder("local", Path.home() / ".cache" / "brief-bench")
+    embedder = make_embedder(args.embedder, Path.home() / ".cache" / "brief-bench")
     unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
     vectors = unit(embedder.embed([papers[i][0] for i in ids]))
     row = {pid: n for n, pid in enumerate(ids)}
