@@ -115,11 +115,22 @@ def matched_elsewhere(hits: list[str], topic: str | None, criteria: Criteria) ->
 def matched_note(reason: str, matched: list[str], elsewhere: dict[str, list[str]]) -> str:
     """What the Why line adds in brackets, brackets and the space before them included (plain text; each format
     escapes it): matched terms the reason doesn't name, and another topic's keywords as that topic's."""
-    theirs = {h.lower() for hits in elsewhere.values() for h in hits}
-    plain = [term for term in unstated_matches(reason, matched) if term.lower() not in theirs]
+    owners: dict[str, list[str]] = {}  # a keyword two other topics share is named once, with both
+    for name, hits in elsewhere.items():
+        for hit in hits:
+            owners.setdefault(hit.lower(), [hit]).append(name)
+    plain = [term for term in unstated_matches(reason, matched) if term.lower() not in owners]
+    by_topics: dict[tuple[str, ...], list[str]] = {}
+    for hit, *names in owners.values():
+        by_topics.setdefault(tuple(names), []).append(hit)
     parts = ([f"matched: {', '.join(plain)}"] if plain else []) + [
-        f"{', '.join(hits)}: {'keywords' if len(hits) > 1 else 'a keyword'} of {name}" for name, hits in elsewhere.items()]
+        f"{', '.join(hits)}: {'keywords' if len(hits) > 1 else 'a keyword'} of {_and(list(names))}"
+        for names, hits in by_topics.items()]
     return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def authors_shown(authors: list[str], watched: list[str], n: int = AUTHORS_SHOWN) -> tuple[list[tuple[str, bool]], int]:

@@ -14,7 +14,7 @@ from brief.models import Decision, Paper, Review, Score, Summary
 from brief.report import build_briefing, render
 from brief.report.feed import build_feed
 from brief.report.latex import latex_to_text
-from brief.report.paper_view import announce
+from brief.report.paper_view import announce, matched_note
 from brief.sources.urls import resource_links
 from brief.sources.window import parse_week
 
@@ -125,6 +125,17 @@ def test_another_topics_keyword_is_named_as_that_topics(settings):
         assert "matched: manipulation" not in text
     assert data["accepted"][0]["matched_elsewhere"] == {"Robot manipulation learning": ["manipulation"]}
     assert data["accepted"][0]["matched"] == ["gaussian splatting", "manipulation"]
+
+
+def test_a_keyword_two_other_topics_share_is_named_once_with_both():
+    elsewhere = {"Robot manipulation learning": ["grasping", "SLAM"], "Legged and mobile robot navigation": ["SLAM"],
+                 "World models for embodied agents": ["video prediction"]}
+    note = matched_note("keywords: gaussian splatting", ["gaussian splatting", "grasping", "SLAM", "video prediction", "NeRF"],
+                        elsewhere)
+    assert note == (" (matched: NeRF; grasping: a keyword of Robot manipulation learning; SLAM: a keyword of Robot "
+                    "manipulation learning and Legged and mobile robot navigation; video prediction: a keyword of World "
+                    "models for embodied agents)")
+    assert matched_note("keywords: nerf", ["NeRF"], {}) == ""
 
 
 def test_an_earlier_version_is_named_as_such(settings):
