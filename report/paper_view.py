@@ -115,17 +115,18 @@ def matched_elsewhere(hits: list[str], topic: str | None, criteria: Criteria) ->
 def matched_note(reason: str, matched: list[str], elsewhere: dict[str, list[str]]) -> str:
     """What the Why line adds in brackets, brackets and the space before them included (plain text; each format
     escapes it): matched terms the reason doesn't name, and another topic's keywords as that topic's."""
-    owners: dict[str, list[str]] = {}  # a keyword two other topics share is named once, with both
+    topics_of: dict[str, list[str]] = {}  # each other topic's keyword with all the topics it is a keyword of
     for name, hits in elsewhere.items():
         for hit in hits:
-            owners.setdefault(hit.lower(), [hit]).append(name)
-    plain = [term for term in unstated_matches(reason, matched) if term.lower() not in owners]
-    by_topics: dict[tuple[str, ...], list[str]] = {}
-    for hit, *names in owners.values():
-        by_topics.setdefault(tuple(names), []).append(hit)
+            topics_of.setdefault(hit, []).append(name)
+    theirs = {hit.lower() for hit in topics_of}
+    plain = [term for term in unstated_matches(reason, matched) if term.lower() not in theirs]
+    grouped: dict[tuple[str, ...], list[str]] = {}  # a keyword two topics share is named once, with both
+    for hit, names in topics_of.items():
+        grouped.setdefault(tuple(names), []).append(hit)
     parts = ([f"matched: {', '.join(plain)}"] if plain else []) + [
         f"{', '.join(hits)}: {'keywords' if len(hits) > 1 else 'a keyword'} of {_and(list(names))}"
-        for names, hits in by_topics.items()]
+        for names, hits in grouped.items()]
     return f" ({'; '.join(parts)})" if parts else ""
 
 
