@@ -1,7 +1,7 @@
 """What tells a reader's "related" link from a "loose" one offline: every link a blind reading judge rated
-(evals/data/judge/*/key.json + verdicts.jsonl), re-embedded with memory's default embedder (or --embedder's), and each feature's
-AUC at ranking the related ones first; then, for the cosine, the share judged related among the links kept at
-each cut (issue 16 asks for 60% related with at most 10% unrelated).
+(evals/data/judge/*/key.json + verdicts.jsonl), re-embedded with memory's default embedder (or --embedder's),
+and each feature's AUC at ranking the related ones first; then, for the cosine, the share judged related among
+the links kept at each cut (issue 16 asks for 60% related with at most 10% unrelated).
 
 Usage: python bench/link_features.py [--shared ../shared/data] [--embedder local|static|minilm]
 
